@@ -1,0 +1,304 @@
+//! The command-line face: `stashhog <mode> [options]` and `stashhog install`.
+//!
+//! Arguments are parsed in two steps, as ripgrep does: first into plain [`Command`] data here,
+//! then into a ready [`Session`]. Logs are readable lines on stderr, progress a bar when stderr
+//! is a terminal, and the result is JSON on stdout with a non-zero exit code on error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow, bail};
+use log::LevelFilter;
+use serde_json::{Value, json};
+
+use crate::graphql::Auth;
+use crate::protocol::args::Args;
+use crate::protocol::progress::{Progress, ProgressSink};
+use crate::stash::{StashClient, StashConnection};
+use crate::tasks::{Face, Mode, Outcome, Session};
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+    /// `install [--plugins-dir DIR]`.
+    Install(InstallOptions),
+    /// `<mode> [options]`.
+    Run(RunOptions),
+}
+
+/// Options of `install`.
+#[derive(Debug, PartialEq)]
+pub struct InstallOptions {
+    /// Stash's plugin folder for StashHog.
+    pub plugins_dir: Option<PathBuf>,
+}
+
+/// Options of a mode run.
+#[derive(Debug, PartialEq)]
+pub struct RunOptions {
+    /// The mode's name.
+    pub mode: String,
+    /// Stash's base URL.
+    pub url: String,
+    /// API key (`--api-key`, else `STASH_API_KEY`).
+    pub api_key: Option<String>,
+    /// Database file.
+    pub db: Option<PathBuf>,
+    /// `--set key=value` pairs.
+    pub set: Vec<(String, String)>,
+    /// 0 = info, 1 = debug, 2 = trace; -1 = warnings only.
+    pub verbosity: i8,
+}
+
+/// The default Stash address.
+pub const DEFAULT_URL: &str = "http://localhost:9999";
+
+/// Parses the arguments after the program name.
+pub fn parse(argv: &[String]) -> anyhow::Result<Command> {
+    let mut rest = argv.iter();
+    let first = rest.next().map(String::as_str).unwrap_or_default();
+    match first {
+        "-h" | "--help" | "help" => return Ok(Command::Help),
+        "-V" | "--version" => return Ok(Command::Version),
+        "install" => {
+            let mut options = InstallOptions { plugins_dir: None };
+            while let Some(flag) = rest.next() {
+                match flag.as_str() {
+                    "--plugins-dir" => options.plugins_dir = Some(value(flag, rest.next())?.into()),
+                    "-h" | "--help" => return Ok(Command::Help),
+                    other => bail!("unknown option `{other}` for install"),
+                }
+            }
+            return Ok(Command::Install(options));
+        }
+        flag if flag.starts_with('-') => bail!("the first argument must be a mode, not `{flag}`"),
+        _ => {}
+    }
+    let mut options = RunOptions {
+        mode: first.to_owned(),
+        url: DEFAULT_URL.to_owned(),
+        api_key: None,
+        db: None,
+        set: Vec::new(),
+        verbosity: 0,
+    };
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--url" => options.url = value(flag, rest.next())?.to_owned(),
+            "--api-key" => options.api_key = Some(value(flag, rest.next())?.to_owned()),
+            "--db" => options.db = Some(value(flag, rest.next())?.into()),
+            "--set" => {
+                let pair = value(flag, rest.next())?;
+                let (key, val) = pair.split_once('=').ok_or_else(|| anyhow!("--set takes key=value, got `{pair}`"))?;
+                options.set.push((key.trim().to_owned(), val.to_owned()));
+            }
+            "-v" | "--verbose" => options.verbosity += 1,
+            "-vv" => options.verbosity += 2,
+            "-q" | "--quiet" => options.verbosity = -1,
+            "-h" | "--help" => return Ok(Command::Help),
+            other => bail!("unknown option `{other}`"),
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+fn value<'a>(flag: &str, next: Option<&'a String>) -> anyhow::Result<&'a str> {
+    next.map(String::as_str).filter(|v| !v.starts_with("--")).ok_or_else(|| anyhow!("{flag} needs a value"))
+}
+
+/// Prints usage.
+pub fn print_help() {
+    println!(
+        "stashhog {version} — keeps a Stash library's metadata right
+
+Stash runs StashHog as a plugin (tasks in Settings > Tasks). You can run the same modes here.
+
+USAGE:
+    stashhog <MODE> [OPTIONS]
+    stashhog install [--plugins-dir DIR]
+
+MODES:
+    {modes}
+
+OPTIONS:
+    --url URL          Stash's address [default: {url}]
+    --api-key KEY      Stash's API key (Settings > Security); or set STASH_API_KEY
+    --db PATH          the database file [default: <Stash config folder>/stashhog/stashhog.sqlite]
+    --set KEY=VALUE    a mode argument, or a setting overriding the one saved in Stash (repeatable)
+    -v, --verbose      more detail in the log (-vv: wire detail)
+    -q, --quiet        warnings and errors only
+    -h, --help         this help
+    -V, --version      the version
+
+install copies this binary, stashhog.yml and the plugin's assets into Stash's plugin folder
+[default: ~/.stash/plugins/stashhog]; then press Reload plugins in Settings > Plugins.
+
+The result prints as JSON on stdout; the exit code is 0 on success, 1 on error, 2 on bad usage.",
+        version = env!("CARGO_PKG_VERSION"),
+        modes = Mode::names().join(", "),
+        url = DEFAULT_URL,
+    );
+}
+
+/// Readable logs on stderr (simplelog), our own crate at the chosen level, others at warning.
+pub fn install_logger(verbosity: i8) {
+    let level = match verbosity {
+        i8::MIN..=-1 => LevelFilter::Warn,
+        0 => LevelFilter::Info,
+        1 => LevelFilter::Debug,
+        _ => LevelFilter::Trace,
+    };
+    let config = simplelog::ConfigBuilder::new()
+        .add_filter_allow_str(env!("CARGO_CRATE_NAME"))
+        .set_time_level(LevelFilter::Off)
+        .set_target_level(LevelFilter::Off)
+        .set_thread_level(LevelFilter::Off)
+        .build();
+    let color =
+        if std::io::stderr().is_terminal() { simplelog::ColorChoice::Auto } else { simplelog::ColorChoice::Never };
+    let _ = simplelog::TermLogger::init(level, config, simplelog::TerminalMode::Stderr, color);
+}
+
+/// Turns parsed options into a session.
+pub fn session(options: RunOptions) -> anyhow::Result<Session> {
+    let mode = Mode::parse(&options.mode)?;
+    let base = options.url.trim_end_matches('/');
+    let url = if base.ends_with("/graphql") { base.to_owned() } else { format!("{base}/graphql") };
+    let host = url.split("://").nth(1).and_then(|rest| rest.split(['/', ':']).next()).unwrap_or_default();
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        bail!("--url must start with http:// or https://, got `{}`", options.url);
+    }
+    let loopback = host == "localhost" || host.starts_with("127.") || host == "[";
+    let stash = StashClient::new(StashConnection {
+        url,
+        auth: Auth { api_key: options.api_key.or_else(crate::app::api_key_from_env), cookie: None },
+        // A self-signed certificate is normal for a Stash on this machine, not elsewhere.
+        accept_invalid_certs: loopback,
+    })?;
+    let mut args = Args::default();
+    for (key, val) in options.set {
+        args.set(&key, Value::from(val));
+    }
+    args.set("mode", Value::from(mode.name()));
+    Ok(Session {
+        mode,
+        args,
+        stash,
+        stash_dir: None,
+        database_override: options.db,
+        face: Face::Cli,
+        progress: Progress::new(ProgressSink::Terminal).into(),
+    })
+}
+
+/// Prints a mode's result and picks the exit code.
+pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
+    let (output, error) = match result {
+        Ok(Outcome { output, error }) => (Some(output), error),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
+    if let Some(output) = output {
+        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_else(|_| output.to_string()));
+    }
+    match error {
+        Some(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// The manifest, embedded so the binary can install itself.
+const MANIFEST: &str = include_str!("../stashhog.yml");
+/// The files of `plugin/`, embedded (generated by build.rs).
+const PLUGIN_FILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/plugin_files.rs"));
+
+/// Copies the running binary, the manifest and `plugin/` into Stash's plugin folder.
+pub fn install(options: &InstallOptions) -> anyhow::Result<Value> {
+    let dir = match &options.plugins_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
+            let home = home.context("cannot tell your home folder: pass --plugins-dir")?;
+            PathBuf::from(home).join(".stash").join("plugins").join("stashhog")
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let exe = std::env::current_exe().context("finding this binary")?;
+    let binary = dir.join(format!("stashhog{}", std::env::consts::EXE_SUFFIX));
+    let mut written = Vec::new();
+    if std::fs::canonicalize(&exe).ok() != std::fs::canonicalize(&binary).ok() {
+        let bytes = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
+        write_atomically(&binary, &bytes, true)?;
+        written.push(binary.display().to_string());
+    }
+    let manifest = dir.join("stashhog.yml");
+    write_atomically(&manifest, MANIFEST.as_bytes(), false)?;
+    written.push(manifest.display().to_string());
+    for (name, bytes) in PLUGIN_FILES {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        write_atomically(&path, bytes, false)?;
+        written.push(path.display().to_string());
+    }
+    log::info!("installed StashHog into {}; press Reload plugins in Stash's Settings > Plugins", dir.display());
+    Ok(json!({ "plugins_dir": dir.display().to_string(), "files": written }))
+}
+
+/// Writes a file through a temporary name, so a Stash running the old binary never sees half a
+/// file.
+fn write_atomically(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
+    let temp = path.with_extension("partial");
+    std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
+    #[cfg(unix)]
+    if executable {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("making {} executable", temp.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    std::fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_a_mode_with_options() {
+        let Ok(Command::Run(o)) = parse(&argv("check --url http://nas:9999 --db /x.sqlite --set a=b=c -v")) else {
+            panic!("expected a run");
+        };
+        assert_eq!(o.mode, "check");
+        assert_eq!(o.url, "http://nas:9999");
+        assert_eq!(o.db, Some(PathBuf::from("/x.sqlite")));
+        assert_eq!(o.set, vec![("a".to_owned(), "b=c".to_owned())]);
+        assert_eq!(o.verbosity, 1);
+    }
+
+    #[test]
+    fn rejects_bad_usage_with_a_reason() {
+        assert!(parse(&argv("check --url")).unwrap_err().to_string().contains("--url needs a value"));
+        assert!(parse(&argv("check --bogus")).unwrap_err().to_string().contains("unknown option `--bogus`"));
+        assert!(parse(&argv("check --set novalue")).unwrap_err().to_string().contains("key=value"));
+        assert_eq!(parse(&argv("--version")).ok(), Some(Command::Version));
+        assert_eq!(
+            parse(&argv("install --plugins-dir /p")).ok(),
+            Some(Command::Install(InstallOptions { plugins_dir: Some("/p".into()) }))
+        );
+    }
+}

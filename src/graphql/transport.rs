@@ -1,0 +1,295 @@
+//! Posting GraphQL documents: one reused HTTP client, credentials on every request, retries.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use graphql_client::{GraphQLQuery, QueryBody, Response};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::header::{COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
+use serde::Serialize;
+
+use super::{ApiError, Service};
+use crate::protocol::input::Cookie;
+
+/// How a request proves who we are.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    /// Sent as the `ApiKey` header.
+    pub api_key: Option<String>,
+    /// Sent as `Cookie: name=value` on every request, renewed from `Set-Cookie`.
+    pub cookie: Option<Cookie>,
+}
+
+/// How many times, and how patiently, a failed request is sent again.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Further attempts after the first.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one. A `Retry-After` wins.
+    pub first_delay: Duration,
+    /// Longest `Retry-After` we are willing to honour before giving up.
+    pub max_wait: Duration,
+}
+
+/// Everything needed to talk to one endpoint.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// Who we talk to, for messages.
+    pub service: Service,
+    /// Full GraphQL URL.
+    pub url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Accept a self-signed certificate (Stash on loopback serves one).
+    pub accept_invalid_certs: bool,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Retry policy for requests safe to repeat.
+    pub retry: Retry,
+}
+
+/// A GraphQL endpoint with its reused HTTP client.
+#[derive(Debug)]
+pub struct Transport {
+    http: Client,
+    service: Service,
+    url: String,
+    api_key: Option<String>,
+    cookie: Mutex<Option<Cookie>>,
+    retry: Retry,
+}
+
+/// A request that failed, and whether Stash can have processed it.
+struct Failure {
+    error: ApiError,
+    retry_after: Option<Duration>,
+    /// True when the request never reached the server's resolvers (connect failure, 429), so even
+    /// a mutation may be sent again.
+    unprocessed: bool,
+}
+
+impl Transport {
+    /// Builds the HTTP client for one endpoint.
+    pub fn new(config: TransportConfig) -> Result<Self, ApiError> {
+        let http = Client::builder()
+            .user_agent(concat!("stashhog/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(config.timeout)
+            .no_proxy()
+            .danger_accept_invalid_certs(config.accept_invalid_certs)
+            .build()
+            .map_err(|e| ApiError::Connection {
+                service: config.service.clone(),
+                url: config.url.clone(),
+                reason: format!("cannot set up HTTP: {e}"),
+            })?;
+        Ok(Transport {
+            http,
+            service: config.service,
+            url: config.url,
+            api_key: config.auth.api_key.filter(|k| !k.is_empty()),
+            cookie: Mutex::new(config.auth.cookie),
+            retry: config.retry,
+        })
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The service this transport talks to.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// What requests prove who we are with: "api key", "session cookie" or "none".
+    pub fn credentials(&self) -> &'static str {
+        match (&self.api_key, self.current_cookie()) {
+            (Some(_), _) => "api key",
+            (None, Some(_)) => "session cookie",
+            (None, None) => "none",
+        }
+    }
+
+    /// The newest session cookie (Stash renews it on authenticated requests).
+    pub fn current_cookie(&self) -> Option<Cookie> {
+        self.cookie.lock().map(|c| c.clone()).unwrap_or(None)
+    }
+
+    /// Runs a query; it is retried on connection errors, 5xx and 429, as reading is safe to repeat.
+    pub fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
+        self.send::<Q>(&Q::build_query(variables), true)
+    }
+
+    /// Runs a mutation; it is sent again only when the server cannot have run it (the connection
+    /// failed before sending, or a 429), never after a timeout or a 5xx.
+    pub fn mutate<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
+        self.send::<Q>(&Q::build_query(variables), false)
+    }
+
+    fn send<Q: GraphQLQuery>(
+        &self,
+        body: &QueryBody<Q::Variables>,
+        idempotent: bool,
+    ) -> Result<Q::ResponseData, ApiError> {
+        let mut attempt = 0;
+        loop {
+            match self.post_once::<Q::Variables, Q::ResponseData>(body) {
+                Ok(data) => return Ok(data),
+                Err(f) => {
+                    let retryable = f.error.is_transient() && (idempotent || f.unprocessed);
+                    if !retryable || attempt >= self.retry.retries {
+                        return Err(f.error);
+                    }
+                    let backoff = self.retry.first_delay * 2u32.saturating_pow(attempt);
+                    let wait = f.retry_after.unwrap_or(backoff);
+                    if wait > self.retry.max_wait {
+                        return Err(f.error);
+                    }
+                    log::warn!(
+                        "{} (operation {}); retrying in {:.1} s ({}/{})",
+                        f.error,
+                        body.operation_name,
+                        wait.as_secs_f64(),
+                        attempt + 1,
+                        self.retry.retries
+                    );
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn request(&self) -> RequestBuilder {
+        let mut request = self.http.post(&self.url);
+        if let Some(key) = &self.api_key {
+            request = request.header("ApiKey", key);
+        }
+        if let Some(cookie) = self.current_cookie() {
+            request = request.header(COOKIE, format!("{}={}", cookie.name, cookie.value));
+        }
+        request
+    }
+
+    fn post_once<V: Serialize, D: serde::de::DeserializeOwned>(&self, body: &QueryBody<V>) -> Result<D, Failure> {
+        log::trace!("{}: {} ({})", self.service, body.operation_name, self.url);
+        let response = self.request().json(body).send().map_err(|e| self.transport_failure(&e))?;
+        let status = response.status();
+        self.renew_cookie(response.headers());
+        let retry_after = retry_after(response.headers());
+        let text = response.text().map_err(|e| self.transport_failure(&e))?;
+        let fail = |error, unprocessed| Failure { error, retry_after, unprocessed };
+        let service = self.service.clone();
+        match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(fail(self.auth_error(status.as_u16().to_string()), false));
+            }
+            StatusCode::NOT_FOUND => {
+                return Err(fail(ApiError::NotFound { service, url: self.url.clone() }, false));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                return Err(fail(ApiError::RateLimited { service, retry_after }, true));
+            }
+            s if s.is_server_error() => {
+                let detail = format!("HTTP {} {}", s.as_u16(), snippet(&text));
+                return Err(fail(ApiError::Server { service, status: Some(s.as_u16()), detail }, false));
+            }
+            _ => {}
+        }
+        let parsed: Response<D> = match serde_json::from_str(&text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let looks_html = text.trim_start().starts_with('<');
+                let detail = if looks_html {
+                    format!(
+                        "it answered HTML instead of JSON (HTTP {}) at {}: is this the GraphQL URL, or is a proxy or login page in between?",
+                        status.as_u16(),
+                        self.url
+                    )
+                } else {
+                    format!("its answer is not the JSON expected (HTTP {}, {e}): {}", status.as_u16(), snippet(&text))
+                };
+                return Err(fail(ApiError::Server { service, status: None, detail }, false));
+            }
+        };
+        let messages: Vec<String> = parsed.errors.unwrap_or_default().into_iter().map(|e| e.message).collect();
+        if messages.iter().any(|m| m.to_ascii_lowercase().contains("not authorized")) {
+            return Err(fail(self.auth_error("not authorized".into()), false));
+        }
+        if !messages.is_empty() {
+            return Err(fail(ApiError::Validation { service, messages }, false));
+        }
+        parsed.data.ok_or_else(|| {
+            let detail = format!("HTTP {} with neither data nor errors", status.as_u16());
+            fail(ApiError::Server { service, status: None, detail }, false)
+        })
+    }
+
+    fn auth_error(&self, status: String) -> ApiError {
+        let hint = match (&self.service, self.credentials() != "none") {
+            (Service::Stash, false) => {
+                "Stash requires a login; pass --api-key or set STASH_API_KEY (Settings > Security > API Key)"
+            }
+            (Service::Stash, true) => {
+                "the API key or session was rejected; check --api-key / STASH_API_KEY against Settings > Security"
+            }
+            (Service::StashBox(_), false) => {
+                "this stash-box needs an API key; add it in Stash's Settings > Metadata Providers"
+            }
+            (Service::StashBox(_), true) => {
+                "the stash-box rejected its API key; renew it in Stash's Settings > Metadata Providers"
+            }
+        };
+        ApiError::Auth { service: self.service.clone(), status, hint }
+    }
+
+    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
+        let reason = if e.is_timeout() {
+            "timed out".to_owned()
+        } else if e.is_connect() {
+            "connection refused or unreachable".to_owned()
+        } else {
+            // reqwest's own text is "error sending request"; the cause says what happened.
+            let mut source: &dyn std::error::Error = e;
+            while let Some(next) = source.source() {
+                source = next;
+            }
+            source.to_string()
+        };
+        Failure {
+            error: ApiError::Connection { service: self.service.clone(), url: self.url.clone(), reason },
+            retry_after: None,
+            unprocessed: e.is_connect(),
+        }
+    }
+
+    /// Keeps the newest value of our session cookie from `Set-Cookie`.
+    fn renew_cookie(&self, headers: &HeaderMap) {
+        let Ok(mut current) = self.cookie.lock() else { return };
+        let Some(cookie) = current.as_mut() else { return };
+        for header in headers.get_all(SET_COOKIE) {
+            let Ok(text) = header.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=')
+                && name.trim() == cookie.name
+                && !value.trim().is_empty()
+            {
+                cookie.value = value.trim().to_owned();
+            }
+        }
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The start of a body, on one line, for an error message.
+fn snippet(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 200 { format!("{}…", flat.chars().take(200).collect::<String>()) } else { flat }
+}

@@ -1,0 +1,5 @@
+//! The `stashhog` executable: everything happens in [`stashhog::app`].
+
+fn main() -> std::process::ExitCode {
+    stashhog::app::main()
+}

@@ -1,0 +1,167 @@
+//! The `args` map of a plugin invocation, read leniently.
+//!
+//! Values reach us from three places with different types: the manifest's `defaultArgs` are
+//! always strings (`"true"`, `"40"`), `runPluginOperation` and `runPluginTask` pass real JSON
+//! values, and the command line's `--set key=value` gives strings. A reader accepts all of them
+//! and says exactly which key was wrong when a value makes no sense.
+
+use serde_json::{Map, Value};
+
+/// An argument had a value of the wrong kind.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("`{key}` must be {expected}, got {got}")]
+pub struct ArgError {
+    /// The offending key.
+    pub key: String,
+    /// What the key takes, in words.
+    pub expected: &'static str,
+    /// The value received, as JSON.
+    pub got: String,
+}
+
+/// The `args` object of Stash's input (or the command line's `--set` pairs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Args(Map<String, Value>);
+
+impl Args {
+    /// Wraps a JSON object.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Args(map)
+    }
+
+    /// The raw value of `key`, if present and not null.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    /// Sets `key` (the command line's `--set`).
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    /// A string argument; numbers and bools are accepted as their text.
+    pub fn string(&self, key: &str) -> Result<Option<String>, ArgError> {
+        self.get(key).map(|v| as_string(v).ok_or_else(|| error(key, "a string", v))).transpose()
+    }
+
+    /// A yes/no argument: `true`/`false`, `"true"`/`"false"`, `1`/`0`, `"yes"`/`"no"`.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ArgError> {
+        self.get(key).map(|v| as_bool(v).ok_or_else(|| error(key, "true or false", v))).transpose()
+    }
+
+    /// A whole number, given as a JSON number or as text.
+    pub fn integer(&self, key: &str) -> Result<Option<i64>, ArgError> {
+        self.get(key).map(|v| as_integer(v).ok_or_else(|| error(key, "a whole number", v))).transpose()
+    }
+
+    /// The arguments as JSON, with anything that looks like a secret replaced, for the runs table
+    /// and logs.
+    pub fn redacted(&self) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| {
+                    let secret = ["key", "token", "password", "cookie", "secret"]
+                        .iter()
+                        .any(|s| k.to_ascii_lowercase().contains(s));
+                    let v = if secret { Value::from("<redacted>") } else { v.clone() };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
+    }
+
+    /// The underlying map.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+fn error(key: &str, expected: &'static str, got: &Value) -> ArgError {
+    let mut got = got.to_string();
+    if got.len() > 80 {
+        got = format!("{}…", got.chars().take(80).collect::<String>());
+    }
+    ArgError { key: key.to_owned(), expected, got }
+}
+
+/// Text of a string, number or bool.
+pub fn as_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A bool from a bool, a 0/1 number or a yes/no word.
+pub fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" | "" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A whole number from a number (a float only when it is whole) or numeric text.
+pub fn as_integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+        }
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Args {
+        match v {
+            Value::Object(m) => Args::new(m),
+            _ => unreachable!("test input is an object"),
+        }
+    }
+
+    #[test]
+    fn default_args_strings_read_as_their_types() {
+        let a = args(json!({"dry": "true", "n": "40", "f": "3.0", "off": "false"}));
+        assert_eq!(a.bool("dry"), Ok(Some(true)));
+        assert_eq!(a.bool("off"), Ok(Some(false)));
+        assert_eq!(a.integer("n"), Ok(Some(40)));
+        assert_eq!(a.integer("f"), Ok(Some(3)));
+        assert_eq!(a.integer("missing"), Ok(None));
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let a = args(json!({"dry": [1], "n": "forty"}));
+        let e = a.bool("dry").unwrap_err();
+        assert_eq!(e.to_string(), "`dry` must be true or false, got [1]");
+        assert!(a.integer("n").unwrap_err().to_string().contains("`n` must be a whole number"));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let a = args(json!({"api_key": "s3cret", "mode": "check"}));
+        assert_eq!(a.redacted(), json!({"api_key": "<redacted>", "mode": "check"}));
+    }
+}

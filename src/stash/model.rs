@@ -1,0 +1,185 @@
+//! StashHog's own view of Stash's data: plain types, independent of any GraphQL operation.
+
+use serde::Serialize;
+
+/// A StashID: the link of a local object to an object on a stash-box endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StashId {
+    /// The stash-box GraphQL URL, character for character as Stash stores it.
+    pub endpoint: String,
+    /// The object's id on that endpoint.
+    pub stash_id: String,
+    /// When the link was last updated (scenes only; empty elsewhere).
+    pub updated_at: Option<String>,
+}
+
+/// A file fingerprint (`md5`, `oshash`, `phash`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fingerprint {
+    /// The algorithm, as Stash names it.
+    pub kind: String,
+    /// The hash, as Stash stores it (phash: hex, unpadded).
+    pub value: String,
+}
+
+/// A scene's video file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SceneFile {
+    /// Full path.
+    pub path: String,
+    /// Its fingerprints.
+    pub fingerprints: Vec<Fingerprint>,
+}
+
+/// A scene as StashHog mirrors it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scene {
+    /// Stash id.
+    pub id: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// Studio code.
+    pub code: Option<String>,
+    /// Details text.
+    pub details: Option<String>,
+    /// Director.
+    pub director: Option<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Release date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Rating 1–100.
+    pub rating100: Option<i64>,
+    /// Whether the user marked it organized.
+    pub organized: bool,
+    /// Creation time (RFC3339).
+    pub created_at: String,
+    /// Last update time (RFC3339, as Stash returned it).
+    pub updated_at: String,
+    /// Files.
+    pub files: Vec<SceneFile>,
+    /// Studio id.
+    pub studio_id: Option<i64>,
+    /// Performer ids.
+    pub performer_ids: Vec<i64>,
+    /// Tag ids.
+    pub tag_ids: Vec<i64>,
+    /// StashIDs.
+    pub stash_ids: Vec<StashId>,
+}
+
+/// A tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    /// Stash id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Overrides the name for sorting (and for the Tagger's choice between equal matches).
+    pub sort_name: Option<String>,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Excluded from auto-tagging.
+    pub ignore_auto_tag: bool,
+    /// Last update time.
+    pub updated_at: String,
+    /// StashIDs (Stash ≥ 0.30).
+    pub stash_ids: Vec<StashId>,
+}
+
+/// A performer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Performer {
+    /// Stash id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Disambiguation.
+    pub disambiguation: Option<String>,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Last update time.
+    pub updated_at: String,
+    /// StashIDs.
+    pub stash_ids: Vec<StashId>,
+}
+
+/// A studio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Studio {
+    /// Stash id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Parent studio id.
+    pub parent_id: Option<i64>,
+    /// Last update time.
+    pub updated_at: String,
+    /// StashIDs.
+    pub stash_ids: Vec<StashId>,
+}
+
+/// Which scenes to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct SceneQuery {
+    /// Only scenes with a StashID on this endpoint.
+    pub stash_id_endpoint: Option<String>,
+    /// Only scenes updated strictly after this RFC3339 time (compared as text, like Stash).
+    pub updated_after: Option<String>,
+}
+
+/// Stash's readiness, as `systemStatus` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SystemState {
+    /// Ready.
+    Ok,
+    /// First-run setup not done.
+    Setup,
+    /// A database migration is pending.
+    NeedsMigration,
+    /// A state this version does not know.
+    Other(String),
+}
+
+/// What Stash says about itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemInfo {
+    /// Version string ("v0.30.1").
+    pub version: Option<String>,
+    /// Build hash.
+    pub hash: String,
+    /// Readiness.
+    pub status: SystemState,
+    /// The schema version of Stash's database.
+    pub database_schema: Option<i64>,
+    /// The schema version this Stash expects.
+    pub app_schema: i64,
+}
+
+/// A stash-box endpoint configured in Stash (Settings > Metadata Providers).
+#[derive(Debug, Clone, Serialize)]
+pub struct StashBox {
+    /// Its display name.
+    pub name: String,
+    /// Full GraphQL URL; equal to what `stash_ids[].endpoint` holds.
+    pub endpoint: String,
+    /// Its API key (never logged or serialised).
+    #[serde(skip)]
+    pub api_key: String,
+    /// Stash's own request budget for it; `None` when unset (Stash then uses 240).
+    pub max_requests_per_minute: Option<u32>,
+}
+
+/// The parts of Stash's configuration StashHog depends on.
+#[derive(Debug, Clone, Default)]
+pub struct StashConfig {
+    /// Configured stash-box endpoints, in Stash's order.
+    pub stash_boxes: Vec<StashBox>,
+    /// The scraper's tag exclusion regexes.
+    pub exclude_tag_patterns: Vec<String>,
+    /// StashHog's saved plugin settings; empty when never saved.
+    pub plugin_settings: serde_json::Map<String, serde_json::Value>,
+}

@@ -1,0 +1,45 @@
+//! `FindPerformers`: one sorted page of performers.
+
+use graphql_client::GraphQLQuery;
+
+use super::super::scalars::*;
+use super::{find_filter, parse_id, stash_ids, updated_after};
+use crate::graphql::{ApiError, Transport};
+use crate::stash::{FindFilter, Performer};
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/stash/schema.graphql",
+    query_path = "graphql/stash/performers.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+struct FindPerformers;
+
+/// Fetches one page; returns Stash's total count and the page's performers.
+pub fn run(
+    transport: &Transport,
+    updated_after: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Performer>), ApiError> {
+    let performer_filter = updated_after!(find_performers, updated_after)
+        .map(|updated_at| find_performers::PerformerFilterType { name: None, updated_at: Some(updated_at) });
+    let variables =
+        find_performers::Variables { filter: Some(find_filter!(find_performers, filter)), performer_filter };
+    let found = transport.query::<FindPerformers>(variables)?.find_performers;
+    let performers = found
+        .performers
+        .into_iter()
+        .map(|p| {
+            Ok(Performer {
+                id: parse_id(&p.id)?,
+                name: p.name,
+                disambiguation: p.disambiguation,
+                aliases: p.alias_list,
+                updated_at: p.updated_at,
+                stash_ids: stash_ids!(p.stash_ids),
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok((u64::try_from(found.count).unwrap_or(0), performers))
+}

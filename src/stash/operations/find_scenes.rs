@@ -1,0 +1,73 @@
+//! `FindScenes`: one sorted page of scenes.
+
+use graphql_client::GraphQLQuery;
+
+use super::super::scalars::*;
+use super::{find_filter, parse_id, updated_after};
+use crate::graphql::{ApiError, Transport};
+use crate::stash::{FindFilter, Fingerprint, Scene, SceneFile, SceneQuery, StashId};
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/stash/schema.graphql",
+    query_path = "graphql/stash/scenes.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+struct FindScenes;
+
+/// Fetches one page; returns Stash's total count and the page's scenes.
+pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Result<(u64, Vec<Scene>), ApiError> {
+    let endpoint = query.stash_id_endpoint.as_ref().map(|endpoint| find_scenes::StashIDCriterionInput {
+        endpoint: Some(endpoint.clone()),
+        stash_id: None,
+        modifier: find_scenes::CriterionModifier::NOT_NULL,
+    });
+    let updated_at = updated_after!(find_scenes, query.updated_after.as_deref());
+    let scene_filter = (endpoint.is_some() || updated_at.is_some()).then(|| find_scenes::SceneFilterType {
+        id: None,
+        stash_id_endpoint: endpoint,
+        updated_at,
+    });
+    let variables = find_scenes::Variables { filter: Some(find_filter!(find_scenes, filter)), scene_filter, ids: None };
+    let found = transport.query::<FindScenes>(variables)?.find_scenes;
+    let scenes = found.scenes.into_iter().map(convert).collect::<Result<_, _>>()?;
+    Ok((u64::try_from(found.count).unwrap_or(0), scenes))
+}
+
+fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError> {
+    let ids = |list: Vec<String>| list.iter().map(|id| parse_id(id)).collect::<Result<Vec<_>, _>>();
+    Ok(Scene {
+        id: parse_id(&s.id)?,
+        title: s.title,
+        code: s.code,
+        details: s.details,
+        director: s.director,
+        urls: s.urls,
+        date: s.date,
+        rating100: s.rating100,
+        organized: s.organized,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+        files: s
+            .files
+            .into_iter()
+            .map(|f| SceneFile {
+                path: f.path,
+                fingerprints: f
+                    .fingerprints
+                    .into_iter()
+                    .map(|p| Fingerprint { kind: p.type_, value: p.value })
+                    .collect(),
+            })
+            .collect(),
+        studio_id: s.studio.map(|st| parse_id(&st.id)).transpose()?,
+        performer_ids: ids(s.performers.into_iter().map(|p| p.id).collect())?,
+        tag_ids: ids(s.tags.into_iter().map(|t| t.id).collect())?,
+        stash_ids: s
+            .stash_ids
+            .into_iter()
+            .map(|i| StashId { endpoint: i.endpoint, stash_id: i.stash_id, updated_at: Some(i.updated_at) })
+            .collect(),
+    })
+}

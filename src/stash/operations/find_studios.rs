@@ -1,0 +1,44 @@
+//! `FindStudios`: one sorted page of studios.
+
+use graphql_client::GraphQLQuery;
+
+use super::super::scalars::*;
+use super::{find_filter, parse_id, stash_ids, updated_after};
+use crate::graphql::{ApiError, Transport};
+use crate::stash::{FindFilter, Studio};
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/stash/schema.graphql",
+    query_path = "graphql/stash/studios.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+struct FindStudios;
+
+/// Fetches one page; returns Stash's total count and the page's studios.
+pub fn run(
+    transport: &Transport,
+    updated_after: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Studio>), ApiError> {
+    let studio_filter = updated_after!(find_studios, updated_after)
+        .map(|updated_at| find_studios::StudioFilterType { name: None, updated_at: Some(updated_at) });
+    let variables = find_studios::Variables { filter: Some(find_filter!(find_studios, filter)), studio_filter };
+    let found = transport.query::<FindStudios>(variables)?.find_studios;
+    let studios = found
+        .studios
+        .into_iter()
+        .map(|s| {
+            Ok(Studio {
+                id: parse_id(&s.id)?,
+                name: s.name,
+                aliases: s.aliases,
+                parent_id: s.parent_studio.map(|p| parse_id(&p.id)).transpose()?,
+                updated_at: s.updated_at,
+                stash_ids: stash_ids!(s.stash_ids),
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok((u64::try_from(found.count).unwrap_or(0), studios))
+}

@@ -1,0 +1,45 @@
+//! `FindTags`: one sorted page of tags.
+
+use graphql_client::GraphQLQuery;
+
+use super::super::scalars::*;
+use super::{find_filter, parse_id, stash_ids, updated_after};
+use crate::graphql::{ApiError, Transport};
+use crate::stash::{FindFilter, Tag};
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/stash/schema.graphql",
+    query_path = "graphql/stash/tags.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+struct FindTags;
+
+/// Fetches one page; returns Stash's total count and the page's tags.
+pub fn run(
+    transport: &Transport,
+    updated_after: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Tag>), ApiError> {
+    let tag_filter = updated_after!(find_tags, updated_after)
+        .map(|updated_at| find_tags::TagFilterType { name: None, updated_at: Some(updated_at) });
+    let variables = find_tags::Variables { filter: Some(find_filter!(find_tags, filter)), tag_filter };
+    let found = transport.query::<FindTags>(variables)?.find_tags;
+    let tags = found
+        .tags
+        .into_iter()
+        .map(|t| {
+            Ok(Tag {
+                id: parse_id(&t.id)?,
+                name: t.name,
+                sort_name: t.sort_name,
+                aliases: t.aliases,
+                ignore_auto_tag: t.ignore_auto_tag,
+                updated_at: t.updated_at,
+                stash_ids: stash_ids!(t.stash_ids),
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok((u64::try_from(found.count).unwrap_or(0), tags))
+}

@@ -1,0 +1,61 @@
+//! One module per GraphQL operation in `graphql/stash/`: the derive, the conversion of our input
+//! into its variables, and of its answer into [`crate::stash::model`] types.
+
+pub mod configuration;
+pub mod find_performers;
+pub mod find_scenes;
+pub mod find_studios;
+pub mod find_tags;
+pub mod system_info;
+
+/// Builds an operation's generated `FindFilterType` from our [`crate::stash::FindFilter`]: each
+/// operation module has its own generated copy of the type.
+macro_rules! find_filter {
+    ($module:ident, $filter:expr) => {{
+        let f: &$crate::stash::FindFilter = $filter;
+        $module::FindFilterType {
+            q: None,
+            page: Some(f.page),
+            per_page: Some(f.per_page),
+            sort: Some(f.sort.as_str().to_owned()),
+            direction: Some(if f.ascending {
+                $module::SortDirectionEnum::ASC
+            } else {
+                $module::SortDirectionEnum::DESC
+            }),
+        }
+    }};
+}
+pub(crate) use find_filter;
+
+/// The `updated_at > value` criterion, in an operation's generated types.
+macro_rules! updated_after {
+    ($module:ident, $value:expr) => {
+        $value.map(|v: &str| $module::TimestampCriterionInput {
+            value: v.to_owned(),
+            value2: None,
+            modifier: $module::CriterionModifier::GREATER_THAN,
+        })
+    };
+}
+pub(crate) use updated_after;
+
+/// Parses Stash's string ids (they are numeric); an id that is not is a broken answer.
+pub fn parse_id(id: &str) -> Result<i64, crate::graphql::ApiError> {
+    id.parse().map_err(|_| crate::graphql::ApiError::Server {
+        service: crate::graphql::Service::Stash,
+        status: None,
+        detail: format!("it returned the non-numeric id {id:?}"),
+    })
+}
+
+/// Converts a list of generated StashIDs into ours.
+macro_rules! stash_ids {
+    ($list:expr) => {
+        $list
+            .into_iter()
+            .map(|s| $crate::stash::StashId { endpoint: s.endpoint, stash_id: s.stash_id, updated_at: None })
+            .collect()
+    };
+}
+pub(crate) use stash_ids;

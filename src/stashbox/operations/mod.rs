@@ -1,0 +1,3 @@
+//! One module per GraphQL operation in `graphql/stashbox/`.
+
+pub mod me;

@@ -1,0 +1,181 @@
+//! StashHog's SQLite database: opening it safely, migrating it, and what lives in it.
+//!
+//! A task, hooks and UI operations are separate processes on the same file, and Stash kills a
+//! task with SIGKILL, so: WAL with a busy timeout, short write transactions that never span a
+//! network call, and migrations that are atomic and safe to race.
+
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use runs::{RunHandle, RunRecord, RunStatus};
+
+/// The database could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The folder or file cannot be created or opened.
+    #[error("cannot open the database at {path} ({reason}); set the databasePath setting (or --db) to a writable file")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why, in a few words.
+        reason: String,
+    },
+    /// The file was migrated by a newer StashHog.
+    #[error(
+        "the database at {path} has schema version {found}, newer than this StashHog knows ({known}); upgrade StashHog"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        known: i64,
+    },
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A run's lock file could not be handled.
+    #[error("cannot use the run lock file {path} ({reason})")]
+    Lock {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Schema migrations, in order; entry `i` takes `user_version` from `i` to `i + 1`. Never edit
+/// a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        mode        TEXT NOT NULL,
+        args        TEXT NOT NULL,          -- JSON, secrets redacted
+        face        TEXT NOT NULL,          -- plugin | cli
+        pid         INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'killed')),
+        summary     TEXT,                   -- JSON output of the mode
+        error       TEXT
+    );
+    CREATE INDEX runs_by_status ON runs (status);
+    CREATE INDEX runs_by_mode ON runs (mode, id);
+"#];
+
+/// An open database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating when needed) and migrates the database at `path`. When the file did not
+    /// exist and anything fails, nothing is left behind.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let existed = path.exists();
+        let result = Self::open_inner(path);
+        if result.is_err() && !existed {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(file));
+            }
+        }
+        result
+    }
+
+    fn open_inner(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |reason: String| StoreError::Open { path: path.to_owned(), reason };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        // The first write is where an unwritable file or folder shows: say so as an open error.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| open_error(e.to_string()))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn, path: path.to_owned() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations, each in its own IMMEDIATE transaction so two processes
+    /// starting at once cannot both apply one.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = MIGRATIONS.len() as i64;
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > known {
+                return Err(StoreError::TooNew { path: self.path.clone(), found: version, known });
+            }
+            let Some(migration) = MIGRATIONS.get(version as usize) else { return Ok(()) };
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Size on disk in bytes, write-ahead log included.
+    pub fn size_bytes(&self) -> u64 {
+        ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                let mut file = self.path.as_os_str().to_owned();
+                file.push(suffix);
+                std::fs::metadata(PathBuf::from(file)).ok()
+            })
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("stashhog-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("sub").join("stashhog.sqlite")
+    }
+
+    #[test]
+    fn opens_migrates_and_reopens() {
+        let path = temp_db("migrate");
+        let store = Store::open(&path).expect("opens");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        drop(store);
+        let store = Store::open(&path).expect("reopens");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let path = temp_db("newer");
+        let store = Store::open(&path).expect("opens");
+        store.conn.pragma_update(None, "user_version", 999).expect("sets");
+        drop(store);
+        let e = Store::open(&path).unwrap_err();
+        assert!(e.to_string().contains("newer than this StashHog knows"), "{e}");
+    }
+}

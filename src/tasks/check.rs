@@ -1,0 +1,235 @@
+//! Mode `check` — task "Check StashHog setup": tells the user exactly what StashHog sees.
+//!
+//! Every other mode stops at the first thing that is wrong; this one keeps going and reports
+//! every part (Stash, each stash-box, the database, the settings), so one press of the button
+//! answers "why doesn't StashHog work here?". Problems also make the run's `error`, so a script
+//! or the command line's exit code can tell.
+
+use serde::Serialize;
+use serde_json::{Map, json};
+
+use super::{Outcome, Session};
+use crate::settings::{Effective, Settings};
+use crate::stash::{SceneQuery, StashBox, SystemInfo, SystemState};
+use crate::stashbox::StashBoxClient;
+use crate::store::Store;
+
+/// What Stash answered.
+#[derive(Debug, Serialize)]
+struct StashReport {
+    url: String,
+    credentials: &'static str,
+    reachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<SystemInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// What one stash-box answered.
+#[derive(Debug, Serialize)]
+struct StashBoxReport {
+    name: String,
+    endpoint: String,
+    key_configured: bool,
+    max_requests_per_minute: Option<u32>,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The database as found.
+#[derive(Debug, Serialize)]
+struct DatabaseReport {
+    path: String,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    killed_runs_found: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Checks Stash, the stash-boxes, the database and the settings; reports all of it.
+pub fn run(session: &Session) -> anyhow::Result<Outcome> {
+    let mut problems = Vec::new();
+    log::info!("StashHog {} — checking the setup", env!("CARGO_PKG_VERSION"));
+
+    let stash = check_stash(session, &mut problems);
+    session.progress.borrow_mut().set(0.3);
+
+    let loaded = if stash.reachable { Some(session.load_settings()) } else { None };
+    let (stash_boxes, settings, effective) = match loaded {
+        Some(Ok((config, settings, effective))) => (config.stash_boxes, settings, effective),
+        failed => {
+            if let Some(Err(e)) = failed {
+                problems.push(format!("{e:#}"));
+            }
+            log::warn!("settings could not be read from Stash; showing defaults");
+            let (settings, effective) = Settings::resolve(&Map::new(), &session.args)?;
+            (Vec::new(), settings, effective)
+        }
+    };
+    report_settings(&effective);
+
+    let path = session.database_path(&settings);
+    let (store, mut database) = match session.open_store(&path) {
+        Ok((store, killed)) => {
+            let report = DatabaseReport {
+                path: path.display().to_string(),
+                ok: true,
+                schema_version: store.schema_version().ok(),
+                size_bytes: None,
+                killed_runs_found: Some(killed),
+                error: None,
+            };
+            (Some(store), report)
+        }
+        Err(e) => {
+            let error = format!("{e:#}");
+            log::error!("Database: {error}");
+            problems.push(error.clone());
+            let report = DatabaseReport {
+                path: path.display().to_string(),
+                ok: false,
+                schema_version: None,
+                size_bytes: None,
+                killed_runs_found: None,
+                error: Some(error),
+            };
+            (None, report)
+        }
+    };
+    session.progress.borrow_mut().set(0.5);
+
+    let mut finish = |store: Option<&Store>| {
+        let boxes = check_stash_boxes(&stash_boxes, &mut problems);
+        if let Some(store) = store {
+            database.size_bytes = Some(store.size_bytes());
+            log::info!(
+                "Database: {} (schema version {}, {} KiB)",
+                database.path,
+                database.schema_version.unwrap_or_default(),
+                database.size_bytes.unwrap_or_default() / 1024
+            );
+        }
+        session.progress.borrow_mut().set(1.0);
+        let error = summarise(&problems);
+        let output = json!({
+            "stashhog": { "version": env!("CARGO_PKG_VERSION") },
+            "stash": stash,
+            "stash_boxes": boxes,
+            "database": database,
+            "settings": effective,
+            "problems": problems,
+        });
+        Ok(Outcome { output, error })
+    };
+    match &store {
+        Some(store) => session.recorded(store, || finish(Some(store))),
+        None => finish(None),
+    }
+}
+
+fn check_stash(session: &Session, problems: &mut Vec<String>) -> StashReport {
+    let stash = &session.stash;
+    let credentials = stash.credentials();
+    let mut report = StashReport {
+        url: stash.url().to_owned(),
+        credentials,
+        reachable: false,
+        system: None,
+        scenes: None,
+        error: None,
+    };
+    match stash.system_info() {
+        Ok(system) => {
+            report.reachable = true;
+            match &system.status {
+                SystemState::Ok => {}
+                SystemState::Setup => problems.push("Stash is not set up yet: finish its setup wizard first".into()),
+                SystemState::NeedsMigration => {
+                    problems.push("Stash needs a database migration: run it from Stash's UI first".into());
+                }
+                SystemState::Other(s) => log::warn!("Stash reports an unknown status {s}"),
+            }
+            report.scenes = stash.count_scenes(&SceneQuery::default()).ok();
+            log::info!(
+                "Stash: {} ({}) at {}, status {:?}, credentials: {}, {} scenes",
+                system.version.as_deref().unwrap_or("unknown version"),
+                system.hash,
+                report.url,
+                system.status,
+                credentials,
+                report.scenes.map_or("?".into(), |n| n.to_string())
+            );
+            report.system = Some(system);
+        }
+        Err(e) => {
+            let error = e.to_string();
+            log::error!("Stash: {error}");
+            problems.push(error.clone());
+            report.error = Some(error);
+        }
+    }
+    report
+}
+
+fn check_stash_boxes(boxes: &[StashBox], problems: &mut Vec<String>) -> Vec<StashBoxReport> {
+    if boxes.is_empty() {
+        log::info!("stash-box: none configured (Settings > Metadata Providers); tag sync needs one");
+    }
+    boxes
+        .iter()
+        .map(|b| {
+            let mut report = StashBoxReport {
+                name: b.name.clone(),
+                endpoint: b.endpoint.clone(),
+                key_configured: !b.api_key.is_empty(),
+                max_requests_per_minute: b.max_requests_per_minute,
+                ok: false,
+                user: None,
+                error: None,
+            };
+            match StashBoxClient::new(b).and_then(|client| client.me()) {
+                Ok(user) => {
+                    log::info!("stash-box '{}' ({}): key accepted, user '{}'", b.name, b.endpoint, user.name);
+                    report.ok = true;
+                    report.user = Some(user.name);
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    log::error!("stash-box '{}' ({}): {error}", b.name, b.endpoint);
+                    problems.push(error.clone());
+                    report.error = Some(error);
+                }
+            }
+            report
+        })
+        .collect()
+}
+
+fn report_settings(effective: &[Effective]) {
+    for setting in effective {
+        let value = if setting.value.is_null() { "(default)".to_owned() } else { setting.value.to_string() };
+        log::info!("Setting {} = {value} ({:?})", setting.key, setting.source);
+    }
+}
+
+fn summarise(problems: &[String]) -> Option<String> {
+    match problems {
+        [] => {
+            log::info!("Check passed: StashHog is ready");
+            None
+        }
+        [only] => Some(format!("check found a problem: {only}")),
+        [first, rest @ ..] => Some(format!("check found {} problems; first: {first}", rest.len() + 1)),
+    }
+}

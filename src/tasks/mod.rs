@@ -1,0 +1,170 @@
+//! The modes StashHog runs, one module each, and what every mode shares: the [`Session`] (who
+//! started us and how to reach Stash) and the steps of getting settings and the database.
+//!
+//! Nothing here knows which face (plugin or command line) started the run.
+
+pub mod check;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::manifest::TaskMode;
+use crate::protocol::args::Args;
+use crate::protocol::progress::Progress;
+use crate::settings::{Effective, Settings};
+use crate::stash::{StashClient, StashConfig};
+use crate::store::Store;
+
+/// A mode StashHog can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Started by a task or hook of the manifest.
+    Task(TaskMode),
+}
+
+/// The mode named in the input is missing or unknown.
+#[derive(Debug, thiserror::Error)]
+pub enum ModeError {
+    /// No mode given.
+    #[error("no mode given: set `mode` in the task's args (command line: the first word); valid modes: {}", Mode::names().join(", "))]
+    Missing,
+    /// Unknown mode.
+    #[error("unknown mode `{0}`; valid modes: {names}", names = Mode::names().join(", "))]
+    Unknown(String),
+}
+
+impl Mode {
+    /// Every mode's name.
+    pub fn names() -> Vec<&'static str> {
+        TaskMode::ALL.iter().map(|m| m.name()).collect()
+    }
+
+    /// The mode called `name`.
+    pub fn parse(name: &str) -> Result<Mode, ModeError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ModeError::Missing);
+        }
+        TaskMode::ALL
+            .iter()
+            .find(|m| m.name() == name)
+            .map(|m| Mode::Task(*m))
+            .ok_or_else(|| ModeError::Unknown(name.to_owned()))
+    }
+
+    /// The mode's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Task(task) => task.name(),
+        }
+    }
+}
+
+/// Which face started this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// Stash, with JSON on stdin.
+    Plugin,
+    /// A person or a script, with arguments.
+    Cli,
+}
+
+impl Face {
+    fn as_str(self) -> &'static str {
+        match self {
+            Face::Plugin => "plugin",
+            Face::Cli => "cli",
+        }
+    }
+}
+
+/// Everything known about a run before Stash has been asked anything.
+#[derive(Debug)]
+pub struct Session {
+    /// What to run.
+    pub mode: Mode,
+    /// Its arguments (setting overrides included).
+    pub args: Args,
+    /// The Stash client.
+    pub stash: StashClient,
+    /// Stash's config folder, when known (the plugin input's `Dir`).
+    pub stash_dir: Option<PathBuf>,
+    /// `--db` from the command line.
+    pub database_override: Option<PathBuf>,
+    /// Who started us.
+    pub face: Face,
+    /// Where progress goes.
+    pub progress: std::cell::RefCell<Progress>,
+}
+
+/// What a mode hands back: its JSON summary, and an error message when it failed in part (a
+/// `check` that found problems still returns its whole report).
+#[derive(Debug)]
+pub struct Outcome {
+    /// The summary, for `output`.
+    pub output: Value,
+    /// One line on what went wrong, for `error`.
+    pub error: Option<String>,
+}
+
+/// Runs the session's mode.
+pub fn run(session: &Session) -> anyhow::Result<Outcome> {
+    match session.mode {
+        Mode::Task(TaskMode::Check) => check::run(session),
+    }
+}
+
+impl Session {
+    /// Stash's configuration and the settings in effect.
+    pub fn load_settings(&self) -> anyhow::Result<(StashConfig, Settings, Vec<Effective>)> {
+        let config = self.stash.configuration().context("reading Stash's configuration")?;
+        let (settings, effective) = Settings::resolve(&config.plugin_settings, &self.args)?;
+        Ok((config, settings, effective))
+    }
+
+    /// Where the database lives: `--db`, else the databasePath setting (relative to Stash's
+    /// config folder), else `<Stash config folder>/stashhog/stashhog.sqlite`.
+    pub fn database_path(&self, settings: &Settings) -> PathBuf {
+        let stash_dir = self.stash_dir.clone().unwrap_or_else(default_stash_dir);
+        match (&self.database_override, &settings.database_path) {
+            (Some(path), _) => path.clone(),
+            (None, Some(path)) => stash_dir.join(path),
+            (None, None) => stash_dir.join("stashhog").join("stashhog.sqlite"),
+        }
+    }
+
+    /// Opens the database and marks runs whose process died as killed.
+    pub fn open_store(&self, path: &Path) -> anyhow::Result<(Store, usize)> {
+        let store = Store::open(path)?;
+        let killed = store.sweep_killed_runs()?;
+        if killed > 0 {
+            log::warn!("{killed} earlier run(s) were killed before they finished; they are marked 'killed'");
+        }
+        Ok((store, killed))
+    }
+
+    /// Runs `work` as a recorded run in `store`: the row is written before, and its status and
+    /// summary after, whatever `work` returns.
+    pub fn recorded(&self, store: &Store, work: impl FnOnce() -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
+        let run = store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str())?;
+        let result = work();
+        let (summary, error) = match &result {
+            Ok(outcome) => (Some(&outcome.output), outcome.error.clone()),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
+        if let Err(e) = store.finish_run(run, summary, error.as_deref()) {
+            log::warn!("could not record the end of this run: {e}");
+        }
+        result
+    }
+}
+
+/// Stash's default config folder: `~/.stash`.
+fn default_stash_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(|home| PathBuf::from(home).join(".stash"))
+        .unwrap_or_else(|| PathBuf::from(".stash"))
+}
