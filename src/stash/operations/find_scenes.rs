@@ -24,7 +24,7 @@ pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Re
         modifier: find_scenes::CriterionModifier::NOT_NULL,
     });
     let updated_at = updated_after!(find_scenes, query.updated_after.as_deref());
-    let scene_filter = (endpoint.is_some() || updated_at.is_some()).then(|| find_scenes::SceneFilterType {
+    let scene_filter = (endpoint.is_some() || updated_at.is_some()).then_some(find_scenes::SceneFilterType {
         id: None,
         stash_id_endpoint: endpoint,
         updated_at,
