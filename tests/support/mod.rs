@@ -1,0 +1,22 @@
+//! Shared support for the integration tests: fake Stash and stash-box servers, a runner that
+//! starts the real binary exactly as Stash does, and `TestEnv` to wire them per test.
+//!
+//! Not every test uses every helper, hence the `dead_code` allowance for this module only.
+#![allow(dead_code)]
+
+/// One test's world: fakes, folders, and running the binary against them.
+pub mod env;
+/// The shared HTTP machinery of the fakes: request log, injected faults, dropped connections.
+pub mod fake_http;
+/// The fake Stash GraphQL server and its in-memory library.
+pub mod fake_stash;
+/// The fake stash-box GraphQL server.
+pub mod fake_stashbox;
+/// GraphQL over HTTP: envelope, cached validation, execution, JSON-backed objects.
+pub mod gql;
+/// Running the binary as Stash does, and reading stdout/stderr with Stash's rules.
+pub mod runner;
+/// The upstream schemas, loaded once.
+pub mod schema;
+/// Temporary directories.
+pub mod temp;
