@@ -1,0 +1,9 @@
+//! StashHog's integration tests: one test binary (so the fakes and apollo-compiler build once),
+//! one module per area. Every test drives the real `stashhog` binary the way Stash does.
+
+mod check;
+mod cli;
+mod harness;
+mod protocol;
+mod schema_fidelity;
+mod support;
