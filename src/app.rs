@@ -82,6 +82,7 @@ fn plugin_session() -> anyhow::Result<Session> {
     Ok(Session {
         mode,
         args: input.args,
+        hook: input.hook,
         stash,
         stash_dir: input.server.stash_dir,
         database_override: None,

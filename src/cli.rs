@@ -188,6 +188,7 @@ pub fn session(options: RunOptions) -> anyhow::Result<Session> {
     Ok(Session {
         mode,
         args,
+        hook: None,
         stash,
         stash_dir: None,
         database_override: options.db,

@@ -6,4 +6,5 @@ mod cli;
 mod harness;
 mod protocol;
 mod schema_fidelity;
+mod stash_client;
 mod support;

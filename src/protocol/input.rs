@@ -73,6 +73,24 @@ impl ServerConnection {
     }
 }
 
+/// What Stash adds to `args` when a hook starts us (`args.hookContext`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HookContext {
+    /// The object's id; Stash omits it when 0.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// The trigger, e.g. `Scene.Update.Post`.
+    #[serde(rename = "type")]
+    pub trigger: String,
+    /// The mutation's input: for `sceneUpdate` every key (null when unset), for
+    /// `bulkSceneUpdate` the bulk input; null for hooks from scans and identify.
+    #[serde(default)]
+    pub input: Value,
+    /// The keys the mutation really sent; Stash omits the list when empty.
+    #[serde(rename = "inputFields", default)]
+    pub input_fields: Vec<String>,
+}
+
 /// A parsed plugin invocation.
 #[derive(Debug, Clone)]
 pub struct PluginInput {
@@ -80,6 +98,8 @@ pub struct PluginInput {
     pub server: ServerConnection,
     /// The mode's arguments (`mode` included).
     pub args: Args,
+    /// Present when a hook started us.
+    pub hook: Option<HookContext>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +154,11 @@ pub fn parse(bytes: &[u8]) -> Result<PluginInput, InputError> {
             return Err(InputError::Invalid(format!("`args` must be an object, not {}", kind(&other))));
         }
     };
+    let hook = args
+        .get("hookContext")
+        .map(|v| serde_json::from_value::<HookContext>(v.clone()))
+        .transpose()
+        .map_err(|e| InputError::Invalid(format!("`args.hookContext` is malformed: {e}")))?;
     let host = match raw.host.as_deref().map(str::trim) {
         None | Some("" | "0.0.0.0" | "::" | "[::]") => "127.0.0.1".to_owned(),
         Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_owned(),
@@ -157,6 +182,7 @@ pub fn parse(bytes: &[u8]) -> Result<PluginInput, InputError> {
             plugin_dir: folder(raw.plugin_dir),
         },
         args,
+        hook,
     })
 }
 
@@ -201,6 +227,23 @@ mod tests {
         let input = parse(doc.as_bytes()).expect("parses");
         assert_eq!(input.server.graphql_url(), "https://[::1]:9999/graphql");
         assert_eq!(input.server.cookie, None);
+    }
+
+    #[test]
+    fn hook_context_is_read_with_stash_omissions() {
+        let doc = br#"{"server_connection":{"Port":1},"args":{"mode":"hook_scene_updated",
+            "hookContext":{"id":12,"type":"Scene.Update.Post","input":{"id":"12","title":null,"tag_ids":["3"]},
+            "inputFields":["tag_ids"]}}}"#;
+        let hook = parse(doc).expect("parses").hook.expect("a hook");
+        assert_eq!(hook.id, Some(12));
+        assert_eq!(hook.trigger, "Scene.Update.Post");
+        assert_eq!(hook.input_fields, vec!["tag_ids".to_owned()]);
+        let doc =
+            br#"{"server_connection":{"Port":1},"args":{"hookContext":{"type":"Scene.Create.Post","input":null}}}"#;
+        let hook = parse(doc).expect("parses").hook.expect("a hook");
+        assert_eq!((hook.id, hook.input, hook.input_fields.len()), (None, Value::Null, 0));
+        let bad = br#"{"server_connection":{"Port":1},"args":{"hookContext":{"id":"x"}}}"#;
+        assert!(parse(bad).unwrap_err().to_string().contains("hookContext"));
     }
 
     #[test]

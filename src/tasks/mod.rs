@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::manifest::TaskMode;
 use crate::protocol::args::Args;
+use crate::protocol::input::HookContext;
 use crate::protocol::progress::Progress;
 use crate::settings::{Effective, Settings};
 use crate::stash::{StashClient, StashConfig};
@@ -87,6 +88,8 @@ pub struct Session {
     pub mode: Mode,
     /// Its arguments (setting overrides included).
     pub args: Args,
+    /// What triggered us, when a hook did.
+    pub hook: Option<HookContext>,
     /// The Stash client.
     pub stash: StashClient,
     /// Stash's config folder, when known (the plugin input's `Dir`).
