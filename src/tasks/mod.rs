@@ -23,6 +23,22 @@ use crate::store::Store;
 pub enum Mode {
     /// Started by a task or hook of the manifest.
     Task(TaskMode),
+    /// An operation for the UI page (`runPluginOperation`) and the command line; not a button.
+    Operation(Operation),
+}
+
+/// Modes that are not in the manifest: the UI page and scripts call them by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: &[Operation] = &[];
+
+    /// The operation's name as `args.mode` carries it.
+    pub fn name(self) -> &'static str {
+        match self {}
+    }
 }
 
 /// The mode named in the input is missing or unknown.
@@ -39,7 +55,11 @@ pub enum ModeError {
 impl Mode {
     /// Every mode's name.
     pub fn names() -> Vec<&'static str> {
-        TaskMode::ALL.iter().map(|m| m.name()).collect()
+        Self::all().map(Mode::name).collect()
+    }
+
+    fn all() -> impl Iterator<Item = Mode> {
+        TaskMode::ALL.iter().map(|m| Mode::Task(*m)).chain(Operation::ALL.iter().map(|o| Mode::Operation(*o)))
     }
 
     /// The mode called `name`.
@@ -48,17 +68,17 @@ impl Mode {
         if name.is_empty() {
             return Err(ModeError::Missing);
         }
-        TaskMode::ALL
-            .iter()
-            .find(|m| m.name() == name)
-            .map(|m| Mode::Task(*m))
-            .ok_or_else(|| ModeError::Unknown(name.to_owned()))
+        Self::all().find(|m| m.name() == name).ok_or_else(|| {
+            let shown: String = name.chars().take(60).collect();
+            ModeError::Unknown(if shown.len() < name.len() { format!("{shown}…") } else { shown })
+        })
     }
 
     /// The mode's name.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Task(task) => task.name(),
+            Mode::Operation(operation) => operation.name(),
         }
     }
 }
@@ -116,6 +136,35 @@ pub struct Outcome {
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     match session.mode {
         Mode::Task(TaskMode::Check) => check::run(session),
+        Mode::Operation(operation) => match operation {},
+    }
+}
+
+/// What a mode that works on the library has at hand: Stash, its configuration, the settings
+/// in effect and the open database. Built by [`Session::context`].
+#[derive(Debug)]
+pub struct Context<'s> {
+    /// The session (Stash client, arguments, progress).
+    pub session: &'s Session,
+    /// Stash's configuration (stash-boxes, tag exclusions).
+    pub config: StashConfig,
+    /// The settings in effect.
+    pub settings: Settings,
+    /// The database.
+    pub store: Store,
+}
+
+impl Context<'_> {
+    /// Runs `work` as a recorded run (see [`Session::recorded`]).
+    pub fn recorded(mut self, work: impl FnOnce(&mut Self) -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
+        let run = self.store.begin_run(
+            self.session.mode.name(),
+            &self.session.args.redacted(),
+            self.session.face.as_str(),
+        )?;
+        let result = work(&mut self);
+        finish_run(&self.store, run, &result);
+        result
     }
 }
 
@@ -138,6 +187,13 @@ impl Session {
         }
     }
 
+    /// Reads Stash's configuration and the settings, and opens the database.
+    pub fn context(&self) -> anyhow::Result<Context<'_>> {
+        let (config, settings, _) = self.load_settings()?;
+        let (store, _) = self.open_store(&self.database_path(&settings))?;
+        Ok(Context { session: self, config, settings, store })
+    }
+
     /// Opens the database and marks runs whose process died as killed.
     pub fn open_store(&self, path: &Path) -> anyhow::Result<(Store, usize)> {
         let store = Store::open(path)?;
@@ -153,14 +209,18 @@ impl Session {
     pub fn recorded(&self, store: &Store, work: impl FnOnce() -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
         let run = store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str())?;
         let result = work();
-        let (summary, error) = match &result {
-            Ok(outcome) => (Some(&outcome.output), outcome.error.clone()),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        if let Err(e) = store.finish_run(run, summary, error.as_deref()) {
-            log::warn!("could not record the end of this run: {e}");
-        }
+        finish_run(store, run, &result);
         result
+    }
+}
+
+fn finish_run(store: &Store, run: crate::store::RunHandle, result: &anyhow::Result<Outcome>) {
+    let (summary, error) = match result {
+        Ok(outcome) => (Some(&outcome.output), outcome.error.clone()),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
+    if let Err(e) = store.finish_run(run, summary, error.as_deref()) {
+        log::warn!("could not record the end of this run: {e}");
     }
 }
 
