@@ -2,7 +2,7 @@
 //! directly because every mode that walks the library rests on it.
 
 use stashhog::graphql::Auth;
-use stashhog::stash::{FindFilter, SceneQuery, SortKey, StashClient, StashConnection};
+use stashhog::stash::{EntityQuery, FindFilter, SceneQuery, SortKey, StashClient, StashConnection};
 
 use crate::support::fake_stash::{Scene, StashId};
 
@@ -47,7 +47,7 @@ fn scene_filters_reach_stash_and_fields_convert() {
         l.add_scene(Scene { title: Some("unlinked".into()), ..Scene::default() });
     });
     let client = client(stash.graphql_url());
-    let query = SceneQuery { stash_id_endpoint: Some(endpoint.into()), updated_after: None };
+    let query = SceneQuery { stash_id_endpoint: Some(endpoint.into()), ..SceneQuery::default() };
     let scenes: Vec<_> =
         client.scenes(&query, FindFilter::sorted(SortKey::UpdatedAt)).flat_map(|p| p.expect("a page").items).collect();
     assert_eq!(scenes.len(), 1);
@@ -55,7 +55,9 @@ fn scene_filters_reach_stash_and_fields_convert() {
     assert_eq!(scenes[0].tag_ids.len(), 1);
     assert_eq!(scenes[0].stash_ids[0].stash_id, "abc");
     assert_eq!(client.count_scenes(&SceneQuery::default()).expect("count"), 2);
-    let tags: Vec<_> =
-        client.tags(None, FindFilter::sorted(SortKey::Id)).flat_map(|p| p.expect("a page").items).collect();
+    let tags: Vec<_> = client
+        .tags(&EntityQuery::default(), FindFilter::sorted(SortKey::Id))
+        .flat_map(|p| p.expect("a page").items)
+        .collect();
     assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["Outdoor"]);
 }

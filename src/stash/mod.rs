@@ -77,18 +77,18 @@ impl StashClient {
         operations::find_scenes::run(&self.transport, query, &filter).map(|(count, _)| count)
     }
 
-    /// Tags changed after `updated_after` (all when `None`), page by page.
-    pub fn tags(&self, updated_after: Option<String>, filter: FindFilter) -> Pages<'_, Tag> {
-        Pages::new(filter, move |f| operations::find_tags::run(&self.transport, updated_after.as_deref(), f))
+    /// Tags matching `query`, page by page in the order of `filter.sort`.
+    pub fn tags<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Tag> {
+        Pages::new(filter, move |f| operations::find_tags::run(&self.transport, query, f))
     }
 
-    /// Performers changed after `updated_after` (all when `None`), page by page.
-    pub fn performers(&self, updated_after: Option<String>, filter: FindFilter) -> Pages<'_, Performer> {
-        Pages::new(filter, move |f| operations::find_performers::run(&self.transport, updated_after.as_deref(), f))
+    /// Performers matching `query`, page by page in the order of `filter.sort`.
+    pub fn performers<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Performer> {
+        Pages::new(filter, move |f| operations::find_performers::run(&self.transport, query, f))
     }
 
-    /// Studios changed after `updated_after` (all when `None`), page by page.
-    pub fn studios(&self, updated_after: Option<String>, filter: FindFilter) -> Pages<'_, Studio> {
-        Pages::new(filter, move |f| operations::find_studios::run(&self.transport, updated_after.as_deref(), f))
+    /// Studios matching `query`, page by page in the order of `filter.sort`.
+    pub fn studios<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Studio> {
+        Pages::new(filter, move |f| operations::find_studios::run(&self.transport, query, f))
     }
 }

@@ -124,9 +124,23 @@ pub struct Studio {
 /// Which scenes to fetch.
 #[derive(Debug, Clone, Default)]
 pub struct SceneQuery {
+    /// Only these scenes.
+    pub ids: Option<Vec<i64>>,
+    /// Only scenes with an id above this one: keyset paging, stable while scenes come and go,
+    /// and cheap at any depth (no OFFSET).
+    pub id_after: Option<i64>,
     /// Only scenes with a StashID on this endpoint.
     pub stash_id_endpoint: Option<String>,
     /// Only scenes updated strictly after this RFC3339 time (compared as text, like Stash).
+    pub updated_after: Option<String>,
+}
+
+/// Which tags, performers or studios to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct EntityQuery {
+    /// Only these.
+    pub ids: Option<Vec<i64>>,
+    /// Only those updated strictly after this RFC3339 time (compared as text, like Stash).
     pub updated_after: Option<String>,
 }
 

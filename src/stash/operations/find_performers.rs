@@ -3,9 +3,9 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
-use crate::stash::{FindFilter, Performer};
+use crate::stash::{EntityQuery, FindFilter, Performer};
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -17,15 +17,14 @@ use crate::stash::{FindFilter, Performer};
 struct FindPerformers;
 
 /// Fetches one page; returns Stash's total count and the page's performers.
-pub fn run(
-    transport: &Transport,
-    updated_after: Option<&str>,
-    filter: &FindFilter,
-) -> Result<(u64, Vec<Performer>), ApiError> {
-    let performer_filter = updated_after!(find_performers, updated_after)
+pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Performer>), ApiError> {
+    let performer_filter = updated_after!(find_performers, query.updated_after.as_deref())
         .map(|updated_at| find_performers::PerformerFilterType { name: None, updated_at: Some(updated_at) });
-    let variables =
-        find_performers::Variables { filter: Some(find_filter!(find_performers, filter)), performer_filter };
+    let variables = find_performers::Variables {
+        filter: Some(find_filter!(find_performers, filter)),
+        performer_filter,
+        ids: entity_ids(query),
+    };
     let found = transport.query::<FindPerformers>(variables)?.find_performers;
     let performers = found
         .performers

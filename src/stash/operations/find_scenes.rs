@@ -24,12 +24,15 @@ pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Re
         modifier: find_scenes::CriterionModifier::NOT_NULL,
     });
     let updated_at = updated_after!(find_scenes, query.updated_after.as_deref());
-    let scene_filter = (endpoint.is_some() || updated_at.is_some()).then_some(find_scenes::SceneFilterType {
-        id: None,
-        stash_id_endpoint: endpoint,
-        updated_at,
+    let id = query.id_after.map(|after| find_scenes::IntCriterionInput {
+        value: after,
+        value2: None,
+        modifier: find_scenes::CriterionModifier::GREATER_THAN,
     });
-    let variables = find_scenes::Variables { filter: Some(find_filter!(find_scenes, filter)), scene_filter, ids: None };
+    let scene_filter = (endpoint.is_some() || updated_at.is_some() || id.is_some())
+        .then_some(find_scenes::SceneFilterType { id, stash_id_endpoint: endpoint, updated_at });
+    let ids = query.ids.as_ref().map(|ids| ids.iter().map(i64::to_string).collect());
+    let variables = find_scenes::Variables { filter: Some(find_filter!(find_scenes, filter)), scene_filter, ids };
     let found = transport.query::<FindScenes>(variables)?.find_scenes;
     let scenes = found.scenes.into_iter().map(convert).collect::<Result<_, _>>()?;
     Ok((u64::try_from(found.count).unwrap_or(0), scenes))

@@ -3,9 +3,9 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
-use crate::stash::{FindFilter, Studio};
+use crate::stash::{EntityQuery, FindFilter, Studio};
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -17,14 +17,14 @@ use crate::stash::{FindFilter, Studio};
 struct FindStudios;
 
 /// Fetches one page; returns Stash's total count and the page's studios.
-pub fn run(
-    transport: &Transport,
-    updated_after: Option<&str>,
-    filter: &FindFilter,
-) -> Result<(u64, Vec<Studio>), ApiError> {
-    let studio_filter = updated_after!(find_studios, updated_after)
+pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Studio>), ApiError> {
+    let studio_filter = updated_after!(find_studios, query.updated_after.as_deref())
         .map(|updated_at| find_studios::StudioFilterType { name: None, updated_at: Some(updated_at) });
-    let variables = find_studios::Variables { filter: Some(find_filter!(find_studios, filter)), studio_filter };
+    let variables = find_studios::Variables {
+        filter: Some(find_filter!(find_studios, filter)),
+        studio_filter,
+        ids: entity_ids(query),
+    };
     let found = transport.query::<FindStudios>(variables)?.find_studios;
     let studios = found
         .studios

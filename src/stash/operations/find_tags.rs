@@ -3,9 +3,9 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
-use crate::stash::{FindFilter, Tag};
+use crate::stash::{EntityQuery, FindFilter, Tag};
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -17,14 +17,11 @@ use crate::stash::{FindFilter, Tag};
 struct FindTags;
 
 /// Fetches one page; returns Stash's total count and the page's tags.
-pub fn run(
-    transport: &Transport,
-    updated_after: Option<&str>,
-    filter: &FindFilter,
-) -> Result<(u64, Vec<Tag>), ApiError> {
-    let tag_filter = updated_after!(find_tags, updated_after)
+pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Tag>), ApiError> {
+    let tag_filter = updated_after!(find_tags, query.updated_after.as_deref())
         .map(|updated_at| find_tags::TagFilterType { name: None, updated_at: Some(updated_at) });
-    let variables = find_tags::Variables { filter: Some(find_filter!(find_tags, filter)), tag_filter };
+    let variables =
+        find_tags::Variables { filter: Some(find_filter!(find_tags, filter)), tag_filter, ids: entity_ids(query) };
     let found = transport.query::<FindTags>(variables)?.find_tags;
     let tags = found
         .tags

@@ -49,6 +49,11 @@ pub fn parse_id(id: &str) -> Result<i64, crate::graphql::ApiError> {
     })
 }
 
+/// The `ids` argument of a find query.
+pub fn entity_ids(query: &crate::stash::EntityQuery) -> Option<Vec<String>> {
+    query.ids.as_ref().map(|ids| ids.iter().map(i64::to_string).collect())
+}
+
 /// Converts a list of generated StashIDs into ours.
 macro_rules! stash_ids {
     ($list:expr) => {
