@@ -10,6 +10,8 @@ pub mod app;
 pub mod cli;
 pub mod graphql;
 pub mod manifest;
+pub mod mirror;
+pub mod plans;
 pub mod protocol;
 pub mod settings;
 pub mod stash;

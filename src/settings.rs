@@ -40,10 +40,18 @@ pub struct Effective {
 }
 
 /// The settings in effect for one run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Database file; `None` = `<Stash config folder>/stashhog/stashhog.sqlite`.
     pub database_path: Option<String>,
+    /// Whether hooks refresh the mirror.
+    pub mirror_hooks: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { database_path: None, mirror_hooks: true }
+    }
 }
 
 impl Settings {
@@ -67,6 +75,9 @@ impl Settings {
             }
             .map_err(SettingsError)?;
             match key {
+                SettingKey::MirrorHooks => {
+                    settings.mirror_hooks = value.as_ref().and_then(Value::as_bool).unwrap_or(true);
+                }
                 SettingKey::DatabasePath => {
                     settings.database_path = value
                         .as_ref()

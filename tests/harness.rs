@@ -343,6 +343,28 @@ fn mutations_update_partially_and_bulk_add_remove() {
     });
 }
 
+#[test]
+fn bulk_scene_update_adds_and_removes_urls_like_stash() {
+    let stash = stash_with_scenes(2);
+    stash.lib(|l| l.scene_mut(1).unwrap().urls = vec!["https://a".into()]);
+    let bulk = "mutation B($input: BulkSceneUpdateInput!) { bulkSceneUpdate(input: $input) { id } }";
+    let (_, body) = gql(
+        &stash.graphql_url(),
+        bulk,
+        json!({"input": {"ids": ["1", "2"], "urls": {"values": ["https://a", "https://b"], "mode": "ADD"}}}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    gql(
+        &stash.graphql_url(),
+        bulk,
+        json!({"input": {"ids": ["2"], "urls": {"values": ["https://a"], "mode": "REMOVE"}}}),
+    );
+    stash.lib(|l| {
+        assert_eq!(l.scene(1).unwrap().urls, ["https://a", "https://b"], "no duplicate");
+        assert_eq!(l.scene(2).unwrap().urls, ["https://b"]);
+    });
+}
+
 // ---- fake Stash: authentication ------------------------------------------------------------
 
 #[test]

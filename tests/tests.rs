@@ -4,6 +4,8 @@
 mod check;
 mod cli;
 mod harness;
+mod mirror;
+mod plans;
 mod protocol;
 mod schema_fidelity;
 mod stash_client;

@@ -1,6 +1,7 @@
 //! Posting GraphQL documents: one reused HTTP client, credentials on every request, retries.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use graphql_client::{GraphQLQuery, QueryBody, Response};
@@ -58,6 +59,7 @@ pub struct Transport {
     api_key: Option<String>,
     cookie: Mutex<Option<Cookie>>,
     retry: Retry,
+    sent: AtomicU64,
 }
 
 /// A request that failed, and whether Stash can have processed it.
@@ -91,7 +93,13 @@ impl Transport {
             api_key: config.auth.api_key.filter(|k| !k.is_empty()),
             cookie: Mutex::new(config.auth.cookie),
             retry: config.retry,
+            sent: AtomicU64::new(0),
         })
+    }
+
+    /// HTTP requests sent so far, retries included (for summaries).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The endpoint URL.
@@ -176,6 +184,7 @@ impl Transport {
 
     fn post_once<V: Serialize, D: serde::de::DeserializeOwned>(&self, body: &QueryBody<V>) -> Result<D, Failure> {
         log::trace!("{}: {} ({})", self.service, body.operation_name, self.url);
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let response = self.request().json(body).send().map_err(|e| self.transport_failure(&e))?;
         let status = response.status();
         self.renew_cookie(response.headers());

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
+pub use operations::writes::{ListEdit, SceneList, SceneScalar, StashWrite};
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
 /// How to reach Stash, from the plugin input or the command line.
@@ -46,6 +47,37 @@ impl StashClient {
         Ok(StashClient { transport })
     }
 
+    /// Requests sent to Stash so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.transport.requests_sent()
+    }
+
+    /// How many objects of a kind Stash has, and the newest `updated_at` among them (one
+    /// request; the starting point of an incremental sync).
+    pub fn latest_update(&self, kind: crate::store::mirror::Kind) -> Result<(u64, Option<String>), ApiError> {
+        use crate::store::mirror::Kind;
+        let filter = FindFilter { page: 1, per_page: 1, sort: SortKey::UpdatedAt, ascending: false };
+        let (total, latest) = match kind {
+            Kind::Scene => {
+                let (n, s) = operations::find_scenes::run(&self.transport, &SceneQuery::default(), &filter)?;
+                (n, s.into_iter().next().map(|s| s.updated_at))
+            }
+            Kind::Tag => {
+                let (n, t) = operations::find_tags::run(&self.transport, &EntityQuery::default(), &filter)?;
+                (n, t.into_iter().next().map(|t| t.updated_at))
+            }
+            Kind::Performer => {
+                let (n, p) = operations::find_performers::run(&self.transport, &EntityQuery::default(), &filter)?;
+                (n, p.into_iter().next().map(|p| p.updated_at))
+            }
+            Kind::Studio => {
+                let (n, s) = operations::find_studios::run(&self.transport, &EntityQuery::default(), &filter)?;
+                (n, s.into_iter().next().map(|s| s.updated_at))
+            }
+        };
+        Ok((total, latest))
+    }
+
     /// The GraphQL URL.
     pub fn url(&self) -> &str {
         self.transport.url()
@@ -69,6 +101,38 @@ impl StashClient {
     /// Scenes matching `query`, page by page in the order of `filter.sort`.
     pub fn scenes<'a>(&'a self, query: &'a SceneQuery, filter: FindFilter) -> Pages<'a, Scene> {
         Pages::new(filter, move |f| operations::find_scenes::run(&self.transport, query, f))
+    }
+
+    /// The scenes with these ids as Stash holds them now (one request per 500 ids); ids Stash
+    /// does not have are simply missing from the answer.
+    pub fn scenes_now(&self, ids: &[i64]) -> Result<Vec<Scene>, ApiError> {
+        let mut scenes = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+            let query = SceneQuery { ids: Some(chunk.to_vec()), ..SceneQuery::default() };
+            let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
+            scenes.extend(operations::find_scenes::run(&self.transport, &query, &filter)?.1);
+        }
+        Ok(scenes)
+    }
+
+    /// Sends one write of a plan; returns the id of what it created, if anything. Only the plan
+    /// engine calls this: plans are StashHog's one write path.
+    pub fn write(&self, write: &StashWrite) -> Result<Option<i64>, ApiError> {
+        operations::writes::run(&self.transport, write)
+    }
+
+    /// Every scene id in Stash, ascending, fetched a few thousand at a time.
+    pub fn all_scene_ids(&self) -> Result<Vec<i64>, ApiError> {
+        let filter = FindFilter { per_page: 5000, ..FindFilter::sorted(SortKey::Id) };
+        let mut ids = Vec::new();
+        loop {
+            let (_, page) = operations::find_scene_ids::run(&self.transport, ids.last().copied(), &filter)?;
+            let short = (page.len() as i64) < filter.per_page;
+            ids.extend(page);
+            if short {
+                return Ok(ids);
+            }
+        }
     }
 
     /// How many scenes match `query` (one request, no scenes transferred).

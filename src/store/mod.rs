@@ -4,6 +4,8 @@
 //! task with SIGKILL, so: WAL with a busy timeout, short write transactions that never span a
 //! network call, and migrations that are atomic and safe to race.
 
+pub mod mirror;
+mod plans;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use plans::{Direction, FieldCount, OpenBatch, Settled};
 pub use runs::{RunHandle, RunRecord, RunStatus};
 
 /// The database could not be opened or used.
@@ -51,7 +54,8 @@ pub enum StoreError {
 
 /// Schema migrations, in order; entry `i` takes `user_version` from `i` to `i + 1`. Never edit
 /// a released entry: append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE runs (
         id          INTEGER PRIMARY KEY,
         mode        TEXT NOT NULL,
@@ -66,7 +70,132 @@ const MIGRATIONS: &[&str] = &[r#"
     );
     CREATE INDEX runs_by_status ON runs (status);
     CREATE INDEX runs_by_mode ON runs (mode, id);
-"#];
+"#,
+    r#"
+    -- The mirror: Stash's library as of the last sync. `seen_pass` is the full-sync pass that
+    -- last saw a row; `mirrored_at` when we last wrote it (our clock).
+    CREATE TABLE tags (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL,
+        sort_name       TEXT,
+        aliases         TEXT NOT NULL,       -- JSON array
+        ignore_auto_tag INTEGER NOT NULL,
+        stash_ids       TEXT NOT NULL,       -- JSON array of {endpoint, stash_id}
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE TABLE performers (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL,
+        disambiguation  TEXT,
+        aliases         TEXT NOT NULL,
+        stash_ids       TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE TABLE studios (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL,
+        aliases         TEXT NOT NULL,
+        parent_id       INTEGER,
+        stash_ids       TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE TABLE scenes (
+        id              INTEGER PRIMARY KEY,
+        title           TEXT,
+        code            TEXT,
+        details         TEXT,
+        director        TEXT,
+        urls            TEXT NOT NULL,       -- JSON array
+        date            TEXT,
+        rating100       INTEGER,
+        organized       INTEGER NOT NULL,
+        studio_id       INTEGER,
+        files           TEXT NOT NULL,       -- JSON array of {path, fingerprints: [{kind, value}]}
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE INDEX scenes_by_updated_at ON scenes (updated_at);
+    CREATE TABLE scene_tags (
+        scene_id INTEGER NOT NULL REFERENCES scenes (id) ON DELETE CASCADE,
+        tag_id   INTEGER NOT NULL,
+        PRIMARY KEY (scene_id, tag_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX scene_tags_by_tag ON scene_tags (tag_id, scene_id);
+    CREATE TABLE scene_performers (
+        scene_id     INTEGER NOT NULL REFERENCES scenes (id) ON DELETE CASCADE,
+        performer_id INTEGER NOT NULL,
+        PRIMARY KEY (scene_id, performer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX scene_performers_by_performer ON scene_performers (performer_id, scene_id);
+    CREATE TABLE scene_stash_ids (
+        scene_id   INTEGER NOT NULL REFERENCES scenes (id) ON DELETE CASCADE,
+        endpoint   TEXT NOT NULL,
+        stash_id   TEXT NOT NULL,
+        updated_at TEXT,
+        PRIMARY KEY (scene_id, endpoint, stash_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX scene_stash_ids_by_endpoint ON scene_stash_ids (endpoint, stash_id);
+    -- Watermarks, the full-sync checkpoint and other small facts, by key.
+    CREATE TABLE sync_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+"#,
+    r#"
+    -- Plans: the only write path. A plan's changes are applied through a journal of batches
+    -- (one row per request sent to Stash), so a run killed mid-request can tell on restart
+    -- whether that request landed.
+    CREATE TABLE plans (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        source      TEXT NOT NULL,          -- JSON {mode, settings}
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('draft', 'reviewing', 'applying', 'applied',
+                        'partially_applied', 'rolling_back', 'rolled_back', 'cancelled'))
+    );
+    CREATE TABLE plan_batches (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        direction   TEXT NOT NULL CHECK (direction IN ('apply', 'rollback')),
+        request     TEXT NOT NULL,          -- JSON {operation, variables}, as sent
+        state       TEXT NOT NULL CHECK (state IN ('sending', 'done', 'failed', 'verified')),
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT
+    );
+    CREATE INDEX plan_batches_open ON plan_batches (plan_id, state);
+    CREATE TABLE plan_changes (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        entity_type TEXT NOT NULL CHECK (entity_type IN ('scene', 'performer', 'studio', 'tag')),
+        entity_id   INTEGER,                -- NULL for CREATE
+        field       TEXT NOT NULL,
+        action      TEXT NOT NULL CHECK (action IN ('ADD', 'REMOVE', 'SET', 'CREATE')),
+        value       TEXT NOT NULL,          -- JSON; {"created": <change id>} refers to a CREATE
+        before      TEXT NOT NULL,          -- JSON; null = empty (SET) or implied (ADD/REMOVE)
+        reason      TEXT NOT NULL,
+        confidence  REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'applied',
+                        'failed', 'skipped_conflict', 'reverted', 'revert_conflict')),
+        error       TEXT,
+        created_id  INTEGER,                -- what a CREATE made
+        batch_id    INTEGER REFERENCES plan_batches (id) ON DELETE SET NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX plan_changes_work ON plan_changes (plan_id, status, entity_type, entity_id);
+    CREATE INDEX plan_changes_by_field ON plan_changes (plan_id, field, status);
+    CREATE INDEX plan_changes_by_batch ON plan_changes (batch_id);
+"#,
+];
 
 /// An open database.
 #[derive(Debug)]

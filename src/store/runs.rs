@@ -123,6 +123,14 @@ impl Store {
         Ok(killed)
     }
 
+    /// Keeps the runs table small: hooks add a row per save. Drops finished runs beyond the
+    /// newest `keep`.
+    pub fn prune_runs(&self, keep: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM runs WHERE status != 'running' AND id <= (SELECT MAX(id) FROM runs) - ?1", [keep])?)
+    }
+
     /// Records the start of a run and takes its liveness lock.
     pub fn begin_run(&self, mode: &str, args: &Value, face: &str) -> Result<RunHandle, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;

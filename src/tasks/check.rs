@@ -127,7 +127,10 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             "stash": stash,
             "stash_boxes": boxes,
             "database": database,
-            "settings": effective,
+            "settings": effective
+                .iter()
+                .map(|e| (e.key.to_owned(), json!({"value": e.value, "source": e.source})))
+                .collect::<serde_json::Map<_, _>>(),
             "problems": problems,
         });
         Ok(Outcome { output, error })

@@ -3,7 +3,14 @@
 //!
 //! Nothing here knows which face (plugin or command line) started the run.
 
+pub mod apply_plan;
 pub mod check;
+pub mod full_sync;
+pub mod incremental_sync;
+pub mod mirror_hook;
+pub mod plans;
+pub mod rollback_plan;
+pub mod sync_status;
 
 use std::path::{Path, PathBuf};
 
@@ -29,15 +36,46 @@ pub enum Mode {
 
 /// Modes that are not in the manifest: the UI page and scripts call them by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {}
+pub enum Operation {
+    /// `sync_status`: what the mirror holds and how fresh it is.
+    SyncStatus,
+    /// `list_plans`: every plan with its change counts.
+    ListPlans,
+    /// `show_plan`: one plan's changes, paged and filtered, with a per-field summary.
+    ShowPlan,
+    /// `review_plan`: approve or reject changes (by id, field, confidence, or all).
+    ReviewPlan,
+    /// `export_plan`: a plan as a plan file.
+    ExportPlan,
+    /// `import_plan`: a plan file as a new plan.
+    ImportPlan,
+    /// `delete_plan`: forget a plan.
+    DeletePlan,
+}
 
 impl Operation {
     /// Every operation.
-    pub const ALL: &[Operation] = &[];
+    pub const ALL: &[Operation] = &[
+        Operation::SyncStatus,
+        Operation::ListPlans,
+        Operation::ShowPlan,
+        Operation::ReviewPlan,
+        Operation::ExportPlan,
+        Operation::ImportPlan,
+        Operation::DeletePlan,
+    ];
 
     /// The operation's name as `args.mode` carries it.
     pub fn name(self) -> &'static str {
-        match self {}
+        match self {
+            Operation::SyncStatus => "sync_status",
+            Operation::ListPlans => "list_plans",
+            Operation::ShowPlan => "show_plan",
+            Operation::ReviewPlan => "review_plan",
+            Operation::ExportPlan => "export_plan",
+            Operation::ImportPlan => "import_plan",
+            Operation::DeletePlan => "delete_plan",
+        }
     }
 }
 
@@ -136,8 +174,48 @@ pub struct Outcome {
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     match session.mode {
         Mode::Task(TaskMode::Check) => check::run(session),
-        Mode::Operation(operation) => match operation {},
+        Mode::Task(TaskMode::FullSync) => session.context()?.recorded(full_sync::run),
+        Mode::Task(TaskMode::IncrementalSync) => session.context()?.recorded(incremental_sync::run),
+        Mode::Task(TaskMode::MirrorHook) => mirror_hook::run(session),
+        Mode::Operation(Operation::SyncStatus) => session.context()?.recorded(sync_status::run),
+        Mode::Task(TaskMode::ApplyPlan) => session.context()?.recorded(apply_plan::run),
+        Mode::Task(TaskMode::RollbackPlan) => session.context()?.recorded(rollback_plan::run),
+        Mode::Operation(Operation::ListPlans) => plans::list_plans(&mut session.context()?),
+        Mode::Operation(Operation::ShowPlan) => plans::show_plan(&mut session.context()?),
+        Mode::Operation(Operation::ReviewPlan) => plans::review_plan(&mut session.context()?),
+        Mode::Operation(Operation::ExportPlan) => plans::export_plan(&mut session.context()?),
+        Mode::Operation(Operation::ImportPlan) => plans::import_plan(&mut session.context()?),
+        Mode::Operation(Operation::DeletePlan) => plans::delete_plan(&mut session.context()?),
     }
+}
+
+/// Logs a sync's summary the way a user reads it and makes it the run's output.
+fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> {
+    log::info!(
+        "{} sync done in {:.1} s: {} scenes, {} tags, {} performers, {} studios copied; {} removed; mirror holds {} scenes; {} requests",
+        if summary.kind == "full" { "Full" } else { "Incremental" },
+        summary.seconds,
+        summary.scenes.copied,
+        summary.tags.copied,
+        summary.performers.copied,
+        summary.studios.copied,
+        summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted,
+        summary.mirror.scenes,
+        summary.requests
+    );
+    let mut output = serde_json::to_value(summary)?;
+    if let Some(rss) = peak_rss_bytes() {
+        output["peak_rss_mib"] = ((rss as f64 / 1048576.0 * 10.0).round() / 10.0).into();
+    }
+    Ok(Outcome { output, error: None })
+}
+
+/// The process's peak resident memory, where the OS tells (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// What a mode that works on the library has at hand: Stash, its configuration, the settings
@@ -198,6 +276,7 @@ impl Session {
     pub fn open_store(&self, path: &Path) -> anyhow::Result<(Store, usize)> {
         let store = Store::open(path)?;
         let killed = store.sweep_killed_runs()?;
+        store.prune_runs(RUNS_KEPT)?;
         if killed > 0 {
             log::warn!("{killed} earlier run(s) were killed before they finished; they are marked 'killed'");
         }
@@ -223,6 +302,9 @@ fn finish_run(store: &Store, run: crate::store::RunHandle, result: &anyhow::Resu
         log::warn!("could not record the end of this run: {e}");
     }
 }
+
+/// How many runs the runs table keeps (every hook is a run).
+const RUNS_KEPT: i64 = 10_000;
 
 /// Stash's default config folder: `~/.stash`.
 fn default_stash_dir() -> PathBuf {

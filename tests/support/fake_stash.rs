@@ -554,6 +554,30 @@ impl Library {
         }
     }
 
+    /// Merges tags as Stash's `tagsMerge` does: the sources' scenes get the destination (the
+    /// join rows are rewritten, the scenes' `updated_at` is NOT touched), the sources' names
+    /// become aliases of the destination (which is stamped), and the sources are deleted.
+    pub fn merge_tags(&mut self, sources: &[u64], destination: u64) {
+        let names: Vec<String> = sources.iter().filter_map(|id| self.tags.get(id)).map(|t| t.name.clone()).collect();
+        for scene in self.scenes.values_mut() {
+            if scene.tag_ids.iter().any(|t| sources.contains(t)) {
+                scene.tag_ids.retain(|t| !sources.contains(t));
+                if !scene.tag_ids.contains(&destination) {
+                    scene.tag_ids.push(destination);
+                }
+            }
+        }
+        for id in sources {
+            self.remove_tag(*id);
+        }
+        self.edit_tag(destination, |t| t.aliases.extend(names));
+    }
+
+    /// Deletes a scene.
+    pub fn remove_scene(&mut self, id: u64) {
+        self.scenes.remove(&id);
+    }
+
     /// The names of a scene's tags, sorted (for assertions).
     pub fn scene_tag_names(&self, scene_id: u64) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -2181,6 +2205,20 @@ fn bulk_scene_update(lib: &mut Library, input: &Map<String, Value>) -> Result<Ve
                 ("performer_ids", Value::Object(update)) => {
                     scene.performer_ids = bulk_ids(&scene.performer_ids, update)?;
                     check_exist(lib, Kind::Performer, &scene.performer_ids)?;
+                }
+                ("urls", Value::Object(update)) => {
+                    // BulkUpdateStrings {values, mode}: like the id lists, members only.
+                    let values = string_vec(update.get("values").unwrap_or(&Value::Null));
+                    scene.urls = match update.get("mode").and_then(Value::as_str) {
+                        Some("SET") => values,
+                        Some("ADD") => {
+                            let mut urls = scene.urls.clone();
+                            urls.extend(values.into_iter().filter(|v| !scene.urls.contains(v)));
+                            urls
+                        }
+                        Some("REMOVE") => scene.urls.iter().filter(|u| !values.contains(u)).cloned().collect(),
+                        other => return Err(field_error(format!("unknown bulk update mode {other:?}"))),
+                    };
                 }
                 ("title", v) => scene.title = opt_string(v),
                 ("code", v) => scene.code = opt_string(v),

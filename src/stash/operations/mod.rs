@@ -3,10 +3,12 @@
 
 pub mod configuration;
 pub mod find_performers;
+pub mod find_scene_ids;
 pub mod find_scenes;
 pub mod find_studios;
 pub mod find_tags;
 pub mod system_info;
+pub mod writes;
 
 /// Builds an operation's generated `FindFilterType` from our [`crate::stash::FindFilter`]: each
 /// operation module has its own generated copy of the type.

@@ -1,0 +1,432 @@
+//! The engine behind `apply_plan` and `rollback_plan`: turns a plan's changes into as few
+//! requests as Stash allows, and journals each one so a kill at any moment loses nothing and
+//! repeats nothing.
+//!
+//! For each page of scenes it reads what Stash holds NOW, and compares it with what the plan
+//! expects (the value before, for apply; the plan's own value, for rollback). A change whose
+//! field moved on is left alone and reported as a conflict: StashHog never overwrites an edit it
+//! did not see. The rest are grouped: every scene getting the same list member (tag,
+//! performer, URL) in one `bulkSceneUpdate` ADD / REMOVE — atomic on the server, so it cannot
+//! race with the user — and each scene's single-valued fields in one `sceneUpdate` carrying only
+//! those keys. A scene whose net change is empty gets no request at all.
+//!
+//! Journal: before a request leaves, a batch row is committed as `sending`; when Stash answers,
+//! the changes' statuses and the batch are committed together. No transaction is ever open while
+//! a request is out (Stash runs our hook, which opens this database, inside our mutation). A
+//! batch found still `sending` at start was cut off by a kill: the engine re-reads those scenes
+//! and counts what landed as done, and sends only the rest again. A failed request is checked
+//! the same way, since a timeout does not say whether Stash ran it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Action, Change, ChangeStatus, Field, created_ref, same_value};
+use crate::protocol::progress::Progress;
+use crate::stash::{
+    EntityQuery, FindFilter, ListEdit, Scene, SceneList, SceneScalar, SortKey, StashClient, StashWrite,
+};
+use crate::store::{Direction, Settled, Store};
+
+/// Most examples of conflicts and failures a summary lists (the counts are always complete).
+const EXAMPLES: usize = 50;
+
+/// What a run of the engine did.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Changes Stash confirmed (applied, or reverted when rolling back).
+    pub done: usize,
+    /// Changes already in place: nothing had to be sent for them.
+    pub already_in_place: usize,
+    /// Changes left alone because Stash's value had moved on.
+    pub conflicts: usize,
+    /// Changes Stash refused.
+    pub failed: usize,
+    /// Requests sent (or, in a dry run, that would be sent), by operation.
+    pub requests: BTreeMap<&'static str, usize>,
+    /// Scenes a request went to.
+    pub scenes_touched: usize,
+    /// Journal entries of an interrupted run that were checked in Stash first.
+    pub resumed_batches: usize,
+    /// The first conflicts, with what was expected and found.
+    pub conflict_examples: Vec<Value>,
+    /// The first failures, with Stash's error.
+    pub failure_examples: Vec<Value>,
+    /// Dry run: the requests that would be sent (the first 1000), exactly as they would be.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_send: Vec<Value>,
+}
+
+/// One plan's run through the engine.
+pub struct Engine<'a> {
+    /// Stash.
+    pub stash: &'a StashClient,
+    /// The database.
+    pub store: &'a Store,
+    /// The plan.
+    pub plan_id: i64,
+    /// Apply or roll back.
+    pub direction: Direction,
+    /// Log the requests instead of sending them, and change nothing.
+    pub dry_run: bool,
+    /// Scenes per page, and so most scenes in one request.
+    pub batch_size: usize,
+    /// Where progress goes.
+    pub progress: &'a RefCell<Progress>,
+    /// What happened so far.
+    pub report: Report,
+    created: HashMap<i64, i64>,
+}
+
+/// One request and the changes it carries.
+struct Pending {
+    write: StashWrite,
+    changes: Vec<Change>,
+}
+
+impl<'a> Engine<'a> {
+    /// An engine for `plan_id`, nothing done yet.
+    pub fn new(
+        stash: &'a StashClient,
+        store: &'a Store,
+        plan_id: i64,
+        direction: Direction,
+        dry_run: bool,
+        batch_size: usize,
+        progress: &'a RefCell<Progress>,
+    ) -> Self {
+        Engine {
+            stash,
+            store,
+            plan_id,
+            direction,
+            dry_run,
+            batch_size: batch_size.max(1),
+            progress,
+            report: Report::default(),
+            created: HashMap::new(),
+        }
+    }
+
+    /// The status a change has when the engine picks it up, and the one it gets when done.
+    fn statuses(&self) -> (ChangeStatus, ChangeStatus) {
+        match self.direction {
+            Direction::Apply => (ChangeStatus::Approved, ChangeStatus::Applied),
+            Direction::Rollback => (ChangeStatus::Applied, ChangeStatus::Reverted),
+        }
+    }
+
+    /// Runs the plan: first settles what an interrupted run left in flight, then creates what
+    /// needs creating (apply only), then works through the scenes page by page.
+    pub fn run(&mut self, total: usize) -> anyhow::Result<()> {
+        if !self.dry_run {
+            self.resume()?;
+        }
+        self.create_entities()?;
+        let (from, _) = self.statuses();
+        let reverse = self.direction == Direction::Rollback;
+        let mut after = None;
+        let mut seen = 0;
+        loop {
+            let changes = self.store.scene_changes_after(self.plan_id, from, after, reverse, self.batch_size)?;
+            let Some(last) = changes.last() else { break };
+            after = last.entity_id;
+            seen += changes.len();
+            self.scene_page(changes)?;
+            self.progress.borrow_mut().step(seen.min(total) as u64, total.max(1) as u64);
+        }
+        Ok(())
+    }
+
+    /// Settles the batches a killed run left `sending`: what landed is done, the rest goes back
+    /// in the queue to be checked and sent again.
+    fn resume(&mut self) -> anyhow::Result<()> {
+        let (from, to) = self.statuses();
+        for batch in self.store.open_batches(self.plan_id, self.direction)? {
+            self.report.resumed_batches += 1;
+            let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
+            log::info!("Checking in Stash whether an interrupted request ({operation}) landed");
+            let landed: Vec<Settled> = if operation == "TagCreate" {
+                self.resume_create(&batch.changes)?
+            } else {
+                let scenes = self.scenes_now(&batch.changes)?;
+                batch
+                    .changes
+                    .iter()
+                    .filter(|c| c.status == from)
+                    .filter(|c| scenes.get(&c.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(c, s)))
+                    .map(|c| settled(c, to, None, None))
+                    .collect()
+            };
+            self.report.done += landed.len();
+            log::info!("{} of its {} change(s) had landed; the rest are sent again", landed.len(), batch.changes.len());
+            self.store.settle(Some((batch.id, "verified")), &landed)?;
+        }
+        Ok(())
+    }
+
+    /// A CREATE cut off mid-request landed if Stash now has a tag of that name.
+    fn resume_create(&self, changes: &[Change]) -> anyhow::Result<Vec<Settled>> {
+        let mut landed = Vec::new();
+        for change in changes.iter().filter(|c| c.status == ChangeStatus::Approved) {
+            let name = change.value.as_str().unwrap_or_default();
+            let query = EntityQuery::default();
+            for page in self.stash.tags(&query, FindFilter::sorted(SortKey::Id)) {
+                if let Some(tag) = page?.items.into_iter().find(|t| t.name == name) {
+                    landed.push(settled(change, ChangeStatus::Applied, None, Some(tag.id)));
+                    break;
+                }
+            }
+        }
+        Ok(landed)
+    }
+
+    /// Creates the approved CREATE changes' entities, and learns what earlier runs created.
+    fn create_entities(&mut self) -> anyhow::Result<()> {
+        for change in self.store.plan_creates(self.plan_id)? {
+            if let Some(id) = change.created_id {
+                self.created.insert(change.id, id);
+            }
+            if self.direction == Direction::Apply && change.status == ChangeStatus::Approved {
+                let name = change.value.as_str().unwrap_or_default().to_owned();
+                self.send(Pending { write: StashWrite::CreateTag { name }, changes: vec![change] })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The scenes of `changes` as Stash holds them now, by id.
+    fn scenes_now(&self, changes: &[Change]) -> anyhow::Result<HashMap<i64, Scene>> {
+        let mut ids: Vec<i64> = changes.iter().filter_map(|c| c.entity_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let scenes = self.stash.scenes_now(&ids).context("reading the plan's scenes from Stash")?;
+        Ok(scenes.into_iter().map(|s| (s.id, s)).collect())
+    }
+
+    /// The member or value a change writes, with a `{"created": id}` reference resolved.
+    fn resolve(&self, value: &Value) -> Result<Value, String> {
+        match created_ref(value) {
+            None => Ok(value.clone()),
+            Some(change) => match self.created.get(&change) {
+                Some(id) => Ok(Value::from(*id)),
+                None if self.dry_run => Ok(Value::String(format!("<created by change {change}>"))),
+                None => Err(format!("what it refers to was not created (change {change} was not applied)")),
+            },
+        }
+    }
+
+    /// Whether Stash shows the change's effect (apply: the plan's value; rollback: the value
+    /// before). Used to tell whether an interrupted or failed request landed.
+    fn landed(&self, change: &Change, scene: &Scene) -> bool {
+        let Ok(value) = self.resolve(&change.value) else { return false };
+        let apply = self.direction == Direction::Apply;
+        match change.action {
+            Action::Add => change.field.has_member(scene, &value) == apply,
+            Action::Remove => change.field.has_member(scene, &value) != apply,
+            Action::Set => same_value(&change.field.current(scene), if apply { &value } else { &change.before }),
+            Action::Create => false,
+        }
+    }
+
+    /// Checks one page of scenes against Stash, and sends what is left in grouped requests.
+    fn scene_page(&mut self, changes: Vec<Change>) -> anyhow::Result<()> {
+        let scenes = self.scenes_now(&changes)?;
+        let apply = self.direction == Direction::Apply;
+        let mut now_settled = Vec::new();
+        let mut lists: BTreeMap<(SceneList, ListEdit, String), (Value, Pending)> = BTreeMap::new();
+        let mut updates: BTreeMap<i64, Pending> = BTreeMap::new();
+        for change in changes {
+            let scene_id = change.entity_id.unwrap_or_default();
+            let Some(scene) = scenes.get(&scene_id) else {
+                self.fail(&change, format!("scene {scene_id} no longer exists in Stash"), &mut now_settled);
+                continue;
+            };
+            let value = match self.resolve(&change.value) {
+                Ok(value) => value,
+                Err(e) => {
+                    self.fail(&change, e, &mut now_settled);
+                    continue;
+                }
+            };
+            match (change.action, list_of(change.field)) {
+                (Action::Add | Action::Remove, Some(list)) => {
+                    // Apply expects the member as it was before; rollback expects the plan's effect.
+                    let expected = if apply { change.member_was_present() } else { change.action == Action::Add };
+                    let present = change.field.has_member(scene, &value);
+                    if present != expected {
+                        let found = if present { "has it" } else { "does not have it" };
+                        let detail = format!("Stash {found} now");
+                        self.conflict(&change, scene, detail, &mut now_settled);
+                        continue;
+                    }
+                    let adds = (change.action == Action::Add) == apply;
+                    let edit = if adds { ListEdit::Add } else { ListEdit::Remove };
+                    let (_, pending) = lists.entry((list, edit, value.to_string())).or_insert_with(|| {
+                        let write =
+                            StashWrite::EditList { scene_ids: Vec::new(), list, edit, members: vec![value.clone()] };
+                        (value.clone(), Pending { write, changes: Vec::new() })
+                    });
+                    if let StashWrite::EditList { scene_ids, .. } = &mut pending.write {
+                        scene_ids.push(scene_id);
+                    }
+                    pending.changes.push(change);
+                }
+                (Action::Set, None) => {
+                    let (expected, target) = if apply { (&change.before, &value) } else { (&value, &change.before) };
+                    let current = change.field.current(scene);
+                    if !same_value(&current, expected) {
+                        let detail = format!("expected {expected}, Stash has {current}");
+                        self.conflict(&change, scene, detail, &mut now_settled);
+                        continue;
+                    }
+                    if same_value(&current, target) {
+                        self.report.already_in_place += 1;
+                        now_settled.push(settled(&change, self.statuses().1, None, None));
+                        continue;
+                    }
+                    let Some(scalar) = scalar_of(change.field) else { continue };
+                    let pending = updates.entry(scene_id).or_insert_with(|| Pending {
+                        write: StashWrite::UpdateScene { scene_id, values: Vec::new() },
+                        changes: Vec::new(),
+                    });
+                    if let StashWrite::UpdateScene { values, .. } = &mut pending.write {
+                        values.push((scalar, target.clone()));
+                    }
+                    pending.changes.push(change);
+                }
+                _ => self.fail(&change, "a change this StashHog cannot apply".into(), &mut now_settled),
+            }
+        }
+        if !self.dry_run {
+            self.store.settle(None, &now_settled)?;
+        }
+        let mut touched: Vec<i64> = Vec::new();
+        for pending in lists.into_values().map(|(_, p)| p).chain(updates.into_values()) {
+            touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
+            self.send(pending)?;
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        self.report.scenes_touched += touched.len();
+        Ok(())
+    }
+
+    fn fail(&mut self, change: &Change, error: String, out: &mut Vec<Settled>) {
+        log::error!(
+            "Change {} ({} {} of scene {:?}): {error}",
+            change.id,
+            change.action.as_str(),
+            change.field.as_str(),
+            change.entity_id
+        );
+        self.report.failed += 1;
+        if self.report.failure_examples.len() < EXAMPLES {
+            self.report
+                .failure_examples
+                .push(json!({"change_id": change.id, "scene_id": change.entity_id, "error": error}));
+        }
+        // A rollback that could not be done stays applied, so running it again retries.
+        let status = if self.direction == Direction::Apply { ChangeStatus::Failed } else { ChangeStatus::Applied };
+        out.push(settled(change, status, Some(error), None));
+    }
+
+    fn conflict(&mut self, change: &Change, scene: &Scene, detail: String, out: &mut Vec<Settled>) {
+        let message =
+            format!("scene {} `{}` changed since the plan was made: {detail}", scene.id, change.field.as_str());
+        log::warn!("Change {} left alone: {message}", change.id);
+        self.report.conflicts += 1;
+        if self.report.conflict_examples.len() < EXAMPLES {
+            self.report.conflict_examples.push(json!({
+                "change_id": change.id, "scene_id": scene.id, "field": change.field, "action": change.action,
+                "value": change.value, "before": change.before, "now": change.field.current(scene),
+            }));
+        }
+        let status = match self.direction {
+            Direction::Apply => ChangeStatus::SkippedConflict,
+            Direction::Rollback => ChangeStatus::RevertConflict,
+        };
+        out.push(settled(change, status, Some(message), None));
+    }
+
+    /// Sends one request through the journal (or, in a dry run, logs it).
+    fn send(&mut self, pending: Pending) -> anyhow::Result<()> {
+        let (operation, variables) = pending.write.request();
+        *self.report.requests.entry(operation).or_default() += 1;
+        if self.dry_run {
+            log::info!("Dry run: would send {operation} {variables}");
+            if self.report.would_send.len() < 1000 {
+                self.report.would_send.push(json!({"operation": operation, "variables": variables}));
+            }
+            self.report.done += pending.changes.len();
+            return Ok(());
+        }
+        let ids: Vec<i64> = pending.changes.iter().map(|c| c.id).collect();
+        let request = json!({"operation": operation, "variables": variables});
+        let batch = self.store.begin_batch(self.plan_id, self.direction, &request, &ids)?;
+        log::debug!("Sending {operation} for {} change(s)", ids.len());
+        let to = self.statuses().1;
+        match self.stash.write(&pending.write) {
+            Ok(created_id) => {
+                if let Some(id) = created_id {
+                    for change in &pending.changes {
+                        self.created.insert(change.id, id);
+                    }
+                }
+                let done: Vec<Settled> = pending.changes.iter().map(|c| settled(c, to, None, created_id)).collect();
+                self.report.done += done.len();
+                self.store.settle(Some((batch, "done")), &done)?;
+            }
+            Err(e) => {
+                // A timeout or a 5xx does not say whether Stash ran it: look before calling it failed.
+                let error = e.to_string();
+                log::error!("{operation} failed: {error}");
+                let scenes = match pending.write {
+                    StashWrite::CreateTag { .. } => HashMap::new(),
+                    _ => self.scenes_now(&pending.changes)?,
+                };
+                let mut outcomes = Vec::new();
+                for change in &pending.changes {
+                    if scenes.get(&change.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(change, s)) {
+                        self.report.done += 1;
+                        outcomes.push(settled(change, to, None, None));
+                    } else {
+                        self.fail(change, error.clone(), &mut outcomes);
+                    }
+                }
+                self.store.settle(Some((batch, "failed")), &outcomes)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {
+    Settled { change_id: change.id, status, error, created_id }
+}
+
+fn list_of(field: Field) -> Option<SceneList> {
+    match field {
+        Field::Tags => Some(SceneList::Tags),
+        Field::Performers => Some(SceneList::Performers),
+        Field::Urls => Some(SceneList::Urls),
+        _ => None,
+    }
+}
+
+fn scalar_of(field: Field) -> Option<SceneScalar> {
+    Some(match field {
+        Field::Title => SceneScalar::Title,
+        Field::Code => SceneScalar::Code,
+        Field::Details => SceneScalar::Details,
+        Field::Director => SceneScalar::Director,
+        Field::Date => SceneScalar::Date,
+        Field::Rating100 => SceneScalar::Rating100,
+        Field::Organized => SceneScalar::Organized,
+        Field::Studio => SceneScalar::Studio,
+        _ => return None,
+    })
+}

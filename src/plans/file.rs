@@ -1,0 +1,293 @@
+//! The plan file: a JSON document a person can write, a script can generate, and any editor can
+//! review. `export_plan` writes it, `import_plan` reads it — strictly: an unknown key, a wrong
+//! type, or a change that makes no sense is refused with the line or the change it is in, and
+//! nothing is stored. The format is documented in README.md ("Plans").
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::{Action, Change, ChangeStatus, Entity, Field, NewChange, Plan, created_ref};
+
+/// The value of `format` in a plan file.
+pub const FORMAT: &str = "stashhog-plan";
+/// The version of the format this StashHog reads and writes.
+pub const VERSION: u32 = 1;
+
+/// A plan file that cannot be imported.
+#[derive(Debug, thiserror::Error)]
+#[error("the plan file is not valid: {0}")]
+pub struct PlanFileError(pub String);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    #[serde(default)]
+    format: Option<String>,
+    version: u32,
+    name: String,
+    #[serde(default)]
+    source: Option<Value>,
+    changes: Vec<ChangeEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeEntry {
+    entity: String,
+    #[serde(default)]
+    id: Option<i64>,
+    #[serde(default)]
+    field: Option<String>,
+    action: String,
+    #[serde(default, deserialize_with = "present")]
+    value: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    before: Option<Value>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confidence: Option<f64>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// A key that is present, even as `null`, is `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// What an imported file holds.
+#[derive(Debug)]
+pub struct ParsedPlan {
+    /// The plan's name.
+    pub name: String,
+    /// Which mode made it, with which settings.
+    pub source: Value,
+    /// Its changes, in file order.
+    pub changes: Vec<NewChange>,
+}
+
+impl ParsedPlan {
+    /// The scenes the changes are about, each once.
+    pub fn scene_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            self.changes.iter().filter(|c| c.entity == Entity::Scene).filter_map(|c| c.entity_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+/// Parses and checks a plan file.
+pub fn parse(text: &str) -> Result<ParsedPlan, PlanFileError> {
+    let file: PlanFile = serde_json::from_str(text).map_err(|e| PlanFileError(e.to_string()))?;
+    if file.format.as_deref().is_some_and(|f| f != FORMAT) {
+        return Err(PlanFileError(format!("`format` must be \"{FORMAT}\"")));
+    }
+    if file.version != VERSION {
+        return Err(PlanFileError(format!(
+            "version {} is not one this StashHog reads (it reads {VERSION}); upgrade StashHog",
+            file.version
+        )));
+    }
+    if file.name.trim().is_empty() {
+        return Err(PlanFileError("`name` is empty: give the plan a name".into()));
+    }
+    if file.changes.is_empty() {
+        return Err(PlanFileError("`changes` is empty: a plan needs at least one change".into()));
+    }
+    let mut changes: Vec<NewChange> = Vec::with_capacity(file.changes.len());
+    let mut seen = HashSet::new();
+    for (index, entry) in file.changes.into_iter().enumerate() {
+        let change = check_change(entry, &changes).map_err(|e| PlanFileError(format!("changes[{index}]: {e}")))?;
+        let key = (change.entity_id, change.field, change.action == Action::Set, member_key(&change));
+        if change.action != Action::Create && !seen.insert(key) {
+            return Err(PlanFileError(format!(
+                "changes[{index}]: scene {} already has a change of `{}`{} earlier in the file; keep one",
+                change.entity_id.unwrap_or_default(),
+                change.field.as_str(),
+                if change.field.is_list() { format!(" for {}", change.value) } else { String::new() }
+            )));
+        }
+        changes.push(change);
+    }
+    let source = file.source.unwrap_or_else(|| json!({"mode": "import_plan"}));
+    Ok(ParsedPlan { name: file.name.trim().to_owned(), source, changes })
+}
+
+fn member_key(change: &NewChange) -> String {
+    if change.field.is_list() { change.value.to_string() } else { String::new() }
+}
+
+fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, String> {
+    let entity = Entity::parse(&entry.entity).ok_or_else(|| format!("`entity` must be one of {}", Entity::names()))?;
+    let action = Action::parse(&entry.action).ok_or_else(|| format!("`action` must be one of {}", Action::names()))?;
+    let value = entry.value.ok_or("`value` is missing")?;
+    let confidence = entry.confidence.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&confidence) {
+        return Err(format!("`confidence` must be between 0 and 1, got {confidence}"));
+    }
+    let status = match entry.status.as_deref() {
+        None => ChangeStatus::Pending,
+        Some(s) => match ChangeStatus::parse(s) {
+            Some(s @ (ChangeStatus::Pending | ChangeStatus::Approved | ChangeStatus::Rejected)) => s,
+            _ => return Err(format!("`status` {s:?} cannot be imported; use pending, approved or rejected")),
+        },
+    };
+    let field = match (&entry.field, action) {
+        (None, Action::Create) => Field::Name,
+        (None, _) => return Err("`field` is missing".into()),
+        (Some(f), _) => Field::parse(f).ok_or_else(|| format!("`field` must be one of {}", Field::names()))?,
+    };
+    field.check_value(&value)?;
+
+    if action == Action::Create {
+        if entity != Entity::Tag {
+            return Err("CREATE is supported for tags only, so far".into());
+        }
+        if field != Field::Name || entry.id.is_some() || entry.before.is_some() {
+            return Err("a CREATE takes `entity`, `value` (the name) and no `id`, `field` or `before`".into());
+        }
+        let clash = earlier.iter().any(|c| c.action == Action::Create && c.entity == entity && c.value == value);
+        if clash {
+            return Err(format!("{} {value} is created twice", entity.as_str()));
+        }
+        return Ok(NewChange {
+            entity,
+            entity_id: None,
+            field,
+            action,
+            value,
+            before: Value::Null,
+            reason: entry.reason,
+            confidence,
+            status,
+        });
+    }
+    if entity != Entity::Scene {
+        return Err(format!("changes to a {} itself are not supported yet; only CREATE", entity.as_str()));
+    }
+    let id = entry.id.filter(|id| *id > 0).ok_or("`id` (the scene's Stash id) is missing or not a positive number")?;
+    let before = match (action, field.is_list()) {
+        (Action::Add | Action::Remove, true) => {
+            let before = entry.before.unwrap_or(Value::Null);
+            if !(before.is_null() || before.is_array()) {
+                return Err("`before` of an ADD / REMOVE is the list as it was (or absent)".into());
+            }
+            before
+        }
+        (Action::Set, false) => {
+            let before = entry
+                .before
+                .ok_or("a SET needs `before`: the value Stash had when the plan was made (null if empty)")?;
+            if created_ref(&before).is_some() {
+                return Err("`before` cannot refer to a CREATE".into());
+            }
+            field.check_value(&before).map_err(|e| format!("before: {e}"))?;
+            before
+        }
+        (_, true) => return Err(format!("`{}` is a list: use ADD or REMOVE", field.as_str())),
+        (_, false) => return Err(format!("`{}` takes SET", field.as_str())),
+    };
+    if let Some(target) = created_ref(&value) {
+        let wanted = field.refers_to();
+        let target_ok = usize::try_from(target)
+            .ok()
+            .and_then(|i| earlier.get(i))
+            .is_some_and(|c| c.action == Action::Create && Some(c.entity) == wanted);
+        if !target_ok {
+            return Err(format!(
+                "{value} must name the index of an earlier CREATE of a {}",
+                wanted.map_or("?", Entity::as_str)
+            ));
+        }
+    }
+    Ok(NewChange {
+        entity,
+        entity_id: Some(id),
+        field,
+        action,
+        value,
+        before,
+        reason: entry.reason,
+        confidence,
+        status,
+    })
+}
+
+/// The plan as a file (statuses included, CREATE references as indexes into `changes`).
+pub fn export(plan: &Plan, changes: &[Change]) -> Value {
+    let index: HashMap<i64, usize> = changes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let entries: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            let value = match created_ref(&c.value) {
+                Some(id) => json!({"created": index.get(&id)}),
+                None => c.value.clone(),
+            };
+            let mut entry = json!({"entity": c.entity, "action": c.action, "value": value});
+            if c.action != Action::Create {
+                entry["id"] = json!(c.entity_id);
+                entry["field"] = json!(c.field);
+                entry["before"] = c.before.clone();
+            }
+            entry["reason"] = json!(c.reason);
+            entry["confidence"] = json!(c.confidence);
+            entry["status"] = json!(c.status);
+            entry
+        })
+        .collect();
+    json!({"format": FORMAT, "version": VERSION, "name": plan.name, "source": plan.source, "changes": entries})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        parse(text).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_hand_written_plan_parses_with_its_references() {
+        let plan = parse(
+            r#"{"version": 1, "name": "by hand", "changes": [
+                {"entity": "tag", "action": "CREATE", "value": "New"},
+                {"entity": "scene", "id": 3, "field": "tags", "action": "ADD", "value": {"created": 0}},
+                {"entity": "scene", "id": 3, "field": "title", "action": "SET", "value": "T", "before": null,
+                 "confidence": 0.5, "status": "approved"}
+            ]}"#,
+        )
+        .expect("parses");
+        assert_eq!(plan.changes.len(), 3);
+        assert_eq!(plan.scene_ids(), vec![3]);
+        assert_eq!(plan.changes[2].status, ChangeStatus::Approved);
+    }
+
+    #[test]
+    fn mistakes_name_the_line_or_the_change() {
+        let unknown = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "scene", "id": 1, "feild": "tags", "action": "ADD", "value": 2}]}"#,
+        );
+        assert!(unknown.contains("unknown field `feild`") && unknown.contains("line 2"), "{unknown}");
+        let wrong = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "scene", "id": 1, "field": "tags", "action": "ADD", "value": 2},
+            {"entity": "scene", "id": 1, "field": "rating100", "action": "SET", "value": "high", "before": null}]}"#,
+        );
+        assert!(wrong.contains("changes[1]") && wrong.contains("rating100"), "{wrong}");
+        let no_before = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "scene", "id": 1, "field": "title", "action": "SET", "value": "a"}]}"#,
+        );
+        assert!(no_before.contains("changes[0]") && no_before.contains("before"), "{no_before}");
+        let dangling = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "scene", "id": 1, "field": "tags", "action": "ADD", "value": {"created": 4}}]}"#,
+        );
+        assert!(dangling.contains("earlier CREATE"), "{dangling}");
+    }
+}

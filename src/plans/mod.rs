@@ -1,0 +1,355 @@
+//! Plans: the one way StashHog writes to Stash.
+//!
+//! Every change StashHog would make is first a row of a plan — which entity, which field, ADD /
+//! REMOVE / SET / CREATE, the proposed value, the value before as StashHog saw it, why, and how
+//! sure — so it can be previewed, approved in part, applied, resumed after a kill, and rolled
+//! back. This module holds the model and the rules a change's value must follow; [`file`] is the
+//! JSON file format, [`execute`] the journaled engine behind `apply_plan` and `rollback_plan`.
+//! The rows themselves live in the database (`store::plans`).
+
+pub mod execute;
+pub mod file;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::stash::Scene;
+
+/// Declares a closed set of names stored as text: `as_str`, `parse`, `ALL`, and serialisation
+/// as that text.
+macro_rules! names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value with this stored name.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Every name, for messages.
+            pub fn names() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+names! {
+    /// Where a plan is in its life: draft → reviewing → applying → applied / partially applied →
+    /// rolling back → rolled back, or cancelled.
+    PlanStatus {
+        /// Made (or imported), nothing reviewed yet.
+        Draft = "draft",
+        /// Some changes approved or rejected.
+        Reviewing = "reviewing",
+        /// `apply_plan` is running, or was killed and will resume.
+        Applying = "applying",
+        /// Every approved change applied.
+        Applied = "applied",
+        /// Applied, but some approved changes failed or were skipped as conflicts.
+        PartiallyApplied = "partially_applied",
+        /// `rollback_plan` is running, or was killed and will resume.
+        RollingBack = "rolling_back",
+        /// Every applied scene change reverted (or reported as a conflict).
+        RolledBack = "rolled_back",
+        /// Abandoned by the user; never applied.
+        Cancelled = "cancelled",
+    }
+}
+
+names! {
+    /// What a change's own row says happened to it.
+    ChangeStatus {
+        /// Not reviewed.
+        Pending = "pending",
+        /// Approved: `apply_plan` will apply it.
+        Approved = "approved",
+        /// Rejected: never applied.
+        Rejected = "rejected",
+        /// Stash confirmed it.
+        Applied = "applied",
+        /// Stash refused it (the error is recorded).
+        Failed = "failed",
+        /// Stash's value had changed since the plan was made: left alone.
+        SkippedConflict = "skipped_conflict",
+        /// Rolled back.
+        Reverted = "reverted",
+        /// Not rolled back: Stash no longer held the value the plan put there.
+        RevertConflict = "revert_conflict",
+    }
+}
+
+names! {
+    /// What a change is about.
+    Entity {
+        /// A scene.
+        Scene = "scene",
+        /// A performer (CREATE only, for now).
+        Performer = "performer",
+        /// A studio (CREATE only, for now).
+        Studio = "studio",
+        /// A tag (CREATE only, for now).
+        Tag = "tag",
+    }
+}
+
+names! {
+    /// What a change does.
+    Action {
+        /// Add one member to a list (tags, performers, urls).
+        Add = "ADD",
+        /// Remove one member from a list.
+        Remove = "REMOVE",
+        /// Set a value (title, details, date, studio, organized, …).
+        Set = "SET",
+        /// Create a missing tag, performer or studio that later changes refer to.
+        Create = "CREATE",
+    }
+}
+
+names! {
+    /// A field a change touches, named as Stash's `Scene` type names it (`name` for CREATE).
+    Field {
+        /// Title.
+        Title = "title",
+        /// Studio code.
+        Code = "code",
+        /// Details.
+        Details = "details",
+        /// Director.
+        Director = "director",
+        /// Release date, `YYYY-MM-DD`.
+        Date = "date",
+        /// Rating 1–100.
+        Rating100 = "rating100",
+        /// Organized flag.
+        Organized = "organized",
+        /// Studio (by id).
+        Studio = "studio",
+        /// Tags (by id).
+        Tags = "tags",
+        /// Performers (by id).
+        Performers = "performers",
+        /// URLs.
+        Urls = "urls",
+        /// The name of an entity to CREATE.
+        Name = "name",
+    }
+}
+
+impl Field {
+    /// Whether the field is a list changed member by member (ADD / REMOVE).
+    pub fn is_list(self) -> bool {
+        matches!(self, Field::Tags | Field::Performers | Field::Urls)
+    }
+
+    /// The entity a member or value of this field refers to, when it refers to one.
+    pub fn refers_to(self) -> Option<Entity> {
+        match self {
+            Field::Tags => Some(Entity::Tag),
+            Field::Performers => Some(Entity::Performer),
+            Field::Studio => Some(Entity::Studio),
+            _ => None,
+        }
+    }
+
+    /// Checks a value (a SET value, or one list member) for this field; says what is expected.
+    pub fn check_value(self, value: &Value) -> Result<(), String> {
+        let ok = match self {
+            Field::Title | Field::Code | Field::Details | Field::Director => value.is_string() || value.is_null(),
+            Field::Date => value.is_null() || value.as_str().is_some_and(is_date),
+            Field::Rating100 => value.is_null() || value.as_i64().is_some_and(|r| (1..=100).contains(&r)),
+            Field::Organized => value.is_boolean(),
+            Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
+            Field::Tags | Field::Performers => is_id(value) || created_ref(value).is_some(),
+            Field::Urls | Field::Name => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+        };
+        if ok { Ok(()) } else { Err(format!("`{}` takes {}, got {value}", self.as_str(), self.expects())) }
+    }
+
+    fn expects(self) -> &'static str {
+        match self {
+            Field::Title | Field::Code | Field::Details | Field::Director => "a string or null",
+            Field::Date => "a date \"YYYY-MM-DD\" or null",
+            Field::Rating100 => "a whole number 1-100 or null",
+            Field::Organized => "true or false",
+            Field::Studio => "a studio id, {\"created\": <index of a CREATE>} or null",
+            Field::Tags => "a tag id or {\"created\": <index of a CREATE>}",
+            Field::Performers => "a performer id or {\"created\": <index of a CREATE>}",
+            Field::Urls => "a URL string",
+            Field::Name => "a non-empty name",
+        }
+    }
+
+    /// The scene's current value of this field, as a change's `value` / `before` writes it
+    /// (empty text reads as null: Stash shows both as empty).
+    pub fn current(self, scene: &Scene) -> Value {
+        let text = |t: &Option<String>| t.as_deref().filter(|t| !t.is_empty()).map_or(Value::Null, Value::from);
+        match self {
+            Field::Title => text(&scene.title),
+            Field::Code => text(&scene.code),
+            Field::Details => text(&scene.details),
+            Field::Director => text(&scene.director),
+            Field::Date => text(&scene.date),
+            Field::Rating100 => scene.rating100.map_or(Value::Null, Value::from),
+            Field::Organized => Value::from(scene.organized),
+            Field::Studio => scene.studio_id.map_or(Value::Null, Value::from),
+            Field::Tags => json!(scene.tag_ids),
+            Field::Performers => json!(scene.performer_ids),
+            Field::Urls => json!(scene.urls),
+            Field::Name => Value::Null,
+        }
+    }
+
+    /// Whether `member` is in this list field of `scene`.
+    pub fn has_member(self, scene: &Scene, member: &Value) -> bool {
+        match (self, member) {
+            (Field::Tags, m) => m.as_i64().is_some_and(|id| scene.tag_ids.contains(&id)),
+            (Field::Performers, m) => m.as_i64().is_some_and(|id| scene.performer_ids.contains(&id)),
+            (Field::Urls, Value::String(url)) => scene.urls.contains(url),
+            _ => false,
+        }
+    }
+}
+
+/// Two values of a field are the same for a conflict check: empty text equals null.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    let norm = |v: &Value| match v {
+        Value::String(s) if s.is_empty() => Value::Null,
+        other => other.clone(),
+    };
+    norm(a) == norm(b)
+}
+
+fn is_id(value: &Value) -> bool {
+    value.as_i64().is_some_and(|id| id > 0)
+}
+
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// The target of a `{"created": N}` reference: the change (file: index) whose CREATE makes the
+/// entity.
+pub fn created_ref(value: &Value) -> Option<i64> {
+    let object = value.as_object()?;
+    (object.len() == 1).then(|| object.get("created")?.as_i64()).flatten()
+}
+
+/// A plan as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Which mode made it, with which settings.
+    pub source: Value,
+    /// When it was made (UTC, RFC3339).
+    pub created_at: String,
+    /// When its status last changed.
+    pub updated_at: String,
+    /// Where it is in its life.
+    pub status: PlanStatus,
+    /// How many changes have each status.
+    pub changes: std::collections::BTreeMap<&'static str, i64>,
+}
+
+/// One change of a plan, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// Id (unique across plans).
+    pub id: i64,
+    /// The entity type.
+    pub entity: Entity,
+    /// The entity's Stash id (none for CREATE).
+    pub entity_id: Option<i64>,
+    /// The field.
+    pub field: Field,
+    /// ADD, REMOVE, SET or CREATE.
+    pub action: Action,
+    /// The proposed value (one member for ADD / REMOVE).
+    pub value: Value,
+    /// The value as StashHog saw it when the plan was made.
+    pub before: Value,
+    /// Why.
+    pub reason: String,
+    /// How sure, 0–1.
+    pub confidence: f64,
+    /// Its status.
+    pub status: ChangeStatus,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// What a CREATE made.
+    pub created_id: Option<i64>,
+}
+
+impl Change {
+    /// For ADD / REMOVE: whether the member was in the list when the plan was made (from
+    /// `before` when it lists the members, else implied by the action).
+    pub fn member_was_present(&self) -> bool {
+        match self.before.as_array() {
+            Some(list) => list.iter().any(|m| m == &self.value),
+            None => self.action == Action::Remove,
+        }
+    }
+}
+
+/// A change to store: what a producer (or a plan file) proposes.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// The entity type.
+    pub entity: Entity,
+    /// The entity's id (none for CREATE).
+    pub entity_id: Option<i64>,
+    /// The field.
+    pub field: Field,
+    /// The action.
+    pub action: Action,
+    /// The value; `{"created": i}` refers to the `i`-th change of the same list.
+    pub value: Value,
+    /// The value before.
+    pub before: Value,
+    /// Why.
+    pub reason: String,
+    /// How sure, 0–1.
+    pub confidence: f64,
+    /// Pending, approved or rejected.
+    pub status: ChangeStatus,
+}
+
+/// Which changes an operation looks at (`show_plan`, `review_plan`).
+#[derive(Debug, Clone, Default)]
+pub struct ChangeFilter {
+    /// Only these change ids.
+    pub ids: Option<Vec<i64>>,
+    /// Only these statuses.
+    pub statuses: Vec<ChangeStatus>,
+    /// Only this field.
+    pub field: Option<Field>,
+    /// Only changes at least this sure.
+    pub min_confidence: Option<f64>,
+    /// Only changes less sure than this.
+    pub below_confidence: Option<f64>,
+}

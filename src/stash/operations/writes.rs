@@ -1,0 +1,174 @@
+//! `SceneUpdate`, `BulkSceneUpdate`, `TagCreate`: the writes a plan makes, and nothing else does.
+//!
+//! Their variables are built by hand rather than from graphql_client's generated inputs: Stash
+//! applies every key PRESENT in an update input — a null clears the field — and leaves absent
+//! keys alone, while a generated input can only leave a `None` out, so it could never clear a
+//! field. A JSON map says exactly which keys we mean. The documents are still checked against
+//! the schemas (tests/schema_fidelity.rs), and the fake Stash validates every request.
+
+use graphql_client::{GraphQLQuery, QueryBody};
+use serde_json::{Map, Value, json};
+
+use super::parse_id;
+use crate::graphql::{ApiError, Service, Transport};
+
+macro_rules! operation {
+    ($name:ident, $file:literal) => {
+        struct $name;
+
+        impl GraphQLQuery for $name {
+            type Variables = Value;
+            type ResponseData = Value;
+
+            fn build_query(variables: Value) -> QueryBody<Value> {
+                QueryBody {
+                    variables,
+                    query: include_str!(concat!("../../../graphql/stash/", $file)),
+                    operation_name: stringify!($name),
+                }
+            }
+        }
+    };
+}
+
+operation!(SceneUpdate, "scene_update.graphql");
+operation!(BulkSceneUpdate, "bulk_scene_update.graphql");
+operation!(TagCreate, "tag_create.graphql");
+
+/// A list of a scene that `bulkSceneUpdate` changes member by member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SceneList {
+    /// Tag ids.
+    Tags,
+    /// Performer ids.
+    Performers,
+    /// URLs.
+    Urls,
+}
+
+/// Whether members are added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ListEdit {
+    /// `mode: ADD`.
+    Add,
+    /// `mode: REMOVE`.
+    Remove,
+}
+
+/// A single-valued field of a scene that `sceneUpdate` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SceneScalar {
+    /// `title`.
+    Title,
+    /// `code`.
+    Code,
+    /// `details`.
+    Details,
+    /// `director`.
+    Director,
+    /// `date`.
+    Date,
+    /// `rating100`.
+    Rating100,
+    /// `organized`.
+    Organized,
+    /// `studio_id`.
+    Studio,
+}
+
+/// One write request to Stash.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StashWrite {
+    /// Adds or removes the same members on every scene of `scene_ids`, in one request.
+    EditList {
+        /// The scenes.
+        scene_ids: Vec<i64>,
+        /// Which list.
+        list: SceneList,
+        /// Add or remove.
+        edit: ListEdit,
+        /// Ids (tags, performers) or URL strings.
+        members: Vec<Value>,
+    },
+    /// Sets some fields of one scene; every other field is left alone (null clears a field).
+    UpdateScene {
+        /// The scene.
+        scene_id: i64,
+        /// The fields and their new values.
+        values: Vec<(SceneScalar, Value)>,
+    },
+    /// Creates a tag.
+    CreateTag {
+        /// Its name.
+        name: String,
+    },
+}
+
+fn id_text(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
+impl StashWrite {
+    /// The operation name and the exact variables this write sends.
+    pub fn request(&self) -> (&'static str, Value) {
+        match self {
+            StashWrite::EditList { scene_ids, list, edit, members } => {
+                let mode = match edit {
+                    ListEdit::Add => "ADD",
+                    ListEdit::Remove => "REMOVE",
+                };
+                let (key, update) = match list {
+                    SceneList::Tags => {
+                        ("tag_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
+                    }
+                    SceneList::Performers => {
+                        ("performer_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
+                    }
+                    SceneList::Urls => ("urls", json!({"values": members, "mode": mode})),
+                };
+                let ids: Vec<String> = scene_ids.iter().map(i64::to_string).collect();
+                ("BulkSceneUpdate", json!({"input": {"ids": ids, key: update}}))
+            }
+            StashWrite::UpdateScene { scene_id, values } => {
+                let mut input = Map::new();
+                input.insert("id".into(), Value::String(scene_id.to_string()));
+                for (field, value) in values {
+                    let (key, value) = match field {
+                        SceneScalar::Title => ("title", value.clone()),
+                        SceneScalar::Code => ("code", value.clone()),
+                        SceneScalar::Details => ("details", value.clone()),
+                        SceneScalar::Director => ("director", value.clone()),
+                        SceneScalar::Date => ("date", value.clone()),
+                        SceneScalar::Rating100 => ("rating100", value.clone()),
+                        SceneScalar::Organized => ("organized", value.clone()),
+                        SceneScalar::Studio => ("studio_id", id_text(value)),
+                    };
+                    input.insert(key.into(), value);
+                }
+                ("SceneUpdate", json!({ "input": input }))
+            }
+            StashWrite::CreateTag { name } => ("TagCreate", json!({"input": {"name": name}})),
+        }
+    }
+}
+
+/// Sends `write`; returns the id of what it created, if it created something.
+pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, ApiError> {
+    let (_, variables) = write.request();
+    let created = |data: &Value, pointer: &str| match data.pointer(pointer).and_then(Value::as_str) {
+        Some(id) => parse_id(id).map(Some),
+        None => Err(ApiError::Server {
+            service: Service::Stash,
+            status: None,
+            detail: format!("it answered {data} without the new id"),
+        }),
+    };
+    match write {
+        StashWrite::EditList { .. } => transport.mutate::<BulkSceneUpdate>(variables).map(|_| None),
+        StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| None),
+        StashWrite::CreateTag { .. } => created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id"),
+    }
+}

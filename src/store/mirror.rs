@@ -1,0 +1,331 @@
+//! The mirror tables: Stash's scenes, tags, performers and studios as of the last sync.
+//!
+//! Writes come in pages, each page one short IMMEDIATE transaction (an IMMEDIATE transaction
+//! waits for another writer instead of failing with "database is locked" when it upgrades), and
+//! a row never goes back in time: an older copy of a scene (a page read before a hook wrote a
+//! newer one) only marks the row as seen.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Store, StoreError};
+use crate::stash::{Performer, Scene, StashId, Studio, Tag};
+
+/// A kind of mirrored object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Tags.
+    Tag,
+    /// Performers.
+    Performer,
+    /// Studios.
+    Studio,
+    /// Scenes.
+    Scene,
+}
+
+impl Kind {
+    /// Every kind, in the order a full sync copies them (scenes refer to the others).
+    pub const ALL: [Kind; 4] = [Kind::Tag, Kind::Performer, Kind::Studio, Kind::Scene];
+
+    /// The kind's name in summaries and state keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Tag => "tags",
+            Kind::Performer => "performers",
+            Kind::Studio => "studios",
+            Kind::Scene => "scenes",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// How many rows of each kind the mirror holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Scenes.
+    pub scenes: u64,
+    /// Tags.
+    pub tags: u64,
+    /// Performers.
+    pub performers: u64,
+    /// Studios.
+    pub studios: u64,
+}
+
+/// One write transaction on the mirror.
+pub struct MirrorWriter<'a> {
+    tx: Transaction<'a>,
+}
+
+fn stash_ids_json(ids: &[StashId]) -> String {
+    json!(ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect::<Vec<_>>()).to_string()
+}
+
+impl MirrorWriter<'_> {
+    /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
+    /// only marked seen by `pass`.
+    fn keeps_newer(&self, kind: Kind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
+        let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.table());
+        let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
+        let newer = current.is_some_and(|c| c.as_str() > updated_at);
+        if newer && pass.is_some() {
+            let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.table());
+            self.tx.prepare_cached(&sql)?.execute(params![id, pass])?;
+        }
+        Ok(newer)
+    }
+
+    /// Writes a tag.
+    pub fn put_tag(&self, t: &Tag, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(Kind::Tag, t.id, &t.updated_at, pass)? {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?8)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
+                   aliases = excluded.aliases, ignore_auto_tag = excluded.ignore_auto_tag,
+                   stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                t.id,
+                t.name,
+                t.sort_name,
+                json!(t.aliases).to_string(),
+                t.ignore_auto_tag,
+                stash_ids_json(&t.stash_ids),
+                t.updated_at,
+                pass
+            ])?;
+        Ok(())
+    }
+
+    /// Writes a performer.
+    pub fn put_performer(&self, p: &Performer, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(Kind::Performer, p.id, &p.updated_at, pass)? {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
+                   aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                p.id,
+                p.name,
+                p.disambiguation,
+                json!(p.aliases).to_string(),
+                stash_ids_json(&p.stash_ids),
+                p.updated_at,
+                pass
+            ])?;
+        Ok(())
+    }
+
+    /// Writes a studio.
+    pub fn put_studio(&self, s: &Studio, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(Kind::Studio, s.id, &s.updated_at, pass)? {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO studios (id, name, aliases, parent_id, stash_ids, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
+                   parent_id = excluded.parent_id, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                s.id,
+                s.name,
+                json!(s.aliases).to_string(),
+                s.parent_id,
+                stash_ids_json(&s.stash_ids),
+                s.updated_at,
+                pass
+            ])?;
+        Ok(())
+    }
+
+    /// Writes a scene with its tags, performers and StashIDs.
+    pub fn put_scene(&self, s: &Scene, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(Kind::Scene, s.id, &s.updated_at, pass)? {
+            return Ok(());
+        }
+        let files = json!(
+            s.files
+                .iter()
+                .map(|f| json!({
+                    "path": f.path,
+                    "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>()
+        );
+        self.tx
+            .prepare_cached(
+                "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
+                   files, created_at, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?14)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
+                   details = excluded.details, director = excluded.director, urls = excluded.urls,
+                   date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
+                   studio_id = excluded.studio_id, files = excluded.files, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                s.id,
+                s.title,
+                s.code,
+                s.details,
+                s.director,
+                json!(s.urls).to_string(),
+                s.date,
+                s.rating100,
+                s.organized,
+                s.studio_id,
+                files.to_string(),
+                s.created_at,
+                s.updated_at,
+                pass
+            ])?;
+        for (table, column, ids) in
+            [("scene_tags", "tag_id", &s.tag_ids), ("scene_performers", "performer_id", &s.performer_ids)]
+        {
+            self.tx.prepare_cached(&format!("DELETE FROM {table} WHERE scene_id = ?1"))?.execute([s.id])?;
+            let mut insert = self
+                .tx
+                .prepare_cached(&format!("INSERT OR IGNORE INTO {table} (scene_id, {column}) VALUES (?1, ?2)"))?;
+            for id in ids {
+                insert.execute([s.id, *id])?;
+            }
+        }
+        self.tx.prepare_cached("DELETE FROM scene_stash_ids WHERE scene_id = ?1")?.execute([s.id])?;
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO scene_stash_ids (scene_id, endpoint, stash_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for id in &s.stash_ids {
+            insert.execute(params![s.id, id.endpoint, id.stash_id, id.updated_at])?;
+        }
+        Ok(())
+    }
+
+    /// Removes objects that no longer exist in Stash (a scene's links go with it).
+    pub fn delete(&self, kind: Kind, ids: &[i64]) -> Result<usize, StoreError> {
+        let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.table()))?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += statement.execute([id])?;
+        }
+        if kind == Kind::Tag {
+            // Stash drops a deleted tag from its scenes without touching their updated_at.
+            let mut unlink = self.tx.prepare_cached("DELETE FROM scene_tags WHERE tag_id = ?1")?;
+            for id in ids {
+                unlink.execute([id])?;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Sets a sync_state value.
+    pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .execute([key, value])?;
+        Ok(())
+    }
+
+    /// Removes a sync_state value.
+    pub fn clear_state(&self, key: &str) -> Result<(), StoreError> {
+        self.tx.prepare_cached("DELETE FROM sync_state WHERE key = ?1")?.execute([key])?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Runs `write` in one IMMEDIATE transaction, committed when it returns Ok.
+    pub fn write_mirror<T>(&self, write: impl FnOnce(&MirrorWriter) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let writer = MirrorWriter { tx: Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)? };
+        let value = write(&writer)?;
+        writer.tx.commit()?;
+        Ok(value)
+    }
+
+    /// A sync_state value.
+    pub fn state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Rows per kind.
+    pub fn mirror_counts(&self) -> Result<Counts, StoreError> {
+        let count = |kind: Kind| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        Ok(Counts {
+            scenes: count(Kind::Scene)?,
+            tags: count(Kind::Tag)?,
+            performers: count(Kind::Performer)?,
+            studios: count(Kind::Studio)?,
+        })
+    }
+
+    /// How many rows of `kind` the mirror holds, and how many of them full-sync pass `pass` saw
+    /// or were written since `since` (by hooks or syncs running beside the pass).
+    pub fn seen_by_pass(&self, kind: Kind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
+        let sql =
+            format!("SELECT COUNT(*), COALESCE(SUM(seen_pass IS ?1 OR mirrored_at >= ?2), 0) FROM {}", kind.table());
+        let (total, seen): (i64, i64) =
+            self.conn.query_row(&sql, params![pass, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((u64::try_from(total).unwrap_or(0), u64::try_from(seen).unwrap_or(0)))
+    }
+
+    /// Ids of `kind` that pass `pass` did not see and nothing wrote since `since`.
+    pub fn unseen_by_pass(&self, kind: Kind, pass: i64, since: &str) -> Result<Vec<i64>, StoreError> {
+        let sql = format!("SELECT id FROM {} WHERE seen_pass IS NOT ?1 AND mirrored_at < ?2 ORDER BY id", kind.table());
+        let mut statement = self.conn.prepare(&sql)?;
+        let ids = statement.query_map(params![pass, since], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Every id of `kind` in the mirror, ascending.
+    pub fn mirrored_ids(&self, kind: Kind) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.conn.prepare(&format!("SELECT id FROM {} ORDER BY id", kind.table()))?;
+        let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Scenes in the mirror that carry any of these tags.
+    pub fn scenes_with_tags(&self, tag_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.conn.prepare_cached("SELECT scene_id FROM scene_tags WHERE tag_id = ?1")?;
+        let mut scenes = Vec::new();
+        for tag in tag_ids {
+            for id in statement.query_map([tag], |r| r.get(0))? {
+                scenes.push(id?);
+            }
+        }
+        scenes.sort_unstable();
+        scenes.dedup();
+        Ok(scenes)
+    }
+
+    /// Our clock, in the form `mirrored_at` uses.
+    pub fn now(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |r| r.get(0))?)
+    }
+}

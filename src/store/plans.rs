@@ -1,0 +1,429 @@
+//! The `plans`, `plan_changes` and `plan_batches` tables.
+//!
+//! Every write here is its own short transaction: the apply engine commits a change's status as
+//! soon as Stash confirmed it, and never holds a transaction across a request (Stash runs our
+//! hook, which opens this same file, inside our own mutation). A batch row is the journal entry
+//! of one request: written `sending` before it leaves, settled after; one still `sending` at
+//! start-up is a request whose fate is unknown and must be checked in Stash.
+
+use std::collections::BTreeMap;
+
+use rusqlite::types::{Type, Value as Sql};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Store, StoreError};
+use crate::plans::{
+    Action, Change, ChangeFilter, ChangeStatus, Entity, Field, NewChange, Plan, PlanStatus, created_ref,
+};
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+const CHANGE_COLUMNS: &str =
+    "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id";
+
+/// Which way the engine is going: a batch of `apply_plan` or of `rollback_plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Applying approved changes.
+    Apply,
+    /// Reverting applied changes.
+    Rollback,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Apply => "apply",
+            Direction::Rollback => "rollback",
+        }
+    }
+}
+
+/// What became of one change after a request (or a check in Stash).
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// The change.
+    pub change_id: i64,
+    /// Its new status.
+    pub status: ChangeStatus,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// What a CREATE made.
+    pub created_id: Option<i64>,
+}
+
+/// A journal entry still `sending`: its request may or may not have reached Stash.
+#[derive(Debug, Clone)]
+pub struct OpenBatch {
+    /// Batch id.
+    pub id: i64,
+    /// The request as it was sent.
+    pub request: Value,
+    /// The changes it carried.
+    pub changes: Vec<Change>,
+}
+
+/// How many changes of one field, action and status a plan has.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldCount {
+    /// Entity type.
+    pub entity: String,
+    /// Field.
+    pub field: String,
+    /// Action.
+    pub action: String,
+    /// Status.
+    pub status: String,
+    /// How many.
+    pub count: i64,
+    /// Their mean confidence.
+    pub mean_confidence: f64,
+}
+
+fn bad_column(column: usize, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, format!("unknown value {text:?}").into())
+}
+
+fn parse_col<T>(row: &Row<'_>, column: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    parse(&text).ok_or_else(|| bad_column(column, &text))
+}
+
+fn json_col(row: &Row<'_>, column: usize) -> rusqlite::Result<Value> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, e.into()))
+}
+
+fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
+    Ok(Change {
+        id: row.get(0)?,
+        entity: parse_col(row, 1, Entity::parse)?,
+        entity_id: row.get(2)?,
+        field: parse_col(row, 3, Field::parse)?,
+        action: parse_col(row, 4, Action::parse)?,
+        value: json_col(row, 5)?,
+        before: json_col(row, 6)?,
+        reason: row.get(7)?,
+        confidence: row.get(8)?,
+        status: parse_col(row, 9, ChangeStatus::parse)?,
+        error: row.get(10)?,
+        created_id: row.get(11)?,
+    })
+}
+
+/// The WHERE clause (after `plan_id = ?1`) and parameters of a filter.
+fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
+    let mut sql = String::from("plan_id = ?");
+    let mut values = vec![Sql::Integer(plan_id)];
+    if let Some(ids) = &filter.ids {
+        sql.push_str(&format!(" AND id IN ({})", vec!["?"; ids.len()].join(", ")));
+        values.extend(ids.iter().map(|id| Sql::Integer(*id)));
+    }
+    if !filter.statuses.is_empty() {
+        sql.push_str(&format!(" AND status IN ({})", vec!["?"; filter.statuses.len()].join(", ")));
+        values.extend(filter.statuses.iter().map(|s| Sql::Text(s.as_str().to_owned())));
+    }
+    if let Some(field) = filter.field {
+        sql.push_str(" AND field = ?");
+        values.push(Sql::Text(field.as_str().to_owned()));
+    }
+    if let Some(min) = filter.min_confidence {
+        sql.push_str(" AND confidence >= ?");
+        values.push(Sql::Real(min));
+    }
+    if let Some(below) = filter.below_confidence {
+        sql.push_str(" AND confidence < ?");
+        values.push(Sql::Real(below));
+    }
+    (sql, values)
+}
+
+impl Store {
+    /// Stores a new plan (status `draft`) and its changes in one transaction; `{"created": i}`
+    /// references to the `i`-th change become references to its id. Returns the plan's id.
+    pub fn create_plan(&self, name: &str, source: &Value, changes: &[NewChange]) -> Result<i64, StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        tx.execute(
+            &format!("INSERT INTO plans (name, source, created_at, updated_at, status) VALUES (?1, ?2, {NOW}, {NOW}, 'draft')"),
+            params![name, source.to_string()],
+        )?;
+        let plan_id = tx.last_insert_rowid();
+        let mut ids = Vec::with_capacity(changes.len());
+        {
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
+                     confidence, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
+            ))?;
+            for change in changes {
+                let value = match created_ref(&change.value) {
+                    Some(index) => {
+                        let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
+                        serde_json::json!({ "created": id })
+                    }
+                    None => change.value.clone(),
+                };
+                insert.execute(params![
+                    plan_id,
+                    change.entity.as_str(),
+                    change.entity_id,
+                    change.field.as_str(),
+                    change.action.as_str(),
+                    value.to_string(),
+                    change.before.to_string(),
+                    change.reason,
+                    change.confidence,
+                    change.status.as_str(),
+                ])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(plan_id)
+    }
+
+    /// Plans, newest first, with their change counts.
+    pub fn plans(&self, limit: usize) -> Result<Vec<Plan>, StoreError> {
+        let ids: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM plans ORDER BY id DESC LIMIT ?1")?
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter().filter_map(|id| self.plan(id).transpose()).collect()
+    }
+
+    /// One plan with its change counts.
+    pub fn plan(&self, id: i64) -> Result<Option<Plan>, StoreError> {
+        let plan = self
+            .conn
+            .query_row("SELECT id, name, source, created_at, updated_at, status FROM plans WHERE id = ?1", [id], |r| {
+                Ok(Plan {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    source: json_col(r, 2)?,
+                    created_at: r.get(3)?,
+                    updated_at: r.get(4)?,
+                    status: parse_col(r, 5, PlanStatus::parse)?,
+                    changes: BTreeMap::new(),
+                })
+            })
+            .optional()?;
+        let Some(mut plan) = plan else { return Ok(None) };
+        let mut statement =
+            self.conn.prepare_cached("SELECT status, COUNT(*) FROM plan_changes WHERE plan_id = ?1 GROUP BY status")?;
+        let counts = statement.query_map([id], |r| Ok((parse_col(r, 0, ChangeStatus::parse)?, r.get(1)?)))?;
+        for count in counts {
+            let (status, n): (ChangeStatus, i64) = count?;
+            plan.changes.insert(status.as_str(), n);
+        }
+        Ok(Some(plan))
+    }
+
+    /// The newest plan that has approved changes and can still be applied.
+    pub fn newest_plan_to_apply(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.id FROM plans p
+                 WHERE p.status NOT IN ('rolling_back', 'rolled_back', 'cancelled')
+                   AND EXISTS (SELECT 1 FROM plan_changes c WHERE c.plan_id = p.id AND c.status = 'approved')
+                 ORDER BY p.id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The plan applied last (or whose rollback was interrupted).
+    pub fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM plans WHERE status IN ('applied', 'partially_applied', 'rolling_back', 'applying')
+                 ORDER BY updated_at DESC, id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Sets a plan's status.
+    pub fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+        self.conn.execute(
+            &format!("UPDATE plans SET status = ?2, updated_at = {NOW} WHERE id = ?1"),
+            params![id, status.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a plan with its changes and journal; false when there was none.
+    pub fn delete_plan(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM plans WHERE id = ?1", [id])? > 0)
+    }
+
+    /// A page of a plan's changes matching `filter`, in plan order, and how many match in all.
+    pub fn changes(
+        &self,
+        plan_id: i64,
+        filter: &ChangeFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(i64, Vec<Change>), StoreError> {
+        let (clause, mut values) = filter_sql(plan_id, filter);
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM plan_changes WHERE {clause}"),
+            params_from_iter(values.iter()),
+            |r| r.get(0),
+        )?;
+        values.push(Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        values.push(Sql::Integer(i64::try_from(offset).unwrap_or(0)));
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {clause} ORDER BY id LIMIT ? OFFSET ?"
+        ))?;
+        let changes =
+            statement.query_map(params_from_iter(values.iter()), change_from_row)?.collect::<Result<_, _>>()?;
+        Ok((total, changes))
+    }
+
+    /// Counts of a plan's changes by field, action and status.
+    pub fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldCount>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT entity_type, field, action, status, COUNT(*), AVG(confidence) FROM plan_changes
+             WHERE plan_id = ?1 GROUP BY entity_type, field, action, status ORDER BY entity_type, field, action, status",
+        )?;
+        let rows = statement.query_map([plan_id], |r| {
+            Ok(FieldCount {
+                entity: r.get(0)?,
+                field: r.get(1)?,
+                action: r.get(2)?,
+                status: r.get(3)?,
+                count: r.get(4)?,
+                mean_confidence: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Gives every change matching `filter` the status `to`; returns how many changed.
+    pub fn review_changes(&self, plan_id: i64, filter: &ChangeFilter, to: ChangeStatus) -> Result<usize, StoreError> {
+        let (clause, mut values) = filter_sql(plan_id, filter);
+        values.insert(0, Sql::Text(to.as_str().to_owned()));
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            &format!(
+                "UPDATE plan_changes SET status = ?, error = NULL, updated_at = {NOW} WHERE {clause} AND status != ?"
+            ),
+            params_from_iter(values.iter().chain([&Sql::Text(to.as_str().to_owned())])),
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// A plan's CREATE changes, in plan order.
+    pub fn plan_creates(&self, plan_id: i64) -> Result<Vec<Change>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND action = 'CREATE' ORDER BY id"
+        ))?;
+        let changes = statement.query_map([plan_id], change_from_row)?.collect::<Result<_, _>>()?;
+        Ok(changes)
+    }
+
+    /// The scene changes with `status` of the next `scenes` scenes after `after` (ascending
+    /// scene ids; descending when `reverse`, for rollback), grouped by scene.
+    pub fn scene_changes_after(
+        &self,
+        plan_id: i64,
+        status: ChangeStatus,
+        after: Option<i64>,
+        reverse: bool,
+        scenes: usize,
+    ) -> Result<Vec<Change>, StoreError> {
+        let (cmp, order) = if reverse { ("<", "DESC") } else { (">", "ASC") };
+        let after = after.unwrap_or(if reverse { i64::MAX } else { i64::MIN });
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM plan_changes
+             WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id IN (
+                 SELECT DISTINCT entity_id FROM plan_changes
+                 WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id {cmp} ?3
+                 ORDER BY entity_id {order} LIMIT ?4)
+             ORDER BY entity_id {order}, id {order}"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![plan_id, status.as_str(), after, i64::try_from(scenes).unwrap_or(i64::MAX)],
+            change_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Journals a request before it is sent: a `sending` batch carrying `change_ids`.
+    pub fn begin_batch(
+        &self,
+        plan_id: i64,
+        direction: Direction,
+        request: &Value,
+        change_ids: &[i64],
+    ) -> Result<i64, StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, ?2, ?3, 'sending', {NOW})"
+            ),
+            params![plan_id, direction.as_str(), request.to_string()],
+        )?;
+        let batch = tx.last_insert_rowid();
+        {
+            let mut link = tx.prepare_cached("UPDATE plan_changes SET batch_id = ?1 WHERE id = ?2")?;
+            for id in change_ids {
+                link.execute([batch, *id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(batch)
+    }
+
+    /// Records what became of changes, and closes their batch (`done`, `failed` or
+    /// `verified`), in one transaction.
+    pub fn settle(&self, batch: Option<(i64, &str)>, outcomes: &[Settled]) -> Result<(), StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        {
+            let mut update = tx.prepare_cached(&format!(
+                "UPDATE plan_changes SET status = ?2, error = ?3, created_id = COALESCE(?4, created_id), updated_at = {NOW}
+                 WHERE id = ?1"
+            ))?;
+            for o in outcomes {
+                update.execute(params![o.change_id, o.status.as_str(), o.error, o.created_id])?;
+            }
+        }
+        if let Some((id, state)) = batch {
+            tx.execute(
+                &format!("UPDATE plan_batches SET state = ?2, ended_at = {NOW} WHERE id = ?1"),
+                params![id, state],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Batches of `direction` still `sending`: their requests' fate is unknown.
+    pub fn open_batches(&self, plan_id: i64, direction: Direction) -> Result<Vec<OpenBatch>, StoreError> {
+        let batches: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, request FROM plan_batches WHERE plan_id = ?1 AND direction = ?2 AND state = 'sending' ORDER BY id",
+            )?
+            .query_map(params![plan_id, direction.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE batch_id = ?1 ORDER BY id"))?;
+        batches
+            .into_iter()
+            .map(|(id, request)| {
+                let changes = statement.query_map([id], change_from_row)?.collect::<Result<_, _>>()?;
+                Ok(OpenBatch { id, request: serde_json::from_str(&request).unwrap_or(Value::Null), changes })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,70 @@
+//! Mode `apply_plan` — task "Apply approved plan changes": writes a plan's approved changes to
+//! Stash, the only way StashHog ever changes anything there.
+//!
+//! Steps: pick the plan (`plan_id`, default the newest with approved changes) → settle what a
+//! killed run left in flight → create missing tags → per page of scenes, compare Stash's current
+//! values with the plan's "before" and skip what the user changed since → send the rest in
+//! grouped requests, committing each change's status as Stash confirms it → summarise. With
+//! `dry_run` it logs exactly the requests it would send and changes nothing.
+
+use anyhow::{Context as _, bail};
+
+use super::plans::{batch_size, engine_summary, plan_arg};
+use super::{Context, Outcome};
+use crate::plans::execute::Engine;
+use crate::plans::{ChangeStatus, PlanStatus};
+use crate::store::Direction;
+
+/// Applies the approved changes of the chosen plan.
+pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
+    let args = &cx.session.args;
+    let dry_run = args.bool("dry_run")?.unwrap_or(false);
+    let batch_size = batch_size(args)?;
+    let plan = plan_arg(
+        &cx.store,
+        args,
+        || cx.store.newest_plan_to_apply(),
+        "no plan has approved changes; import or make a plan, then approve changes with review_plan",
+    )?;
+    match plan.status {
+        PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled => bail!(
+            "plan {} is {}; it cannot be applied again (import it again as a new plan)",
+            plan.id,
+            plan.status.as_str()
+        ),
+        _ => {}
+    }
+    let approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
+    let interrupted = plan.status == PlanStatus::Applying;
+    if approved == 0 && !interrupted {
+        bail!("plan {} has no approved changes; approve some with review_plan first", plan.id);
+    }
+    log::info!(
+        "{} plan {} '{}': {approved} approved change(s){}",
+        if dry_run { "Dry run of" } else { "Applying" },
+        plan.id,
+        plan.name,
+        if interrupted { ", resuming an interrupted run" } else { "" }
+    );
+    if !dry_run {
+        cx.store.set_plan_status(plan.id, PlanStatus::Applying)?;
+    }
+    let mut engine =
+        Engine::new(&cx.session.stash, &cx.store, plan.id, Direction::Apply, dry_run, batch_size, &cx.session.progress);
+    engine.run(approved).with_context(|| format!("applying plan {} (run apply_plan again to resume)", plan.id))?;
+    let status = if dry_run {
+        plan.status
+    } else {
+        let after = cx.store.plan(plan.id)?.context("the plan disappeared while it was applied")?;
+        let count = |s: ChangeStatus| after.changes.get(s.as_str()).copied().unwrap_or(0);
+        let status = if count(ChangeStatus::Failed) + count(ChangeStatus::SkippedConflict) > 0 {
+            PlanStatus::PartiallyApplied
+        } else {
+            PlanStatus::Applied
+        };
+        cx.store.set_plan_status(plan.id, status)?;
+        status
+    };
+    engine_summary(&plan, status, dry_run, "applied", engine.report, started)
+}

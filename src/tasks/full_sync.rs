@@ -1,0 +1,11 @@
+//! Mode `full_sync` — task "Full sync": copy the whole library into the mirror.
+
+use super::{Context, Outcome};
+use crate::mirror;
+
+/// Copies every tag, performer, studio and scene; resumes a stopped pass; removes what Stash no
+/// longer has once the pass is complete.
+pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
+    let summary = mirror::full_sync(ctx)?;
+    super::report_sync(&summary)
+}

@@ -1,0 +1,71 @@
+//! Mode `rollback_plan` — task "Roll back last applied plan": undoes what a plan did.
+//!
+//! Steps: pick the plan (`plan_id`, default the one applied last) → settle what a killed run
+//! left in flight → per page of scenes, newest first, check that Stash still holds the value the
+//! plan put there (else report a conflict and leave the user's edit alone) → send the inverse
+//! (REMOVE what was ADDed, ADD what was REMOVEd, SET back what was SET) through the same journal
+//! as apply → mark the plan rolled back. Tags the plan created are kept and listed.
+
+use anyhow::{Context as _, bail};
+
+use super::plans::{batch_size, engine_summary, plan_arg};
+use super::{Context, Outcome};
+use crate::plans::execute::Engine;
+use crate::plans::{ChangeFilter, ChangeStatus, PlanStatus};
+use crate::store::Direction;
+
+/// Reverts the applied changes of the chosen plan.
+pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
+    let args = &cx.session.args;
+    let dry_run = args.bool("dry_run")?.unwrap_or(false);
+    let batch_size = batch_size(args)?;
+    let plan = plan_arg(
+        &cx.store,
+        args,
+        || cx.store.newest_plan_to_roll_back(),
+        "no plan has been applied, so there is nothing to roll back",
+    )?;
+    if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled) {
+        bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
+    }
+    let applied = plan.changes.get(ChangeStatus::Applied.as_str()).copied().unwrap_or(0) as usize;
+    log::info!(
+        "{} plan {} '{}': {applied} applied change(s) to revert",
+        if dry_run { "Dry run of rolling back" } else { "Rolling back" },
+        plan.id,
+        plan.name
+    );
+    if !dry_run {
+        cx.store.set_plan_status(plan.id, PlanStatus::RollingBack)?;
+    }
+    let mut engine = Engine::new(
+        &cx.session.stash,
+        &cx.store,
+        plan.id,
+        Direction::Rollback,
+        dry_run,
+        batch_size,
+        &cx.session.progress,
+    );
+    engine
+        .run(applied)
+        .with_context(|| format!("rolling back plan {} (run rollback_plan again to resume)", plan.id))?;
+    let kept: Vec<i64> = cx.store.plan_creates(plan.id)?.iter().filter_map(|c| c.created_id).collect();
+    if !kept.is_empty() {
+        log::info!("Tags the plan created are kept (delete them in Stash if unused): {kept:?}");
+    }
+    let status = if dry_run {
+        plan.status
+    } else {
+        // A revert that failed leaves its change applied: the plan stays applied until it is retried.
+        let filter = ChangeFilter { statuses: vec![ChangeStatus::Applied], ..ChangeFilter::default() };
+        let (left, _) = cx.store.changes(plan.id, &filter, 0, 0)?;
+        let status = if left as usize > kept.len() { PlanStatus::PartiallyApplied } else { PlanStatus::RolledBack };
+        cx.store.set_plan_status(plan.id, status)?;
+        status
+    };
+    let mut outcome = engine_summary(&plan, status, dry_run, "reverted", engine.report, started)?;
+    outcome.output["created_tags_kept"] = kept.into();
+    Ok(outcome)
+}

@@ -1,0 +1,545 @@
+//! The library mirror: full and incremental sync, deletions and their guard, hooks, resuming a
+//! killed sync, and a hook running beside a sync. Every test ends by comparing the mirror with
+//! the fake Stash field by field.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use crate::support::env::TestEnv;
+use crate::support::fake_http::Fault;
+use crate::support::fake_stash::{Fingerprint, Generate, Library, Performer, Scene, StashId, Studio, Tag, VideoFile};
+use crate::support::runner::Level;
+
+const STASHDB: &str = "https://stashdb.org/graphql";
+
+/// A library with the awkward cases a real one has, plus `n` generated scenes.
+fn library(env: &TestEnv, n: usize) {
+    env.stash.lib(|l| {
+        let outdoor = l.insert_tag(Tag {
+            name: "Outdoor".into(),
+            sort_name: Some("aaa".into()),
+            aliases: vec!["Outside".into(), "Al Fresco".into()],
+            ignore_auto_tag: true,
+            stash_ids: vec![StashId::new(STASHDB, "tag-1")],
+            ..Tag::default()
+        });
+        let parent = l.insert_studio(Studio { name: "Network".into(), ..Studio::default() });
+        let studio = l.insert_studio(Studio {
+            name: "Sean Cody".into(),
+            aliases: vec!["SC".into()],
+            parent_id: Some(parent),
+            stash_ids: vec![StashId::new(STASHDB, "studio-1")],
+            ..Studio::default()
+        });
+        let performer = l.insert_performer(Performer {
+            name: "Émile".into(),
+            disambiguation: Some("II".into()),
+            alias_list: vec!["Emile".into()],
+            stash_ids: vec![StashId::new(STASHDB, "perf-1")],
+            ..Performer::default()
+        });
+        l.add_scene(Scene {
+            title: Some("Ünïcode — “quoted” title".into()),
+            code: Some("SC-1".into()),
+            details: Some("line one\nline two".into()),
+            director: Some("Dir".into()),
+            urls: vec!["https://a.example/1".into(), "https://b.example/1".into()],
+            date: Some("2023-12-28".into()),
+            rating100: Some(80),
+            organized: true,
+            studio_id: Some(studio),
+            performer_ids: vec![performer],
+            tag_ids: vec![outdoor],
+            stash_ids: vec![StashId::new(STASHDB, "scene-1"), StashId::new("https://other.box/graphql", "x")],
+            files: vec![
+                VideoFile::new("/v/one.mp4", vec![Fingerprint::new("oshash", "abc"), Fingerprint::new("phash", "f00")]),
+                VideoFile::new("/v/two.mkv", vec![]),
+            ],
+            ..Scene::default()
+        });
+        l.add_scene(Scene::default());
+        l.generate(&Generate {
+            scenes: n,
+            tags: 30,
+            performers: 40,
+            studios: 10,
+            stash_id_every: 3,
+            endpoint: STASHDB.into(),
+            scenes_per_timestamp: 7,
+            ..Generate::default()
+        });
+    });
+}
+
+fn stash_ids(ids: &[StashId]) -> Value {
+    let mut v: Vec<Value> = ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect();
+    v.sort_by_key(|v| v.to_string());
+    json!(v)
+}
+
+fn sorted(ids: &[u64]) -> Value {
+    let mut ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+    ids.sort_unstable();
+    json!(ids)
+}
+
+/// The fake's library in the mirror's shape.
+fn expected(lib: &Library) -> Value {
+    let tags: BTreeMap<String, Value> = lib
+        .tags
+        .values()
+        .map(|t| {
+            (t.id.to_string(), json!({"name": t.name, "sort_name": t.sort_name, "aliases": t.aliases,
+                "ignore_auto_tag": t.ignore_auto_tag, "stash_ids": stash_ids(&t.stash_ids), "updated_at": t.updated_at}))
+        })
+        .collect();
+    let performers: BTreeMap<String, Value> = lib
+        .performers
+        .values()
+        .map(|p| {
+            (
+                p.id.to_string(),
+                json!({"name": p.name, "disambiguation": p.disambiguation, "aliases": p.alias_list,
+                "stash_ids": stash_ids(&p.stash_ids), "updated_at": p.updated_at}),
+            )
+        })
+        .collect();
+    let studios: BTreeMap<String, Value> = lib
+        .studios
+        .values()
+        .map(|s| {
+            (
+                s.id.to_string(),
+                json!({"name": s.name, "aliases": s.aliases, "parent_id": s.parent_id,
+                "stash_ids": stash_ids(&s.stash_ids), "updated_at": s.updated_at}),
+            )
+        })
+        .collect();
+    let scenes: BTreeMap<String, Value> = lib
+        .scenes
+        .values()
+        .map(|s| {
+            let files: Vec<Value> = s
+                .files
+                .iter()
+                .map(|f| json!({"path": f.path, "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>()}))
+                .collect();
+            (s.id.to_string(), json!({"title": s.title, "code": s.code, "details": s.details, "director": s.director,
+                "urls": s.urls, "date": s.date, "rating100": s.rating100, "organized": s.organized,
+                "studio_id": s.studio_id, "files": files, "created_at": s.created_at, "updated_at": s.updated_at,
+                "tags": sorted(&s.tag_ids), "performers": sorted(&s.performer_ids), "stash_ids": stash_ids(&s.stash_ids)}))
+        })
+        .collect();
+    json!({"tags": tags, "performers": performers, "studios": studios, "scenes": scenes})
+}
+
+/// The mirror's content, read straight from its tables.
+fn mirrored(env: &TestEnv) -> Value {
+    let db = Connection::open(env.db_path()).expect("the database exists");
+    let parse = |text: String| serde_json::from_str::<Value>(&text).expect("JSON column");
+    let rows =
+        |sql: &str, row: &dyn Fn(&rusqlite::Row) -> rusqlite::Result<(String, Value)>| -> BTreeMap<String, Value> {
+            let mut statement = db.prepare(sql).expect("prepares");
+            statement.query_map([], |r| row(r)).expect("queries").map(|r| r.expect("row")).collect()
+        };
+    let list = |sql: &str, id: i64| -> Vec<i64> {
+        let mut statement = db.prepare(sql).expect("prepares");
+        let mut v: Vec<i64> =
+            statement.query_map([id], |r| r.get(0)).expect("queries").map(|r| r.expect("row")).collect();
+        v.sort_unstable();
+        v
+    };
+    let sort_json = |v: Value| {
+        let mut items = v.as_array().cloned().unwrap_or_default();
+        items.sort_by_key(|v| v.to_string());
+        json!(items)
+    };
+    let tags = rows("SELECT id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at FROM tags", &|r| {
+        Ok((
+            r.get::<_, i64>(0)?.to_string(),
+            json!({"name": r.get::<_, String>(1)?, "sort_name": r.get::<_, Option<String>>(2)?,
+            "aliases": parse(r.get(3)?), "ignore_auto_tag": r.get::<_, bool>(4)?, "stash_ids": sort_json(parse(r.get(5)?)),
+            "updated_at": r.get::<_, String>(6)?}),
+        ))
+    });
+    let performers = rows("SELECT id, name, disambiguation, aliases, stash_ids, updated_at FROM performers", &|r| {
+        Ok((
+            r.get::<_, i64>(0)?.to_string(),
+            json!({"name": r.get::<_, String>(1)?, "disambiguation": r.get::<_, Option<String>>(2)?,
+            "aliases": parse(r.get(3)?), "stash_ids": sort_json(parse(r.get(4)?)), "updated_at": r.get::<_, String>(5)?}),
+        ))
+    });
+    let studios = rows("SELECT id, name, aliases, parent_id, stash_ids, updated_at FROM studios", &|r| {
+        Ok((
+            r.get::<_, i64>(0)?.to_string(),
+            json!({"name": r.get::<_, String>(1)?, "aliases": parse(r.get(2)?),
+            "parent_id": r.get::<_, Option<i64>>(3)?, "stash_ids": sort_json(parse(r.get(4)?)), "updated_at": r.get::<_, String>(5)?}),
+        ))
+    });
+    let mut scenes = rows(
+        "SELECT id, title, code, details, director, urls, date, rating100, organized, studio_id, files, created_at, updated_at FROM scenes",
+        &|r| {
+            Ok((
+                r.get::<_, i64>(0)?.to_string(),
+                json!({"title": r.get::<_, Option<String>>(1)?, "code": r.get::<_, Option<String>>(2)?,
+                "details": r.get::<_, Option<String>>(3)?, "director": r.get::<_, Option<String>>(4)?, "urls": parse(r.get(5)?),
+                "date": r.get::<_, Option<String>>(6)?, "rating100": r.get::<_, Option<i64>>(7)?, "organized": r.get::<_, bool>(8)?,
+                "studio_id": r.get::<_, Option<i64>>(9)?, "files": parse(r.get(10)?), "created_at": r.get::<_, String>(11)?,
+                "updated_at": r.get::<_, String>(12)?}),
+            ))
+        },
+    );
+    for (id, scene) in scenes.iter_mut() {
+        let id: i64 = id.parse().expect("numeric id");
+        scene["tags"] = json!(list("SELECT tag_id FROM scene_tags WHERE scene_id = ?1", id));
+        scene["performers"] = json!(list("SELECT performer_id FROM scene_performers WHERE scene_id = ?1", id));
+        let mut statement =
+            db.prepare("SELECT endpoint, stash_id FROM scene_stash_ids WHERE scene_id = ?1").expect("prepares");
+        let ids: Vec<Value> = statement
+            .query_map([id], |r| Ok(json!({"endpoint": r.get::<_, String>(0)?, "stash_id": r.get::<_, String>(1)?})))
+            .expect("queries")
+            .map(|r| r.expect("row"))
+            .collect();
+        scene["stash_ids"] = sort_json(json!(ids));
+    }
+    json!({"tags": tags, "performers": performers, "studios": studios, "scenes": scenes})
+}
+
+#[track_caller]
+fn assert_mirror_equals_stash(env: &TestEnv) {
+    let want = env.stash.lib(|l| expected(l));
+    let got = mirrored(env);
+    for kind in ["tags", "performers", "studios", "scenes"] {
+        let (w, g) = (&want[kind], &got[kind]);
+        if w != g {
+            let w = w.as_object().cloned().unwrap_or_default();
+            let g = g.as_object().cloned().unwrap_or_default();
+            let missing: Vec<_> = w.keys().filter(|k| !g.contains_key(*k)).take(5).collect();
+            let extra: Vec<_> = g.keys().filter(|k| !w.contains_key(*k)).take(5).collect();
+            let differ: Vec<_> = w
+                .iter()
+                .filter(|(k, v)| g.get(*k).is_some_and(|gv| gv != *v))
+                .take(2)
+                .map(|(k, v)| (k, v, &g[k]))
+                .collect();
+            panic!(
+                "mirror differs from Stash in {kind}: missing {missing:?}, extra {extra:?}, differing (id, stash, mirror) {differ:?}"
+            );
+        }
+    }
+}
+
+fn sync(env: &TestEnv, mode: &str) -> crate::support::runner::Run {
+    let run = env.run(json!({"mode": mode}));
+    run.assert_ok();
+    run
+}
+
+#[test]
+fn full_sync_copies_the_library_field_by_field() {
+    let env = TestEnv::new();
+    library(&env, 1200);
+    let run = sync(&env, "full_sync");
+    assert_mirror_equals_stash(&env);
+    assert_eq!(run.out("/scenes/copied"), &json!(1202));
+    assert_eq!(run.out("/mirror/scenes"), &json!(1202));
+    assert!(run.out("/peak_rss_mib").is_number());
+    assert!(run.logged(Level::Info, "Full sync done"));
+    assert_eq!(run.progress.last(), Some(&1.0));
+    for request in env.stash.requests_named("FindScenes") {
+        assert!(request.var("/filter/sort").is_some_and(|s| s.is_string()), "every page is sorted");
+        assert_ne!(request.var("/filter/per_page"), Some(&json!(-1)));
+        assert_eq!(request.var("/filter/page"), Some(&json!(1)), "scenes are paged by id, never by offset");
+    }
+}
+
+#[test]
+fn incremental_sync_picks_up_an_edit_a_new_scene_a_deletion_and_a_tag_merge() {
+    let env = TestEnv::new();
+    library(&env, 300);
+    sync(&env, "full_sync");
+    let (edited, deleted, source, destination) = env.stash.lib(|l| {
+        let ids: Vec<u64> = l.scenes.keys().copied().collect();
+        let tags: Vec<u64> = l.tags.keys().copied().collect();
+        l.edit_scene(ids[10], |s| s.title = Some("edited".into()));
+        l.remove_scene(ids[20]);
+        l.add_scene(Scene { title: Some("brand new".into()), ..Scene::default() });
+        l.merge_tags(&[tags[3]], tags[4]);
+        (ids[10], ids[20], tags[3], tags[4])
+    });
+    env.stash.clear_requests();
+    let run = sync(&env, "incremental_sync");
+    assert_mirror_equals_stash(&env);
+    assert_eq!(run.out("/kind"), &json!("incremental"));
+    assert_eq!(run.out("/scenes/deleted"), &json!(1));
+    assert_eq!(run.out("/tags/deleted"), &json!(1));
+    let mirror = mirrored(&env);
+    assert_eq!(mirror["scenes"][edited.to_string()]["title"], json!("edited"));
+    assert!(mirror["scenes"].get(deleted.to_string()).is_none());
+    assert!(mirror["tags"].get(source.to_string()).is_none());
+    assert!(mirror["tags"][destination.to_string()].is_object());
+}
+
+#[test]
+fn incremental_sync_with_nothing_changed_costs_a_handful_of_requests() {
+    let env = TestEnv::new();
+    library(&env, 2000);
+    sync(&env, "full_sync");
+    env.stash.clear_requests();
+    let run = sync(&env, "incremental_sync");
+    let requests = env.stash.requests().len();
+    assert!(requests <= 10, "{requests} requests for an unchanged library");
+    assert!(run.out("/scenes/copied").as_u64().unwrap_or(99) <= 7, "only the last second's scenes again");
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn incremental_sync_without_a_full_sync_runs_one() {
+    let env = TestEnv::new();
+    library(&env, 50);
+    let run = sync(&env, "incremental_sync");
+    assert!(run.logged(Level::Info, "No full sync has completed"));
+    assert_eq!(run.out("/kind"), &json!("full"));
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn a_truncated_answer_never_empties_the_mirror() {
+    let env = TestEnv::new();
+    library(&env, 400);
+    sync(&env, "full_sync");
+    // Stash (or a proxy) answers with only a third of the scenes.
+    let hidden: Vec<(u64, Scene)> = env.stash.lib(|l| {
+        let keep: Vec<u64> = l.scenes.keys().copied().step_by(3).collect();
+        let hidden: Vec<(u64, Scene)> =
+            l.scenes.iter().filter(|(id, _)| !keep.contains(id)).map(|(id, s)| (*id, s.clone())).collect();
+        l.scenes.retain(|id, _| keep.contains(id));
+        hidden
+    });
+    let run = sync(&env, "full_sync");
+    assert_eq!(run.out("/scenes/deleted"), &json!(0));
+    assert!(run.logged(Level::Warning, "looks truncated"));
+    assert_eq!(mirrored(&env)["scenes"].as_object().map(|m| m.len()), Some(402));
+    // A real deletion of a few scenes is applied.
+    env.stash.lib(|l| {
+        l.scenes.extend(hidden);
+        let last: Vec<u64> = l.scenes.keys().rev().take(5).copied().collect();
+        for id in last {
+            l.remove_scene(id);
+        }
+    });
+    let run = sync(&env, "full_sync");
+    assert_eq!(run.out("/scenes/deleted"), &json!(5));
+    assert_mirror_equals_stash(&env);
+}
+
+fn hook(env: &TestEnv, id: u64, trigger: &str, input: Value) -> crate::support::runner::Run {
+    let input = env.input(json!({"mode": "mirror_hook"})).hook(id, trigger, input, &[]);
+    let run = env.run_input(&input);
+    run.assert_ok();
+    run
+}
+
+#[test]
+fn hooks_refresh_one_scene_or_tag_and_follow_deletes_and_merges() {
+    let env = TestEnv::new();
+    library(&env, 100);
+    sync(&env, "full_sync");
+    let (ids, tags) =
+        env.stash.lib(|l| (l.scenes.keys().copied().collect::<Vec<_>>(), l.tags.keys().copied().collect::<Vec<_>>()));
+    env.stash.lib(|l| l.edit_scene(ids[5], |s| s.title = Some("saved in the UI".into())));
+    env.stash.clear_requests();
+    let run = hook(&env, ids[5], "Scene.Update.Post", json!({"id": ids[5].to_string(), "title": "saved in the UI"}));
+    assert_eq!(run.out("/mirror/refreshed"), &json!(1));
+    assert!(
+        env.stash.requests().len() <= 3,
+        "a hook sends almost nothing: {:?}",
+        env.stash.requests().iter().map(|r| r.operation_name.clone()).collect::<Vec<_>>()
+    );
+    let created = env.stash.lib(|l| l.add_scene(Scene { title: Some("new".into()), ..Scene::default() }));
+    hook(&env, created, "Scene.Create.Post", Value::Null);
+    env.stash.lib(|l| l.remove_scene(ids[6]));
+    hook(&env, ids[6], "Scene.Destroy.Post", json!({"id": ids[6].to_string()}));
+    env.stash.lib(|l| l.edit_tag(tags[0], |t| t.name = "Renamed".into()));
+    hook(&env, tags[0], "Tag.Update.Post", Value::Null);
+    env.stash.lib(|l| l.merge_tags(&[tags[1], tags[2]], tags[3]));
+    let run = hook(
+        &env,
+        tags[3],
+        "Tag.Merge.Post",
+        json!({"source": [tags[1].to_string(), tags[2].to_string()], "destination": tags[3].to_string()}),
+    );
+    assert_eq!(run.out("/mirror/deleted_tags"), &json!(2));
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn hooks_can_be_turned_off() {
+    let env = TestEnv::new();
+    library(&env, 10);
+    sync(&env, "full_sync");
+    env.set_settings(json!({"mirrorHooks": false}));
+    let id = env.stash.lib(|l| {
+        let id = *l.scenes.keys().next().expect("a scene");
+        l.edit_scene(id, |s| s.title = Some("changed".into()));
+        id
+    });
+    let run = hook(&env, id, "Scene.Update.Post", Value::Null);
+    assert!(run.out("/skipped").is_string());
+    assert_ne!(mirrored(&env)["scenes"][id.to_string()]["title"], json!("changed"));
+    // The incremental sync repairs what the hooks skipped.
+    sync(&env, "incremental_sync");
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn a_hook_never_fails_the_save_when_stash_or_the_mirror_misbehaves() {
+    let env = TestEnv::new();
+    library(&env, 10);
+    sync(&env, "full_sync");
+    env.stash.fail_times(20, Fault::Status(500));
+    let input = env.input(json!({"mode": "mirror_hook"})).hook(1, "Scene.Update.Post", Value::Null, &[]);
+    let run = env.run_input(&input);
+    assert_eq!(run.exit_code, Some(0));
+    assert_eq!(run.error, None);
+    assert!(run.logged(Level::Warning, "next incremental sync catches up"), "{}", run.log_text());
+}
+
+/// Starts the binary on `args`, waits until `ready` holds on the database, then SIGKILLs it.
+fn kill_when(env: &TestEnv, args: Value, ready: impl Fn(&Connection) -> bool) {
+    let input = serde_json::to_vec(&env.input(args).to_json()).expect("serialises");
+    let mut child = std::process::Command::new(crate::support::runner::binary())
+        .current_dir(env.root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    {
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(&input).expect("writes");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "the state to kill at never came");
+        assert!(child.try_wait().expect("polls").is_none(), "the process ended before it could be killed");
+        if let Ok(db) = Connection::open(env.db_path())
+            && ready(&db)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kills");
+    child.wait().expect("reaps");
+}
+
+fn state(db: &Connection, key: &str) -> Option<String> {
+    db.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).ok()
+}
+
+#[test]
+fn a_killed_full_sync_resumes_from_its_checkpoint_at_several_points() {
+    for kill_after_pages in [0_i64, 2, 5] {
+        let env = TestEnv::new();
+        library(&env, 3000);
+        env.stash.fail_times(400, Fault::Slow(Duration::from_millis(40)));
+        kill_when(&env, json!({"mode": "full_sync"}), |db| match kill_after_pages {
+            0 => state(db, "full_sync.pass").is_some(),
+            n => state(db, "full_sync.scene_after").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) >= n * 500,
+        });
+        env.stash.clear_faults();
+        env.stash.clear_requests();
+        let run = sync(&env, "full_sync");
+        assert_eq!(run.out("/resumed"), &json!(true), "kill point {kill_after_pages}");
+        let first_scene_page =
+            env.stash.requests_named("FindScenes").into_iter().find(|r| r.var("/filter/per_page") == Some(&json!(500)));
+        if kill_after_pages > 0 {
+            let after = first_scene_page.and_then(|r| r.var("/scene_filter/id/value").cloned());
+            assert!(
+                after.and_then(|v| v.as_i64()).unwrap_or(0) >= kill_after_pages * 500,
+                "resumed from the checkpoint, not from the start"
+            );
+        }
+        assert_mirror_equals_stash(&env);
+        let db = Connection::open(env.db_path()).expect("opens");
+        let killed: i64 =
+            db.query_row("SELECT COUNT(*) FROM runs WHERE status = 'killed'", [], |r| r.get(0)).expect("counts");
+        assert_eq!(killed, 1);
+    }
+}
+
+#[test]
+fn stash_going_away_mid_sync_keeps_what_was_committed_and_says_so() {
+    let env = TestEnv::new();
+    library(&env, 2000);
+    // Let 4 scene pages through (after the 4 marks and the tag, performer and studio pages),
+    // then Stash stops answering.
+    let allowed = 4 + 3 + 4;
+    for _ in 0..allowed {
+        env.stash.fail_next(Fault::Slow(Duration::from_millis(1)));
+    }
+    env.stash.fail_times(50, Fault::DropConnection);
+    let run = env.run(json!({"mode": "full_sync"}));
+    assert_eq!(run.exit_code, Some(1));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("cannot reach Stash") && error.contains("copying scenes"), "{error}");
+    let db = Connection::open(env.db_path()).expect("opens");
+    let scenes: i64 = db.query_row("SELECT COUNT(*) FROM scenes", [], |r| r.get(0)).expect("counts");
+    let checkpoint: i64 = state(&db, "full_sync.scene_after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!(scenes > 0 && checkpoint > 0, "committed pages stay: {scenes} scenes, checkpoint {checkpoint}");
+    env.stash.clear_faults();
+    let run = sync(&env, "full_sync");
+    assert_eq!(run.out("/resumed"), &json!(true));
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn hooks_beside_a_running_sync_neither_deadlock_nor_lock_the_database() {
+    let env = TestEnv::new();
+    library(&env, 3000);
+    env.stash.fail_times(200, Fault::Slow(Duration::from_millis(30)));
+    let ids: Vec<u64> = env.stash.lib(|l| l.scenes.keys().copied().take(8).collect());
+    std::thread::scope(|scope| {
+        let sync = scope.spawn(|| env.run(json!({"mode": "full_sync"})));
+        std::thread::sleep(Duration::from_millis(300));
+        let hooks: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let env = &env;
+                scope.spawn(move || {
+                    env.stash.lib(|l| l.edit_scene(*id, |s| s.title = Some(format!("edited {id}"))));
+                    let input =
+                        env.input(json!({"mode": "mirror_hook"})).hook(*id, "Scene.Update.Post", Value::Null, &[]);
+                    env.run_input(&input)
+                })
+            })
+            .collect();
+        for hook in hooks {
+            let run = hook.join().expect("hook thread");
+            run.assert_ok();
+            assert!(!run.logged_anywhere("database is locked"), "{}", run.log_text());
+            assert!(run.out("/warning").is_null(), "{}", run.stdout);
+        }
+        sync.join().expect("sync thread").assert_ok();
+    });
+    env.stash.clear_faults();
+    sync(&env, "incremental_sync");
+    assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn sync_status_reports_counts_watermarks_and_runs() {
+    let env = TestEnv::new();
+    library(&env, 20);
+    sync(&env, "full_sync");
+    let run = sync(&env, "sync_status");
+    assert_eq!(run.out("/mirror/scenes"), &json!(22));
+    assert!(run.out("/full_sync/completed_at").is_string());
+    assert!(run.out("/watermarks/scenes").is_string());
+    assert_eq!(run.out("/runs/1/mode"), &json!("full_sync"));
+    assert_eq!(run.out("/runs/1/status"), &json!("ok"));
+}

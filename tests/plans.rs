@@ -1,0 +1,417 @@
+//! Plans, the one write path: import a plan file, review part of it, apply it (journaled,
+//! resumable after SIGKILL), roll it back — checked against what the fake Stash holds and the
+//! requests it saw.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::env::TestEnv;
+use crate::support::fake_http::Fault;
+use crate::support::fake_stash::Scene;
+use crate::support::runner::Level;
+
+/// Imports `plan` (a plan file document) and returns the new plan's id.
+fn import(env: &TestEnv, plan: Value) -> i64 {
+    let run = env.run(json!({"mode": "import_plan", "plan": plan}));
+    run.assert_ok();
+    run.out("/plan_id").as_i64().expect("a plan id")
+}
+
+fn add_tag(scene: u64, tag: u64) -> Value {
+    json!({"entity": "scene", "id": scene, "field": "tags", "action": "ADD", "value": tag,
+           "reason": "matched StashDB tag by name", "confidence": 0.9})
+}
+
+fn plan(changes: Vec<Value>) -> Value {
+    json!({"version": 1, "name": "test plan", "source": {"mode": "test", "settings": {}}, "changes": changes})
+}
+
+fn approve_all(env: &TestEnv, plan_id: i64) {
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
+}
+
+fn scenes(env: &TestEnv, n: usize) -> Vec<u64> {
+    env.stash.lib(|l| l.add_scenes(n, |i| Scene { title: Some(format!("Scene {i}")), ..Scene::default() }))
+}
+
+fn mutations(env: &TestEnv) -> usize {
+    ["BulkSceneUpdate", "SceneUpdate", "TagCreate"].iter().map(|op| env.stash.requests_named(op).len()).sum()
+}
+
+#[test]
+fn an_imported_plan_reviewed_in_part_applies_exactly_the_approved_changes() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 3);
+    let (a, b, studio) = env.stash.lib(|l| (l.add_tag("A"), l.add_tag("B"), l.add_studio("Studio")));
+    env.stash.lib(|l| l.scene_mut(ids[0]).unwrap().tag_ids = vec![b]);
+    let plan_id = import(
+        &env,
+        plan(vec![
+            json!({"entity": "tag", "action": "CREATE", "value": "Brand new", "reason": "StashDB tag missing"}),
+            add_tag(ids[0], a),
+            add_tag(ids[1], a),
+            add_tag(ids[2], a),
+            json!({"entity": "scene", "id": ids[0], "field": "tags", "action": "REMOVE", "value": b, "before": [b]}),
+            json!({"entity": "scene", "id": ids[2], "field": "tags", "action": "ADD", "value": {"created": 0}}),
+            json!({"entity": "scene", "id": ids[1], "field": "title", "action": "SET", "value": "Renamed",
+                   "before": "Scene 1", "confidence": 0.4}),
+            json!({"entity": "scene", "id": ids[1], "field": "studio", "action": "SET", "value": studio,
+                   "before": null, "confidence": 0.95}),
+            json!({"entity": "scene", "id": ids[1], "field": "details", "action": "SET", "value": null,
+                   "before": null, "confidence": 0.95}),
+        ]),
+    );
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "field": "tags"}));
+    shown.assert_ok();
+    assert_eq!(shown.out("/matching"), &json!(5));
+    assert_eq!(shown.out("/plan/status"), &json!("draft"));
+    assert!(shown.out("/fields").as_array().is_some_and(|f| f.iter().any(|r| r["field"] == "title")));
+
+    // Approve what is at least 0.5 sure, then reject the whole title field anyway.
+    let review =
+        env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "min_confidence": 0.5}));
+    review.assert_ok();
+    assert_eq!(review.out("/changed"), &json!(8));
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "reject", "field": "title"})).assert_ok();
+    env.stash.clear_requests();
+
+    let run = env.run(json!({"mode": "apply_plan"}));
+    run.assert_ok();
+    assert_eq!(run.out("/plan_id"), &json!(plan_id), "the newest plan with approved changes");
+    assert_eq!(run.out("/applied"), &json!(7));
+    assert_eq!(run.out("/already_in_place"), &json!(1), "details: null -> null needs no request");
+    assert_eq!(run.out("/plan_status"), &json!("applied"));
+    let new_tag = env.stash.lib(|l| l.tag_by_name("Brand new").map(|t| t.id)).expect("the tag was created");
+    env.stash.lib(|l| {
+        assert_eq!(l.scene_tag_names(ids[0]), ["A"]);
+        assert_eq!(l.scene_tag_names(ids[1]), ["A"]);
+        assert_eq!(l.scene_tag_names(ids[2]), ["A", "Brand new"]);
+        let s1 = l.scene(ids[1]).unwrap();
+        assert_eq!(s1.title.as_deref(), Some("Scene 1"), "the rejected title is untouched");
+        assert_eq!(s1.studio_id, Some(studio));
+        assert_eq!(l.scene(ids[2]).unwrap().tag_ids.last(), Some(&new_tag));
+    });
+    // One ADD of A for all three scenes, one REMOVE, one ADD of the new tag, one sceneUpdate.
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 3);
+    let updates = env.stash.requests_named("SceneUpdate");
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].variables["input"], json!({"id": ids[1].to_string(), "studio_id": studio.to_string()}));
+    assert_eq!(env.stash.requests_named("TagCreate").len(), 1);
+
+    // Applying again has nothing to do and sends nothing.
+    env.stash.clear_requests();
+    let again = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    assert!(again.error.clone().unwrap_or_default().contains("no approved changes"), "{:?}", again.error);
+    assert_eq!(mutations(&env), 0);
+}
+
+#[test]
+fn a_field_edited_since_the_plan_is_skipped_as_a_conflict_and_reported() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 2);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    let plan_id = import(
+        &env,
+        plan(vec![
+            add_tag(ids[0], a),
+            add_tag(ids[1], a),
+            json!({"entity": "scene", "id": ids[0], "field": "title", "action": "SET", "value": "Planned",
+                   "before": "Scene 0"}),
+        ]),
+    );
+    approve_all(&env, plan_id);
+    // The user edits scene 0's title and gives scene 1 tag A by hand before the apply.
+    env.stash.lib(|l| {
+        l.edit_scene(ids[0], |s| s.title = Some("Mine".into()));
+        l.edit_scene(ids[1], |s| s.tag_ids.push(a));
+    });
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    assert_eq!(run.out("/applied"), &json!(1));
+    assert_eq!(run.out("/conflicts"), &json!(2));
+    assert_eq!(run.out("/plan_status"), &json!("partially_applied"));
+    let examples = run.out("/conflict_examples").as_array().cloned().unwrap_or_default();
+    assert!(examples.iter().any(|c| c["field"] == "title" && c["now"] == "Mine"), "{examples:?}");
+    assert!(run.logged(Level::Warning, "changed since the plan was made"));
+    env.stash.lib(|l| {
+        assert_eq!(l.scene(ids[0]).unwrap().title.as_deref(), Some("Mine"), "never overwritten");
+        assert_eq!(l.scene_tag_names(ids[0]), ["A"]);
+    });
+    assert!(env.stash.requests_named("SceneUpdate").is_empty());
+    let skipped = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "status": "skipped_conflict"}));
+    assert_eq!(skipped.out("/matching"), &json!(2));
+}
+
+#[test]
+fn n_scenes_getting_the_same_tag_take_one_request_per_batch() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 10);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    let plan_id = import(&env, plan(ids.iter().map(|id| add_tag(*id, a)).collect()));
+    approve_all(&env, plan_id);
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 4}));
+    run.assert_ok();
+    let bulk = env.stash.requests_named("BulkSceneUpdate");
+    assert_eq!(bulk.len(), 3, "10 scenes in batches of 4");
+    assert_eq!(bulk[0].var("/input/ids").and_then(Value::as_array).map(Vec::len), Some(4));
+    assert_eq!(bulk[0].var("/input/tag_ids"), Some(&json!({"ids": [a.to_string()], "mode": "ADD"})));
+    assert_eq!(run.out("/mutations"), &json!(3));
+    env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["A"])));
+}
+
+#[test]
+fn a_dry_run_logs_the_requests_and_changes_nothing() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 3);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    let plan_id = import(&env, plan(ids.iter().map(|id| add_tag(*id, a)).collect()));
+    approve_all(&env, plan_id);
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id, "dry_run": true}));
+    run.assert_ok();
+    assert_eq!(mutations(&env), 0);
+    assert_eq!(run.out("/would_send/0/operation"), &json!("BulkSceneUpdate"));
+    assert_eq!(run.out("/would_send/0/variables/input/tag_ids/mode"), &json!("ADD"));
+    assert!(run.logged(Level::Info, "Dry run: would send BulkSceneUpdate"));
+    env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id).is_empty())));
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "status": "approved"}));
+    assert_eq!(shown.out("/matching"), &json!(3), "statuses untouched");
+    assert_eq!(shown.out("/plan/status"), &json!("reviewing"));
+}
+
+#[test]
+fn bad_plan_files_are_rejected_naming_the_change_and_nothing_is_stored() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    let cases = [
+        (
+            json!({"version": 1, "name": "x", "changes": [
+                {"entity": "scene", "id": ids[0], "field": "tags", "action": "ADD", "value": 1, "colour": "red"}]}),
+            "unknown field `colour`",
+        ),
+        (plan(vec![add_tag(ids[0], 1), add_tag(999, 1)]), "changes[1]: scene 999 does not exist in Stash"),
+        (
+            plan(vec![json!({"entity": "scene", "id": ids[0], "field": "organized", "action": "SET", "value": "yes",
+                              "before": false})]),
+            "changes[0]: `organized` takes true or false",
+        ),
+        (
+            plan(vec![json!({"entity": "scene", "id": "one", "field": "tags", "action": "ADD", "value": 1})]),
+            "invalid type",
+        ),
+    ];
+    for (document, expected) in cases {
+        let run = env.run(json!({"mode": "import_plan", "plan": document}));
+        let error = run.error.clone().unwrap_or_default();
+        assert!(error.contains(expected) && error.contains("nothing was stored"), "{expected}: {error}");
+    }
+    // A file on disk with a syntax error names its line.
+    let path = env.root().join("broken.json");
+    std::fs::write(&path, "{\n  \"version\": 1,\n  \"name\": \"x\"\n  \"changes\": []\n}\n").expect("writes");
+    let run = env.run(json!({"mode": "import_plan", "file": path.display().to_string()}));
+    assert!(run.error.clone().unwrap_or_default().contains("line 4"), "{:?}", run.error);
+    let listed = env.run(json!({"mode": "list_plans"}));
+    assert_eq!(listed.out("/plans"), &json!([]));
+    assert_eq!(mutations(&env), 0);
+}
+
+#[test]
+fn export_then_import_gives_the_same_plan() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    let document = plan(vec![
+        json!({"entity": "tag", "action": "CREATE", "value": "New", "reason": "", "confidence": 1.0}),
+        json!({"entity": "scene", "id": ids[0], "field": "tags", "action": "ADD", "value": {"created": 0},
+               "before": [], "reason": "r", "confidence": 0.5, "status": "approved"}),
+    ]);
+    let plan_id = import(&env, document);
+    let file = env.root().join("plan.json");
+    env.run(json!({"mode": "export_plan", "plan_id": plan_id, "file": file.display().to_string()})).assert_ok();
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("reads")).expect("json");
+    assert_eq!(exported["changes"][1]["value"], json!({"created": 0}));
+    let again = env.run(json!({"mode": "import_plan", "file": file.display().to_string()}));
+    again.assert_ok();
+    let second = again.out("/plan_id").as_i64().unwrap_or_default();
+    let shown = env.run(json!({"mode": "export_plan", "plan_id": second}));
+    assert_eq!(shown.out("/plan/changes"), &exported["changes"]);
+    env.run(json!({"mode": "delete_plan", "plan_id": second})).assert_ok();
+    let listed = env.run(json!({"mode": "list_plans"}));
+    assert_eq!(listed.out("/plans").as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn rollback_restores_the_previous_state_and_skips_a_field_touched_since() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 3);
+    let (a, b) = env.stash.lib(|l| (l.add_tag("A"), l.add_tag("B")));
+    env.stash.lib(|l| {
+        l.scene_mut(ids[0]).unwrap().tag_ids = vec![b];
+        l.scene_mut(ids[1]).unwrap().details = Some("old details".into());
+    });
+    let before: Vec<(Vec<u64>, Option<String>, Option<String>)> = env.stash.lib(|l| {
+        ids.iter()
+            .map(|id| l.scene(*id).map(|s| (s.tag_ids.clone(), s.title.clone(), s.details.clone())).unwrap())
+            .collect()
+    });
+    let plan_id = import(
+        &env,
+        plan(vec![
+            add_tag(ids[0], a),
+            add_tag(ids[1], a),
+            add_tag(ids[2], a),
+            json!({"entity": "scene", "id": ids[0], "field": "tags", "action": "REMOVE", "value": b}),
+            json!({"entity": "scene", "id": ids[1], "field": "details", "action": "SET", "value": null,
+                   "before": "old details"}),
+            json!({"entity": "scene", "id": ids[2], "field": "title", "action": "SET", "value": "New title",
+                   "before": "Scene 2"}),
+        ]),
+    );
+    approve_all(&env, plan_id);
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    env.stash.lib(|l| {
+        assert_eq!(l.scene(ids[1]).unwrap().details, None, "null was sent and cleared the field");
+        assert_eq!(l.scene_tag_names(ids[0]), ["A"]);
+    });
+    // After the apply, the user retitles scene 2 themselves.
+    env.stash.lib(|l| l.edit_scene(ids[2], |s| s.title = Some("User's title".into())));
+
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "rollback_plan"}));
+    run.assert_ok();
+    assert_eq!(run.out("/plan_id"), &json!(plan_id));
+    assert_eq!(run.out("/reverted"), &json!(5));
+    assert_eq!(run.out("/conflicts"), &json!(1));
+    assert_eq!(run.out("/plan_status"), &json!("rolled_back"));
+    env.stash.lib(|l| {
+        for (i, id) in ids.iter().enumerate().take(2) {
+            let s = l.scene(*id).unwrap();
+            assert_eq!((s.tag_ids.clone(), s.title.clone(), s.details.clone()), before[i], "scene {id}");
+        }
+        assert!(l.scene(ids[2]).unwrap().tag_ids.is_empty());
+        assert_eq!(l.scene(ids[2]).unwrap().title.as_deref(), Some("User's title"), "the user's edit stays");
+    });
+    // One REMOVE of A for all three scenes, one ADD of B back, one sceneUpdate.
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 2);
+    assert_eq!(env.stash.requests_named("SceneUpdate").len(), 1);
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "status": "revert_conflict"}));
+    assert_eq!(shown.out("/changes/0/field"), &json!("title"));
+    // A second rollback finds nothing left to do.
+    env.stash.clear_requests();
+    let again = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id}));
+    again.assert_ok();
+    assert_eq!(mutations(&env), 0);
+}
+
+/// Starts `apply_plan` as Stash would, waits until `ready` says the fake has seen the request
+/// to kill it at, and SIGKILLs it.
+fn apply_and_kill_when(env: &TestEnv, args: Value, ready: impl Fn() -> bool) {
+    let input = serde_json::to_vec(&env.input(args).to_json()).expect("serialises");
+    let mut child = std::process::Command::new(crate::support::runner::binary())
+        .current_dir(env.root())
+        .env("HOME", env.root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(&input).expect("writes");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the run never reached the point to kill it at");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kills");
+    child.wait().expect("reaps");
+}
+
+/// Waits until every request the fake received has been answered (a slow one lands late).
+fn wait_for_answers(env: &TestEnv) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.stash.requests().iter().any(|r| r.status.is_none()) {
+        assert!(Instant::now() < deadline, "a request was never answered");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Six scenes, three pages of two: each gets tag A and loses tag B.
+fn killable_plan(env: &TestEnv) -> (Vec<u64>, i64) {
+    let ids = scenes(env, 6);
+    let (a, b) = env.stash.lib(|l| (l.add_tag("A"), l.add_tag("B")));
+    env.stash.lib(|l| ids.iter().for_each(|id| l.scene_mut(*id).unwrap().tag_ids = vec![b]));
+    let mut changes: Vec<Value> = ids.iter().map(|id| add_tag(*id, a)).collect();
+    changes.extend(
+        ids.iter().map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "REMOVE", "value": b})),
+    );
+    let plan_id = import(env, plan(changes));
+    approve_all(env, plan_id);
+    env.stash.clear_requests();
+    (ids, plan_id)
+}
+
+fn assert_applied_once(env: &TestEnv, ids: &[u64], plan_id: i64) {
+    env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["A"])));
+    // Three pages, each one ADD and one REMOVE: six requests in all, however often we were killed.
+    let bulk = env.stash.requests_named("BulkSceneUpdate");
+    let answered: Vec<_> = bulk.iter().filter(|r| r.status.is_some()).collect();
+    assert_eq!(answered.len(), 6, "{:#?}", bulk.iter().map(|r| &r.variables).collect::<Vec<_>>());
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id}));
+    assert_eq!(shown.out("/plan/changes"), &json!({"applied": 12}));
+    assert_eq!(shown.out("/plan/status"), &json!("applied"));
+}
+
+#[test]
+fn apply_killed_while_a_request_is_in_flight_resumes_without_sending_it_twice() {
+    let env = TestEnv::new();
+    let (ids, plan_id) = killable_plan(&env);
+    // The 3rd bulk request (page 2's ADD) is slow; the kill lands while Stash is working on it.
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::ZERO));
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::ZERO));
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_millis(1500)));
+    let stash = &env.stash;
+    let watcher = || stash.requests_named("BulkSceneUpdate").len() >= 3;
+    apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}), watcher);
+    wait_for_answers(&env);
+    env.stash.clear_faults();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}));
+    run.assert_ok();
+    assert_eq!(run.out("/resumed_batches"), &json!(1));
+    assert!(run.logged(Level::Info, "had landed"));
+    assert_applied_once(&env, &ids, plan_id);
+}
+
+#[test]
+fn apply_killed_before_sending_or_while_reading_finishes_the_rest() {
+    let env = TestEnv::new();
+    let (ids, plan_id) = killable_plan(&env);
+    // Killed while reading page 2 from Stash (after page 1 was applied).
+    env.stash.fail_next_named("FindScenes", Fault::Slow(Duration::ZERO));
+    env.stash.fail_next_named("FindScenes", Fault::Slow(Duration::from_secs(2)));
+    let stash = &env.stash;
+    apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}), || {
+        stash.requests_named("FindScenes").len() >= 2
+    });
+    env.stash.clear_faults();
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 2, "page 1 was applied before the kill");
+    // Killed again, this time while the request of page 2's REMOVE is answered slowly.
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::ZERO));
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_millis(800)));
+    apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}), || {
+        stash.requests_named("BulkSceneUpdate").len() >= 4
+    });
+    wait_for_answers(&env);
+    env.stash.clear_faults();
+    let run = env.run(json!({"mode": "apply_plan", "batch_size": 2}));
+    run.assert_ok();
+    assert_applied_once(&env, &ids, plan_id);
+    let db = rusqlite::Connection::open(env.db_path()).expect("opens");
+    let killed: i64 = db
+        .query_row("SELECT COUNT(*) FROM runs WHERE mode = 'apply_plan' AND status = 'killed'", [], |r| r.get(0))
+        .expect("counts");
+    assert_eq!(killed, 2, "both killed runs are recorded as such");
+}
