@@ -543,3 +543,31 @@ fn sync_status_reports_counts_watermarks_and_runs() {
     assert_eq!(run.out("/runs/1/mode"), &json!("full_sync"));
     assert_eq!(run.out("/runs/1/status"), &json!("ok"));
 }
+
+#[test]
+fn applying_a_plan_with_stash_running_our_hook_inside_each_mutation_neither_deadlocks_nor_loses_the_update() {
+    let env = TestEnv::new();
+    library(&env, 30);
+    let (ids, tag) = env.stash.lib(|l| (l.scenes.keys().copied().take(4).collect::<Vec<_>>(), l.add_tag("Hooked")));
+    sync(&env, "full_sync");
+    let hook_runs = env.enable_hooks();
+    let changes: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "ADD", "value": tag, "status": "approved"}))
+        .chain(std::iter::once(json!({"entity": "scene", "id": ids[0], "field": "title", "action": "SET",
+            "value": "set by a plan", "before": env.stash.lib(|l| l.scenes[&ids[0]].title.clone()), "status": "approved"})))
+        .collect();
+    let plan = json!({"version": 1, "name": "hooked", "source": {"mode": "test", "settings": {}}, "changes": changes});
+    env.run(json!({"mode": "import_plan", "plan": plan})).assert_ok();
+    let run = env.run(json!({"mode": "apply_plan"}));
+    run.assert_ok();
+    let hooks = hook_runs.lock().map(|runs| runs.clone()).unwrap_or_default();
+    assert_eq!(hooks.len(), 5, "one hook per scene of the bulk update, one for the sceneUpdate");
+    for hook in &hooks {
+        hook.assert_ok();
+        assert!(hook.out("/warning").is_null(), "the hook refreshed the mirror: {}", hook.log_text());
+    }
+    // The hooks alone brought the mirror up to date: no sync in between.
+    assert_mirror_equals_stash(&env);
+    assert_eq!(mirrored(&env)["scenes"][ids[0].to_string()]["title"], json!("set by a plan"));
+}

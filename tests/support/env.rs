@@ -12,12 +12,13 @@
 //! `PluginDir`, an unrelated CWD, an isolated HOME) and must never share any of it with
 //! another test running in parallel.
 
-use super::fake_stash::FakeStash;
+use super::fake_stash::{FakeStash, HookEvent};
 use super::fake_stashbox::FakeStashBox;
 use super::runner::{self, CliRun, PluginInput, Run, RunOptions};
 use super::temp::TempDir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The plugin id Stash derives from the manifest's file name.
 pub const PLUGIN_ID: &str = "stashhog";
@@ -129,6 +130,30 @@ impl TestEnv {
     /// [`TestEnv::stash_url`]).
     pub fn run_cli(&self, args: &[&str]) -> CliRun {
         runner::run_cli(args, &self.options)
+    }
+
+    /// Makes the fake Stash run StashHog's `mirror_hook` synchronously inside every mutation,
+    /// as Stash does with the manifest's hook; returns the list the hook runs are collected in.
+    pub fn enable_hooks(&self) -> Arc<Mutex<Vec<Run>>> {
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let (port, dir, plugin_dir, options) =
+            (self.stash.port(), self.dir.clone(), self.plugin_dir.clone(), self.options.clone());
+        let collected = Arc::clone(&runs);
+        self.stash.on_hook(Arc::new(move |event: &HookEvent| {
+            let input = PluginInput::new(port, Some(&event.cookie), &dir, &plugin_dir)
+                .args(serde_json::json!({"mode": "mirror_hook"}))
+                .hook(
+                    event.id,
+                    &event.trigger,
+                    event.input.clone(),
+                    &event.input_fields.iter().map(String::as_str).collect::<Vec<_>>(),
+                );
+            let run = runner::run_plugin(&input, &options);
+            if let Ok(mut runs) = collected.lock() {
+                runs.push(run);
+            }
+        }));
+        runs
     }
 
     /// The fake Stash's base URL, for `--url`.

@@ -690,7 +690,27 @@ pub struct StashState {
     pub library: Library,
     /// Version, status and configuration.
     pub config: StashConfig,
+    /// Post hooks the running mutation triggered, run once it has committed.
+    pending_hooks: Vec<HookEvent>,
 }
+
+/// A post hook Stash fires after a mutation commits (see [`FakeStash::on_hook`]).
+#[derive(Clone, Debug)]
+pub struct HookEvent {
+    /// The object's id.
+    pub id: u64,
+    /// `Scene.Update.Post` and the like.
+    pub trigger: String,
+    /// The mutation's input (for `bulkSceneUpdate` the bulk input: the hook fires per scene).
+    pub input: Value,
+    /// The input keys the client sent.
+    pub input_fields: Vec<String>,
+    /// The session cookie value to hand the hook process.
+    pub cookie: String,
+}
+
+/// Runs a hook the way Stash runs a plugin hook; the mutation's answer waits for it.
+pub type HookRunner = Arc<dyn Fn(&HookEvent) + Send + Sync>;
 
 // ---- the server ----------------------------------------------------------------------------
 
@@ -704,6 +724,7 @@ struct Auth {
 struct StashInner {
     state: Mutex<StashState>,
     auth: Mutex<Auth>,
+    hooks: Mutex<Option<HookRunner>>,
 }
 
 /// The fake Stash server (see the module docs). Request log and faults come from
@@ -733,9 +754,17 @@ impl FakeStash {
         let inner = Arc::new(StashInner {
             state: Mutex::new(StashState::default()),
             auth: Mutex::new(Auth { api_key: None, cookie: new_cookie(0), generation: 0, rotate_after: None }),
+            hooks: Mutex::new(None),
         });
         let server = FakeServer::start(Arc::new(StashHandler { inner: Arc::clone(&inner) }));
         FakeStash { server, inner }
+    }
+
+    /// Makes mutations run `runner` for each post hook they trigger, synchronously: after the
+    /// change is committed and before the mutation answers, exactly as Stash runs plugin hooks
+    /// (so a client that holds a lock across its mutation deadlocks here as it would there).
+    pub fn on_hook(&self, runner: HookRunner) {
+        *lock(&self.inner.hooks) = Some(runner);
     }
 
     /// Starts a fake Stash with credentials configured and this API key.
@@ -858,6 +887,15 @@ impl StashHandler {
                 _ => Box::new(QueryRoot { cx }),
             })
         }));
+        let hooks = std::mem::take(&mut state.pending_hooks);
+        drop(state);
+        let runner = lock(&self.inner.hooks).clone();
+        if let Some(runner) = runner {
+            let cookie = lock(&self.inner.auth).cookie.clone();
+            for hook in hooks {
+                runner(&HookEvent { cookie: cookie.clone(), ..hook });
+            }
+        }
         match executed {
             Ok(executed) => Reply::json(executed.status, &executed.body),
             Err(panic) => {
@@ -2057,11 +2095,15 @@ impl ObjectValue for MutationRoot<'_> {
             ("sceneUpdate", Some(input)) => {
                 let mut st = cx.st.borrow_mut();
                 let id = scene_update(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Scene.Update.Post", input));
                 Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Scene, id)))
             }
             ("bulkSceneUpdate", Some(input)) => {
                 let mut st = cx.st.borrow_mut();
                 let ids = bulk_scene_update(&mut st.library, input)?;
+                for id in &ids {
+                    st.pending_hooks.push(hook_event(*id, "Scene.Update.Post", input));
+                }
                 let items: Vec<ResolvedValue<'a>> =
                     ids.into_iter().map(|id| ResolvedValue::object(EntityObj::new(cx, Kind::Scene, id))).collect();
                 Ok(ResolvedValue::list(items))
@@ -2069,6 +2111,7 @@ impl ObjectValue for MutationRoot<'_> {
             ("tagCreate", Some(input)) => {
                 let mut st = cx.st.borrow_mut();
                 let id = tag_create(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Tag.Create.Post", input));
                 Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Tag, id)))
             }
             ("configurePlugin", _) => {
@@ -2079,6 +2122,16 @@ impl ObjectValue for MutationRoot<'_> {
             }
             (other, _) => Err(nm("Mutation", other)),
         }
+    }
+}
+
+fn hook_event(id: u64, trigger: &str, input: &Map<String, Value>) -> HookEvent {
+    HookEvent {
+        id,
+        trigger: trigger.to_owned(),
+        input: Value::Object(input.clone()),
+        input_fields: input.keys().cloned().collect(),
+        cookie: String::new(),
     }
 }
 
