@@ -329,3 +329,191 @@ impl Store {
         Ok(self.conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |r| r.get(0))?)
     }
 }
+
+/// Reading the mirror: what tasks use instead of asking Stash.
+impl Store {
+    /// Every mirrored tag.
+    pub fn mirrored_tags(&self) -> Result<Vec<Tag>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, sort_name, aliases, ignore_auto_tag, updated_at, stash_ids FROM tags ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(Tag {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                sort_name: r.get(2)?,
+                aliases: json_list(r.get(3)?),
+                ignore_auto_tag: r.get(4)?,
+                updated_at: r.get(5)?,
+                stash_ids: stash_ids_from(&r.get::<_, String>(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every mirrored performer.
+    pub fn mirrored_performers(&self) -> Result<Vec<Performer>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, disambiguation, aliases, updated_at, stash_ids FROM performers ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(Performer {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                disambiguation: r.get(2)?,
+                aliases: json_list(r.get(3)?),
+                updated_at: r.get(4)?,
+                stash_ids: stash_ids_from(&r.get::<_, String>(5)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every mirrored studio.
+    pub fn mirrored_studios(&self) -> Result<Vec<Studio>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id, name, aliases, parent_id, updated_at, stash_ids FROM studios ORDER BY id")?;
+        let rows = statement.query_map([], |r| {
+            Ok(Studio {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                aliases: json_list(r.get(2)?),
+                parent_id: r.get(3)?,
+                updated_at: r.get(4)?,
+                stash_ids: stash_ids_from(&r.get::<_, String>(5)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The mirrored scenes with these ids, in id order; ids the mirror lacks are skipped.
+    pub fn mirrored_scenes(&self, ids: &[i64]) -> Result<Vec<Scene>, StoreError> {
+        let mut scene = self.conn.prepare_cached(
+            "SELECT id, title, code, details, director, urls, date, rating100, organized, studio_id, files,
+                    created_at, updated_at FROM scenes WHERE id = ?1",
+        )?;
+        let mut tags = self.conn.prepare_cached("SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id")?;
+        let mut performers = self
+            .conn
+            .prepare_cached("SELECT performer_id FROM scene_performers WHERE scene_id = ?1 ORDER BY performer_id")?;
+        let mut stash_ids = self.conn.prepare_cached(
+            "SELECT endpoint, stash_id, updated_at FROM scene_stash_ids WHERE scene_id = ?1 ORDER BY endpoint, stash_id",
+        )?;
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut scenes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let found = scene
+                .query_row([id], |r| {
+                    Ok(Scene {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        code: r.get(2)?,
+                        details: r.get(3)?,
+                        director: r.get(4)?,
+                        urls: json_list(r.get(5)?),
+                        date: r.get(6)?,
+                        rating100: r.get(7)?,
+                        organized: r.get(8)?,
+                        studio_id: r.get(9)?,
+                        files: files_from(&r.get::<_, String>(10)?),
+                        created_at: r.get(11)?,
+                        updated_at: r.get(12)?,
+                        performer_ids: Vec::new(),
+                        tag_ids: Vec::new(),
+                        stash_ids: Vec::new(),
+                    })
+                })
+                .optional()?;
+            let Some(mut found) = found else { continue };
+            found.tag_ids = tags.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            found.performer_ids = performers.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            found.stash_ids = stash_ids
+                .query_map([id], |r| Ok(StashId { endpoint: r.get(0)?, stash_id: r.get(1)?, updated_at: r.get(2)? }))?
+                .collect::<Result<_, _>>()?;
+            scenes.push(found);
+        }
+        Ok(scenes)
+    }
+}
+
+fn json_list(text: String) -> Vec<String> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn stash_ids_from(text: &str) -> Vec<StashId> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+    list.iter()
+        .map(|v| StashId {
+            endpoint: v["endpoint"].as_str().unwrap_or_default().to_owned(),
+            stash_id: v["stash_id"].as_str().unwrap_or_default().to_owned(),
+            updated_at: None,
+        })
+        .collect()
+}
+
+fn files_from(text: &str) -> Vec<crate::stash::SceneFile> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+    list.iter()
+        .map(|f| crate::stash::SceneFile {
+            path: f["path"].as_str().unwrap_or_default().to_owned(),
+            fingerprints: f["fingerprints"]
+                .as_array()
+                .map(|fps| {
+                    fps.iter()
+                        .map(|p| crate::stash::Fingerprint {
+                            kind: p["kind"].as_str().unwrap_or_default().to_owned(),
+                            value: p["value"].as_str().unwrap_or_default().to_owned(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stash::{Fingerprint, SceneFile};
+
+    #[test]
+    fn a_scene_reads_back_as_written() {
+        let dir = std::env::temp_dir().join(format!("stashhog-mirror-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let scene = Scene {
+            id: 7,
+            title: Some("T".into()),
+            code: None,
+            details: Some("d".into()),
+            director: None,
+            urls: vec!["u".into()],
+            date: Some("2024-01-02".into()),
+            rating100: Some(60),
+            organized: true,
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-02T00:00:00Z".into(),
+            files: vec![SceneFile {
+                path: "/p.mp4".into(),
+                fingerprints: vec![Fingerprint { kind: "phash".into(), value: "ab".into() }],
+            }],
+            studio_id: Some(3),
+            performer_ids: vec![1, 2],
+            tag_ids: vec![4, 5],
+            stash_ids: vec![StashId { endpoint: "e".into(), stash_id: "s".into(), updated_at: Some("x".into()) }],
+        };
+        store.write_mirror(|w| w.put_scene(&scene, None)).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7, 8]).expect("reads"), vec![scene]);
+        // An older copy never overwrites a newer one.
+        let older = Scene {
+            title: Some("old".into()),
+            updated_at: "2023-01-01T00:00:00Z".into(),
+            ..store.mirrored_scenes(&[7]).expect("reads")[0].clone()
+        };
+        store.write_mirror(|w| w.put_scene(&older, Some(1))).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].title.as_deref(), Some("T"));
+    }
+}
