@@ -6,10 +6,12 @@
 
 #![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod graphql;
 pub mod manifest;
+pub mod matching;
 pub mod mirror;
 pub mod plans;
 pub mod protocol;
@@ -17,6 +19,7 @@ pub mod settings;
 pub mod stash;
 pub mod stashbox;
 pub mod store;
+pub mod tag_sync;
 pub mod tasks;
 
 /// The plugin id: the manifest's file name without `.yml`, which is how Stash names us.

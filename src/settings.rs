@@ -46,11 +46,132 @@ pub struct Settings {
     pub database_path: Option<String>,
     /// Whether hooks refresh the mirror.
     pub mirror_hooks: bool,
+    /// Analyze: changes less sure than this are not proposed.
+    pub analysis_min_confidence: f64,
+    /// Analyze: changes at least this sure are approved when the plan is made; `None` = off.
+    pub auto_approve_confidence: Option<f64>,
+    /// Analyze: which detectors run.
+    pub analyze: Detectors,
+    /// Analyze: `regex => Studio Name` rules, as the user wrote them.
+    pub studio_rules: Option<String>,
+    /// Analyze: the template for missing details; `None` = off.
+    pub details_template: Option<String>,
+    /// Analyze: the optional AI detector.
+    pub ai: AiSettings,
+    /// Sync Scene Tags.
+    pub tag_sync: TagSync,
+}
+
+/// The settings of "Sync Scene Tags from StashDB".
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagSync {
+    /// The stash-box endpoint; `None` = the first with `stashdb.org` in it, else the first.
+    pub endpoint: Option<String>,
+    /// Only make the plan (default on).
+    pub dry_run: bool,
+    /// Tag names never added, comma or line separated.
+    pub blacklist: Option<String>,
+    /// Our budget on the stash-box, requests per minute (default 120 = 2/s).
+    pub requests_per_minute: u32,
+    /// Skip scenes whose stash-box answer is younger than this (0 = ask every time).
+    pub min_age_hours: u32,
+    /// Replace StashIDs of merged stash-box scenes by the survivor's (through the plan).
+    pub fix_merged_stash_ids: bool,
+}
+
+impl Default for TagSync {
+    fn default() -> Self {
+        TagSync {
+            endpoint: None,
+            dry_run: true,
+            blacklist: None,
+            requests_per_minute: 120,
+            min_age_hours: 0,
+            fix_merged_stash_ids: false,
+        }
+    }
+}
+
+/// Which of the analyzer's detectors are switched on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detectors {
+    /// The studio detector.
+    pub studios: bool,
+    /// The performer detector.
+    pub performers: bool,
+    /// The tag detector.
+    pub tags: bool,
+    /// The details detector.
+    pub details: bool,
+}
+
+impl Default for Detectors {
+    fn default() -> Self {
+        Detectors { studios: true, performers: true, tags: true, details: true }
+    }
+}
+
+/// The analyzer's AI detector: an OpenAI-compatible chat-completions endpoint.
+#[derive(Clone, PartialEq)]
+pub struct AiSettings {
+    /// Whether it runs (off by default).
+    pub enabled: bool,
+    /// The API's base URL, e.g. `http://localhost:11434/v1`; requests go to `{base}/chat/completions`.
+    pub base_url: Option<String>,
+    /// The model name.
+    pub model: Option<String>,
+    /// The API key, sent as a bearer token; never logged.
+    pub api_key: Option<String>,
+    /// A run whose estimated AI cost is above this (USD) does not start.
+    pub max_cost_usd: f64,
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        AiSettings { enabled: false, base_url: None, model: None, api_key: None, max_cost_usd: DEFAULT_AI_MAX_COST_USD }
+    }
+}
+
+impl std::fmt::Debug for AiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiSettings")
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("max_cost_usd", &self.max_cost_usd)
+            .finish()
+    }
+}
+
+/// The AI cost guard's default, in USD.
+pub const DEFAULT_AI_MAX_COST_USD: f64 = 1.0;
+
+/// The analyzer's default minimum confidence.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.7;
+
+/// Settings whose NUMBER may have decimals (the others are whole numbers).
+fn takes_fraction(key: SettingKey) -> bool {
+    matches!(key, SettingKey::AnalysisMinConfidence | SettingKey::AutoApproveConfidence | SettingKey::AiMaxCostUsd)
+}
+
+fn text(value: &Option<Value>) -> Option<String> {
+    value.as_ref().and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { database_path: None, mirror_hooks: true }
+        Settings {
+            database_path: None,
+            mirror_hooks: true,
+            analysis_min_confidence: DEFAULT_MIN_CONFIDENCE,
+            auto_approve_confidence: None,
+            analyze: Detectors::default(),
+            studio_rules: None,
+            details_template: None,
+            ai: AiSettings::default(),
+            tag_sync: TagSync::default(),
+        }
     }
 }
 
@@ -70,11 +191,44 @@ impl Settings {
             };
             let value = match key.kind() {
                 SettingKind::String => from.string(key.key()).map(|v| v.map(Value::from)),
+                SettingKind::Number if takes_fraction(key) => from.number(key.key()).map(|v| v.map(Value::from)),
                 SettingKind::Number => from.integer(key.key()).map(|v| v.map(Value::from)),
                 SettingKind::Boolean => from.bool(key.key()).map(|v| v.map(Value::from)),
             }
             .map_err(SettingsError)?;
+            let flag = |default: bool| value.as_ref().and_then(Value::as_bool).unwrap_or(default);
+            let fraction = value.as_ref().and_then(Value::as_f64).map(|f| f.clamp(0.0, 1.0));
             match key {
+                SettingKey::AnalysisMinConfidence => {
+                    settings.analysis_min_confidence = fraction.unwrap_or(DEFAULT_MIN_CONFIDENCE);
+                }
+                SettingKey::AutoApproveConfidence => settings.auto_approve_confidence = fraction.filter(|f| *f > 0.0),
+                SettingKey::AnalyzeStudios => settings.analyze.studios = flag(true),
+                SettingKey::AnalyzePerformers => settings.analyze.performers = flag(true),
+                SettingKey::AnalyzeTags => settings.analyze.tags = flag(true),
+                SettingKey::AnalyzeDetails => settings.analyze.details = flag(true),
+                SettingKey::StudioRules => settings.studio_rules = text(&value),
+                SettingKey::DetailsTemplate => settings.details_template = text(&value),
+                SettingKey::AnalyzeWithAi => settings.ai.enabled = flag(false),
+                SettingKey::AiBaseUrl => settings.ai.base_url = text(&value),
+                SettingKey::AiModel => settings.ai.model = text(&value),
+                SettingKey::AiApiKey => settings.ai.api_key = text(&value),
+                SettingKey::AiMaxCostUsd => {
+                    let usd = value.as_ref().and_then(Value::as_f64).filter(|f| *f >= 0.0);
+                    settings.ai.max_cost_usd = usd.unwrap_or(DEFAULT_AI_MAX_COST_USD);
+                }
+                SettingKey::StashBoxEndpoint => settings.tag_sync.endpoint = text(&value),
+                SettingKey::SyncDryRun => settings.tag_sync.dry_run = flag(true),
+                SettingKey::FixMergedStashIds => settings.tag_sync.fix_merged_stash_ids = flag(false),
+                SettingKey::SyncTagBlacklist => settings.tag_sync.blacklist = text(&value),
+                SettingKey::StashBoxRequestsPerMinute => {
+                    let n = value.as_ref().and_then(Value::as_u64).filter(|n| *n > 0);
+                    settings.tag_sync.requests_per_minute = n.map_or(120, |n| n.min(100_000) as u32);
+                }
+                SettingKey::SyncMinAgeHours => {
+                    let n = value.as_ref().and_then(Value::as_u64);
+                    settings.tag_sync.min_age_hours = n.map_or(0, |n| n.min(100_000) as u32);
+                }
                 SettingKey::MirrorHooks => {
                     settings.mirror_hooks = value.as_ref().and_then(Value::as_bool).unwrap_or(true);
                 }
@@ -87,6 +241,8 @@ impl Settings {
                         .map(str::to_owned);
                 }
             }
+            // A secret shows as set or not, never as itself (check prints every setting).
+            let value = if key == SettingKey::AiApiKey { value.map(|_| Value::from("<redacted>")) } else { value };
             effective.push(Effective { key: key.key(), value: value.unwrap_or(Value::Null), source });
         }
         Ok((settings, effective))
@@ -117,7 +273,8 @@ mod tests {
         let args = Args::new(map(json!({"databasePath": "/arg.sqlite"})));
         let (s, effective) = Settings::resolve(&saved, &args).expect("resolves");
         assert_eq!(s.database_path.as_deref(), Some("/arg.sqlite"));
-        assert_eq!(effective[0].source, Source::Argument);
+        let database_path = effective.iter().find(|e| e.key == "databasePath").expect("listed");
+        assert_eq!(database_path.source, Source::Argument);
     }
 
     #[test]
@@ -125,5 +282,24 @@ mod tests {
         let saved = map(json!({"databasePath": ["x"]}));
         let e = Settings::resolve(&saved, &Args::default()).unwrap_err();
         assert!(e.to_string().starts_with("setting `databasePath` must be a string"), "{e}");
+    }
+
+    #[test]
+    fn analysis_confidences_take_fractions() {
+        let saved = map(json!({"analysisMinConfidence": 0.85, "autoApproveConfidence": "0.97"}));
+        let (s, _) = Settings::resolve(&saved, &Args::default()).expect("resolves");
+        assert_eq!(s.analysis_min_confidence, 0.85);
+        assert_eq!(s.auto_approve_confidence, Some(0.97));
+        let (s, _) = Settings::resolve(&Map::new(), &Args::default()).expect("resolves");
+        assert_eq!((s.analysis_min_confidence, s.auto_approve_confidence), (DEFAULT_MIN_CONFIDENCE, None));
+    }
+
+    #[test]
+    fn the_ai_key_is_never_shown_in_effect() {
+        let saved = map(json!({"aiApiKey": "sk-secret", "aiMaxCostUsd": 2.5}));
+        let (s, effective) = Settings::resolve(&saved, &Args::default()).expect("resolves");
+        assert_eq!(s.ai.api_key.as_deref(), Some("sk-secret"));
+        assert_eq!(s.ai.max_cost_usd, 2.5);
+        assert!(!format!("{effective:?} {s:?}").contains("sk-secret"));
     }
 }

@@ -125,7 +125,8 @@ fn expected(lib: &Library) -> Value {
             let files: Vec<Value> = s
                 .files
                 .iter()
-                .map(|f| json!({"path": f.path, "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>()}))
+                .map(|f| json!({"path": f.path, "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
+                    "width": f.width, "height": f.height, "duration": f.duration, "frame_rate": f.frame_rate}))
                 .collect();
             (s.id.to_string(), json!({"title": s.title, "code": s.code, "details": s.details, "director": s.director,
                 "urls": s.urls, "date": s.date, "rating100": s.rating100, "organized": s.organized,

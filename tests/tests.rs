@@ -1,6 +1,7 @@
 //! StashHog's integration tests: one test binary (so the fakes and apollo-compiler build once),
 //! one module per area. Every test drives the real `stashhog` binary the way Stash does.
 
+mod analyze;
 mod check;
 mod cli;
 mod harness;
@@ -10,3 +11,4 @@ mod protocol;
 mod schema_fidelity;
 mod stash_client;
 mod support;
+mod tag_sync;

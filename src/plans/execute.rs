@@ -31,6 +31,9 @@ use crate::stash::{
 };
 use crate::store::{Direction, Settled, Store};
 
+/// How many requests' worth of changes are grouped together (see [`Engine::run`]).
+const GROUPING_WINDOW: usize = 10;
+
 /// Most examples of conflicts and failures a summary lists (the counts are always complete).
 const EXAMPLES: usize = 50;
 
@@ -131,7 +134,10 @@ impl<'a> Engine<'a> {
         let mut after = None;
         let mut seen = 0;
         loop {
-            let changes = self.store.scene_changes_after(self.plan_id, from, after, reverse, self.batch_size)?;
+            // A wide window of changes, so scenes getting the same tag share requests across
+            // what would be many pages; each request still carries at most `batch_size` scenes.
+            let window = self.batch_size * GROUPING_WINDOW;
+            let changes = self.store.scene_changes_after(self.plan_id, from, after, reverse, window)?;
             let Some(last) = changes.last() else { break };
             after = last.entity_id;
             seen += changes.len();
@@ -305,7 +311,9 @@ impl<'a> Engine<'a> {
             self.store.settle(None, &now_settled)?;
         }
         let mut touched: Vec<i64> = Vec::new();
-        for pending in lists.into_values().map(|(_, p)| p).chain(updates.into_values()) {
+        let batch_size = self.batch_size;
+        let lists = lists.into_values().flat_map(|(_, p)| split(p, batch_size));
+        for pending in lists.chain(updates.into_values()) {
             touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
             self.send(pending)?;
         }
@@ -404,6 +412,33 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Splits a list edit for more than `batch_size` scenes into requests of at most that many.
+fn split(pending: Pending, batch_size: usize) -> Vec<Pending> {
+    let StashWrite::EditList { scene_ids, list, edit, members } = &pending.write else { return vec![pending] };
+    if scene_ids.len() <= batch_size {
+        return vec![pending];
+    }
+    let mut scene_ids = scene_ids.clone();
+    scene_ids.dedup();
+    scene_ids
+        .chunks(batch_size)
+        .map(|chunk| Pending {
+            write: StashWrite::EditList {
+                scene_ids: chunk.to_vec(),
+                list: *list,
+                edit: *edit,
+                members: members.clone(),
+            },
+            changes: pending
+                .changes
+                .iter()
+                .filter(|c| c.entity_id.is_some_and(|id| chunk.contains(&id)))
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
 fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {
     Settled { change_id: change.id, status, error, created_id }
 }
@@ -427,6 +462,7 @@ fn scalar_of(field: Field) -> Option<SceneScalar> {
         Field::Rating100 => SceneScalar::Rating100,
         Field::Organized => SceneScalar::Organized,
         Field::Studio => SceneScalar::Studio,
+        Field::StashIds => SceneScalar::StashIds,
         _ => return None,
     })
 }

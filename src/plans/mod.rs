@@ -149,6 +149,8 @@ names! {
         Performers = "performers",
         /// URLs.
         Urls = "urls",
+        /// StashIDs, set as a whole list of `{endpoint, stash_id}`.
+        StashIds = "stash_ids",
         /// The name of an entity to CREATE.
         Name = "name",
     }
@@ -180,6 +182,10 @@ impl Field {
             Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
             Field::Tags | Field::Performers => is_id(value) || created_ref(value).is_some(),
             Field::Urls | Field::Name => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+            Field::StashIds => value.as_array().is_some_and(|ids| {
+                ids.iter()
+                    .all(|id| id["endpoint"].as_str().is_some_and(|e| !e.is_empty()) && id["stash_id"].is_string())
+            }),
         };
         if ok { Ok(()) } else { Err(format!("`{}` takes {}, got {value}", self.as_str(), self.expects())) }
     }
@@ -195,6 +201,7 @@ impl Field {
             Field::Performers => "a performer id or {\"created\": <index of a CREATE>}",
             Field::Urls => "a URL string",
             Field::Name => "a non-empty name",
+            Field::StashIds => "a list of {\"endpoint\": …, \"stash_id\": …}",
         }
     }
 
@@ -214,6 +221,7 @@ impl Field {
             Field::Tags => json!(scene.tag_ids),
             Field::Performers => json!(scene.performer_ids),
             Field::Urls => json!(scene.urls),
+            Field::StashIds => stash_ids_value(&scene.stash_ids),
             Field::Name => Value::Null,
         }
     }
@@ -227,6 +235,11 @@ impl Field {
             _ => false,
         }
     }
+}
+
+/// StashIDs as a `stash_ids` change writes them.
+pub fn stash_ids_value(ids: &[crate::stash::StashId]) -> Value {
+    json!(ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect::<Vec<_>>())
 }
 
 /// Two values of a field are the same for a conflict check: empty text equals null.

@@ -54,6 +54,11 @@ impl Args {
         self.get(key).map(|v| as_integer(v).ok_or_else(|| error(key, "a whole number", v))).transpose()
     }
 
+    /// A number (fractions allowed), given as a JSON number or as text.
+    pub fn number(&self, key: &str) -> Result<Option<f64>, ArgError> {
+        self.get(key).map(|v| as_number(v).ok_or_else(|| error(key, "a number", v))).transpose()
+    }
+
     /// The arguments as JSON, with anything that looks like a secret replaced, for the runs table
     /// and logs.
     pub fn redacted(&self) -> Value {
@@ -111,6 +116,16 @@ pub fn as_bool(v: &Value) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// A finite number from a number or numeric text.
+pub fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
 }
 
 /// A whole number from a number (a float only when it is whole) or numeric text.

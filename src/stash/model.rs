@@ -23,16 +23,24 @@ pub struct Fingerprint {
 }
 
 /// A scene's video file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SceneFile {
     /// Full path.
     pub path: String,
     /// Its fingerprints.
     pub fingerprints: Vec<Fingerprint>,
+    /// Width in pixels (0 when unknown).
+    pub width: i64,
+    /// Height in pixels (0 when unknown).
+    pub height: i64,
+    /// Duration in seconds (0 when unknown).
+    pub duration: f64,
+    /// Frames per second (0 when unknown).
+    pub frame_rate: f64,
 }
 
 /// A scene as StashHog mirrors it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scene {
     /// Stash id.
     pub id: i64,

@@ -7,8 +7,44 @@ mod operations;
 
 use std::time::Duration;
 
+use ratelimit::{Ratelimiter, TryWaitError};
+
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
-use crate::stash::StashBox;
+use crate::stash::{Fingerprint, StashBox};
+
+pub use operations::find_by_fingerprints::same_hash;
+
+/// Scenes looked up per request (aliased `findScene`s, or fingerprint groups).
+pub const BATCH: usize = operations::find_scenes_batch::BATCH;
+
+/// A stash-box tag as a scene carries it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BoxTag {
+    /// Its id on the stash-box.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A live stash-box scene with its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxScene {
+    /// Its id.
+    pub id: String,
+    /// Its tags.
+    pub tags: Vec<BoxTag>,
+}
+
+/// What a stash-box answered for one scene id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The scene, with its tags.
+    Found(BoxScene),
+    /// Deleted (or merged away): `tags: []` then means nothing.
+    Deleted,
+    /// No such scene.
+    NotFound,
+}
 
 /// The account a stash-box key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,10 +55,16 @@ pub struct StashBoxUser {
     pub name: String,
 }
 
-/// A client for one stash-box endpoint.
-#[derive(Debug)]
+/// A client for one stash-box endpoint, paced so it never sends faster than its budget.
 pub struct StashBoxClient {
     transport: Transport,
+    pacer: Option<Ratelimiter>,
+}
+
+impl std::fmt::Debug for StashBoxClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StashBoxClient").field("transport", &self.transport).finish_non_exhaustive()
+    }
 }
 
 impl StashBoxClient {
@@ -37,11 +79,65 @@ impl StashBoxClient {
             // StashDB's hosting answers 429 under load: back off 1 s, 2 s, 4 s, then give up.
             retry: Retry { retries: 3, first_delay: Duration::from_secs(1), max_wait: Duration::from_secs(60) },
         })?;
-        Ok(StashBoxClient { transport })
+        Ok(StashBoxClient { transport, pacer: None })
+    }
+
+    /// Paces every later request (retries included) to at most `per_minute`, evenly spaced.
+    pub fn paced(mut self, per_minute: u32) -> Self {
+        self.pacer = Ratelimiter::builder(u64::from(per_minute.max(1)))
+            .period(Duration::from_secs(60))
+            .max_tokens(1)
+            .initial_available(1)
+            .build()
+            .ok();
+        self
+    }
+
+    /// Requests sent so far.
+    pub fn requests_sent(&self) -> u64 {
+        self.transport.requests_sent()
+    }
+
+    fn wait_turn(&self) {
+        let Some(pacer) = &self.pacer else { return };
+        loop {
+            match pacer.try_wait() {
+                Ok(()) => return,
+                Err(TryWaitError::Insufficient(wait)) => std::thread::sleep(wait),
+                Err(_) => return,
+            }
+        }
     }
 
     /// Who the configured key logs in as; an auth error when the key is rejected or missing.
     pub fn me(&self) -> Result<StashBoxUser, ApiError> {
+        self.wait_turn();
         operations::me::run(&self.transport)
+    }
+
+    /// Looks up to [`BATCH`] scenes by id in one request; one answer per id, in order.
+    pub fn scenes(&self, ids: &[String]) -> Result<Vec<Lookup>, ApiError> {
+        self.wait_turn();
+        operations::find_scenes_batch::run(&self.transport, ids)
+    }
+
+    /// For up to [`BATCH`] groups of local fingerprints, the live stash-box scenes that carry one.
+    pub fn scenes_by_fingerprints(&self, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, ApiError> {
+        self.wait_turn();
+        operations::find_by_fingerprints::run(&self.transport, groups)
+    }
+
+    /// The live scene a merged scene ended up in, following merges of merges (at most 5 steps).
+    pub fn merged_into(&self, id: &str) -> Result<Option<String>, ApiError> {
+        let mut current = id.to_owned();
+        for _ in 0..5 {
+            self.wait_turn();
+            match operations::merged_into::run(&self.transport, &current)? {
+                Some((target, false)) => return Ok(Some(target)),
+                Some((target, true)) => current = target,
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 }

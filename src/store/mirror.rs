@@ -169,6 +169,10 @@ impl MirrorWriter<'_> {
                 .map(|f| json!({
                     "path": f.path,
                     "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
+                    "width": f.width,
+                    "height": f.height,
+                    "duration": f.duration,
+                    "frame_rate": f.frame_rate,
                 }))
                 .collect::<Vec<_>>()
         );
@@ -439,6 +443,72 @@ impl Store {
     }
 }
 
+/// Which scenes an analysis looks at; every filter given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct SceneScope {
+    /// Only these scenes.
+    pub ids: Option<Vec<i64>>,
+    /// Only scenes with a file whose path contains this text (ASCII case-insensitive).
+    pub path: Option<String>,
+    /// Only scenes carrying one of these tags.
+    pub tag_ids: Option<Vec<i64>>,
+    /// Only scenes Stash updated strictly after this time (compared as text, like Stash).
+    pub updated_after: Option<String>,
+    /// Organized scenes too (the user said they are done, so by default they are left alone).
+    pub include_organized: bool,
+    /// At most this many, lowest ids first.
+    pub limit: Option<usize>,
+}
+
+/// Analysis reads: choosing the scenes to analyze.
+impl Store {
+    /// The ids of the mirrored scenes in `scope`, ascending.
+    pub fn scenes_in_scope(&self, scope: &SceneScope) -> Result<Vec<i64>, StoreError> {
+        use rusqlite::types::Value as Sql;
+        let mut sql = String::from("SELECT id FROM scenes s WHERE 1 = 1");
+        let mut values: Vec<Sql> = Vec::new();
+        if !scope.include_organized {
+            sql.push_str(" AND organized = 0");
+        }
+        if let Some(ids) = &scope.ids {
+            sql.push_str(&format!(" AND id IN (SELECT value FROM json_each(?{}))", values.len() + 1));
+            values.push(Sql::Text(json!(ids).to_string()));
+        }
+        if let Some(path) = &scope.path {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM json_each(s.files) f
+                   WHERE instr(lower(json_extract(f.value, '$.path')), lower(?{})) > 0)",
+                values.len() + 1
+            ));
+            values.push(Sql::Text(path.clone()));
+        }
+        if let Some(tags) = &scope.tag_ids {
+            sql.push_str(&format!(
+                " AND id IN (SELECT scene_id FROM scene_tags WHERE tag_id IN (SELECT value FROM json_each(?{})))",
+                values.len() + 1
+            ));
+            values.push(Sql::Text(json!(tags).to_string()));
+        }
+        if let Some(after) = &scope.updated_after {
+            sql.push_str(&format!(" AND updated_at > ?{}", values.len() + 1));
+            values.push(Sql::Text(after.clone()));
+        }
+        sql.push_str(" ORDER BY id");
+        if let Some(limit) = scope.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut statement = self.conn.prepare(&sql)?;
+        let ids = statement.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Stash's newest `updated_at` among the mirrored scenes: the mark "changed since the last
+    /// analysis" is measured from.
+    pub fn newest_scene_update(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT MAX(updated_at) FROM scenes", [], |r| r.get(0))?)
+    }
+}
+
 fn json_list(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
 }
@@ -470,6 +540,11 @@ fn files_from(text: &str) -> Vec<crate::stash::SceneFile> {
                         .collect()
                 })
                 .unwrap_or_default(),
+            // Rows mirrored before these were copied read as unknown (0).
+            width: f["width"].as_i64().unwrap_or(0),
+            height: f["height"].as_i64().unwrap_or(0),
+            duration: f["duration"].as_f64().unwrap_or(0.0),
+            frame_rate: f["frame_rate"].as_f64().unwrap_or(0.0),
         })
         .collect()
 }
@@ -499,6 +574,10 @@ mod tests {
             files: vec![SceneFile {
                 path: "/p.mp4".into(),
                 fingerprints: vec![Fingerprint { kind: "phash".into(), value: "ab".into() }],
+                width: 1920,
+                height: 1080,
+                duration: 612.5,
+                frame_rate: 29.97,
             }],
             studio_id: Some(3),
             performer_ids: vec![1, 2],

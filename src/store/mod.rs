@@ -7,6 +7,7 @@
 pub mod mirror;
 mod plans;
 mod runs;
+pub mod stashbox_cache;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -194,6 +195,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX plan_changes_work ON plan_changes (plan_id, status, entity_type, entity_id);
     CREATE INDEX plan_changes_by_field ON plan_changes (plan_id, field, status);
     CREATE INDEX plan_changes_by_batch ON plan_changes (batch_id);
+"#,
+    r#"
+    -- What each stash-box said about each StashID we looked up: the tag sync's cache, its
+    -- resume point, and the record of stale (deleted or merged) StashIDs.
+    CREATE TABLE stashbox_scenes (
+        endpoint    TEXT NOT NULL,
+        stash_id    TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('found', 'deleted', 'merged', 'not_found')),
+        tags        TEXT NOT NULL,          -- JSON [{id, name}] of the scene (of the survivor if merged)
+        merged_into TEXT,                   -- the surviving scene, when merged
+        candidates  TEXT NOT NULL,          -- JSON [id]: scenes its fingerprints match now, when stale
+        fetched_at  TEXT NOT NULL,
+        PRIMARY KEY (endpoint, stash_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX stashbox_scenes_by_fetch ON stashbox_scenes (endpoint, fetched_at);
 "#,
 ];
 

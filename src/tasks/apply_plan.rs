@@ -27,6 +27,18 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         || cx.store.newest_plan_to_apply(),
         "no plan has approved changes; import or make a plan, then approve changes with review_plan",
     )?;
+    apply(cx, plan, dry_run, batch_size, started)
+}
+
+/// Applies `plan`'s approved changes (or, with `dry_run`, logs the requests it would send);
+/// also how a plan producer applies its own plan at once.
+pub fn apply(
+    cx: &Context,
+    plan: crate::plans::Plan,
+    dry_run: bool,
+    batch_size: usize,
+    started: std::time::Instant,
+) -> anyhow::Result<Outcome> {
     match plan.status {
         PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled => bail!(
             "plan {} is {}; it cannot be applied again (import it again as a new plan)",

@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows which face (plugin or command line) started the run.
 
+pub mod analyze;
 pub mod apply_plan;
 pub mod check;
 pub mod full_sync;
@@ -10,6 +11,7 @@ pub mod incremental_sync;
 pub mod mirror_hook;
 pub mod plans;
 pub mod rollback_plan;
+pub mod sync_scene_tags;
 pub mod sync_status;
 
 use std::path::{Path, PathBuf};
@@ -177,9 +179,11 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
         Mode::Task(TaskMode::FullSync) => session.context()?.recorded(full_sync::run),
         Mode::Task(TaskMode::IncrementalSync) => session.context()?.recorded(incremental_sync::run),
         Mode::Task(TaskMode::MirrorHook) => mirror_hook::run(session),
+        Mode::Task(TaskMode::SyncSceneTags) => session.context()?.recorded(sync_scene_tags::run),
         Mode::Operation(Operation::SyncStatus) => session.context()?.recorded(sync_status::run),
         Mode::Task(TaskMode::ApplyPlan) => session.context()?.recorded(apply_plan::run),
         Mode::Task(TaskMode::RollbackPlan) => session.context()?.recorded(rollback_plan::run),
+        Mode::Task(TaskMode::Analyze) => session.context()?.recorded(analyze::run),
         Mode::Operation(Operation::ListPlans) => plans::list_plans(&mut session.context()?),
         Mode::Operation(Operation::ShowPlan) => plans::show_plan(&mut session.context()?),
         Mode::Operation(Operation::ReviewPlan) => plans::review_plan(&mut session.context()?),

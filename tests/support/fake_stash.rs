@@ -225,12 +225,22 @@ pub struct VideoFile {
     pub width: i64,
     /// Height in pixels.
     pub height: i64,
+    /// Frames per second.
+    pub frame_rate: f64,
 }
 
 impl VideoFile {
     /// A file at `path` with the given fingerprints.
     pub fn new(path: &str, fingerprints: Vec<Fingerprint>) -> Self {
-        VideoFile { path: path.to_owned(), fingerprints, size: 1_000_000, duration: 600.0, width: 1920, height: 1080 }
+        VideoFile {
+            path: path.to_owned(),
+            fingerprints,
+            size: 1_000_000,
+            duration: 600.0,
+            width: 1920,
+            height: 1080,
+            frame_rate: 29.97,
+        }
     }
 }
 
@@ -2052,6 +2062,7 @@ impl ObjectValue for FileObj {
             "duration" => ResolvedValue::leaf(f.duration),
             "width" => ResolvedValue::leaf(f.width),
             "height" => ResolvedValue::leaf(f.height),
+            "frame_rate" => ResolvedValue::leaf(f.frame_rate),
             "created_at" | "mod_time" => ResolvedValue::leaf(self.created_at.as_str()),
             "updated_at" => ResolvedValue::leaf(self.updated_at.as_str()),
             "fingerprints" => {

@@ -6,6 +6,10 @@
 
 /// One test's world: fakes, folders, and running the binary against them.
 pub mod env;
+/// The analyzer's labelled evaluation set and its scoring.
+pub mod evaluation;
+/// A fake OpenAI-compatible chat-completions endpoint for the AI detector.
+pub mod fake_ai;
 /// The shared HTTP machinery of the fakes: request log, injected faults, dropped connections.
 pub mod fake_http;
 /// The fake Stash GraphQL server and its in-memory library.

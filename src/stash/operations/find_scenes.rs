@@ -62,6 +62,10 @@ fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError
                     .into_iter()
                     .map(|p| Fingerprint { kind: p.type_, value: p.value })
                     .collect(),
+                width: f.width,
+                height: f.height,
+                duration: f.duration,
+                frame_rate: f.frame_rate,
             })
             .collect(),
         studio_id: s.studio.map(|st| parse_id(&st.id)).transpose()?,

@@ -74,6 +74,8 @@ pub enum SceneScalar {
     Organized,
     /// `studio_id`.
     Studio,
+    /// `stash_ids` (the whole list).
+    StashIds,
 }
 
 /// One write request to Stash.
@@ -145,6 +147,7 @@ impl StashWrite {
                         SceneScalar::Rating100 => ("rating100", value.clone()),
                         SceneScalar::Organized => ("organized", value.clone()),
                         SceneScalar::Studio => ("studio_id", id_text(value)),
+                        SceneScalar::StashIds => ("stash_ids", value.clone()),
                     };
                     input.insert(key.into(), value);
                 }

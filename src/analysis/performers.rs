@@ -1,0 +1,274 @@
+//! Performer detector: the performers the file name, the folder it is in and the title name.
+//!
+//! Names are read the way people write them in file names: "Brent & Jay", "Brent Corrigan,
+//! Jay Roberts - Poolside", "BrentCorrigan_x_JayRoberts [1080p] 2023-01-02". Brackets, dates,
+//! resolutions and quality words are removed first, then the text is split at the usual
+//! separators. A performer's full name counts fully, an alias only when it belongs to exactly
+//! one performer, a one-word name only when it is a whole part by itself and exactly one
+//! performer owns it (words that are also names — "Summer", "Hunter" — are too common inside
+//! titles), and a spelling one typo away from a full name counts less. Parts that look like a
+//! name but match nobody are counted for the summary.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::text::{self, Hit, Owner, Word};
+use super::{Library, PathParts, Proposal};
+use crate::plans::Field;
+use crate::stash::Scene;
+
+/// A performer's name.
+pub const NAME: f64 = 1.0;
+/// An alias only one performer has.
+pub const ALIAS: f64 = 0.95;
+/// A one-word name standing alone, owned by one performer.
+pub const SINGLE_WORD: f64 = 0.9;
+/// A full name one typo away.
+pub const CLOSE_SPELLING: f64 = 0.8;
+/// Shortest key (letters, separators removed) tried for close spellings: shorter names are one
+/// typo away from too many others.
+pub const MIN_FUZZY_KEY: usize = 9;
+
+const SEPARATORS: &[&str] = &[
+    " and ",
+    " & ",
+    ", ",
+    " - ",
+    " with ",
+    " feat. ",
+    " feat ",
+    " ft. ",
+    " ft ",
+    " featuring ",
+    " x ",
+    " vs ",
+    " + ",
+    "_",
+];
+
+/// Words that never make a part look like a person's name.
+const NOT_NAMES: &[&str] = &[
+    "scene", "part", "episode", "vol", "the", "and", "with", "in", "on", "at", "of", "a", "my", "his", "her", "full",
+    "video", "movie", "clip", "behind", "bonus", "trailer", "preview", "new", "special",
+];
+
+fn noise() -> &'static Regex {
+    static NOISE: OnceLock<Regex> = OnceLock::new();
+    NOISE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)
+            \[[^\]]*\] | \([^)]*\) | \{[^}]*\}                                   # bracketed parts
+          | \b\d{4}[-._\ ]\d{1,2}[-._\ ]\d{1,2}\b | \b\d{1,2}[-._\ ]\d{1,2}[-._\ ]\d{2,4}\b  # dates
+          | \b(?:19|20)\d{2}\b                                                   # years
+          | \b\d{3,4}[pi]\b | \b\d{3,4}x\d{3,4}\b | \b[248]k\b                     # resolutions
+          | \b(?:hd|fhd|uhd|sd|hq|x264|x265|h264|h265|hevc|avc|web-?dl|webrip|hdrip|bluray|xxx|60fps|30fps|remastered|mp4|mkv)\b",
+        )
+        .unwrap_or_else(|_| unreachable!("the pattern is a constant"))
+    })
+}
+
+/// The candidate parts of one source text: noise removed, split at the separators. When the
+/// text has no spaces, `_` and `.` are its word separators, not part separators.
+pub fn parts(source: &str) -> Vec<String> {
+    let spaced = if source.contains(' ') { source.to_owned() } else { source.replace(['_', '.'], " ") };
+    let cleaned = noise().replace_all(&spaced, " ");
+    let mut parts = vec![format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))];
+    for separator in SEPARATORS {
+        parts =
+            parts.iter().flat_map(|p| split_ignoring_case(p, separator)).map(|p| format!(" {} ", p.trim())).collect();
+    }
+    parts
+        .into_iter()
+        .map(|p| p.trim().trim_matches(['-', ',', '.', '&', '+']).trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn split_ignoring_case(text: &str, separator: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return text.split(separator).map(str::to_owned).collect();
+    }
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(separator) {
+        out.push(text[from..from + at].to_owned());
+        from += at + separator.len();
+    }
+    out.push(text[from..].to_owned());
+    out
+}
+
+/// The performers the scene's file name, folder and title name, that it does not have yet.
+pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mut Vec<String>) -> Vec<Proposal> {
+    let mut best: HashMap<i64, (f64, String)> = HashMap::new();
+    let sources =
+        [("file name", Some(path.stem.as_str())), ("folder", path.parent()), ("title", scene.title.as_deref())];
+    for (source, text) in sources {
+        let Some(text) = text else { continue };
+        for part in parts(text) {
+            let words = text::words(&part);
+            let found = matches(&words, library);
+            if found.is_empty() {
+                match close_spelling(&words, library) {
+                    Some(id) => {
+                        let reason =
+                            format!("{source} \"{part}\" is a close spelling of \"{}\"", library.performer_name(id));
+                        keep(&mut best, id, CLOSE_SPELLING, reason);
+                    }
+                    None if looks_like_a_name(&part, &words, library) => unmatched.push(part.clone()),
+                    None => {}
+                }
+            }
+            for (id, confidence, how) in found {
+                let reason = format!("{source} \"{part}\" names {} {how}", library.performer_name(id));
+                keep(&mut best, id, confidence, reason);
+            }
+        }
+    }
+    // "Hunter" in Jack Hunter's folder is Jack Hunter, not the performer called just Hunter.
+    let full_names: Vec<String> = best
+        .iter()
+        .filter(|(_, (confidence, _))| *confidence != SINGLE_WORD)
+        .flat_map(|(id, _)| text::words(library.performer_name(*id)).into_iter().map(|w| w.text))
+        .collect();
+    best.retain(|id, (confidence, _)| {
+        *confidence != SINGLE_WORD || !full_names.contains(&text::key(library.performer_name(*id)))
+    });
+    let mut proposals: Vec<Proposal> = best
+        .into_iter()
+        .filter(|(id, _)| !scene.performer_ids.contains(id))
+        .map(|(id, (confidence, reason))| Proposal::add(Field::Performers, id, confidence, reason))
+        .collect();
+    proposals.sort_by_key(|p| p.value.as_i64());
+    unmatched.sort();
+    unmatched.dedup();
+    proposals
+}
+
+fn keep(best: &mut HashMap<i64, (f64, String)>, id: i64, confidence: f64, reason: String) {
+    let entry = best.entry(id).or_insert((confidence, reason.clone()));
+    if confidence > entry.0 {
+        *entry = (confidence, reason);
+    }
+}
+
+/// The performers a part's words name: (id, confidence, how).
+fn matches(words: &[Word], library: &Library) -> Vec<(i64, f64, &'static str)> {
+    let mut found = Vec::new();
+    for hit in library.performer_names.hits(words) {
+        if let Some(m) = judge(&hit, words.len()) {
+            found.push(m);
+        }
+    }
+    found
+}
+
+fn judge(hit: &Hit, part_words: usize) -> Option<(i64, f64, &'static str)> {
+    let names: Vec<&Owner> = hit.owners.iter().filter(|o| !o.alias).collect();
+    let aliases: Vec<&Owner> = hit.owners.iter().filter(|o| o.alias).collect();
+    let multi_word = hit.end - hit.start >= 2 || hit.owners.iter().all(|o| o.words >= 2);
+    let (owner, confidence, how) = match (names.as_slice(), aliases.as_slice()) {
+        ([one], _) => (*one, NAME, "by name"),
+        ([], [one]) => (*one, ALIAS, "by alias"),
+        _ => return None,
+    };
+    if multi_word {
+        return Some((owner.id, confidence, how));
+    }
+    // One word: only standing alone, and only when no one else owns it in any way.
+    (hit.owners.len() == 1 && hit.covers(part_words)).then_some((
+        owner.id,
+        SINGLE_WORD.min(confidence),
+        "(one-word name)",
+    ))
+}
+
+/// A performer whose full name is one typo from the whole part, when exactly one is.
+fn close_spelling(words: &[Word], library: &Library) -> Option<i64> {
+    if !(2..=3).contains(&words.len()) {
+        return None;
+    }
+    let key: String = words.iter().map(|w| w.text.as_str()).collect();
+    if key.chars().count() < MIN_FUZZY_KEY || key.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut ids: Vec<i64> = Vec::new();
+    for variant in text::deletions(&key) {
+        for name in library.performer_spellings.get(&variant).into_iter().flatten() {
+            if text::within_one_edit(&key, name) {
+                ids.extend(library.performer_names.owners(name).iter().filter(|o| !o.alias).map(|o| o.id));
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    match ids.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Two or three capitalised words of letters, none of them a studio, a tag or a common word.
+fn looks_like_a_name(part: &str, words: &[Word], library: &Library) -> bool {
+    (2..=3).contains(&words.len())
+        && words.iter().all(|w| w.capital && w.text.chars().all(char::is_alphabetic) && w.text.chars().count() >= 2)
+        && !words.iter().any(|w| NOT_NAMES.contains(&w.text.as_str()))
+        && library.studio_names.hits(words).is_empty()
+        && library.tag_names.hits(words).is_empty()
+        && part.chars().count() <= 40
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::tests::{library, scene_at};
+
+    fn performers_of(path: &str, title: Option<&str>) -> (Vec<(i64, f64)>, Vec<String>) {
+        let lib = library();
+        let mut scene = scene_at(path);
+        scene.title = title.map(str::to_owned);
+        let mut unmatched = Vec::new();
+        let found = detect(&scene, &PathParts::of(path), &lib, &mut unmatched);
+        (found.into_iter().map(|p| (p.value.as_i64().unwrap_or(0), p.confidence)).collect(), unmatched)
+    }
+
+    #[test]
+    fn parts_drop_noise_and_split_at_separators() {
+        assert_eq!(parts("Brent Corrigan & Jay Roberts [1080p] 2023-01-02"), ["Brent Corrigan", "Jay Roberts"]);
+        assert_eq!(parts("BrentCorrigan_JayRoberts"), ["BrentCorrigan JayRoberts"]);
+        assert_eq!(parts("Pool Day feat. Brent Corrigan (HD)"), ["Pool Day", "Brent Corrigan"]);
+    }
+
+    #[test]
+    fn names_aliases_and_camel_case_match() {
+        assert_eq!(performers_of("/p/Brent Corrigan & Jay Roberts.mp4", None).0, [(10, NAME), (11, NAME)]);
+        assert_eq!(performers_of("/p/BrentCorrigan.mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/Brent Corrigan/clip 01.mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/x.mp4", Some("Poolside with The Kid")).0, [(10, ALIAS)]);
+        assert_eq!(performers_of("/p/Emilie Brulee.mp4", None).0, [(13, NAME)]);
+    }
+
+    #[test]
+    fn one_word_names_only_standing_alone() {
+        assert_eq!(performers_of("/p/Madonna - Live.mp4", None).0, [(12, SINGLE_WORD)]);
+        assert!(performers_of("/p/x.mp4", Some("Madonna fans unite")).0.is_empty());
+    }
+
+    #[test]
+    fn close_spellings_count_less_and_look_alikes_propose_nothing() {
+        assert_eq!(performers_of("/p/Brent Corigan.mp4", None).0, [(10, CLOSE_SPELLING)]);
+        // "Ashley Lane" and "Ashlee Lane" are both one typo from "Ashlea Lane".
+        assert!(performers_of("/p/Ashlea Lane.mp4", None).0.is_empty());
+        assert_eq!(performers_of("/p/Ashlee Lane.mp4", None).0, [(15, NAME)]);
+    }
+
+    #[test]
+    fn unknown_names_are_counted() {
+        let (found, unmatched) = performers_of("/p/Kyle Ryder & Brent Corrigan.mp4", None);
+        assert_eq!(found, [(10, NAME)]);
+        assert_eq!(unmatched, ["Kyle Ryder"]);
+    }
+}

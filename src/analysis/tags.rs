@@ -1,0 +1,181 @@
+//! Tag detector: the user's own tags named in the title and path, and technical tags the file
+//! itself proves (resolution, length, 60fps).
+//!
+//! Only tags that exist are proposed — the analyzer never invents a tag — and only tags not
+//! marked "ignore auto tag", as in Stash's own Auto Tag. A tag name inside a performer's or
+//! studio's name ("Cody" in "Sean Cody") is not evidence of the tag, so those words are skipped.
+//! Technical tags are found by their usual names ("1080p", "4K", "60fps", …): a library that
+//! calls them something else can add those names as aliases.
+
+use std::collections::HashMap;
+
+use super::text::{self, Hit, Owner, Word};
+use super::{Library, PathParts, Proposal};
+use crate::plans::Field;
+use crate::stash::Scene;
+
+/// A whole folder equal to a tag.
+pub const FOLDER: f64 = 0.9;
+/// A run of words in the title.
+pub const TITLE: f64 = 0.85;
+/// A run of words in a folder or the file name.
+pub const PATH: f64 = 0.8;
+/// How much less an alias counts than the name.
+pub const ALIAS_PENALTY: f64 = 0.05;
+/// Measured from the file.
+pub const TECHNICAL: f64 = 0.95;
+/// Shortest tag key matched in text: two letters are initials more often than tags ("4K" has
+/// a digit and is no initials).
+const MIN_KEY: usize = 3;
+
+/// The tags the scene's title, path and file say, that it does not have yet.
+pub fn detect(scene: &Scene, path: &PathParts, library: &Library) -> Vec<Proposal> {
+    let mut best: HashMap<i64, (f64, String)> = HashMap::new();
+    let mut keep = |id: i64, confidence: f64, reason: String| {
+        let entry = best.entry(id).or_insert((confidence, reason.clone()));
+        if confidence > entry.0 {
+            *entry = (confidence, reason);
+        }
+    };
+    let mut sources: Vec<(&str, &str, bool, f64)> = Vec::new();
+    if let Some(title) = scene.title.as_deref() {
+        sources.push(("title", title, false, TITLE));
+    }
+    for folder in &path.folders {
+        sources.push(("folder", folder, true, PATH));
+    }
+    sources.push(("file name", &path.stem, false, PATH));
+    for (source, text, whole_is_folder, base) in sources {
+        let words = text::words(text);
+        let names = names_of_people_and_studios(&words, library);
+        for hit in library.tag_names.hits(&words) {
+            if names.iter().any(|n| n.overlaps(&hit)) {
+                continue;
+            }
+            let Some(owner) = owner(&hit, &words) else { continue };
+            let base = if whole_is_folder && hit.covers(words.len()) { FOLDER } else { base };
+            let confidence = if owner.alias { base - ALIAS_PENALTY } else { base };
+            let how = if owner.alias { " (by alias)" } else { "" };
+            keep(
+                owner.id,
+                confidence,
+                format!("{source} \"{text}\" names the tag \"{}\"{how}", library.tag_name(owner.id)),
+            );
+        }
+    }
+    if let Some(file) = scene.files.first() {
+        for (label, names) in technical(file.width, file.height, file.duration, file.frame_rate) {
+            if let Some(id) = names.iter().find_map(|n| tag_named(library, n)) {
+                keep(id, TECHNICAL, format!("the file is {label}"));
+            }
+        }
+    }
+    let mut proposals: Vec<Proposal> = best
+        .into_iter()
+        .filter(|(id, _)| !scene.tag_ids.contains(id))
+        .map(|(id, (confidence, reason))| Proposal::add(Field::Tags, id, confidence, reason))
+        .collect();
+    proposals.sort_by_key(|p| p.value.as_i64());
+    proposals
+}
+
+/// The one tag a hit names: by name when one tag has that name, else by an alias only one tag
+/// has; short keys never.
+fn owner<'a>(hit: &Hit<'a>, words: &[Word]) -> Option<&'a Owner> {
+    let key_len: usize = words[hit.start..hit.end].iter().map(|w| w.text.chars().count()).sum();
+    let has_digit = words[hit.start..hit.end].iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit()));
+    if key_len < MIN_KEY && !has_digit {
+        return None;
+    }
+    let names: Vec<&Owner> = hit.owners.iter().filter(|o| !o.alias).collect();
+    match names.as_slice() {
+        [one] => Some(one),
+        [] if hit.owners.len() == 1 => hit.owners.first(),
+        _ => None,
+    }
+}
+
+fn names_of_people_and_studios<'a>(words: &[Word], library: &'a Library) -> Vec<Hit<'a>> {
+    let mut hits = library.studio_names.hits(words);
+    hits.extend(library.performer_names.hits(words).into_iter().filter(|h| h.end - h.start >= 2));
+    hits
+}
+
+fn tag_named(library: &Library, name: &str) -> Option<i64> {
+    let owners = library.tag_names.owners(&text::key(name));
+    let names: Vec<&Owner> = owners.iter().filter(|o| !o.alias).collect();
+    match (names.as_slice(), owners) {
+        ([one], _) => Some(one.id),
+        ([], [one]) => Some(one.id),
+        _ => None,
+    }
+}
+
+/// What the file's measurements say, each with the tag names that would mean it.
+pub fn technical(width: i64, height: i64, duration: f64, frame_rate: f64) -> Vec<(String, &'static [&'static str])> {
+    let mut out: Vec<(String, &'static [&'static str])> = Vec::new();
+    // A portrait video's resolution is its width: the shorter side is what "1080p" measures.
+    let lines = if width > 0 && height > 0 { width.min(height) } else { height };
+    let resolution: Option<&'static [&'static str]> = match lines {
+        l if l >= 2160 => Some(&["4K", "2160p", "4K UHD", "UHD"]),
+        l if l >= 1440 => Some(&["1440p", "2K", "QHD"]),
+        l if l >= 1080 => Some(&["1080p", "Full HD", "FHD"]),
+        l if l >= 720 => Some(&["720p"]),
+        l if l >= 480 => Some(&["480p"]),
+        _ => None,
+    };
+    if let Some(names) = resolution {
+        out.push((format!("{lines} lines high"), names));
+    }
+    if duration > 0.0 {
+        let minutes = duration / 60.0;
+        let bucket: &'static [&'static str] = match minutes {
+            m if m < 10.0 => &["Under 10 Minutes", "Short"],
+            m if m < 30.0 => &["10-30 Minutes"],
+            m if m < 60.0 => &["30-60 Minutes"],
+            _ => &["Over 60 Minutes", "Feature Length"],
+        };
+        out.push((format!("{minutes:.0} minutes long"), bucket));
+    }
+    if frame_rate >= 50.0 {
+        out.push((format!("{frame_rate:.0} frames per second"), &["60fps", "60 FPS", "High Frame Rate", "HFR"]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::tests::{library, scene_at};
+
+    fn tags_of(path: &str, title: Option<&str>, height: i64, frame_rate: f64) -> Vec<(i64, f64)> {
+        let mut scene = scene_at(path);
+        scene.title = title.map(str::to_owned);
+        scene.files[0].height = height;
+        scene.files[0].width = height * 16 / 9;
+        scene.files[0].frame_rate = frame_rate;
+        detect(&scene, &PathParts::of(path), &library())
+            .into_iter()
+            .map(|p| (p.value.as_i64().unwrap_or(0), p.confidence))
+            .collect()
+    }
+
+    #[test]
+    fn tags_are_found_in_title_and_path_as_whole_words() {
+        assert_eq!(tags_of("/v/Outdoor/clip.mp4", None, 0, 0.0), [(20, FOLDER)]);
+        assert_eq!(tags_of("/v/clip.mp4", Some("Fun outdoors and Outdoor fun"), 0, 0.0), [(20, TITLE)]);
+        assert!(tags_of("/v/clip.mp4", Some("Outdoors"), 0, 0.0).is_empty());
+        assert!(tags_of("/v/Ignored stuff.mp4", None, 0, 0.0).is_empty(), "ignore_auto_tag");
+    }
+
+    #[test]
+    fn words_of_a_performer_or_studio_name_are_not_tags() {
+        assert!(tags_of("/v/Sean Cody/x.mp4", Some("Sean Cody"), 0, 0.0).is_empty());
+    }
+
+    #[test]
+    fn technical_tags_only_when_the_tag_exists() {
+        assert_eq!(tags_of("/v/x.mp4", None, 1080, 59.94), [(22, TECHNICAL), (24, TECHNICAL)]);
+        assert!(tags_of("/v/x.mp4", None, 720, 30.0).is_empty(), "no 720p tag in this library");
+    }
+}

@@ -1,0 +1,437 @@
+//! Analyze: the detectors' conventions through the real binary against the fake Stash, the
+//! plan they make, and its whole life — review, apply, roll back — plus the quality floor on
+//! the labelled evaluation set.
+
+use serde_json::{Value, json};
+
+use crate::support::env::TestEnv;
+use crate::support::evaluation;
+use crate::support::fake_ai::{self, Answer, FakeAi};
+use crate::support::fake_stash::{Performer, Scene, Studio, Tag, VideoFile};
+
+/// A scene with one file at `path` (1080 lines, 10 minutes, 30 fps unless changed).
+fn at(path: &str) -> Scene {
+    Scene { files: vec![VideoFile::new(path, vec![])], ..Scene::default() }
+}
+
+/// A scene with one file at `path` whose size Stash has not measured.
+fn unmeasured(path: &str) -> Scene {
+    Scene { files: vec![VideoFile { width: 0, height: 0, ..VideoFile::new(path, vec![]) }], ..Scene::default() }
+}
+
+/// Ids of the library every test starts from.
+struct Lib {
+    sean_cody: u64,
+    colt: u64,
+    brent: u64,
+    jay: u64,
+    outdoor: u64,
+    hd: u64,
+}
+
+fn library(env: &TestEnv) -> Lib {
+    env.stash.lib(|l| {
+        let sean_cody =
+            l.insert_studio(Studio { name: "Sean Cody".into(), aliases: vec!["SC".into()], ..Studio::default() });
+        let colt = l.add_studio("Colt");
+        l.add_studio("Men.com");
+        let brent = l.insert_performer(Performer {
+            name: "Brent Corrigan".into(),
+            alias_list: vec!["The Kid".into()],
+            ..Performer::default()
+        });
+        let jay = l.add_performer("Jay Roberts");
+        l.add_performer("Ashley Lane");
+        l.add_performer("Ashlee Lane");
+        let outdoor = l.add_tag("Outdoor");
+        let hd = l.add_tag("1080p");
+        l.insert_tag(Tag { name: "Pool".into(), ignore_auto_tag: true, ..Tag::default() });
+        Lib { sean_cody, colt, brent, jay, outdoor, hd }
+    })
+}
+
+/// Runs `analyze` with `args` and returns its output.
+fn analyze(env: &TestEnv, args: Value) -> Value {
+    let mut input = json!({"mode": "analyze"});
+    for (k, v) in args.as_object().cloned().unwrap_or_default() {
+        input[k] = v;
+    }
+    let run = env.run(input);
+    run.assert_ok();
+    run.output.clone()
+}
+
+/// The plan's changes as (scene, field, action, value, status).
+fn changes(env: &TestEnv, plan_id: &Value) -> Vec<(u64, String, String, Value, String)> {
+    let run = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "per_page": 10000}));
+    run.assert_ok();
+    run.out("/changes")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["entity_id"].as_u64().unwrap_or(0),
+                c["field"].as_str().unwrap_or_default().to_owned(),
+                c["action"].as_str().unwrap_or_default().to_owned(),
+                c["value"].clone(),
+                c["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn values(changes: &[(u64, String, String, Value, String)], scene: u64, field: &str) -> Vec<Value> {
+    changes.iter().filter(|c| c.0 == scene && c.1 == field).map(|c| c.3.clone()).collect()
+}
+
+#[test]
+fn a_studio_folder_names_studio_performers_and_tags_into_a_plan() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let scene = env.stash.lib(|l| {
+        l.add_scene(Scene {
+            title: Some("Outdoor fun".into()),
+            ..at("/Studios/Sean Cody/2023/Brent Corrigan & Jay Roberts [1080p].mp4")
+        })
+    });
+    let out = analyze(&env, json!({}));
+    assert_eq!(out["scenes_analyzed"], json!(1));
+    let all = changes(&env, &out["plan_id"]);
+    assert_eq!(values(&all, scene, "studio"), [json!(lib.sean_cody)]);
+    assert_eq!(values(&all, scene, "performers"), [json!(lib.brent), json!(lib.jay)]);
+    assert_eq!(values(&all, scene, "tags"), [json!(lib.outdoor), json!(lib.hd)]);
+    assert!(all.iter().all(|c| c.4 == "pending"), "nothing is approved unless asked");
+    assert_eq!(out["by_field"], json!({"performers": 2, "studio": 1, "tags": 2}));
+    let plan = env.run(json!({"mode": "show_plan", "plan_id": out["plan_id"]}));
+    assert_eq!(plan.out("/plan/source/mode"), &json!("analyze"));
+    let reasons: Vec<String> =
+        plan.out("/changes").as_array().into_iter().flatten().map(|c| c["reason"].to_string()).collect();
+    assert!(reasons.iter().any(|r| r.contains("folder \\\"Sean Cody\\\"")), "{reasons:?}");
+}
+
+#[test]
+fn each_file_name_convention_is_read() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    env.set_settings(json!({"studioRules": r"^CF\d+ => Colt"}));
+    let (joined, titled, release, camel, coded, alias, folder) = env.stash.lib(|l| {
+        (
+            l.add_scene(at("/dl/seancody - 2023-12-28.mp4")),
+            l.add_scene(Scene { title: Some("Poolside with The Kid".into()), ..at("/dl/clip_0001.mp4") }),
+            l.add_scene(at("/rel/SeanCody.23.01.05.Brent.Corrigan.And.Jay.Roberts.XXX.1080p.mp4")),
+            l.add_scene(at("/dl/BrentCorrigan_JayRoberts.mp4")),
+            l.add_scene(at("/dl/CF1234.mp4")),
+            l.add_scene(at("/SC/clip.mp4")),
+            l.add_scene(at("/Performers/Jay Roberts/solo 01.mp4")),
+        )
+    });
+    let out = analyze(&env, json!({"analyzeTags": false}));
+    let all = changes(&env, &out["plan_id"]);
+    assert_eq!(values(&all, joined, "studio"), [json!(lib.sean_cody)]);
+    assert_eq!(values(&all, titled, "performers"), [json!(lib.brent)], "an alias in the title");
+    assert_eq!(values(&all, release, "studio"), [json!(lib.sean_cody)]);
+    assert_eq!(values(&all, release, "performers"), [json!(lib.brent), json!(lib.jay)]);
+    assert_eq!(values(&all, camel, "performers"), [json!(lib.brent), json!(lib.jay)]);
+    assert_eq!(values(&all, coded, "studio"), [json!(lib.colt)], "the user's rule");
+    assert_eq!(values(&all, alias, "studio"), [json!(lib.sean_cody)]);
+    assert_eq!(values(&all, folder, "performers"), [json!(lib.jay)]);
+    assert!(all.iter().all(|c| c.1 != "tags"), "the tag detector was switched off");
+}
+
+#[test]
+fn ties_look_alikes_and_words_inside_words_propose_nothing() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| {
+        l.add_scene(unmeasured("/dl/Colt vs Men.com.mp4"));
+        l.add_scene(unmeasured("/dl/Ashlea Lane - solo.mp4"));
+        l.add_scene(unmeasured("/dl/Colton Ford.mp4"));
+        l.add_scene(unmeasured("/dl/Pool day.mp4"));
+    });
+    let out = analyze(&env, json!({}));
+    assert_eq!(out["plan_id"], Value::Null, "{out}");
+    assert_eq!(out["changes"], json!(0));
+}
+
+#[test]
+fn a_scene_that_already_has_the_value_gets_no_change() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    env.stash.lib(|l| {
+        l.add_scene(Scene {
+            studio_id: Some(lib.colt),
+            performer_ids: vec![lib.brent],
+            tag_ids: vec![lib.hd],
+            ..at("/Studios/Sean Cody/Brent Corrigan.mp4")
+        })
+    });
+    let out = analyze(&env, json!({}));
+    assert_eq!(out["plan_id"], Value::Null, "a set studio is never replaced: {out}");
+}
+
+#[test]
+fn organized_scenes_are_left_alone_unless_named_and_the_scope_narrows() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let (organized, outdoor, other) = env.stash.lib(|l| {
+        let organized = l.add_scene(Scene { organized: true, ..at("/Studios/Colt/a.mp4") });
+        let outdoor = l.add_scene(Scene { tag_ids: vec![lib.outdoor], ..at("/Studios/Colt/b.mp4") });
+        let other = l.add_scene(at("/Elsewhere/Colt/c.mp4"));
+        (organized, outdoor, other)
+    });
+    let scenes = |out: &Value| -> Vec<u64> {
+        let mut ids: Vec<u64> = changes(&env, &out["plan_id"]).iter().map(|c| c.0).collect();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(scenes(&analyze(&env, json!({}))), [outdoor, other]);
+    assert_eq!(scenes(&analyze(&env, json!({"scene_ids": organized.to_string()}))), [organized]);
+    assert_eq!(scenes(&analyze(&env, json!({"path": "/studios/"}))), [outdoor]);
+    assert_eq!(scenes(&analyze(&env, json!({"tag": "outdoor"}))), [outdoor]);
+    assert_eq!(scenes(&analyze(&env, json!({"limit": 1}))), [outdoor]);
+    let run = env.run(json!({"mode": "analyze", "tag": "No such tag"}));
+    assert!(run.error.clone().unwrap_or_default().contains("no tag \"No such tag\""), "{:?}", run.error);
+}
+
+#[test]
+fn since_last_analyzes_only_what_changed_since_the_last_analysis() {
+    let env = TestEnv::new();
+    library(&env);
+    let ids = env.stash.lib(|l| vec![l.add_scene(at("/Studios/Colt/a.mp4")), l.add_scene(at("/Studios/Colt/b.mp4"))]);
+    assert_eq!(analyze(&env, json!({"since_last": true}))["scenes_analyzed"], json!(2), "never analyzed: all");
+    assert_eq!(analyze(&env, json!({"since_last": true}))["scenes_analyzed"], json!(0));
+    env.stash.lib(|l| l.edit_scene(ids[1], |s| s.title = Some("Edited".into())));
+    assert_eq!(analyze(&env, json!({"since_last": true}))["scenes_analyzed"], json!(1));
+}
+
+#[test]
+fn details_are_cleaned_and_filled_from_the_template() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let (html, empty) = env.stash.lib(|l| {
+        let html = l.add_scene(Scene { details: Some("<p>Hot &amp; sunny.<br>Part two</p>".into()), ..at("/x/a.mp4") });
+        let empty = l.add_scene(Scene { studio_id: Some(lib.sean_cody), ..at("/x/Brent Corrigan.mp4") });
+        (html, empty)
+    });
+    env.set_settings(json!({"detailsTemplate": "A {studio} production featuring {performers}."}));
+    let all = changes(&env, &analyze(&env, json!({"analyzeTags": false}))["plan_id"]);
+    assert_eq!(values(&all, html, "details"), [json!("Hot & sunny.\nPart two")]);
+    assert_eq!(values(&all, empty, "details"), [json!("A Sean Cody production featuring Brent Corrigan.")]);
+}
+
+#[test]
+fn the_thresholds_drop_unsure_changes_and_pre_approve_sure_ones() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corigan - Outdoor.mp4")));
+    env.set_settings(json!({"autoApproveConfidence": 0.9, "analyzeTags": false}));
+    let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
+    let status = |field: &str| all.iter().find(|c| c.0 == scene && c.1 == field).map(|c| c.4.clone());
+    assert_eq!(status("studio").as_deref(), Some("approved"), "0.95 ≥ 0.9");
+    assert_eq!(status("performers").as_deref(), Some("pending"), "a close spelling (0.8) waits for review");
+    assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
+    let out = analyze(&env, json!({"analysisMinConfidence": 0.85}));
+    let all = changes(&env, &out["plan_id"]);
+    assert!(values(&all, scene, "performers").is_empty(), "below the minimum: not proposed");
+}
+
+#[test]
+fn a_malformed_studio_rule_fails_the_run_naming_the_setting() {
+    let env = TestEnv::new();
+    library(&env);
+    env.set_settings(json!({"studioRules": "CF( => Colt"}));
+    let run = env.run(json!({"mode": "analyze"}));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("studioRules") && error.contains("CF("), "{error}");
+}
+
+#[test]
+fn analyze_review_apply_and_roll_back_through_stash() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let hooks = env.enable_hooks();
+    let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corrigan - Outdoor.mp4")));
+    let out = analyze(&env, json!({}));
+    let plan_id = out["plan_id"].clone();
+    assert_eq!(out["changes"], json!(4), "{out}");
+
+    // Approve all but the tag the user disagrees with.
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
+    let hd_change = changes(&env, &plan_id).into_iter().position(|c| c.3 == json!(lib.hd)).expect("1080p proposed");
+    let change_id =
+        env.run(json!({"mode": "show_plan", "plan_id": plan_id})).out(&format!("/changes/{hd_change}/id")).clone();
+    env.run(
+        json!({"mode": "review_plan", "plan_id": plan_id, "decision": "reject", "change_ids": change_id.to_string()}),
+    )
+    .assert_ok();
+
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    env.stash.lib(|l| {
+        let s = l.scene(scene).expect("scene");
+        assert_eq!(s.studio_id, Some(lib.sean_cody));
+        assert_eq!(s.performer_ids, [lib.brent]);
+        assert_eq!(s.tag_ids, [lib.outdoor], "the rejected tag stays off");
+    });
+    assert!(!hooks.lock().map(|h| h.is_empty()).unwrap_or(true), "Stash ran our hook inside the writes");
+
+    // Analyzing again proposes nothing: the scene has it all now (the hook refreshed the mirror).
+    let again = analyze(&env, json!({}));
+    assert_eq!(again["changes"], json!(1), "only the rejected 1080p again: {again}");
+
+    env.run(json!({"mode": "rollback_plan", "plan_id": plan_id})).assert_ok();
+    env.stash.lib(|l| {
+        let s = l.scene(scene).expect("scene");
+        assert_eq!((s.studio_id, s.performer_ids.clone(), s.tag_ids.clone()), (None, vec![], vec![]));
+    });
+    let _ = lib.jay;
+}
+
+#[test]
+fn the_summary_counts_by_field_and_band_and_lists_unmatched_names() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| {
+        l.add_scene(at("/dl/Kyle Ryder & Brent Corrigan.mp4"));
+        l.add_scene(at("/dl/Kyle Ryder - solo.mp4"));
+    });
+    let out = analyze(&env, json!({"analyzeTags": false}));
+    assert_eq!(out["by_confidence"], json!({"0.95+": 1}));
+    assert_eq!(out["top_unmatched_names"][0], json!({"name": "Kyle Ryder", "scenes": 2}));
+}
+
+/// Turns the AI detector on against `ai` with model `model` and these extra settings.
+fn use_ai(env: &TestEnv, ai: &FakeAi, model: &str, extra: Value) {
+    let mut settings =
+        json!({"analyzeWithAi": true, "aiBaseUrl": ai.base_url(), "aiModel": model, "aiApiKey": fake_ai::API_KEY});
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        settings[k] = v;
+    }
+    env.set_settings(settings);
+}
+
+#[test]
+fn the_ai_fills_only_what_the_rules_left_open_with_entities_that_exist() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let (open, settled) = env.stash.lib(|l| {
+        (
+            l.add_scene(Scene { title: Some("Poolside".into()), ..unmeasured("/dl/VID_0001.mp4") }),
+            l.add_scene(unmeasured("/Studios/Sean Cody/Brent Corrigan.mp4")),
+        )
+    });
+    let ai = FakeAi::start(move |scenes| {
+        let answers: Vec<Value> = scenes
+            .iter()
+            .map(|s| {
+                json!({"id": s["id"], "studio": "Colt", "performers": ["Jay Roberts", "Somebody Invented"],
+                            "tags": ["outdoor", "Made Up Tag"], "confidence": 0.99})
+            })
+            .chain([json!({"id": 424242, "studio": "Colt"})])
+            .collect();
+        Answer::Content(json!({"scenes": answers}).to_string())
+    });
+    use_ai(&env, &ai, "gpt-4o-mini", json!({}));
+    let run = env.run(json!({"mode": "analyze"}));
+    run.assert_ok();
+    let all = changes(&env, &run.output["plan_id"]);
+    assert_eq!(values(&all, open, "studio"), [json!(lib.colt)]);
+    assert_eq!(values(&all, open, "performers"), [json!(lib.jay)]);
+    assert_eq!(values(&all, open, "tags"), [json!(lib.outdoor)]);
+    assert_eq!(values(&all, settled, "studio"), [json!(lib.sean_cody)], "the rules' studio stands");
+    assert_eq!(values(&all, settled, "performers"), [json!(lib.brent)]);
+    let confidences: Vec<f64> = env
+        .run(json!({"mode": "show_plan", "plan_id": run.output["plan_id"]}))
+        .out("/changes")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["entity_id"] == json!(open))
+        .filter_map(|c| c["confidence"].as_f64())
+        .collect();
+    assert!(confidences.iter().all(|c| *c <= 0.85), "an AI answer is never as sure as a rule: {confidences:?}");
+
+    let report = &run.output["ai"];
+    assert_eq!(report["scenes_sent"], json!(1), "only the open scene is asked about: {report}");
+    assert_eq!(report["names_unknown"], json!(2));
+    assert_eq!(report["answers_dropped"], json!(1), "the answer about a scene not asked");
+    assert_eq!(report["prompt_tokens"], json!(fake_ai::USAGE.0));
+    let cost = report["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!((cost - (1000.0 * 0.15 + 200.0 * 0.60) / 1e6).abs() < 1e-9, "real usage priced: {cost}");
+    let requests = ai.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["body"]["model"], json!("gpt-4o-mini"));
+    assert!(requests[0]["authorized"].as_bool().unwrap_or(false));
+    assert!(!run.stderr.contains(fake_ai::API_KEY), "the key is never logged");
+}
+
+#[test]
+fn ai_answers_that_fail_validation_are_dropped_and_counted() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| l.add_scenes(3, |i| unmeasured(&format!("/dl/VID_{i:04}.mp4"))));
+    let ai = FakeAi::start(|_| Answer::Content("Sure! The first scene is clearly Colt.".into()));
+    use_ai(&env, &ai, "llama3.1", json!({}));
+    let run = env.run(json!({"mode": "analyze"}));
+    run.assert_ok();
+    assert_eq!(run.output["plan_id"], Value::Null);
+    assert_eq!(run.output["ai"]["answers_dropped"], json!(3));
+    assert_eq!(run.output["ai"]["cost_usd"], json!(0.0), "a local model costs nothing");
+}
+
+#[test]
+fn the_cost_guard_stops_a_run_before_any_call() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| l.add_scenes(200, |i| unmeasured(&format!("/dl/VID_{i:04}.mp4"))));
+    let ai = FakeAi::start(|_| Answer::Content("{}".into()));
+    use_ai(&env, &ai, "gpt-4o", json!({"aiMaxCostUsd": 0.001}));
+    let run = env.run(json!({"mode": "analyze"}));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("aiMaxCostUsd") && error.contains("200 scene(s)"), "{error}");
+    assert!(ai.requests().is_empty(), "nothing was sent");
+    let plans = env.run(json!({"mode": "list_plans"}));
+    assert_eq!(plans.out("/plans"), &json!([]), "no plan either");
+}
+
+#[test]
+fn a_refused_ai_key_stops_the_ai_but_the_rules_plan_stands() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    env.stash.lib(|l| {
+        l.add_scene(unmeasured("/Studios/Colt/VID_1.mp4"));
+    });
+    let ai = FakeAi::start(|_| Answer::Content("{}".into()));
+    use_ai(&env, &ai, "gpt-4o-mini", json!({"aiApiKey": "wrong"}));
+    let run = env.run(json!({"mode": "analyze"}));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("refused the API key"), "{error}");
+    let all = changes(&env, &run.output["plan_id"]);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].3, json!(lib.colt));
+}
+
+#[test]
+fn the_ai_is_off_by_default() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| l.add_scene(unmeasured("/dl/VID_1.mp4")));
+    let ai = FakeAi::start(|_| Answer::Status(500));
+    env.set_settings(json!({"aiBaseUrl": ai.base_url(), "aiModel": "gpt-4o-mini"}));
+    analyze(&env, json!({}));
+    assert!(ai.requests().is_empty());
+}
+
+#[test]
+fn the_evaluation_set_scores_at_least_95_percent_precision() {
+    let e = evaluation::evaluate(stashhog::settings::Settings::default(), None);
+    for m in &e.mistakes {
+        eprintln!("{m}");
+    }
+    assert!(e.cases >= 300, "{} cases", e.cases);
+    for (name, s) in [("studio", e.studio), ("performers", e.performers), ("tags", e.tags)] {
+        assert!(s.precision() >= 0.95, "{name}: precision {:.3} ({s:?})", s.precision());
+        assert!(s.recall() >= 0.8, "{name}: recall {:.3} ({s:?})", s.recall());
+    }
+}

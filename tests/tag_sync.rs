@@ -1,0 +1,393 @@
+//! "Sync Scene Tags from StashDB" end to end: the real binary against the fake Stash and the
+//! fake stash-box. The final tags on every scene must equal what the Tagger's merge gives.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::env::TestEnv;
+use crate::support::fake_http::Fault;
+use crate::support::fake_stash::{Fingerprint, Scene, StashId, Tag, VideoFile};
+use crate::support::fake_stashbox::{Algorithm, BoxFingerprint, BoxScene};
+use crate::support::runner::Level;
+
+/// A world with every case the Tagger distinguishes. Returns the env and, per local scene id,
+/// the tag names it must end with.
+struct World {
+    env: TestEnv,
+    expected: BTreeMap<u64, Vec<String>>,
+    /// The local scene whose StashID points at a merged stash-box scene, and the survivor.
+    merged: (u64, String),
+}
+
+fn fast(env: &TestEnv) {
+    env.stash.config(|c| {
+        for b in &mut c.stash_boxes {
+            b.max_requests_per_minute = 100_000;
+        }
+    });
+}
+
+fn world() -> World {
+    let env = TestEnv::with_stashbox();
+    fast(&env);
+    let endpoint = env.stashbox().endpoint();
+    let bx = |name: &str| env.stashbox().lib(|l| l.add_tag(name));
+    // stash-box tags
+    let b_linked = bx("Rimming"); // matched by StashID although the local name differs
+    let b_case = bx("BLONDE"); // ASCII case only
+    let b_alias = bx("Outdoors"); // matched by alias
+    let b_unicode = bx("ÉMILIE"); // must NOT match local "émilie"
+    let b_excluded = bx("Watermarked"); // Stash's excludeTagPatterns
+    let b_black = bx("Compilation"); // StashHog's syncTagBlacklist
+    let b_missing = bx("Lumberjack"); // no local tag at all
+    let b_percent = bx("100% Real"); // % is literal
+    // local tags
+    let (linked, blonde, outside, real, kept) = env.stash.lib(|l| {
+        // Tags that exist locally but must not be added: non-ASCII case, excluded, blacklisted.
+        for name in ["émilie", "Watermarked", "Compilation"] {
+            l.add_tag(name);
+        }
+        (
+            l.insert_tag(Tag {
+                name: "Rim".into(),
+                stash_ids: vec![StashId::new(&endpoint, &b_linked)],
+                ..Tag::default()
+            }),
+            l.add_tag("blonde"),
+            l.insert_tag(Tag { name: "Outside".into(), aliases: vec!["outdoors".into()], ..Tag::default() }),
+            l.add_tag("100% real"),
+            l.add_tag("Hand-curated"),
+        )
+    });
+    env.stash.config(|c| c.exclude_tag_patterns = vec!["^water".into()]);
+    env.set_settings(json!({"syncTagBlacklist": "compilation", "stashBoxRequestsPerMinute": 100000}));
+    let all = vec![
+        b_linked.clone(),
+        b_case.clone(),
+        b_alias.clone(),
+        b_unicode,
+        b_excluded,
+        b_black,
+        b_missing.clone(),
+        b_percent,
+    ];
+    let mut expected = BTreeMap::new();
+    let names = |ids: &[u64]| -> Vec<String> {
+        let mut n: Vec<String> = env.stash.lib(|l| ids.iter().map(|id| l.tags[id].name.clone()).collect());
+        n.sort();
+        n
+    };
+    // 1. A linked scene with a hand-curated tag that must survive.
+    let s1_box = env
+        .stashbox()
+        .lib(|l| l.add_scene(BoxScene { title: Some("one".into()), tag_ids: all.clone(), ..BoxScene::default() }));
+    let s1 = env.stash.lib(|l| {
+        l.add_scene(Scene {
+            tag_ids: vec![kept],
+            stash_ids: vec![StashId::new(&endpoint, &s1_box)],
+            ..Scene::default()
+        })
+    });
+    expected.insert(s1, names(&[kept, linked, blonde, outside, real]));
+    // 2. A deleted stash-box scene: tags [] must not remove anything.
+    let s2_box = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![b_case.clone()], ..BoxScene::default() }));
+    env.stashbox().lib(|l| l.delete_scene(&s2_box));
+    let s2 = env.stash.lib(|l| {
+        l.add_scene(Scene {
+            tag_ids: vec![kept],
+            stash_ids: vec![StashId::new(&endpoint, &s2_box)],
+            ..Scene::default()
+        })
+    });
+    expected.insert(s2, names(&[kept]));
+    // 3. A merged stash-box scene: followed to the survivor.
+    let old = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![b_missing.clone()], ..BoxScene::default() }));
+    let survivor =
+        env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![b_alias.clone()], ..BoxScene::default() }));
+    env.stashbox().lib(|l| l.merge_scenes(&[&old], &survivor));
+    let s3 =
+        env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &old)], ..Scene::default() }));
+    expected.insert(s3, names(&[outside]));
+    // 4. A StashID stash-box does not know; its phash matches another scene there.
+    env.stashbox().lib(|l| {
+        l.add_scene(BoxScene {
+            tag_ids: vec![b_case.clone()],
+            fingerprints: vec![BoxFingerprint::new(Algorithm::Phash, "00000000000000f1")],
+            ..BoxScene::default()
+        })
+    });
+    let s4 = env.stash.lib(|l| {
+        l.add_scene(Scene {
+            stash_ids: vec![StashId::new(&endpoint, "no-such-scene")],
+            files: vec![VideoFile::new("/x.mp4", vec![Fingerprint::new("phash", "f1")])],
+            ..Scene::default()
+        })
+    });
+    expected.insert(s4, Vec::new());
+    // 5. No StashID; 6. a StashID on another endpoint: untouched.
+    let s5 = env.stash.lib(|l| l.add_scene(Scene::default()));
+    expected.insert(s5, Vec::new());
+    let s6 = env.stash.lib(|l| {
+        l.add_scene(Scene { stash_ids: vec![StashId::new("https://other.box/graphql", &s1_box)], ..Scene::default() })
+    });
+    expected.insert(s6, Vec::new());
+    World { env, expected, merged: (s3, survivor) }
+}
+
+/// `n` linked scenes whose stash-box scene has the one tag "Solo", which exists locally.
+fn solo_scenes(n: usize) -> TestEnv {
+    let env = TestEnv::with_stashbox();
+    fast(&env);
+    env.set_settings(json!({"stashBoxRequestsPerMinute": 100000}));
+    let endpoint = env.stashbox().endpoint();
+    let box_tag = env.stashbox().lib(|l| l.add_tag("Solo"));
+    env.stash.lib(|l| l.add_tag("Solo"));
+    for _ in 0..n {
+        let id =
+            env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![box_tag.clone()], ..BoxScene::default() }));
+        env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
+    }
+    env
+}
+
+fn final_tags(env: &TestEnv) -> BTreeMap<u64, Vec<String>> {
+    env.stash.lib(|l| l.scenes.keys().map(|id| (*id, l.scene_tag_names(*id))).collect())
+}
+
+#[test]
+fn the_sync_adds_exactly_what_the_tagger_merge_would() {
+    let w = world();
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    run.assert_ok();
+    assert_eq!(final_tags(&w.env), w.expected);
+    assert_eq!(run.out("/scenes_to_update"), &json!(2));
+    assert_eq!(run.out("/tags_to_add"), &json!(5));
+    assert_eq!(run.out("/skipped_deleted"), &json!(1));
+    assert_eq!(run.out("/skipped_not_found"), &json!(1));
+    assert_eq!(run.out("/followed_merges"), &json!(1));
+    assert_eq!(run.out("/unmatched/Lumberjack"), &json!(1));
+    assert_eq!(run.out("/unmatched/ÉMILIE"), &json!(1), "non-ASCII case differences never match");
+    assert_eq!(run.out("/excluded/Watermarked"), &json!(1));
+    assert_eq!(run.out("/excluded/Compilation"), &json!(1));
+    let stale = run.out("/stale").as_array().cloned().unwrap_or_default();
+    assert!(
+        stale
+            .iter()
+            .any(|s| s["not_found"] == json!(true) && s["fingerprints_match"].as_array().is_some_and(|m| m.len() == 1)),
+        "{stale:?}"
+    );
+    assert!(stale.iter().any(|s| s["merged_into"].is_string()));
+    assert!(run.logged(Level::Info, "would get 'Lumberjack' if a local tag 'Lumberjack' existed"));
+    // Merge only: one bulk ADD per tag group, never a replace.
+    for request in w.env.stash.requests_named("BulkSceneUpdate") {
+        assert_eq!(request.var("/input/tag_ids/mode"), Some(&json!("ADD")));
+    }
+    assert!(w.env.stash.requests_named("SceneUpdate").is_empty());
+    // A second run has nothing left to add.
+    let again = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    again.assert_ok();
+    assert_eq!(again.out("/tags_to_add"), &json!(0));
+    assert_eq!(final_tags(&w.env), w.expected);
+}
+
+#[test]
+fn dry_run_is_the_default_changes_nothing_and_keeps_the_plan() {
+    let w = world();
+    let before = final_tags(&w.env);
+    w.env.stash.clear_requests();
+    let run = w.env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    assert_eq!(final_tags(&w.env), before);
+    assert_eq!(run.out("/dry_run"), &json!(true));
+    assert!(w.env.stash.requests_named("BulkSceneUpdate").is_empty());
+    assert!(run.logged(Level::Info, "Dry run: nothing was changed"));
+    let plan_id = run.out("/plan_id").as_i64().expect("a plan");
+    let shown = w.env.run(json!({"mode": "show_plan", "plan_id": plan_id}));
+    shown.assert_ok();
+    assert_eq!(shown.out("/plan/changes/pending"), &json!(5));
+    // Approving and applying the kept plan gives the same end state as a direct sync.
+    w.env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
+    w.env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    assert_eq!(final_tags(&w.env), w.expected);
+}
+
+#[test]
+fn a_dry_run_logs_at_most_200_scenes() {
+    let env = solo_scenes(230);
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    assert_eq!(
+        run.logs.iter().filter(|l| l.message.starts_with("Scene ") && l.message.contains("would get")).count(),
+        200
+    );
+    assert!(run.logged(Level::Info, "and 30 more scenes"));
+    assert_eq!(run.out("/tags_to_add"), &json!(230));
+    // 230 StashIDs: 6 batches of at most 40 aliased findScene.
+    assert_eq!(env.stashbox().requests_named("FindScenesBatch").len(), 6);
+}
+
+#[test]
+fn the_stash_box_never_sees_more_than_the_configured_rate() {
+    let env = TestEnv::with_stashbox();
+    let endpoint = env.stashbox().endpoint();
+    // Our budget says 600/min, but Stash keeps this endpoint to 120/min: 120 wins.
+    env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 120);
+    env.set_settings(json!({"stashBoxRequestsPerMinute": 600}));
+    for _ in 0..121 {
+        let id = env.stashbox().lib(|l| l.add_scene(BoxScene::default()));
+        env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
+    }
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    let requests = env.stashbox().requests();
+    assert_eq!(requests.len(), 5, "me + 4 batches");
+    for pair in requests.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap >= Duration::from_millis(480), "requests {gap:?} apart: faster than 2/s");
+    }
+}
+
+#[test]
+fn rate_limits_server_errors_and_malformed_answers_are_survived() {
+    let w = world();
+    // 429 with Retry-After on the first batch, then a 500 that persists through the retries on
+    // the next request: that batch is skipped, listed, and picked up by the next run.
+    w.env.stashbox().fail_next_named("FindScenesBatch", Fault::RateLimited { retry_after_secs: 1 });
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    run.assert_ok();
+    assert_eq!(final_tags(&w.env), w.expected);
+    let batches = w.env.stashbox().requests_named("FindScenesBatch");
+    assert!(batches[1].at.duration_since(batches[0].at) >= Duration::from_secs(1), "Retry-After honoured");
+
+    // A 500 that persists through the three retries (1 s, 2 s, 4 s): that batch is skipped.
+    let w = world();
+    for _ in 0..4 {
+        w.env.stashbox().fail_next_named("FindScenesBatch", Fault::Status(500));
+    }
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    assert_eq!(run.exit_code, Some(1));
+    assert!(run.out("/failed_batches/0/error").as_str().unwrap_or_default().contains("HTTP 500"));
+    assert_eq!(w.env.stashbox().requests_named("FindScenesBatch").len(), 4);
+    assert!(final_tags(&w.env).values().all(|t| t.len() <= 1), "nothing applied for the skipped scenes");
+
+    let w = world();
+    w.env.stashbox().fail_next_named("FindScenesBatch", Fault::Html);
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    assert_eq!(run.exit_code, Some(1));
+    assert!(run.error.as_deref().unwrap_or_default().contains("asks again"), "{:?}", run.error);
+    assert_eq!(run.out("/failed_batches/0/scenes").as_array().map(Vec::len), Some(4));
+    assert!(run.logged(Level::Error, "asked again next run"));
+    let retry = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    retry.assert_ok();
+    assert_eq!(final_tags(&w.env), w.expected);
+}
+
+#[test]
+fn no_stash_box_or_a_rejected_key_is_a_clear_error() {
+    let env = TestEnv::new();
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    assert!(run.error.as_deref().unwrap_or_default().contains("no stash-box is configured"), "{:?}", run.error);
+    let env = TestEnv::with_stashbox();
+    env.stashbox().set_api_key("another-key");
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("answered 401") && error.contains("Metadata Providers"), "{error}");
+    let run = env.run(json!({"mode": "sync_scene_tags", "stashBoxEndpoint": "https://nowhere/graphql"}));
+    assert!(run.error.as_deref().unwrap_or_default().contains("no such stash-box"), "{:?}", run.error);
+}
+
+#[test]
+fn a_killed_sync_resumes_without_asking_again() {
+    let env = solo_scenes(200);
+    env.stashbox().fail_times(30, Fault::Slow(Duration::from_millis(150)));
+    // Kill once two batches are recorded.
+    let input = serde_json::to_vec(&env.input(json!({"mode": "sync_scene_tags", "syncDryRun": false})).to_json())
+        .expect("serialises");
+    let mut child = std::process::Command::new(crate::support::runner::binary())
+        .current_dir(env.root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    {
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(&input).expect("writes");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "never got two batches in");
+        let recorded: i64 = rusqlite::Connection::open(env.db_path())
+            .and_then(|db| db.query_row("SELECT COUNT(*) FROM stashbox_scenes", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if recorded >= 80 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kills");
+    child.wait().expect("reaps");
+    env.stashbox().clear_faults();
+    env.stashbox().clear_requests();
+    let run = env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    run.assert_ok();
+    assert!(run.out("/answered_recently").as_u64().unwrap_or(0) >= 80);
+    let asked: usize = env.stashbox().requests_named("FindScenesBatch").len();
+    assert!(asked <= 3, "only the rest is asked: {asked} batches");
+    let tagged = env.stash.lib(|l| l.scenes.values().filter(|s| !s.tag_ids.is_empty()).count());
+    assert_eq!(tagged, 200);
+}
+
+#[test]
+fn min_age_skips_recent_answers_and_rollback_restores_the_tags() {
+    let w = world();
+    let before = final_tags(&w.env);
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    run.assert_ok();
+    w.env.stashbox().clear_requests();
+    let again = w.env.run(json!({"mode": "sync_scene_tags", "syncMinAgeHours": 24}));
+    again.assert_ok();
+    assert!(w.env.stashbox().requests_named("FindScenesBatch").is_empty(), "fresh answers are reused");
+    let rollback = w.env.run(json!({"mode": "rollback_plan"}));
+    rollback.assert_ok();
+    assert_eq!(final_tags(&w.env), before);
+}
+
+#[test]
+fn a_big_never_synced_library_is_told_to_run_full_sync_first() {
+    let env = TestEnv::with_stashbox();
+    env.stash.lib(|l| {
+        l.add_scenes(20_001, |_| Scene::default());
+    });
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains("run the task \"Full sync\" first"), "{error}");
+    assert!(env.stash.requests_named("FindScenes").len() <= 1, "no scene was copied on the way");
+    assert!(env.stashbox().requests().is_empty());
+}
+
+#[test]
+fn fix_merged_stash_ids_replaces_the_stale_id_through_the_plan() {
+    let w = world();
+    let (scene, survivor) = w.merged.clone();
+    let endpoint = w.env.stashbox().endpoint();
+    let before = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false, "fixMergedStashIds": true}));
+    run.assert_ok();
+    assert_eq!(run.out("/stash_ids_to_fix"), &json!(1));
+    let after = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
+    assert_eq!(
+        after.iter().map(|s| (s.endpoint.clone(), s.stash_id.clone())).collect::<Vec<_>>(),
+        vec![(endpoint, survivor)]
+    );
+    assert_eq!(final_tags(&w.env), w.expected);
+    // Rolling the sync back restores the old StashID.
+    w.env.run(json!({"mode": "rollback_plan"})).assert_ok();
+    let restored = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
+    assert_eq!(
+        restored.iter().map(|s| &s.stash_id).collect::<Vec<_>>(),
+        before.iter().map(|s| &s.stash_id).collect::<Vec<_>>()
+    );
+}
