@@ -535,7 +535,32 @@ fn relay(listener: TcpListener, inner: SocketAddr, shared: &Arc<Shared>, stoppin
 }
 
 /// Copies one direction of a relayed connection until EOF, then passes the EOF on.
+///
+/// tiny_http writes a response's headers and body in separate small writes without
+/// TCP_NODELAY, so a receiver that delays its ACK (Linux: up to 40 ms) stalls every answer
+/// longer than its 1 KiB buffer. Stash (Go) answers without that stall; acknowledging at once
+/// keeps the fake's latency honest for benchmarks.
 fn pump(mut from: TcpStream, mut to: TcpStream) {
-    let _ = std::io::copy(&mut from, &mut to);
+    use std::io::{Read, Write};
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        quick_ack(&from);
+        match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
     let _ = to.shutdown(Shutdown::Write);
 }
+
+#[cfg(target_os = "linux")]
+fn quick_ack(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quick_ack(_: &TcpStream) {}
