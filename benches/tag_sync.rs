@@ -32,6 +32,9 @@ fn main() {
     env.stash.clear_requests();
     let run = env.run(json!({"mode": "sync_scene_tags"}));
     run.assert_ok();
+    if std::env::var_os("STASHHOG_BENCH_LOG").is_some() {
+        eprint!("{}", run.log_text());
+    }
     let box_requests = env.stashbox().requests().len();
     let mutations = env.stash.requests_named("BulkSceneUpdate").len() + env.stash.requests_named("SceneUpdate").len();
     println!("tag sync, {n} linked scenes, {} tags added:", run.out("/tags_to_add"));
@@ -40,6 +43,10 @@ fn main() {
         box_requests as f64 / n as f64,
         env.stash.requests().len()
     );
-    println!("  wall time {:.1} s (rate limit raised: StashHog's own overhead)", run.duration.as_secs_f64());
+    println!(
+        "  wall time {:.1} s (rate limit raised: StashHog's own overhead), of which applying the plan {:.1} s",
+        run.duration.as_secs_f64(),
+        run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3
+    );
     println!("  at the default 2 requests/s the stash-box part alone would take {:.0} s", box_requests as f64 / 2.0);
 }

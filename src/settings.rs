@@ -103,11 +103,14 @@ pub struct Detectors {
     pub tags: bool,
     /// The details detector.
     pub details: bool,
+    /// The performer detector also proposes creating the performer a creator folder names
+    /// (off by default).
+    pub create_missing_performers: bool,
 }
 
 impl Default for Detectors {
     fn default() -> Self {
-        Detectors { studios: true, performers: true, tags: true, details: true }
+        Detectors { studios: true, performers: true, tags: true, details: true, create_missing_performers: false }
     }
 }
 
@@ -207,6 +210,7 @@ impl Settings {
                 SettingKey::AnalyzePerformers => settings.analyze.performers = flag(true),
                 SettingKey::AnalyzeTags => settings.analyze.tags = flag(true),
                 SettingKey::AnalyzeDetails => settings.analyze.details = flag(true),
+                SettingKey::CreateMissingPerformers => settings.analyze.create_missing_performers = flag(false),
                 SettingKey::StudioRules => settings.studio_rules = text(&value),
                 SettingKey::DetailsTemplate => settings.details_template = text(&value),
                 SettingKey::AnalyzeWithAi => settings.ai.enabled = flag(false),

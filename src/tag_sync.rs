@@ -97,12 +97,12 @@ pub fn look_up(
     for (scene, stash_id) in linked {
         scenes_of.entry(stash_id.as_str()).or_default().push(*scene);
     }
-    let mut todo: Vec<&str> = Vec::new();
-    for (_, stash_id) in linked {
-        if !fresh.contains(stash_id.as_str()) && !todo.contains(&stash_id.as_str()) {
-            todo.push(stash_id);
-        }
-    }
+    let mut queued = HashSet::new();
+    let todo: Vec<&str> = linked
+        .iter()
+        .map(|(_, stash_id)| stash_id.as_str())
+        .filter(|stash_id| !fresh.contains(*stash_id) && queued.insert(*stash_id))
+        .collect();
     let mut report = LookupReport {
         answered_recently: scenes_of.len().saturating_sub(todo.len()) as u64,
         ..LookupReport::default()

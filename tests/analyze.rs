@@ -301,6 +301,71 @@ fn the_summary_counts_by_field_and_band_and_lists_unmatched_names() {
     assert_eq!(out["top_unmatched_names"][0], json!({"name": "Kyle Ryder", "scenes": 2}));
 }
 
+#[test]
+fn unknown_names_stay_counted_unless_create_missing_performers_is_on() {
+    let env = TestEnv::new();
+    library(&env);
+    env.stash.lib(|l| l.add_scene(at("/media/Performers/Kyle Ryder/Poolside.mp4")));
+    let out = analyze(&env, json!({"analyzeTags": false, "analyzeDetails": false}));
+    assert_eq!(out["plan_id"], Value::Null, "off by default: nothing proposed");
+    assert_eq!(out["new_performers"], json!([]));
+    assert_eq!(out["top_unmatched_names"][0], json!({"name": "Kyle Ryder", "scenes": 1}));
+}
+
+#[test]
+fn a_creator_folder_becomes_one_new_performer_applied_and_rolled_back_through_stash() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let (a, b, loose, known) = env.stash.lib(|l| {
+        (
+            l.add_scene(at("/media/Performers/Kyle Ryder/2023/Poolside.mp4")),
+            l.add_scene(at("/media/Performers/Kyle Ryder/beach.mp4")),
+            l.add_scene(at("/media/Downloads/Dale Cooper - Solo.mp4")),
+            l.add_scene(at("/media/Creators/Jay Roberts/clip.mp4")),
+        )
+    });
+    env.set_settings(json!({"createMissingPerformers": true, "autoApproveConfidence": 0.9,
+                            "analyzeTags": false, "analyzeDetails": false}));
+    let out = analyze(&env, json!({}));
+    assert_eq!(out["new_performers"], json!(["Kyle Ryder"]), "{out}");
+    assert_eq!(out["top_unmatched_names"], json!([{"name": "Dale Cooper", "scenes": 1}]), "no creator folder");
+    let plan_id = out["plan_id"].clone();
+    let all = changes(&env, &plan_id);
+    let creates: Vec<_> = all.iter().filter(|c| c.2 == "CREATE").collect();
+    assert_eq!(creates.len(), 1, "one CREATE for both scenes: {all:?}");
+    assert_eq!((creates[0].3.clone(), creates[0].4.as_str()), (json!("Kyle Ryder"), "pending"), "0.75 < 0.9");
+    let create_id =
+        env.run(json!({"mode": "show_plan", "plan_id": plan_id, "field": "name"})).out("/changes/0/id").clone();
+    for scene in [a, b] {
+        assert_eq!(values(&all, scene, "performers"), [json!({"created": create_id})], "scene {scene}");
+    }
+    assert!(values(&all, loose, "performers").is_empty());
+    assert_eq!(values(&all, known, "performers"), [json!(lib.jay)], "a known name is linked, not created");
+
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    let kyle = env.stash.lib(|l| l.performer_by_name("Kyle Ryder").map(|p| p.id)).expect("created in Stash");
+    env.stash.lib(|l| {
+        assert_eq!(l.scene(a).map(|s| s.performer_ids.clone()), Some(vec![kyle]));
+        assert_eq!(l.scene(b).map(|s| s.performer_ids.clone()), Some(vec![kyle]));
+    });
+    assert_eq!(env.stash.requests_named("PerformerCreate").len(), 1);
+
+    // Rolling back unlinks; the performer stays unless asked, then goes once nothing uses it.
+    let kept = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id}));
+    kept.assert_ok();
+    assert_eq!(kept.out("/created_kept"), &json!([{"entity": "performer", "id": kyle, "name": "Kyle Ryder"}]));
+    env.stash.lib(|l| {
+        assert!(l.scene(a).is_some_and(|s| s.performer_ids.is_empty()));
+        assert!(l.performer_by_name("Kyle Ryder").is_some());
+    });
+    let deleted = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id, "delete_created": true}));
+    deleted.assert_ok();
+    assert_eq!(deleted.out("/created_deleted"), &json!([{"entity": "performer", "id": kyle, "name": "Kyle Ryder"}]));
+    assert_eq!(deleted.out("/plan_status"), &json!("rolled_back"));
+    env.stash.lib(|l| assert!(l.performer_by_name("Kyle Ryder").is_none()));
+}
+
 /// Turns the AI detector on against `ai` with model `model` and these extra settings.
 fn use_ai(env: &TestEnv, ai: &FakeAi, model: &str, extra: Value) {
     let mut settings =

@@ -365,6 +365,76 @@ fn bulk_scene_update_adds_and_removes_urls_like_stash() {
     });
 }
 
+#[test]
+fn performer_and_studio_create_refuse_duplicates_like_stash() {
+    let stash = stash_with_scenes(0);
+    stash.lib(|l| {
+        l.add_performer("Kyle Ryder");
+        l.insert_studio(crate::support::fake_stash::Studio {
+            name: "Ryder Films".into(),
+            aliases: vec!["RF".into()],
+            ..Default::default()
+        });
+    });
+    let performer = "mutation P($input: PerformerCreateInput!) { performerCreate(input: $input) { id name } }";
+    let studio = "mutation S($input: StudioCreateInput!) { studioCreate(input: $input) { id name } }";
+    let error = |body: &Value| body["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    let (_, body) = gql(&stash.graphql_url(), performer, json!({"input": {"name": "kyle ryder"}}));
+    assert!(error(&body).contains("already exists"), "same name, no disambiguation: {body}");
+    let (_, body) =
+        gql(&stash.graphql_url(), performer, json!({"input": {"name": "Kyle Ryder", "disambiguation": "2"}}));
+    assert!(body.get("errors").is_none(), "a disambiguation tells them apart: {body}");
+    let (_, body) =
+        gql(&stash.graphql_url(), performer, json!({"input": {"name": "Kyle Ryder", "disambiguation": "2"}}));
+    assert!(error(&body).contains("and disambiguation '2' already exists"), "{body}");
+    let (_, body) = gql(&stash.graphql_url(), studio, json!({"input": {"name": "RYDER FILMS"}}));
+    assert!(error(&body).contains("already exists"), "{body}");
+    let (_, body) = gql(&stash.graphql_url(), studio, json!({"input": {"name": "rf"}}));
+    assert!(error(&body).contains("used as alias for 'Ryder Films'"), "{body}");
+    let (_, body) = gql(&stash.graphql_url(), studio, json!({"input": {"name": "Ryder Classics"}}));
+    assert_eq!(body["data"]["studioCreate"]["name"], "Ryder Classics", "{body}");
+}
+
+#[test]
+fn destroys_unlink_from_scenes_and_counts_say_what_uses_an_object() {
+    let stash = stash_with_scenes(2);
+    let (tag, performer, studio) = stash.lib(|l| (l.add_tag("T"), l.add_performer("P"), l.add_studio("S")));
+    stash.lib(|l| {
+        let scene = l.scene_mut(1).unwrap();
+        scene.tag_ids = vec![tag];
+        scene.performer_ids = vec![performer];
+        scene.studio_id = Some(studio);
+    });
+    let usage = "query U($id: ID!) { findPerformer(id: $id) { scene_count image_count gallery_count group_count } }";
+    let (_, body) = gql(&stash.graphql_url(), usage, json!({"id": performer.to_string()}));
+    assert_eq!(
+        body["data"]["findPerformer"],
+        json!({"scene_count": 1, "image_count": 0, "gallery_count": 0, "group_count": 0})
+    );
+    for (field, input) in [
+        ("tagDestroy", "TagDestroyInput"),
+        ("performerDestroy", "PerformerDestroyInput"),
+        ("studioDestroy", "StudioDestroyInput"),
+    ] {
+        let id = match field {
+            "tagDestroy" => tag,
+            "performerDestroy" => performer,
+            _ => studio,
+        };
+        let query = format!("mutation D($input: {input}!) {{ {field}(input: $input) }}");
+        let (_, body) = gql(&stash.graphql_url(), &query, json!({"input": {"id": id.to_string()}}));
+        assert_eq!(body["data"][field], true, "{body}");
+        let (_, body) = gql(&stash.graphql_url(), &query, json!({"input": {"id": id.to_string()}}));
+        assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("not found"), "{body}");
+    }
+    stash.lib(|l| {
+        let scene = l.scene(1).unwrap();
+        assert!(scene.tag_ids.is_empty() && scene.performer_ids.is_empty() && scene.studio_id.is_none());
+    });
+    let (_, body) = gql(&stash.graphql_url(), usage, json!({"id": performer.to_string()}));
+    assert_eq!(body["data"]["findPerformer"], Value::Null, "gone");
+}
+
 // ---- fake Stash: authentication ------------------------------------------------------------
 
 #[test]

@@ -36,7 +36,10 @@ fn scenes(env: &TestEnv, n: usize) -> Vec<u64> {
 }
 
 fn mutations(env: &TestEnv) -> usize {
-    ["BulkSceneUpdate", "SceneUpdate", "TagCreate"].iter().map(|op| env.stash.requests_named(op).len()).sum()
+    ["BulkSceneUpdate", "SceneUpdate", "TagCreate", "PerformerCreate", "StudioCreate"]
+        .iter()
+        .map(|op| env.stash.requests_named(op).len())
+        .sum()
 }
 
 #[test]
@@ -302,6 +305,123 @@ fn rollback_restores_the_previous_state_and_skips_a_field_touched_since() {
     let again = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id}));
     again.assert_ok();
     assert_eq!(mutations(&env), 0);
+}
+
+/// A plan creating a tag, a performer and a studio, each used by a later change of `scene`.
+fn creating_plan(scene: u64) -> Value {
+    plan(vec![
+        json!({"entity": "tag", "action": "CREATE", "value": "Poolside"}),
+        json!({"entity": "performer", "action": "CREATE", "value": "Kyle Ryder"}),
+        json!({"entity": "studio", "action": "CREATE", "value": "Ryder Films"}),
+        json!({"entity": "scene", "id": scene, "field": "tags", "action": "ADD", "value": {"created": 0}}),
+        json!({"entity": "scene", "id": scene, "field": "performers", "action": "ADD", "value": {"created": 1}}),
+        json!({"entity": "scene", "id": scene, "field": "studio", "action": "SET", "value": {"created": 2},
+               "before": null}),
+    ])
+}
+
+#[test]
+fn performers_and_studios_a_plan_creates_are_linked_and_deleted_on_rollback_only_when_unused() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 2);
+    let plan_id = import(&env, creating_plan(ids[0]));
+    approve_all(&env, plan_id);
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    assert_eq!(run.out("/applied"), &json!(6));
+    let (tag, performer, studio) = env.stash.lib(|l| {
+        let tag = l.tag_by_name("Poolside").map(|t| t.id).expect("tag created");
+        let performer = l.performer_by_name("Kyle Ryder").map(|p| p.id).expect("performer created");
+        let studio = l.studio_by_name("Ryder Films").map(|s| s.id).expect("studio created");
+        let scene = l.scene(ids[0]).expect("scene");
+        assert_eq!(
+            (&scene.tag_ids, &scene.performer_ids, scene.studio_id),
+            (&vec![tag], &vec![performer], Some(studio))
+        );
+        (tag, performer, studio)
+    });
+    // The user gives another scene the new performer: it is in use, so it stays.
+    env.stash.lib(|l| l.edit_scene(ids[1], |s| s.performer_ids.push(performer)));
+
+    env.stash.clear_requests();
+    let dry = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id, "delete_created": true, "dry_run": true}));
+    dry.assert_ok();
+    // A dry run reverts no scene, so everything created is still in use as Stash sees it.
+    assert_eq!(dry.out("/created_kept").as_array().map(Vec::len), Some(3));
+    assert_eq!(mutations(&env) + env.stash.requests_named("TagDestroy").len(), 0, "a dry run sends nothing");
+
+    let run = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id, "delete_created": true}));
+    run.assert_ok();
+    assert_eq!(
+        run.out("/created_deleted"),
+        &json!([{"entity": "tag", "id": tag, "name": "Poolside"}, {"entity": "studio", "id": studio, "name": "Ryder Films"}])
+    );
+    assert_eq!(
+        run.out("/created_kept"),
+        &json!([{"entity": "performer", "id": performer, "name": "Kyle Ryder", "uses": 1}])
+    );
+    assert_eq!(run.out("/plan_status"), &json!("rolled_back"));
+    env.stash.lib(|l| {
+        let scene = l.scene(ids[0]).expect("scene");
+        assert!(scene.tag_ids.is_empty() && scene.performer_ids.is_empty() && scene.studio_id.is_none());
+        assert!(l.tag_by_name("Poolside").is_none() && l.studio_by_name("Ryder Films").is_none());
+        assert!(l.performer_by_name("Kyle Ryder").is_some(), "still used by scene {}", ids[1]);
+    });
+    assert_eq!(env.stash.requests_named("TagDestroy").len(), 1);
+    assert_eq!(env.stash.requests_named("StudioDestroy").len(), 1);
+    assert!(env.stash.requests_named("PerformerDestroy").is_empty());
+}
+
+#[test]
+fn a_create_that_stash_refuses_fails_its_change_and_what_refers_to_it() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    env.stash.lib(|l| l.add_studio("ryder films"));
+    let plan_id = import(&env, creating_plan(ids[0]));
+    approve_all(&env, plan_id);
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    assert!(run.error.clone().unwrap_or_default().contains("2 change(s) failed"), "{:?}", run.error);
+    let failures = run.out("/failure_examples").to_string();
+    assert!(failures.contains("studio with name 'Ryder Films' already exists"), "{failures}");
+    assert!(failures.contains("was not created"), "{failures}");
+    env.stash.lib(|l| assert_eq!(l.scene(ids[0]).and_then(|s| s.studio_id), None));
+}
+
+#[test]
+fn apply_killed_while_creating_a_performer_finds_it_by_name_and_creates_it_once() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    // Someone with the same name but a disambiguation is another person: not ours.
+    env.stash.lib(|l| {
+        l.insert_performer(crate::support::fake_stash::Performer {
+            name: "Kyle Ryder".into(),
+            disambiguation: Some("the other one".into()),
+            ..Default::default()
+        })
+    });
+    let plan_id = import(&env, creating_plan(ids[0]));
+    approve_all(&env, plan_id);
+    env.stash.clear_requests();
+    env.stash.fail_next_named("PerformerCreate", Fault::Slow(Duration::from_millis(1500)));
+    let stash = &env.stash;
+    apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id}), || {
+        !stash.requests_named("PerformerCreate").is_empty()
+    });
+    wait_for_answers(&env);
+    env.stash.clear_faults();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    assert_eq!(run.out("/resumed_batches"), &json!(1));
+    assert_eq!(env.stash.requests_named("PerformerCreate").len(), 1, "never created twice");
+    env.stash.lib(|l| {
+        let ours = l
+            .performers
+            .values()
+            .find(|p| p.name == "Kyle Ryder" && p.disambiguation.is_none())
+            .map(|p| p.id)
+            .expect("created");
+        assert_eq!(l.scene(ids[0]).map(|s| s.performer_ids.clone()), Some(vec![ours]));
+    });
 }
 
 /// Starts `apply_plan` as Stash would, waits until `ready` says the fake has seen the request

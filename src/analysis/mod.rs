@@ -19,7 +19,7 @@ pub mod text;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::plans::{Action, ChangeStatus, Entity, Field, NewChange};
 use crate::settings::{Detectors, Settings};
@@ -208,6 +208,16 @@ impl Analyzer {
         })
     }
 
+    /// The performer to create for `scene` when `createMissingPerformers` is on and a creator
+    /// folder names someone Stash does not have (see [`performers::unknown_creator`]).
+    pub fn new_performer(&self, scene: &Scene) -> Option<String> {
+        let on = self.detectors.performers
+            && self.detectors.create_missing_performers
+            && performers::NEW_PERFORMER >= self.min_confidence;
+        let path = PathParts::of(&scene.files.first()?.path);
+        on.then(|| performers::unknown_creator(&path, &self.library)).flatten()
+    }
+
     /// What the detectors propose for `scene`, at least `min_confidence` sure; names that look
     /// like performers but match nobody go to `unmatched`.
     pub fn scene(&self, scene: &Scene, unmatched: &mut Vec<String>) -> Vec<Proposal> {
@@ -248,6 +258,38 @@ pub struct Analysis {
     /// Scenes the rules left without a studio or performers, with what they settled and the
     /// tags they proposed: the AI's work, when it is on.
     pub open: Vec<(Scene, ai::Settled, Vec<i64>)>,
+    /// Performers to create, by name key: the index of their CREATE in `changes`.
+    pub new_performers: BTreeMap<String, usize>,
+}
+
+impl Analysis {
+    /// The index in `changes` of the CREATE of performer `name`: added the first time the name
+    /// comes up, so every scene of one person refers to the same new performer.
+    fn create_performer(&mut self, name: &str, auto_approve: Option<f64>) -> usize {
+        let key = text::key(name);
+        if let Some(index) = self.new_performers.get(&key) {
+            return *index;
+        }
+        let approved = auto_approve.is_some_and(|at| performers::NEW_PERFORMER >= at);
+        self.changes.push(NewChange {
+            entity: Entity::Performer,
+            entity_id: None,
+            field: Field::Name,
+            action: Action::Create,
+            value: name.into(),
+            before: Value::Null,
+            reason: format!("creator folder \"{name}\" names a performer Stash does not have"),
+            confidence: performers::NEW_PERFORMER,
+            status: if approved { ChangeStatus::Approved } else { ChangeStatus::Pending },
+        });
+        self.new_performers.insert(key, self.changes.len() - 1);
+        self.changes.len() - 1
+    }
+
+    /// The names of the performers to create.
+    pub fn new_performer_names(&self) -> Vec<&str> {
+        self.new_performers.values().filter_map(|i| self.changes.get(*i)?.value.as_str()).collect()
+    }
 }
 
 /// Scenes read from the mirror at a time: memory stays flat at any library size.
@@ -266,7 +308,18 @@ pub fn analyze_scenes(
     for page in ids.chunks(SCENES_PER_READ) {
         for scene in store.mirrored_scenes(page)? {
             let mut unmatched = Vec::new();
-            let proposals = analyzer.scene(&scene, &mut unmatched);
+            let mut proposals = analyzer.scene(&scene, &mut unmatched);
+            if let Some(name) = analyzer.new_performer(&scene) {
+                unmatched.retain(|n| n != &name);
+                let index = analysis.create_performer(&name, auto_approve);
+                proposals.push(Proposal {
+                    field: Field::Performers,
+                    action: Action::Add,
+                    value: json!({ "created": index }),
+                    reason: format!("creator folder \"{name}\": a new performer"),
+                    confidence: performers::NEW_PERFORMER,
+                });
+            }
             analysis.tally.count(&proposals, &unmatched);
             analysis.scenes += 1;
             let settled = ai::Settled::of(&scene, &proposals);

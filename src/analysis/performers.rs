@@ -7,7 +7,9 @@
 //! one performer, a one-word name only when it is a whole part by itself and exactly one
 //! performer owns it (words that are also names — "Summer", "Hunter" — are too common inside
 //! titles), and a spelling one typo away from a full name counts less. Parts that look like a
-//! name but match nobody are counted for the summary.
+//! name but match nobody are counted for the summary — or, with `createMissingPerformers`, a
+//! creator folder's name becomes a new performer: a library sorted `Performers/<Name>/…` says
+//! outright that the folder is a person, which a name in a file name or title never does.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -27,6 +29,11 @@ pub const ALIAS: f64 = 0.95;
 pub const SINGLE_WORD: f64 = 0.9;
 /// A full name one typo away.
 pub const CLOSE_SPELLING: f64 = 0.8;
+/// A new performer named by a creator folder: sure enough to propose, below any sensible
+/// auto-approval, since creating a performer is a bigger step than linking one.
+pub const NEW_PERFORMER: f64 = 0.75;
+/// Folders whose subfolders are each one performer's: `…/Performers/<Name>/…`.
+const CREATOR_FOLDERS: &[&str] = &["performers", "creators"];
 /// Shortest key (letters, separators removed) tried for close spellings: shorter names are one
 /// typo away from too many others.
 pub const MIN_FUZZY_KEY: usize = 9;
@@ -211,6 +218,18 @@ fn close_spelling(words: &[Word], library: &Library) -> Option<i64> {
     }
 }
 
+/// The name of the creator folder above the file — the folder right below the last
+/// `Performers` or `Creators` folder, e.g. `/media/Performers/Kyle Ryder/2023/clip.mp4` — when
+/// it is one name that looks like a person's and that no performer has, not even in part or
+/// one typo away.
+pub fn unknown_creator(path: &PathParts, library: &Library) -> Option<String> {
+    let at = path.folders.iter().rposition(|f| CREATOR_FOLDERS.iter().any(|c| f.eq_ignore_ascii_case(c)))?;
+    let [name]: [String; 1] = parts(path.folders.get(at + 1)?).try_into().ok()?;
+    let words = text::words(&name);
+    let known = !library.performer_names.hits(&words).is_empty() || close_spelling(&words, library).is_some();
+    (!known && looks_like_a_name(&name, &words, library)).then_some(name)
+}
+
 /// Two or three capitalised words of letters, none of them a studio, a tag or a common word.
 fn looks_like_a_name(part: &str, words: &[Word], library: &Library) -> bool {
     (2..=3).contains(&words.len())
@@ -263,6 +282,20 @@ mod tests {
         // "Ashley Lane" and "Ashlee Lane" are both one typo from "Ashlea Lane".
         assert!(performers_of("/p/Ashlea Lane.mp4", None).0.is_empty());
         assert_eq!(performers_of("/p/Ashlee Lane.mp4", None).0, [(15, NAME)]);
+    }
+
+    #[test]
+    fn only_an_unknown_persons_name_right_below_a_creator_folder_is_a_new_performer() {
+        let creator = |path: &str| unknown_creator(&PathParts::of(path), &library());
+        assert_eq!(creator("/m/Performers/Kyle Ryder/2023/clip 01.mp4").as_deref(), Some("Kyle Ryder"));
+        assert_eq!(creator("/m/creators/Dale Cooper (2019)/x.mp4").as_deref(), Some("Dale Cooper"));
+        assert_eq!(creator("/m/Performers/Brent Corrigan/x.mp4"), None, "known");
+        assert_eq!(creator("/m/Performers/Brent Corigan/x.mp4"), None, "one typo from a known name");
+        assert_eq!(creator("/m/Performers/Kyle Ryder & Dale Cooper/x.mp4"), None, "two people");
+        assert_eq!(creator("/m/Performers/Sean Cody Classics/x.mp4"), None, "a studio's name");
+        assert_eq!(creator("/m/Performers/Kyle Ryder.mp4"), None, "a file, not a folder");
+        assert_eq!(creator("/m/Kyle Ryder/x.mp4"), None, "no creator folder");
+        assert_eq!(creator("/m/Performers/kyle ryder 2/x.mp4"), None, "not a name");
     }
 
     #[test]

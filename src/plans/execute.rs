@@ -24,11 +24,9 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Field, created_ref, same_value};
+use super::{Action, Change, ChangeStatus, Entity, Field, created_ref, same_value};
 use crate::protocol::progress::Progress;
-use crate::stash::{
-    EntityQuery, FindFilter, ListEdit, Scene, SceneList, SceneScalar, SortKey, StashClient, StashWrite,
-};
+use crate::stash::{EntityKind, ListEdit, Scene, SceneList, SceneScalar, StashClient, StashWrite};
 use crate::store::{Direction, Settled, Store};
 
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
@@ -61,6 +59,15 @@ pub struct Report {
     /// Dry run: the requests that would be sent (the first 1000), exactly as they would be.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub would_send: Vec<Value>,
+}
+
+/// What a rollback did with the tags, performers and studios its plan created.
+#[derive(Debug, Default, Serialize)]
+pub struct CreatedOutcome {
+    /// Deleted (in a dry run: would be), since nothing used them any more.
+    pub deleted: Vec<Value>,
+    /// Kept: still in use, or not asked to delete them.
+    pub kept: Vec<Value>,
 }
 
 /// One plan's run through the engine.
@@ -155,8 +162,8 @@ impl<'a> Engine<'a> {
             self.report.resumed_batches += 1;
             let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
             log::info!("Checking in Stash whether an interrupted request ({operation}) landed");
-            let landed: Vec<Settled> = if operation == "TagCreate" {
-                self.resume_create(&batch.changes)?
+            let landed: Vec<Settled> = if operation.ends_with("Create") || operation.ends_with("Destroy") {
+                self.resume_entities(&batch.changes)?
             } else {
                 let scenes = self.scenes_now(&batch.changes)?;
                 batch
@@ -174,18 +181,24 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// A CREATE cut off mid-request landed if Stash now has a tag of that name.
-    fn resume_create(&self, changes: &[Change]) -> anyhow::Result<Vec<Settled>> {
+    /// A CREATE cut off mid-request landed if Stash now has an object of that name; a delete
+    /// of what a plan created landed if Stash no longer has it.
+    fn resume_entities(&self, changes: &[Change]) -> anyhow::Result<Vec<Settled>> {
         let mut landed = Vec::new();
-        for change in changes.iter().filter(|c| c.status == ChangeStatus::Approved) {
-            let name = change.value.as_str().unwrap_or_default();
-            let query = EntityQuery::default();
-            for page in self.stash.tags(&query, FindFilter::sorted(SortKey::Id)) {
-                if let Some(tag) = page?.items.into_iter().find(|t| t.name == name) {
-                    landed.push(settled(change, ChangeStatus::Applied, None, Some(tag.id)));
-                    break;
+        for change in changes {
+            let Some(kind) = kind_of(change.entity) else { continue };
+            let outcome = match (self.direction, change.status, change.created_id) {
+                (Direction::Apply, ChangeStatus::Approved, _) => {
+                    let name = change.value.as_str().unwrap_or_default();
+                    self.stash.find_named(kind, name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
                 }
-            }
+                (Direction::Rollback, ChangeStatus::Applied, Some(id)) => {
+                    let gone = self.stash.usage(kind, id)?.is_none();
+                    gone.then(|| settled(change, ChangeStatus::Reverted, None, None))
+                }
+                _ => None,
+            };
+            landed.extend(outcome);
         }
         Ok(landed)
     }
@@ -197,11 +210,55 @@ impl<'a> Engine<'a> {
                 self.created.insert(change.id, id);
             }
             if self.direction == Direction::Apply && change.status == ChangeStatus::Approved {
+                let Some(kind) = kind_of(change.entity) else { continue };
                 let name = change.value.as_str().unwrap_or_default().to_owned();
-                self.send(Pending { write: StashWrite::CreateTag { name }, changes: vec![change] })?;
+                self.send(Pending { write: StashWrite::Create { kind, name }, changes: vec![change] })?;
             }
         }
         Ok(())
+    }
+
+    /// After a rollback: with `delete`, deletes what the plan created that nothing uses any more
+    /// (no scene, image, gallery or group), through the journal like every write; lists the rest
+    /// as kept. Objects already gone (an interrupted run deleted them) count as deleted.
+    pub fn settle_created(&mut self, delete: bool) -> anyhow::Result<CreatedOutcome> {
+        let mut outcome = CreatedOutcome::default();
+        for change in self.store.plan_creates(self.plan_id)? {
+            let (Some(id), Some(kind)) = (change.created_id, kind_of(change.entity)) else { continue };
+            if change.status != ChangeStatus::Applied {
+                continue;
+            }
+            let mut entry = json!({"entity": change.entity, "id": id, "name": change.value});
+            if !delete {
+                outcome.kept.push(entry);
+                continue;
+            }
+            let uses = self.stash.usage(kind, id).with_context(|| format!("asking Stash what uses {entry}"))?;
+            match uses {
+                None => {
+                    if !self.dry_run {
+                        self.store.settle(None, &[settled(&change, ChangeStatus::Reverted, None, None)])?;
+                    }
+                    outcome.deleted.push(entry);
+                }
+                Some(0) => {
+                    let failed = self.report.failed;
+                    self.send(Pending { write: StashWrite::Destroy { kind, id }, changes: vec![change] })?;
+                    if self.report.failed == failed {
+                        outcome.deleted.push(entry);
+                    } else {
+                        entry["error"] = "Stash refused to delete it; see failure_examples".into();
+                        outcome.kept.push(entry);
+                    }
+                }
+                Some(uses) => {
+                    log::info!("Keeping {entry}: {uses} scene(s), image(s), galleries or groups use it");
+                    entry["uses"] = uses.into();
+                    outcome.kept.push(entry);
+                }
+            }
+        }
+        Ok(outcome)
     }
 
     /// The scenes of `changes` as Stash holds them now, by id.
@@ -393,7 +450,7 @@ impl<'a> Engine<'a> {
                 let error = e.to_string();
                 log::error!("{operation} failed: {error}");
                 let scenes = match pending.write {
-                    StashWrite::CreateTag { .. } => HashMap::new(),
+                    StashWrite::Create { .. } | StashWrite::Destroy { .. } => HashMap::new(),
                     _ => self.scenes_now(&pending.changes)?,
                 };
                 let mut outcomes = Vec::new();
@@ -437,6 +494,16 @@ fn split(pending: Pending, batch_size: usize) -> Vec<Pending> {
                 .collect(),
         })
         .collect()
+}
+
+/// What a plan's CREATE of `entity` makes in Stash.
+fn kind_of(entity: Entity) -> Option<EntityKind> {
+    match entity {
+        Entity::Tag => Some(EntityKind::Tag),
+        Entity::Performer => Some(EntityKind::Performer),
+        Entity::Studio => Some(EntityKind::Studio),
+        Entity::Scene => None,
+    }
 }
 
 fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {

@@ -144,8 +144,8 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
     field.check_value(&value)?;
 
     if action == Action::Create {
-        if entity != Entity::Tag {
-            return Err("CREATE is supported for tags only, so far".into());
+        if entity == Entity::Scene {
+            return Err("CREATE makes a tag, performer or studio; scenes come from Stash's scan".into());
         }
         if field != Field::Name || entry.id.is_some() || entry.before.is_some() {
             return Err("a CREATE takes `entity`, `value` (the name) and no `id`, `field` or `before`".into());
@@ -255,15 +255,19 @@ mod tests {
         let plan = parse(
             r#"{"version": 1, "name": "by hand", "changes": [
                 {"entity": "tag", "action": "CREATE", "value": "New"},
+                {"entity": "performer", "action": "CREATE", "value": "Kyle Ryder"},
+                {"entity": "studio", "action": "CREATE", "value": "New Studio"},
                 {"entity": "scene", "id": 3, "field": "tags", "action": "ADD", "value": {"created": 0}},
+                {"entity": "scene", "id": 3, "field": "performers", "action": "ADD", "value": {"created": 1}},
+                {"entity": "scene", "id": 3, "field": "studio", "action": "SET", "value": {"created": 2}, "before": null},
                 {"entity": "scene", "id": 3, "field": "title", "action": "SET", "value": "T", "before": null,
                  "confidence": 0.5, "status": "approved"}
             ]}"#,
         )
         .expect("parses");
-        assert_eq!(plan.changes.len(), 3);
+        assert_eq!(plan.changes.len(), 7);
         assert_eq!(plan.scene_ids(), vec![3]);
-        assert_eq!(plan.changes[2].status, ChangeStatus::Approved);
+        assert_eq!(plan.changes[6].status, ChangeStatus::Approved);
     }
 
     #[test]
@@ -289,5 +293,11 @@ mod tests {
             {"entity": "scene", "id": 1, "field": "tags", "action": "ADD", "value": {"created": 4}}]}"#,
         );
         assert!(dangling.contains("earlier CREATE"), "{dangling}");
+        let wrong_kind = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "tag", "action": "CREATE", "value": "T"},
+            {"entity": "scene", "id": 1, "field": "performers", "action": "ADD", "value": {"created": 0}}]}"#,
+        );
+        assert!(wrong_kind.contains("earlier CREATE of a performer"), "{wrong_kind}");
     }
 }

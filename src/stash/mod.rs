@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
-pub use operations::writes::{ListEdit, SceneList, SceneScalar, StashWrite};
+pub use operations::writes::{EntityKind, ListEdit, SceneList, SceneScalar, StashWrite};
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
 /// How to reach Stash, from the plugin input or the command line.
@@ -63,15 +63,15 @@ impl StashClient {
                 (n, s.into_iter().next().map(|s| s.updated_at))
             }
             Kind::Tag => {
-                let (n, t) = operations::find_tags::run(&self.transport, &EntityQuery::default(), &filter)?;
+                let (n, t) = operations::find_tags::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, t.into_iter().next().map(|t| t.updated_at))
             }
             Kind::Performer => {
-                let (n, p) = operations::find_performers::run(&self.transport, &EntityQuery::default(), &filter)?;
+                let (n, p) = operations::find_performers::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, p.into_iter().next().map(|p| p.updated_at))
             }
             Kind::Studio => {
-                let (n, s) = operations::find_studios::run(&self.transport, &EntityQuery::default(), &filter)?;
+                let (n, s) = operations::find_studios::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, s.into_iter().next().map(|s| s.updated_at))
             }
         };
@@ -143,16 +143,48 @@ impl StashClient {
 
     /// Tags matching `query`, page by page in the order of `filter.sort`.
     pub fn tags<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Tag> {
-        Pages::new(filter, move |f| operations::find_tags::run(&self.transport, query, f))
+        Pages::new(filter, move |f| operations::find_tags::run(&self.transport, query, None, f))
     }
 
     /// Performers matching `query`, page by page in the order of `filter.sort`.
     pub fn performers<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Performer> {
-        Pages::new(filter, move |f| operations::find_performers::run(&self.transport, query, f))
+        Pages::new(filter, move |f| operations::find_performers::run(&self.transport, query, None, f))
+    }
+
+    /// The tag, performer (one without a disambiguation) or studio named exactly `name`, if
+    /// Stash has one: how a killed CREATE is checked.
+    pub fn find_named(&self, kind: EntityKind, name: &str) -> Result<Option<i64>, ApiError> {
+        let (query, filter) = (EntityQuery::default(), FindFilter::sorted(SortKey::Id));
+        let t = &self.transport;
+        let named = Some(name);
+        // Stash compares with LIKE (ASCII case-insensitive, wildcards): keep the exact name only.
+        Ok(match kind {
+            EntityKind::Tag => operations::find_tags::run(t, &query, named, &filter)?
+                .1
+                .into_iter()
+                .find(|e| e.name == name)
+                .map(|e| e.id),
+            EntityKind::Performer => operations::find_performers::run(t, &query, named, &filter)?
+                .1
+                .into_iter()
+                .find(|e| e.name == name && e.disambiguation.as_deref().is_none_or(str::is_empty))
+                .map(|e| e.id),
+            EntityKind::Studio => operations::find_studios::run(t, &query, named, &filter)?
+                .1
+                .into_iter()
+                .find(|e| e.name == name)
+                .map(|e| e.id),
+        })
+    }
+
+    /// How many scenes, images, galleries and groups use a tag, performer or studio; `None`
+    /// when Stash no longer has it.
+    pub fn usage(&self, kind: EntityKind, id: i64) -> Result<Option<u64>, ApiError> {
+        operations::entity_usage::run(&self.transport, kind, id)
     }
 
     /// Studios matching `query`, page by page in the order of `filter.sort`.
     pub fn studios<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Studio> {
-        Pages::new(filter, move |f| operations::find_studios::run(&self.transport, query, f))
+        Pages::new(filter, move |f| operations::find_studios::run(&self.transport, query, None, f))
     }
 }

@@ -164,6 +164,7 @@ fn source(cx: &Context) -> Value {
             "analyzePerformers": s.analyze.performers,
             "analyzeTags": s.analyze.tags,
             "analyzeDetails": s.analyze.details,
+            "createMissingPerformers": s.analyze.create_missing_performers,
             "studioRules": s.studio_rules,
             "detailsTemplate": s.details_template,
             "analyzeWithAi": s.ai.enabled,
@@ -193,6 +194,10 @@ fn summarise(
         ),
         None => log::info!("Analyzed {} scene(s): nothing to propose; no plan made", found.scenes),
     }
+    let new_performers = found.new_performer_names();
+    if !new_performers.is_empty() {
+        log::info!("Performers proposed to create (from creator folders): {}", new_performers.join(", "));
+    }
     if !top.is_empty() {
         let names: Vec<String> = top.iter().map(|(name, n)| format!("{name} ({n})")).collect();
         log::info!("Names that match no performer, most frequent first: {}", names.join(", "));
@@ -206,6 +211,7 @@ fn summarise(
         "by_field": found.tally.by_field,
         "by_confidence": found.tally.by_confidence,
         "min_confidence": cx.settings.analysis_min_confidence,
+        "new_performers": new_performers,
         "unmatched_names": found.tally.unmatched_names.len(),
         "top_unmatched_names": top.iter().map(|(name, n)| json!({"name": name, "scenes": n})).collect::<Vec<_>>(),
         "warnings": warnings,

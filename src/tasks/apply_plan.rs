@@ -2,10 +2,11 @@
 //! Stash, the only way StashHog ever changes anything there.
 //!
 //! Steps: pick the plan (`plan_id`, default the newest with approved changes) → settle what a
-//! killed run left in flight → create missing tags → per page of scenes, compare Stash's current
-//! values with the plan's "before" and skip what the user changed since → send the rest in
-//! grouped requests, committing each change's status as Stash confirms it → summarise. With
-//! `dry_run` it logs exactly the requests it would send and changes nothing.
+//! killed run left in flight → create missing tags, performers and studios → per page of
+//! scenes, compare Stash's current values with the plan's "before" and skip what the user
+//! changed since → send the rest in grouped requests, committing each change's status as Stash
+//! confirms it → summarise. With `dry_run` it logs exactly the requests it would send and
+//! changes nothing.
 
 use anyhow::{Context as _, bail};
 

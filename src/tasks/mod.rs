@@ -174,23 +174,30 @@ pub struct Outcome {
 
 /// Runs the session's mode.
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
-    match session.mode {
-        Mode::Task(TaskMode::Check) => check::run(session),
-        Mode::Task(TaskMode::FullSync) => session.context()?.recorded(full_sync::run),
-        Mode::Task(TaskMode::IncrementalSync) => session.context()?.recorded(incremental_sync::run),
-        Mode::Task(TaskMode::MirrorHook) => mirror_hook::run(session),
-        Mode::Task(TaskMode::SyncSceneTags) => session.context()?.recorded(sync_scene_tags::run),
-        Mode::Operation(Operation::SyncStatus) => session.context()?.recorded(sync_status::run),
-        Mode::Task(TaskMode::ApplyPlan) => session.context()?.recorded(apply_plan::run),
-        Mode::Task(TaskMode::RollbackPlan) => session.context()?.recorded(rollback_plan::run),
-        Mode::Task(TaskMode::Analyze) => session.context()?.recorded(analyze::run),
-        Mode::Operation(Operation::ListPlans) => plans::list_plans(&mut session.context()?),
-        Mode::Operation(Operation::ShowPlan) => plans::show_plan(&mut session.context()?),
-        Mode::Operation(Operation::ReviewPlan) => plans::review_plan(&mut session.context()?),
-        Mode::Operation(Operation::ExportPlan) => plans::export_plan(&mut session.context()?),
-        Mode::Operation(Operation::ImportPlan) => plans::import_plan(&mut session.context()?),
-        Mode::Operation(Operation::DeletePlan) => plans::delete_plan(&mut session.context()?),
-    }
+    let run = match session.mode {
+        Mode::Task(task) => match task {
+            // Diagnoses Stash, the settings and the database itself: needs none of them up front.
+            TaskMode::Check => return check::run(session),
+            // Never fails the user's save: a hiccup is only a warning (see the module).
+            TaskMode::MirrorHook => return mirror_hook::run(session),
+            TaskMode::FullSync => full_sync::run,
+            TaskMode::IncrementalSync => incremental_sync::run,
+            TaskMode::SyncSceneTags => sync_scene_tags::run,
+            TaskMode::Analyze => analyze::run,
+            TaskMode::ApplyPlan => apply_plan::run,
+            TaskMode::RollbackPlan => rollback_plan::run,
+        },
+        Mode::Operation(operation) => match operation {
+            Operation::SyncStatus => sync_status::run,
+            Operation::ListPlans => plans::list_plans,
+            Operation::ShowPlan => plans::show_plan,
+            Operation::ReviewPlan => plans::review_plan,
+            Operation::ExportPlan => plans::export_plan,
+            Operation::ImportPlan => plans::import_plan,
+            Operation::DeletePlan => plans::delete_plan,
+        },
+    };
+    session.context()?.recorded(run)
 }
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.

@@ -4,7 +4,10 @@
 //! left in flight → per page of scenes, newest first, check that Stash still holds the value the
 //! plan put there (else report a conflict and leave the user's edit alone) → send the inverse
 //! (REMOVE what was ADDed, ADD what was REMOVEd, SET back what was SET) through the same journal
-//! as apply → mark the plan rolled back. Tags the plan created are kept and listed.
+//! as apply → with `delete_created=true`, delete the tags, performers and studios the plan
+//! created that nothing uses any more (no scene, image, gallery or group), keep and list the
+//! rest → mark the plan rolled back. Without it everything created is kept: a name the user
+//! may have started using elsewhere is not StashHog's to delete unasked.
 
 use anyhow::{Context as _, bail};
 
@@ -19,6 +22,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     let args = &cx.session.args;
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
+    let delete_created = args.bool("delete_created")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
     let plan = plan_arg(
         &cx.store,
@@ -51,9 +55,15 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     engine
         .run(applied)
         .with_context(|| format!("rolling back plan {} (run rollback_plan again to resume)", plan.id))?;
-    let kept: Vec<i64> = cx.store.plan_creates(plan.id)?.iter().filter_map(|c| c.created_id).collect();
-    if !kept.is_empty() {
-        log::info!("Tags the plan created are kept (delete them in Stash if unused): {kept:?}");
+    let created = engine
+        .settle_created(delete_created)
+        .with_context(|| format!("deleting what plan {} created (run rollback_plan again to resume)", plan.id))?;
+    if !created.deleted.is_empty() {
+        log::info!("Deleted what the plan created and nothing uses any more: {:?}", created.deleted);
+    }
+    if !created.kept.is_empty() {
+        let hint = if delete_created { "" } else { " (delete_created=true deletes those nothing uses)" };
+        log::info!("Kept what the plan created{hint}: {:?}", created.kept);
     }
     let status = if dry_run {
         plan.status
@@ -61,11 +71,13 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         // A revert that failed leaves its change applied: the plan stays applied until it is retried.
         let filter = ChangeFilter { statuses: vec![ChangeStatus::Applied], ..ChangeFilter::default() };
         let (left, _) = cx.store.changes(plan.id, &filter, 0, 0)?;
-        let status = if left as usize > kept.len() { PlanStatus::PartiallyApplied } else { PlanStatus::RolledBack };
+        let status =
+            if left as usize > created.kept.len() { PlanStatus::PartiallyApplied } else { PlanStatus::RolledBack };
         cx.store.set_plan_status(plan.id, status)?;
         status
     };
     let mut outcome = engine_summary(&plan, status, dry_run, "reverted", engine.report, started)?;
-    outcome.output["created_tags_kept"] = kept.into();
+    outcome.output["created_deleted"] = created.deleted.into();
+    outcome.output["created_kept"] = created.kept.into();
     Ok(outcome)
 }

@@ -51,6 +51,13 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         progress.borrow_mut().set(0.8 * done as f64 / total.max(1) as f64);
     })?;
 
+    log::info!(
+        "Asked stash-box '{}' about {} StashIDs in {:.1} s ({} reused from earlier answers)",
+        stash_box.name,
+        lookups.looked_up,
+        started.elapsed().as_secs_f64(),
+        lookups.answered_recently
+    );
     let blacklist = blacklist_names(settings.blacklist.as_deref().unwrap_or_default());
     let tags = ctx.store.mirrored_tags()?;
     let matcher = TagMatcher::new(&tags, &endpoint, &ctx.config.exclude_tag_patterns, &blacklist);
@@ -114,7 +121,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
             let approve = crate::plans::ChangeFilter::default();
             ctx.store.review_changes(plan_id, &approve, crate::plans::ChangeStatus::Approved)?;
             let plan = ctx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
-            let applied = apply_plan::apply(ctx, plan, false, 500, started)?;
+            let applied = apply_plan::apply(ctx, plan, false, 500, Instant::now())?;
             output["apply"] = applied.output;
             Outcome { output, error: applied.error }
         }

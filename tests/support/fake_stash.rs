@@ -564,6 +564,36 @@ impl Library {
         }
     }
 
+    /// Deletes a performer and removes it from every scene, as Stash's foreign keys do.
+    pub fn remove_performer(&mut self, id: u64) {
+        self.performers.remove(&id);
+        for scene in self.scenes.values_mut() {
+            scene.performer_ids.retain(|p| *p != id);
+        }
+    }
+
+    /// Deletes a studio: its scenes lose their studio and its children their parent, as Stash's
+    /// foreign keys do (`ON DELETE SET NULL`).
+    pub fn remove_studio(&mut self, id: u64) {
+        self.studios.remove(&id);
+        for scene in self.scenes.values_mut().filter(|s| s.studio_id == Some(id)) {
+            scene.studio_id = None;
+        }
+        for studio in self.studios.values_mut().filter(|s| s.parent_id == Some(id)) {
+            studio.parent_id = None;
+        }
+    }
+
+    /// A performer by exact name.
+    pub fn performer_by_name(&self, name: &str) -> Option<&Performer> {
+        self.performers.values().find(|p| p.name == name)
+    }
+
+    /// A studio by exact name.
+    pub fn studio_by_name(&self, name: &str) -> Option<&Studio> {
+        self.studios.values().find(|s| s.name == name)
+    }
+
     /// Merges tags as Stash's `tagsMerge` does: the sources' scenes get the destination (the
     /// join rows are rewritten, the scenes' `updated_at` is NOT touched), the sources' names
     /// become aliases of the destination (which is stamped), and the sources are deleted.
@@ -1982,6 +2012,8 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => {
                         ResolvedValue::leaf(lib.scenes.values().filter(|s| s.tag_ids.contains(&t.id)).count() as i64)
                     }
+                    // The fake models no images, galleries or groups.
+                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Tag", other)),
                 })
             }
@@ -2002,6 +2034,7 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => ResolvedValue::leaf(
                         lib.scenes.values().filter(|s| s.performer_ids.contains(&p.id)).count() as i64,
                     ),
+                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Performer", other)),
                 })
             }
@@ -2032,6 +2065,7 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => {
                         ResolvedValue::leaf(lib.scenes.values().filter(|sc| sc.studio_id == Some(s.id)).count() as i64)
                     }
+                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Studio", other)),
                 })
             }
@@ -2124,6 +2158,35 @@ impl ObjectValue for MutationRoot<'_> {
                 let id = tag_create(&mut st.library, input)?;
                 st.pending_hooks.push(hook_event(id, "Tag.Create.Post", input));
                 Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Tag, id)))
+            }
+            ("performerCreate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let id = performer_create(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Performer.Create.Post", input));
+                Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Performer, id)))
+            }
+            ("studioCreate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let id = studio_create(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Studio.Create.Post", input));
+                Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Studio, id)))
+            }
+            (field @ ("tagDestroy" | "performerDestroy" | "studioDestroy"), Some(input)) => {
+                let (kind, trigger) = match field {
+                    "tagDestroy" => (Kind::Tag, "Tag.Destroy.Post"),
+                    "performerDestroy" => (Kind::Performer, "Performer.Destroy.Post"),
+                    _ => (Kind::Studio, "Studio.Destroy.Post"),
+                };
+                let mut st = cx.st.borrow_mut();
+                let id = parse_id(input.get("id").unwrap_or(&Value::Null))?;
+                check_exist(&st.library, kind, &[id])?;
+                match kind {
+                    Kind::Tag => st.library.remove_tag(id),
+                    Kind::Performer => st.library.remove_performer(id),
+                    _ => st.library.remove_studio(id),
+                }
+                st.pending_hooks.push(hook_event(id, trigger, input));
+                Ok(ResolvedValue::leaf(true))
             }
             ("configurePlugin", _) => {
                 let plugin = args.get("plugin_id").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -2338,4 +2401,87 @@ fn tag_create(lib: &mut Library, input: &Map<String, Value>) -> Result<u64, Fiel
         }
     }
     Ok(lib.insert_tag(tag))
+}
+
+/// Two names Stash's uniqueness checks call equal: SQLite `LIKE` without wildcards, i.e. ASCII
+/// case-insensitive.
+fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// `performerCreate`, validated like Stash's `performer.ValidateCreate`: a blank name is
+/// refused, and so is a name another performer has with the same disambiguation (both empty
+/// counts as the same). Aliases are not checked: two performers may share a name as long as a
+/// disambiguation tells them apart.
+fn performer_create(lib: &mut Library, input: &Map<String, Value>) -> Result<u64, FieldError> {
+    let name = input.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    if name.is_empty() {
+        return Err(field_error("performer name must not be blank"));
+    }
+    let disambiguation = input.get("disambiguation").and_then(Value::as_str).filter(|d| !d.is_empty());
+    let clash = lib.performers.values().any(|p| {
+        same_name(&p.name, &name)
+            && match (p.disambiguation.as_deref().filter(|d| !d.is_empty()), disambiguation) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same_name(a, b),
+                _ => false,
+            }
+    });
+    if clash {
+        return Err(field_error(match disambiguation {
+            Some(d) => format!("performer with name '{name}' and disambiguation '{d}' already exists"),
+            None => format!("performer with name '{name}' already exists"),
+        }));
+    }
+    let now = lib.now();
+    let mut performer = Performer { name, ..Performer::default() };
+    for (key, value) in input {
+        match key.as_str() {
+            "name" => {}
+            "disambiguation" => performer.disambiguation = opt_string(value),
+            "alias_list" => performer.alias_list = string_vec(value),
+            "urls" => performer.urls = string_vec(value),
+            "ignore_auto_tag" => performer.ignore_auto_tag = value.as_bool().unwrap_or(false),
+            "stash_ids" => performer.stash_ids = stash_ids_input(value, &now),
+            other => {
+                return Err(field_error(format!("the fake Stash does not model PerformerCreateInput.{other} yet")));
+            }
+        }
+    }
+    Ok(lib.insert_performer(performer))
+}
+
+/// `studioCreate`, validated like Stash's `studio.EnsureStudioNameUnique`: the name must not
+/// equal (ASCII case-insensitively) another studio's name or alias.
+fn studio_create(lib: &mut Library, input: &Map<String, Value>) -> Result<u64, FieldError> {
+    let name = input.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    if name.is_empty() {
+        return Err(field_error("studio name must not be blank"));
+    }
+    if lib.studios.values().any(|s| same_name(&s.name, &name)) {
+        return Err(field_error(format!("studio with name '{name}' already exists")));
+    }
+    if let Some(other) = lib.studios.values().find(|s| s.aliases.iter().any(|a| same_name(a, &name))) {
+        return Err(field_error(format!("name '{name}' is used as alias for '{}'", other.name)));
+    }
+    let now = lib.now();
+    let mut studio = Studio { name, ..Studio::default() };
+    for (key, value) in input {
+        match key.as_str() {
+            "name" => {}
+            "aliases" => studio.aliases = string_vec(value),
+            "urls" => studio.urls = string_vec(value),
+            "details" => studio.details = opt_string(value),
+            "ignore_auto_tag" => studio.ignore_auto_tag = value.as_bool().unwrap_or(false),
+            "stash_ids" => studio.stash_ids = stash_ids_input(value, &now),
+            "parent_id" => {
+                studio.parent_id = Some(parse_id(value)?);
+                check_exist(lib, Kind::Studio, studio.parent_id.as_slice())?;
+            }
+            other => {
+                return Err(field_error(format!("the fake Stash does not model StudioCreateInput.{other} yet")));
+            }
+        }
+    }
+    Ok(lib.insert_studio(studio))
 }

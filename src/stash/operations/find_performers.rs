@@ -3,7 +3,7 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, name_equals, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
 use crate::stash::{EntityQuery, FindFilter, Performer};
 
@@ -17,9 +17,16 @@ use crate::stash::{EntityQuery, FindFilter, Performer};
 struct FindPerformers;
 
 /// Fetches one page; returns Stash's total count and the page's performers.
-pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Performer>), ApiError> {
-    let performer_filter = updated_after!(find_performers, query.updated_after.as_deref())
-        .map(|updated_at| find_performers::PerformerFilterType { name: None, updated_at: Some(updated_at) });
+pub fn run(
+    transport: &Transport,
+    query: &EntityQuery,
+    name: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Performer>), ApiError> {
+    let updated_at = updated_after!(find_performers, query.updated_after.as_deref());
+    let name = name_equals!(find_performers, name);
+    let performer_filter =
+        (updated_at.is_some() || name.is_some()).then_some(find_performers::PerformerFilterType { name, updated_at });
     let variables = find_performers::Variables {
         filter: Some(find_filter!(find_performers, filter)),
         performer_filter,

@@ -3,7 +3,7 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, name_equals, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
 use crate::stash::{EntityQuery, FindFilter, Studio};
 
@@ -17,9 +17,16 @@ use crate::stash::{EntityQuery, FindFilter, Studio};
 struct FindStudios;
 
 /// Fetches one page; returns Stash's total count and the page's studios.
-pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Studio>), ApiError> {
-    let studio_filter = updated_after!(find_studios, query.updated_after.as_deref())
-        .map(|updated_at| find_studios::StudioFilterType { name: None, updated_at: Some(updated_at) });
+pub fn run(
+    transport: &Transport,
+    query: &EntityQuery,
+    name: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Studio>), ApiError> {
+    let updated_at = updated_after!(find_studios, query.updated_after.as_deref());
+    let name = name_equals!(find_studios, name);
+    let studio_filter =
+        (updated_at.is_some() || name.is_some()).then_some(find_studios::StudioFilterType { name, updated_at });
     let variables = find_studios::Variables {
         filter: Some(find_filter!(find_studios, filter)),
         studio_filter,

@@ -3,7 +3,7 @@
 use graphql_client::GraphQLQuery;
 
 use super::super::scalars::*;
-use super::{entity_ids, find_filter, parse_id, stash_ids, updated_after};
+use super::{entity_ids, find_filter, name_equals, parse_id, stash_ids, updated_after};
 use crate::graphql::{ApiError, Transport};
 use crate::stash::{EntityQuery, FindFilter, Tag};
 
@@ -17,9 +17,15 @@ use crate::stash::{EntityQuery, FindFilter, Tag};
 struct FindTags;
 
 /// Fetches one page; returns Stash's total count and the page's tags.
-pub fn run(transport: &Transport, query: &EntityQuery, filter: &FindFilter) -> Result<(u64, Vec<Tag>), ApiError> {
-    let tag_filter = updated_after!(find_tags, query.updated_after.as_deref())
-        .map(|updated_at| find_tags::TagFilterType { name: None, updated_at: Some(updated_at) });
+pub fn run(
+    transport: &Transport,
+    query: &EntityQuery,
+    name: Option<&str>,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Tag>), ApiError> {
+    let updated_at = updated_after!(find_tags, query.updated_after.as_deref());
+    let name = name_equals!(find_tags, name);
+    let tag_filter = (updated_at.is_some() || name.is_some()).then_some(find_tags::TagFilterType { name, updated_at });
     let variables =
         find_tags::Variables { filter: Some(find_filter!(find_tags, filter)), tag_filter, ids: entity_ids(query) };
     let found = transport.query::<FindTags>(variables)?.find_tags;

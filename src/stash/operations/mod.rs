@@ -2,6 +2,7 @@
 //! into its variables, and of its answer into [`crate::stash::model`] types.
 
 pub mod configuration;
+pub mod entity_usage;
 pub mod find_performers;
 pub mod find_scene_ids;
 pub mod find_scenes;
@@ -41,6 +42,18 @@ macro_rules! updated_after {
     };
 }
 pub(crate) use updated_after;
+
+/// The `name EQUALS value` criterion (SQLite `LIKE` in Stash: ASCII case-insensitive, `%` and
+/// `_` wildcards), in an operation's generated types.
+macro_rules! name_equals {
+    ($module:ident, $value:expr) => {
+        $value.map(|v: &str| $module::StringCriterionInput {
+            value: v.to_owned(),
+            modifier: $module::CriterionModifier::EQUALS,
+        })
+    };
+}
+pub(crate) use name_equals;
 
 /// Parses Stash's string ids (they are numeric); an id that is not is a broken answer.
 pub fn parse_id(id: &str) -> Result<i64, crate::graphql::ApiError> {

@@ -1,4 +1,5 @@
-//! `SceneUpdate`, `BulkSceneUpdate`, `TagCreate`: the writes a plan makes, and nothing else does.
+//! `SceneUpdate`, `BulkSceneUpdate`, the creates of tags, performers and studios and their
+//! destroys: the writes a plan makes, and nothing else does.
 //!
 //! Their variables are built by hand rather than from graphql_client's generated inputs: Stash
 //! applies every key PRESENT in an update input — a null clears the field — and leaves absent
@@ -34,6 +35,22 @@ macro_rules! operation {
 operation!(SceneUpdate, "scene_update.graphql");
 operation!(BulkSceneUpdate, "bulk_scene_update.graphql");
 operation!(TagCreate, "tag_create.graphql");
+operation!(PerformerCreate, "performer_create.graphql");
+operation!(StudioCreate, "studio_create.graphql");
+operation!(TagDestroy, "entity_destroy.graphql");
+operation!(PerformerDestroy, "entity_destroy.graphql");
+operation!(StudioDestroy, "entity_destroy.graphql");
+
+/// What a plan can create (and, rolling back, delete): the objects scenes refer to by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// A tag.
+    Tag,
+    /// A performer.
+    Performer,
+    /// A studio.
+    Studio,
+}
 
 /// A list of a scene that `bulkSceneUpdate` changes member by member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,10 +116,19 @@ pub enum StashWrite {
         /// The fields and their new values.
         values: Vec<(SceneScalar, Value)>,
     },
-    /// Creates a tag.
-    CreateTag {
+    /// Creates a tag, performer or studio with nothing but a name.
+    Create {
+        /// What to create.
+        kind: EntityKind,
         /// Its name.
         name: String,
+    },
+    /// Deletes a tag, performer or studio (Stash unlinks it from every scene).
+    Destroy {
+        /// What to delete.
+        kind: EntityKind,
+        /// Its id.
+        id: i64,
     },
 }
 
@@ -153,7 +179,22 @@ impl StashWrite {
                 }
                 ("SceneUpdate", json!({ "input": input }))
             }
-            StashWrite::CreateTag { name } => ("TagCreate", json!({"input": {"name": name}})),
+            StashWrite::Create { kind, name } => {
+                let operation = match kind {
+                    EntityKind::Tag => "TagCreate",
+                    EntityKind::Performer => "PerformerCreate",
+                    EntityKind::Studio => "StudioCreate",
+                };
+                (operation, json!({"input": {"name": name}}))
+            }
+            StashWrite::Destroy { kind, id } => {
+                let operation = match kind {
+                    EntityKind::Tag => "TagDestroy",
+                    EntityKind::Performer => "PerformerDestroy",
+                    EntityKind::Studio => "StudioDestroy",
+                };
+                (operation, json!({"input": {"id": id.to_string()}}))
+            }
         }
     }
 }
@@ -172,6 +213,21 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, Api
     match write {
         StashWrite::EditList { .. } => transport.mutate::<BulkSceneUpdate>(variables).map(|_| None),
         StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| None),
-        StashWrite::CreateTag { .. } => created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id"),
+        StashWrite::Create { kind: EntityKind::Tag, .. } => {
+            created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id")
+        }
+        StashWrite::Create { kind: EntityKind::Performer, .. } => {
+            created(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id")
+        }
+        StashWrite::Create { kind: EntityKind::Studio, .. } => {
+            created(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id")
+        }
+        StashWrite::Destroy { kind: EntityKind::Tag, .. } => transport.mutate::<TagDestroy>(variables).map(|_| None),
+        StashWrite::Destroy { kind: EntityKind::Performer, .. } => {
+            transport.mutate::<PerformerDestroy>(variables).map(|_| None)
+        }
+        StashWrite::Destroy { kind: EntityKind::Studio, .. } => {
+            transport.mutate::<StudioDestroy>(variables).map(|_| None)
+        }
     }
 }
