@@ -222,36 +222,22 @@ fn a_run_killed_mid_way_is_marked_killed_by_the_next_start() {
     // kill it like Stash does.
     env.run(json!({"mode": "check"})).assert_ok();
     env.stashbox().fail_next(Fault::Slow(Duration::from_secs(30)));
-    let input = serde_json::to_vec(&env.input(json!({"mode": "check"})).to_json()).expect("serialises");
-    let mut child = std::process::Command::new(crate::support::runner::binary())
-        .current_dir(env.root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(&input).expect("writes");
-    }
-    // Wait until the run row exists (the process is then inside the run), then SIGKILL it.
-    let db = rusqlite::Connection::open(env.db_path()).expect("opens");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while db.query_row("SELECT COUNT(*) FROM runs WHERE status = 'running'", [], |r| r.get::<_, i64>(0)).unwrap_or(0)
-        == 0
-    {
-        assert!(std::time::Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("kills");
-    child.wait().expect("reaps");
+    // Kill once the run row exists: the process is then inside the run.
+    let running = || {
+        rusqlite::Connection::open(env.db_path())
+            .and_then(|db| {
+                db.query_row("SELECT COUNT(*) FROM runs WHERE status = 'running'", [], |r| r.get::<_, i64>(0))
+            })
+            .is_ok_and(|n| n > 0)
+    };
+    env.kill_when(json!({"mode": "check"}), running);
     env.stashbox().clear_faults();
 
     let run = env.run(json!({"mode": "check"}));
     run.assert_ok();
     assert_eq!(run.out("/database/killed_runs_found"), &json!(1));
     assert!(run.logged(Level::Warning, "killed"));
+    let db = rusqlite::Connection::open(env.db_path()).expect("opens");
     let killed: i64 =
         db.query_row("SELECT COUNT(*) FROM runs WHERE status = 'killed'", [], |r| r.get(0)).expect("counts");
     assert_eq!(killed, 1);

@@ -3,7 +3,7 @@
 //! the fake Stash field by field.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -411,31 +411,7 @@ fn a_hook_never_fails_the_save_when_stash_or_the_mirror_misbehaves() {
 
 /// Starts the binary on `args`, waits until `ready` holds on the database, then SIGKILLs it.
 fn kill_when(env: &TestEnv, args: Value, ready: impl Fn(&Connection) -> bool) {
-    let input = serde_json::to_vec(&env.input(args).to_json()).expect("serialises");
-    let mut child = std::process::Command::new(crate::support::runner::binary())
-        .current_dir(env.root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    {
-        use std::io::Write;
-        child.stdin.take().expect("stdin").write_all(&input).expect("writes");
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "the state to kill at never came");
-        assert!(child.try_wait().expect("polls").is_none(), "the process ended before it could be killed");
-        if let Ok(db) = Connection::open(env.db_path())
-            && ready(&db)
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("kills");
-    child.wait().expect("reaps");
+    env.kill_when(args, || Connection::open(env.db_path()).is_ok_and(|db| ready(&db)));
 }
 
 fn state(db: &Connection, key: &str) -> Option<String> {

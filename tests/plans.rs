@@ -427,27 +427,7 @@ fn apply_killed_while_creating_a_performer_finds_it_by_name_and_creates_it_once(
 /// Starts `apply_plan` as Stash would, waits until `ready` says the fake has seen the request
 /// to kill it at, and SIGKILLs it.
 fn apply_and_kill_when(env: &TestEnv, args: Value, ready: impl Fn() -> bool) {
-    let input = serde_json::to_vec(&env.input(args).to_json()).expect("serialises");
-    let mut child = std::process::Command::new(crate::support::runner::binary())
-        .current_dir(env.root())
-        .env("HOME", env.root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(&input).expect("writes");
-    }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ready() {
-        assert!(Instant::now() < deadline, "the run never reached the point to kill it at");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("kills");
-    child.wait().expect("reaps");
+    env.kill_when(args, ready);
 }
 
 /// Waits until every request the fake received has been answered (a slow one lands late).

@@ -303,32 +303,12 @@ fn a_killed_sync_resumes_without_asking_again() {
     let env = solo_scenes(200);
     env.stashbox().fail_times(30, Fault::Slow(Duration::from_millis(150)));
     // Kill once two batches are recorded.
-    let input = serde_json::to_vec(&env.input(json!({"mode": "sync_scene_tags", "syncDryRun": false})).to_json())
-        .expect("serialises");
-    let mut child = std::process::Command::new(crate::support::runner::binary())
-        .current_dir(env.root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    {
-        use std::io::Write;
-        child.stdin.take().expect("stdin").write_all(&input).expect("writes");
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(std::time::Instant::now() < deadline, "never got two batches in");
-        let recorded: i64 = rusqlite::Connection::open(env.db_path())
-            .and_then(|db| db.query_row("SELECT COUNT(*) FROM stashbox_scenes", [], |r| r.get(0)))
-            .unwrap_or(0);
-        if recorded >= 80 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("kills");
-    child.wait().expect("reaps");
+    let recorded = || {
+        rusqlite::Connection::open(env.db_path())
+            .and_then(|db| db.query_row("SELECT COUNT(*) FROM stashbox_scenes", [], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n >= 80)
+    };
+    env.kill_when(json!({"mode": "sync_scene_tags", "syncDryRun": false}), recorded);
     env.stashbox().clear_faults();
     env.stashbox().clear_requests();
     let run = env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));

@@ -115,6 +115,11 @@ impl TestEnv {
         runner::run_plugin(input, &self.options)
     }
 
+    /// Starts the binary on `args`, and SIGKILLs it (as Stash cancels a task) once `ready()`.
+    pub fn kill_when(&self, args: Value, ready: impl Fn() -> bool) {
+        runner::kill_when(&self.input(args), &self.options, ready);
+    }
+
     /// Runs the binary with stderr closed from the start.
     pub fn run_with_stderr_closed(&self, args: Value) -> Run {
         let options = RunOptions { stderr_closed: true, ..self.options.clone() };

@@ -500,8 +500,9 @@ pub fn run_cli(args: &[&str], options: &RunOptions) -> CliRun {
     }
 }
 
-fn execute(args: &[&str], stdin: Option<&[u8]>, options: &RunOptions) -> (Vec<u8>, Vec<u8>, Exit, Duration) {
-    let scratch = TempDir::new("run");
+/// The binary as Stash starts it: a clean environment (PATH, HOME and `options.envs`), an
+/// unrelated working directory.
+fn command(args: &[&str], options: &RunOptions, scratch: &TempDir) -> Command {
     let cwd = options.cwd.clone().unwrap_or_else(|| scratch.subdir("cwd"));
     let home = options.home.clone().unwrap_or_else(|| scratch.subdir("home"));
     let mut command = Command::new(binary());
@@ -510,6 +511,36 @@ fn execute(args: &[&str], stdin: Option<&[u8]>, options: &RunOptions) -> (Vec<u8
         command.env("PATH", path);
     }
     command.envs(options.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+/// Starts the binary as a plugin on `input`, waits until `ready()` holds (at most 30 s), then
+/// SIGKILLs it — how Stash cancels a task.
+pub fn kill_when(input: &PluginInput, options: &RunOptions, ready: impl Fn() -> bool) {
+    let scratch = TempDir::new("killed");
+    let mut child = command(&[], options, &scratch)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary().display()));
+    let bytes = serde_json::to_vec(&input.to_json()).expect("the input serialises");
+    if let Some(mut pipe) = child.stdin.take() {
+        let _ = pipe.write_all(&bytes);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the run never reached the point to kill it at");
+        assert!(child.try_wait().ok().flatten().is_none(), "the run ended before it could be killed");
+        thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn execute(args: &[&str], stdin: Option<&[u8]>, options: &RunOptions) -> (Vec<u8>, Vec<u8>, Exit, Duration) {
+    let scratch = TempDir::new("run");
+    let mut command = command(args, options, &scratch);
     command
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
