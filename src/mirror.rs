@@ -437,6 +437,46 @@ fn refresh_objects(ctx: &Context, kind: Kind, ids: &[i64]) -> anyhow::Result<(u6
     Ok((copied, deleted))
 }
 
+/// Held while a StashHog run writes to Stash. Stash starts our hook for every scene each of
+/// our mutations touches (a bulk update of 500 scenes: 500 processes, each re-reading its
+/// scene), and the user's saves wait behind them; the run catches the mirror up itself instead,
+/// once, when it is done (see [`catch_up`]). Writers share the lock; a hook that cannot take it
+/// exclusively knows a writer is at work.
+#[derive(Debug)]
+pub struct HooksPaused {
+    _lock: std::fs::File,
+}
+
+fn pause_file(stash_dir: &std::path::Path) -> std::path::PathBuf {
+    stash_dir.join("stashhog").join("hooks.paused")
+}
+
+/// Pauses the mirror hook until the returned guard is dropped (or the process dies). `None`
+/// when the lock file cannot be made: the hooks then simply keep running.
+pub fn pause_hooks(stash_dir: &std::path::Path) -> Option<HooksPaused> {
+    let path = pause_file(stash_dir);
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).ok()?;
+    file.try_lock_shared().ok()?;
+    Some(HooksPaused { _lock: file })
+}
+
+/// Whether a StashHog run is writing to Stash right now.
+pub fn hooks_paused(stash_dir: &std::path::Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new().write(true).open(pause_file(stash_dir)) else { return false };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// After a run wrote to Stash with the hooks paused: copies what changed into the mirror (when
+/// there is a mirror to keep up; a never-synced one is left to the Full sync task).
+pub fn catch_up(ctx: &Context) -> anyhow::Result<()> {
+    if ever_synced(ctx)? {
+        let summary = incremental_sync(ctx)?;
+        log::info!("Mirror caught up with what was written: {} scenes re-read", summary.scenes.copied);
+    }
+    Ok(())
+}
+
 /// The same timestamp one second earlier, in the same text form (Stash compares as text).
 /// Anything that does not look like RFC3339 is returned unchanged.
 pub fn one_second_before(timestamp: &str) -> String {

@@ -522,7 +522,7 @@ fn sync_status_reports_counts_watermarks_and_runs() {
 }
 
 #[test]
-fn applying_a_plan_with_stash_running_our_hook_inside_each_mutation_neither_deadlocks_nor_loses_the_update() {
+fn applying_a_plan_pauses_our_hook_inside_each_mutation_and_catches_the_mirror_up_once() {
     let env = TestEnv::new();
     library(&env, 30);
     let (ids, tag) = env.stash.lib(|l| (l.scenes.keys().copied().take(4).collect::<Vec<_>>(), l.add_tag("Hooked")));
@@ -542,9 +542,41 @@ fn applying_a_plan_with_stash_running_our_hook_inside_each_mutation_neither_dead
     assert_eq!(hooks.len(), 5, "one hook per scene of the bulk update, one for the sceneUpdate");
     for hook in &hooks {
         hook.assert_ok();
-        assert!(hook.out("/warning").is_null(), "the hook refreshed the mirror: {}", hook.log_text());
+        assert!(hook.out("/skipped").as_str().is_some_and(|s| s.contains("StashHog is writing")), "{}", hook.stdout);
+        assert!(hook.duration < run.duration);
     }
-    // The hooks alone brought the mirror up to date: no sync in between.
+    // The apply caught the mirror up itself, once, instead of five hooks each re-reading a scene.
+    assert!(run.logged(Level::Info, "Mirror caught up"), "{}", run.log_text());
     assert_mirror_equals_stash(&env);
     assert_eq!(mirrored(&env)["scenes"][ids[0].to_string()]["title"], json!("set by a plan"));
+    // Outside a StashHog write, the hook refreshes the scene as usual.
+    env.stash.lib(|l| l.edit_scene(ids[1], |s| s.title = Some("saved by the user".into())));
+    let run = hook(&env, ids[1], "Scene.Update.Post", Value::Null);
+    assert_eq!(run.out("/mirror/refreshed"), &json!(1));
+}
+
+#[test]
+fn if_the_hooks_cannot_be_paused_they_run_inside_our_mutations_without_deadlock() {
+    let env = TestEnv::new();
+    library(&env, 20);
+    let (ids, tag) = env.stash.lib(|l| (l.scenes.keys().copied().take(3).collect::<Vec<_>>(), l.add_tag("Hooked")));
+    sync(&env, "full_sync");
+    // A directory where the pause file goes: the pause cannot be taken, the hooks run for real,
+    // each opening the database our apply writes its journal to.
+    std::fs::create_dir_all(env.dir().join("stashhog").join("hooks.paused")).expect("creates");
+    let hook_runs = env.enable_hooks();
+    let changes: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "ADD", "value": tag, "status": "approved"}))
+        .collect();
+    let plan = json!({"version": 1, "name": "hooked", "source": {"mode": "test", "settings": {}}, "changes": changes});
+    env.run(json!({"mode": "import_plan", "plan": plan})).assert_ok();
+    env.run(json!({"mode": "apply_plan"})).assert_ok();
+    let hooks = hook_runs.lock().map(|runs| runs.clone()).unwrap_or_default();
+    assert_eq!(hooks.len(), 3);
+    for hook in &hooks {
+        hook.assert_ok();
+        assert_eq!(hook.out("/mirror/refreshed"), &json!(1), "{}", hook.log_text());
+    }
+    assert_mirror_equals_stash(&env);
 }

@@ -12,6 +12,7 @@ use anyhow::{Context as _, bail};
 
 use super::plans::{batch_size, engine_summary, plan_arg};
 use super::{Context, Outcome};
+use crate::mirror;
 use crate::plans::execute::Engine;
 use crate::plans::{ChangeStatus, PlanStatus};
 use crate::store::Direction;
@@ -63,9 +64,14 @@ pub fn apply(
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::Applying)?;
     }
+    let hooks_paused = if dry_run { None } else { mirror::pause_hooks(&cx.session.stash_config_dir()) };
     let mut engine =
         Engine::new(&cx.session.stash, &cx.store, plan.id, Direction::Apply, dry_run, batch_size, &cx.session.progress);
     engine.run(approved).with_context(|| format!("applying plan {} (run apply_plan again to resume)", plan.id))?;
+    if hooks_paused.is_some() {
+        drop(hooks_paused);
+        catch_up_mirror(cx);
+    }
     let status = if dry_run {
         plan.status
     } else {
@@ -80,4 +86,12 @@ pub fn apply(
         status
     };
     engine_summary(&plan, status, dry_run, "applied", engine.report, started)
+}
+
+/// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is
+/// only a warning: Stash has the changes, and the next sync copies them.
+pub fn catch_up_mirror(cx: &Context) {
+    if let Err(e) = mirror::catch_up(cx) {
+        log::warn!("The mirror could not catch up with what was written ({e:#}); the next sync will");
+    }
 }

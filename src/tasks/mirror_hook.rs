@@ -15,6 +15,13 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     let Some(hook) = session.hook.as_ref() else {
         anyhow::bail!("mode mirror_hook is run by Stash's hooks (the input had no args.hookContext)");
     };
+    if mirror::hooks_paused(&session.stash_config_dir()) {
+        log::debug!("StashHog is writing to Stash; it brings the mirror up to date itself when done");
+        return Ok(Outcome {
+            output: json!({ "hook": hook.trigger, "skipped": "StashHog is writing to Stash" }),
+            error: None,
+        });
+    }
     let refreshed = session.context().and_then(|ctx| {
         if !ctx.settings.mirror_hooks {
             log::debug!("Mirror hooks are off (setting mirrorHooks)");

@@ -265,10 +265,15 @@ impl Session {
         Ok((config, settings, effective))
     }
 
+    /// Stash's config folder: the plugin input's `Dir`, else `~/.stash`.
+    pub fn stash_config_dir(&self) -> PathBuf {
+        self.stash_dir.clone().unwrap_or_else(default_stash_dir)
+    }
+
     /// Where the database lives: `--db`, else the databasePath setting (relative to Stash's
     /// config folder), else `<Stash config folder>/stashhog/stashhog.sqlite`.
     pub fn database_path(&self, settings: &Settings) -> PathBuf {
-        let stash_dir = self.stash_dir.clone().unwrap_or_else(default_stash_dir);
+        let stash_dir = self.stash_config_dir();
         match (&self.database_override, &settings.database_path) {
             (Some(path), _) => path.clone(),
             (None, Some(path)) => stash_dir.join(path),

@@ -43,6 +43,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::RollingBack)?;
     }
+    let hooks_paused = if dry_run { None } else { crate::mirror::pause_hooks(&cx.session.stash_config_dir()) };
     let mut engine = Engine::new(
         &cx.session.stash,
         &cx.store,
@@ -58,6 +59,10 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let created = engine
         .settle_created(delete_created)
         .with_context(|| format!("deleting what plan {} created (run rollback_plan again to resume)", plan.id))?;
+    if hooks_paused.is_some() {
+        drop(hooks_paused);
+        super::apply_plan::catch_up_mirror(cx);
+    }
     if !created.deleted.is_empty() {
         log::info!("Deleted what the plan created and nothing uses any more: {:?}", created.deleted);
     }
