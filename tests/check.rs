@@ -31,6 +31,8 @@ fn healthy_setup_reports_stash_stash_box_database_and_settings() {
     assert_eq!(run.out("/database/schema_version"), &json!(version));
     assert_eq!(run.out("/settings/databasePath"), &json!({"value": null, "source": "default"}));
     assert_eq!(run.out("/problems"), &json!([]));
+    assert_eq!(run.out("/mirror/mirror/scenes"), &json!(0), "nothing mirrored before the first sync");
+    assert!(run.out("/mirror/full_sync/completed_at").is_null());
     assert!(run.logged(Level::Info, "Check passed"));
     assert!(run.logged(Level::Info, "key accepted"));
     assert!(env.db_path().exists());

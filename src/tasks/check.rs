@@ -111,6 +111,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
 
     let mut finish = |store: Option<&Store>| {
         let boxes = check_stash_boxes(&stash_boxes, &mut problems);
+        let mut mirror = serde_json::Value::Null;
         if let Some(store) = store {
             database.size_bytes = Some(store.size_bytes());
             log::info!(
@@ -119,6 +120,13 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
                 database.schema_version.unwrap_or_default(),
                 database.size_bytes.unwrap_or_default() / 1024
             );
+            mirror = crate::mirror::status(store).unwrap_or_default();
+            match mirror["full_sync"]["completed_at"].as_str() {
+                Some(at) => log::info!("Mirror: {} scenes, last full sync {at}", mirror["mirror"]["scenes"]),
+                None => log::info!(
+                    "Mirror: empty until the first \"Full sync\" (every task starts with one if the library is small)"
+                ),
+            }
         }
         session.progress.borrow_mut().set(1.0);
         let error = summarise(&problems);
@@ -127,6 +135,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             "stash": stash,
             "stash_boxes": boxes,
             "database": database,
+            "mirror": mirror,
             "settings": effective
                 .iter()
                 .map(|e| (e.key.to_owned(), json!({"value": e.value, "source": e.source})))
