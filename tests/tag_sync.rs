@@ -371,3 +371,16 @@ fn fix_merged_stash_ids_replaces_the_stale_id_through_the_plan() {
         before.iter().map(|s| &s.stash_id).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn the_sync_runs_from_cron_on_the_command_line() {
+    let w = world();
+    let db = w.env.root().join("cron.sqlite");
+    let url = w.env.stash_url();
+    let db_arg = db.display().to_string();
+    let run = w.env.run_cli(&["sync_scene_tags", "--url", &url, "--db", &db_arg, "--set", "syncDryRun=false", "-q"]);
+    assert!(run.success(), "{}", run.stderr);
+    assert_eq!(run.json()["tags_to_add"], json!(5));
+    assert_eq!(final_tags(&w.env), w.expected);
+    assert!(db.exists());
+}
