@@ -157,8 +157,11 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
             summary.warnings.push(warning);
             continue;
         }
-        let deleted = store.write_mirror(|w| w.delete(kind, &unseen))?;
-        summary.of(kind).deleted = deleted as u64;
+        // Tags, performers and studios can only be paged by offset, so one deleted while the
+        // pass walked them can hide a neighbour: ask Stash about every unseen id, and remove only
+        // those it no longer has (the others are copied again).
+        let (_, deleted) = refresh_objects(ctx, kind, &unseen)?;
+        summary.of(kind).deleted = deleted;
         log::info!("Full sync: {deleted} {} no longer in Stash were removed", kind.as_str());
     }
 
