@@ -252,21 +252,36 @@ fn copy_kind(
             }
         }
         Kind::Tag | Kind::Performer | Kind::Studio => {
+            // Stash can page these only by offset: when the count changes between pages (one
+            // was deleted or newly matches), a row may have slipped between two pages, so the
+            // walk starts over (writing a row twice is harmless).
             let query = EntityQuery { ids: None, updated_after };
-            macro_rules! copy_pages {
-                ($pages:expr, $put:ident) => {
-                    for page in $pages {
-                        let page = page.with_context(context)?;
-                        store.write_mirror(|w| page.items.iter().try_for_each(|item| w.$put(item, pass)))?;
-                        copied += page.items.len() as u64;
-                        on_page(copied);
-                    }
-                };
-            }
-            match kind {
-                Kind::Tag => copy_pages!(stash.tags(&query, filter), put_tag),
-                Kind::Performer => copy_pages!(stash.performers(&query, filter), put_performer),
-                _ => copy_pages!(stash.studios(&query, filter), put_studio),
+            for attempt in 1..=3 {
+                let mut first_total = None;
+                let mut moved = false;
+                macro_rules! copy_pages {
+                    ($pages:expr, $put:ident) => {
+                        for page in $pages {
+                            let page = page.with_context(context)?;
+                            store.write_mirror(|w| page.items.iter().try_for_each(|item| w.$put(item, pass)))?;
+                            copied += page.items.len() as u64;
+                            on_page(copied);
+                            if *first_total.get_or_insert(page.total) != page.total {
+                                moved = true;
+                                break;
+                            }
+                        }
+                    };
+                }
+                match kind {
+                    Kind::Tag => copy_pages!(stash.tags(&query, filter.clone()), put_tag),
+                    Kind::Performer => copy_pages!(stash.performers(&query, filter.clone()), put_performer),
+                    _ => copy_pages!(stash.studios(&query, filter.clone()), put_studio),
+                }
+                if !moved {
+                    break;
+                }
+                log::info!("{} changed in Stash while being copied; copying them again ({attempt}/3)", kind.as_str());
             }
         }
     }
@@ -318,8 +333,17 @@ fn remove_deleted(ctx: &Context, kind: Kind) -> anyhow::Result<u64> {
         Kind::Studio => collect_ids(stash.studios(&everything, filter), |s| s.id)?,
     };
     in_stash.sort_unstable();
-    let gone: Vec<i64> =
-        ctx.store.mirrored_ids(kind)?.into_iter().filter(|id| in_stash.binary_search(id).is_err()).collect();
+    let mirrored = ctx.store.mirrored_ids(kind)?;
+    if in_stash.len() * 2 < mirrored.len() {
+        log::warn!(
+            "Stash listed only {} of the {} {} in the mirror: the answer looks truncated, so nothing was removed",
+            in_stash.len(),
+            mirrored.len(),
+            kind.as_str()
+        );
+        return Ok(0);
+    }
+    let gone: Vec<i64> = mirrored.into_iter().filter(|id| in_stash.binary_search(id).is_err()).collect();
     let carried = if kind == Kind::Tag { ctx.store.scenes_with_tags(&gone)? } else { Vec::new() };
     let deleted = ctx.store.write_mirror(|w| w.delete(kind, &gone))? as u64;
     if !carried.is_empty() {

@@ -135,11 +135,17 @@ fn look_up_batch(
     batch: &[&str],
     scenes_of: &HashMap<&str, Vec<i64>>,
 ) -> Result<Vec<(String, Answer)>, ApiError> {
-    let ids: Vec<String> = batch.iter().map(|s| (*s).to_owned()).collect();
-    let lookups = client.scenes(&ids)?;
-    let mut answers = Vec::with_capacity(ids.len());
+    // stash-box ids are UUIDs, and one that is not fails the whole request: never send it.
+    let (ids, malformed): (Vec<String>, Vec<String>) =
+        batch.iter().map(|s| (*s).to_owned()).partition(|id| is_uuid(id));
+    for id in &malformed {
+        log::warn!("StashID {id:?} is not a stash-box id (not a UUID); reported as not found");
+    }
+    let lookups = if ids.is_empty() { Vec::new() } else { client.scenes(&ids)? };
+    let mut answers = Vec::with_capacity(batch.len());
     let mut stale = Vec::new();
-    for (id, lookup) in ids.into_iter().zip(lookups) {
+    let malformed = malformed.into_iter().map(|id| (id, Lookup::NotFound));
+    for (id, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
         match lookup {
             Lookup::Found(scene) => answers.push((id, Answer::Found(scene.tags))),
             Lookup::Deleted => match client.merged_into(&id)? {
@@ -182,6 +188,12 @@ pub struct Addition {
     pub scraped: String,
 }
 
+/// Whether `id` has the shape of a stash-box id: a UUID, 8-4-4-4-12 hex digits.
+fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+}
+
 /// The plan a sync proposes, and what it saw on the way.
 #[derive(Debug, Default, Serialize)]
 pub struct Proposal {
@@ -218,20 +230,20 @@ pub struct Proposal {
 /// A change replacing `old` by `into` among the scene's StashIDs on `endpoint`.
 fn replace_stash_id(scene: &crate::stash::Scene, endpoint: &str, old: &str, into: &str) -> NewChange {
     let before = crate::plans::stash_ids_value(&scene.stash_ids);
-    let mut ids: Vec<Value> = Vec::new();
-    for id in &scene.stash_ids {
-        let stash_id = if id.endpoint == endpoint && id.stash_id == old { into } else { id.stash_id.as_str() };
-        let entry = json!({"endpoint": id.endpoint, "stash_id": stash_id});
-        if !ids.contains(&entry) {
-            ids.push(entry);
-        }
-    }
+    let replaced: Vec<crate::stash::StashId> = scene
+        .stash_ids
+        .iter()
+        .map(|id| match id.endpoint == endpoint && id.stash_id == old {
+            true => crate::stash::StashId { stash_id: into.to_owned(), ..id.clone() },
+            false => id.clone(),
+        })
+        .collect();
     NewChange {
         entity: Entity::Scene,
         entity_id: Some(scene.id),
         field: Field::StashIds,
         action: Action::Set,
-        value: json!(ids),
+        value: crate::plans::stash_ids_value(&replaced),
         before,
         reason: format!("stash-box scene {old} was merged into {into}"),
         confidence: 1.0,

@@ -500,3 +500,19 @@ fn the_evaluation_set_scores_at_least_95_percent_precision() {
         assert!(s.recall() >= 0.8, "{name}: recall {:.3} ({s:?})", s.recall());
     }
 }
+
+#[test]
+fn a_narrowed_analysis_does_not_move_the_since_last_mark() {
+    let env = TestEnv::new();
+    library(&env);
+    let ids = env.stash.lib(|l| vec![l.add_scene(at("/Studios/Colt/a.mp4")), l.add_scene(at("/Studios/Colt/b.mp4"))]);
+    let analyzed = |args: Value| analyze(&env, args)["scenes_analyzed"].clone();
+    assert_eq!(analyzed(json!({"since_last": true, "limit": 1})), json!(1));
+    assert_eq!(analyzed(json!({"since_last": true, "path": "/a.mp4"})), json!(1));
+    assert_eq!(analyzed(json!({"since_last": true, "tag": "Outdoor"})), json!(0));
+    assert_eq!(analyzed(json!({"since_last": true})), json!(2), "the narrowed runs left scenes out");
+    assert_eq!(analyzed(json!({"since_last": true})), json!(0));
+    env.stash.lib(|l| ids.iter().for_each(|id| l.edit_scene(*id, |s| s.title = Some("Edited".into()))));
+    assert_eq!(analyzed(json!({"since_last": true, "scene_ids": ids[0].to_string()})), json!(1));
+    assert_eq!(analyzed(json!({"since_last": true})), json!(2));
+}

@@ -260,7 +260,7 @@ fn full_sync_copies_the_library_field_by_field() {
 #[test]
 fn incremental_sync_picks_up_an_edit_a_new_scene_a_deletion_and_a_tag_merge() {
     let env = TestEnv::new();
-    library(&env, 300);
+    library(&env, 1500); // more scenes than Stash serves in one page
     sync(&env, "full_sync");
     let (edited, deleted, source, destination) = env.stash.lib(|l| {
         let ids: Vec<u64> = l.scenes.keys().copied().collect();
@@ -374,6 +374,20 @@ fn hooks_refresh_one_scene_or_tag_and_follow_deletes_and_merges() {
         json!({"source": [tags[1].to_string(), tags[2].to_string()], "destination": tags[3].to_string()}),
     );
     assert_eq!(run.out("/mirror/deleted_tags"), &json!(2));
+    // Deleting a studio or performer unlinks it from its scenes without touching them.
+    let (studio, performer) = env.stash.lib(|l| {
+        let studio = l.scenes.values().find_map(|s| s.studio_id).expect("a scene with a studio");
+        let performer = l.scenes.values().find_map(|s| s.performer_ids.first().copied()).expect("a performer");
+        l.studios.remove(&studio);
+        l.performers.remove(&performer);
+        for scene in l.scenes.values_mut() {
+            scene.studio_id = scene.studio_id.filter(|s| *s != studio);
+            scene.performer_ids.retain(|p| *p != performer);
+        }
+        (studio, performer)
+    });
+    hook(&env, studio, "Studio.Destroy.Post", Value::Null);
+    hook(&env, performer, "Performer.Destroy.Post", Value::Null);
     assert_mirror_equals_stash(&env);
 }
 

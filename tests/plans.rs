@@ -517,3 +517,155 @@ fn apply_killed_before_sending_or_while_reading_finishes_the_rest() {
         .expect("counts");
     assert_eq!(killed, 2, "both killed runs are recorded as such");
 }
+
+#[test]
+fn created_tags_and_studios_used_outside_scenes_survive_delete_created() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    let plan_id = import(
+        &env,
+        plan(vec![
+            json!({"entity": "tag", "action": "CREATE", "value": "Poolside"}),
+            json!({"entity": "tag", "action": "CREATE", "value": "Outdoor"}),
+            json!({"entity": "studio", "action": "CREATE", "value": "Ryder Films"}),
+            json!({"entity": "scene", "id": ids[0], "field": "tags", "action": "ADD", "value": {"created": 0}}),
+            json!({"entity": "scene", "id": ids[0], "field": "tags", "action": "ADD", "value": {"created": 1}}),
+            json!({"entity": "scene", "id": ids[0], "field": "studio", "action": "SET", "value": {"created": 2},
+                   "before": null}),
+        ]),
+    );
+    approve_all(&env, plan_id);
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    // Since the apply, the user put Poolside on a performer, made Outdoor the parent of a tag of
+    // their own, and gave Ryder Films a child studio; no scene but the plan's uses any of them.
+    env.stash.lib(|l| {
+        let poolside = l.tag_by_name("Poolside").map(|t| t.id).expect("created");
+        let outdoor = l.tag_by_name("Outdoor").map(|t| t.id).expect("created");
+        let studio = l.studio_by_name("Ryder Films").map(|s| s.id).expect("created");
+        let performer = l.add_performer("Kyle Ryder");
+        l.performers.get_mut(&performer).expect("performer").tag_ids.push(poolside);
+        l.insert_tag(crate::support::fake_stash::Tag {
+            name: "Beach".into(),
+            parent_ids: vec![outdoor],
+            ..Default::default()
+        });
+        l.insert_studio(crate::support::fake_stash::Studio {
+            name: "Ryder Films Europe".into(),
+            parent_id: Some(studio),
+            ..Default::default()
+        });
+    });
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id, "delete_created": true}));
+    run.assert_ok();
+    assert_eq!(run.out("/created_deleted"), &json!([]));
+    let kept: Vec<(Value, Value)> = run
+        .out("/created_kept")
+        .as_array()
+        .map(|k| k.iter().map(|e| (e["name"].clone(), e["uses"].clone())).collect())
+        .unwrap_or_default();
+    assert_eq!(kept, [(json!("Poolside"), json!(1)), (json!("Outdoor"), json!(1)), (json!("Ryder Films"), json!(1))]);
+    env.stash.lib(|l| {
+        assert!(l.scene(ids[0]).is_some_and(|s| s.tag_ids.is_empty() && s.studio_id.is_none()), "scene reverted");
+        assert!(l.tag_by_name("Poolside").is_some() && l.tag_by_name("Outdoor").is_some());
+        assert!(l.studio_by_name("Ryder Films").is_some());
+    });
+    assert!(env.stash.requests_named("TagDestroy").is_empty());
+    assert!(env.stash.requests_named("StudioDestroy").is_empty());
+}
+
+#[test]
+fn the_default_rollback_takes_the_plan_applied_last_not_the_one_reviewed_last() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 3);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    // Plan A: one change applies, one is refused (no tag 999), so A is partially applied.
+    let first = import(&env, plan(vec![add_tag(ids[0], a), add_tag(ids[1], 999)]));
+    approve_all(&env, first);
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": first}));
+    assert_eq!(run.out("/plan_status"), &json!("partially_applied"), "{:?}", run.error);
+    let second = import(&env, plan(vec![add_tag(ids[2], a)]));
+    approve_all(&env, second);
+    env.run(json!({"mode": "apply_plan", "plan_id": second})).assert_ok();
+    // Reviewing A again (its failed change back to pending) does not make it the last applied.
+    env.run(json!({"mode": "review_plan", "plan_id": first, "decision": "pending", "all": true})).assert_ok();
+    let run = env.run(json!({"mode": "rollback_plan"}));
+    run.assert_ok();
+    assert_eq!(run.out("/plan_id"), &json!(second));
+    env.stash.lib(|l| {
+        assert!(l.scene_tag_names(ids[2]).is_empty(), "B is rolled back");
+        assert_eq!(l.scene_tag_names(ids[0]), ["A"], "A is untouched");
+    });
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": first}));
+    assert_eq!(shown.out("/plan/status"), &json!("partially_applied"));
+}
+
+#[test]
+fn a_second_apply_of_a_plan_being_applied_is_refused_and_sends_nothing() {
+    let env = TestEnv::new();
+    let (ids, plan_id) = killable_plan(&env);
+    // Slow enough that the first run is still going while the others try.
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_secs(4)));
+    let args = json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2});
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| env.run(args.clone()));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while env.stash.requests_named("BulkSceneUpdate").is_empty() {
+            assert!(Instant::now() < deadline, "the first apply never sent its first request");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // As cron's `sync_scene_tags syncDryRun=false` would, while the user's apply is running.
+        let sent = env.stash.requests_named("BulkSceneUpdate").len();
+        let second = env.run(args.clone());
+        let error = second.error.clone().unwrap_or_default();
+        assert!(
+            error.contains(&format!("plan {plan_id} is being applied by another run; wait for it to finish")),
+            "{error}"
+        );
+        assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), sent, "the second run sent nothing");
+        let dry = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id, "dry_run": true}));
+        dry.assert_ok();
+        let rollback = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id}));
+        assert!(rollback.error.clone().unwrap_or_default().contains("by another run"), "{:?}", rollback.error);
+        let first = first.join().expect("the first apply");
+        first.assert_ok();
+        assert_eq!(first.out("/resumed_batches"), &json!(0));
+    });
+    env.stash.clear_faults();
+    assert_applied_once(&env, &ids, plan_id);
+}
+
+#[test]
+fn an_applied_plan_exported_imports_as_a_new_draft_with_pending_changes() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 2);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    let plan_id = import(
+        &env,
+        plan(vec![
+            json!({"entity": "tag", "action": "CREATE", "value": "New"}),
+            add_tag(ids[0], a),
+            add_tag(ids[1], 999),
+            json!({"entity": "scene", "id": ids[1], "field": "tags", "action": "ADD", "value": {"created": 0}}),
+        ]),
+    );
+    approve_all(&env, plan_id);
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    let export = |name: &str| {
+        let file = env.root().join(name);
+        env.run(json!({"mode": "export_plan", "plan_id": plan_id, "file": file.display().to_string()})).assert_ok();
+        file.display().to_string()
+    };
+    let applied = export("applied.json");
+    let statuses = std::fs::read_to_string(&applied).expect("reads");
+    assert!(statuses.contains("\"applied\"") && statuses.contains("\"failed\""), "{statuses}");
+    env.run(json!({"mode": "rollback_plan", "plan_id": plan_id})).assert_ok();
+    let reverted = export("reverted.json");
+    for path in [applied, reverted] {
+        let run = env.run(json!({"mode": "import_plan", "file": path}));
+        run.assert_ok();
+        assert_ne!(run.out("/plan_id"), &json!(plan_id));
+        assert_eq!(run.out("/plan/status"), &json!("draft"));
+        assert_eq!(run.out("/plan/changes"), &json!({"pending": 4}), "{path}");
+    }
+}

@@ -107,8 +107,11 @@ fn world() -> World {
     let survivor =
         env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![b_alias.clone()], ..BoxScene::default() }));
     env.stashbox().lib(|l| l.merge_scenes(&[&old], &survivor));
-    let s3 =
-        env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &old)], ..Scene::default() }));
+    // Linked to another box first: Stash lists StashIDs in the order they were added.
+    let other = StashId::new("https://theporndb.net/graphql", "tpdb-1");
+    let s3 = env
+        .stash
+        .lib(|l| l.add_scene(Scene { stash_ids: vec![other, StashId::new(&endpoint, &old)], ..Scene::default() }));
     expected.insert(s3, names(&[outside]));
     // 4. A StashID stash-box does not know; its phash matches another scene there.
     env.stashbox().lib(|l| {
@@ -358,18 +361,19 @@ fn fix_merged_stash_ids_replaces_the_stale_id_through_the_plan() {
     run.assert_ok();
     assert_eq!(run.out("/stash_ids_to_fix"), &json!(1));
     let after = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
-    assert_eq!(
-        after.iter().map(|s| (s.endpoint.clone(), s.stash_id.clone())).collect::<Vec<_>>(),
-        vec![(endpoint, survivor)]
-    );
+    let mut after: Vec<(String, String)> = after.iter().map(|s| (s.endpoint.clone(), s.stash_id.clone())).collect();
+    after.sort();
+    assert_eq!(after, vec![(endpoint, survivor), ("https://theporndb.net/graphql".to_owned(), "tpdb-1".to_owned())]);
     assert_eq!(final_tags(&w.env), w.expected);
     // Rolling the sync back restores the old StashID.
     w.env.run(json!({"mode": "rollback_plan"})).assert_ok();
+    let sorted = |ids: Vec<StashId>| {
+        let mut ids: Vec<String> = ids.into_iter().map(|s| s.stash_id).collect();
+        ids.sort();
+        ids
+    };
     let restored = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
-    assert_eq!(
-        restored.iter().map(|s| &s.stash_id).collect::<Vec<_>>(),
-        before.iter().map(|s| &s.stash_id).collect::<Vec<_>>()
-    );
+    assert_eq!(sorted(restored), sorted(before), "the same StashIDs as before");
 }
 
 #[test]

@@ -88,7 +88,9 @@ fn decode_entities(text: &str) -> String {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // An entity is short: look for its ';' within 12 characters (not bytes: the text may
+        // go on with any letter, and a byte cut could land inside one).
+        let end = rest.char_indices().take(12).find(|&(_, c)| c == ';').map(|(i, _)| i);
         let decoded = end.and_then(|end| entity(&rest[1..end]).map(|c| (c, end)));
         match decoded {
             Some((c, end)) => {
@@ -172,6 +174,12 @@ pub fn fill(template: &str, scene: &Scene, proposals: &[Proposal], library: &Lib
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ampersand_before_a_multibyte_letter_is_kept() {
+        assert_eq!(decode_entities("Tom & friends — part 2"), "Tom & friends — part 2");
+        assert_eq!(decode_entities("a &amp; b — c&#233;"), "a & b — cé");
+    }
     use crate::analysis::tests::{library, scene_at};
 
     #[test]

@@ -219,8 +219,10 @@ impl<'a> Engine<'a> {
     }
 
     /// After a rollback: with `delete`, deletes what the plan created that nothing uses any more
-    /// (no scene, image, gallery or group), through the journal like every write; lists the rest
-    /// as kept. Objects already gone (an interrupted run deleted them) count as deleted.
+    /// (no scene, image, gallery or group; for a tag also no performer, studio, scene marker,
+    /// parent or child tag; for a studio no child studio), through the journal like every write;
+    /// lists the rest as kept. Objects already gone (an interrupted run deleted them) count as
+    /// deleted.
     pub fn settle_created(&mut self, delete: bool) -> anyhow::Result<CreatedOutcome> {
         let mut outcome = CreatedOutcome::default();
         for change in self.store.plan_creates(self.plan_id)? {
@@ -252,7 +254,7 @@ impl<'a> Engine<'a> {
                     }
                 }
                 Some(uses) => {
-                    log::info!("Keeping {entry}: {uses} scene(s), image(s), galleries or groups use it");
+                    log::info!("Keeping {entry}: still in use {uses} time(s) in Stash");
                     entry["uses"] = uses.into();
                     outcome.kept.push(entry);
                 }

@@ -129,11 +129,15 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
     if !(0.0..=1.0).contains(&confidence) {
         return Err(format!("`confidence` must be between 0 and 1, got {confidence}"));
     }
+    // An exported plan that was applied or rolled back carries what happened to each change
+    // there (`applied`, `reverted`, `failed`, …); as a new plan nothing has happened yet, so
+    // those come in as `pending`, to be reviewed again.
     let status = match entry.status.as_deref() {
         None => ChangeStatus::Pending,
         Some(s) => match ChangeStatus::parse(s) {
             Some(s @ (ChangeStatus::Pending | ChangeStatus::Approved | ChangeStatus::Rejected)) => s,
-            _ => return Err(format!("`status` {s:?} cannot be imported; use pending, approved or rejected")),
+            Some(_) => ChangeStatus::Pending,
+            None => return Err(format!("`status` {s:?} is not a change status; use pending, approved or rejected")),
         },
     };
     let field = match (&entry.field, action) {
@@ -299,5 +303,10 @@ mod tests {
             {"entity": "scene", "id": 1, "field": "performers", "action": "ADD", "value": {"created": 0}}]}"#,
         );
         assert!(wrong_kind.contains("earlier CREATE of a performer"), "{wrong_kind}");
+        let status = error(
+            r#"{"version": 1, "name": "x", "changes": [
+            {"entity": "scene", "id": 1, "field": "tags", "action": "ADD", "value": 2, "status": "done"}]}"#,
+        );
+        assert!(status.contains("changes[0]: `status` \"done\" is not a change status"), "{status}");
     }
 }

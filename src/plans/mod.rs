@@ -237,9 +237,18 @@ impl Field {
     }
 }
 
-/// StashIDs as a `stash_ids` change writes them.
+/// StashIDs as a `stash_ids` change writes them: sorted, because Stash returns them in the order
+/// they were added and the mirror sorted, and a conflict check must not see a difference there.
 pub fn stash_ids_value(ids: &[crate::stash::StashId]) -> Value {
-    json!(ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect::<Vec<_>>())
+    let mut pairs: Vec<(&str, &str)> = ids.iter().map(|s| (s.endpoint.as_str(), s.stash_id.as_str())).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    json!(
+        pairs
+            .iter()
+            .map(|(endpoint, stash_id)| json!({"endpoint": endpoint, "stash_id": stash_id}))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// Two values of a field are the same for a conflict check: empty text equals null.

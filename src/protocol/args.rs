@@ -59,6 +59,24 @@ impl Args {
         self.get(key).map(|v| as_number(v).ok_or_else(|| error(key, "a number", v))).transpose()
     }
 
+    /// A list of ids: a JSON list (of numbers or numeric text), or text `"1,2,3"`.
+    pub fn ids(&self, key: &str) -> Result<Option<Vec<i64>>, ArgError> {
+        const EXPECTED: &str = "a list of ids (e.g. 1,2,3)";
+        let Some(value) = self.get(key) else { return Ok(None) };
+        let bad = || error(key, EXPECTED, value);
+        let ids: Result<Vec<i64>, ArgError> = match value {
+            Value::Array(items) => items.iter().map(|v| as_integer(v).ok_or_else(bad)).collect(),
+            other => as_string(other)
+                .ok_or_else(bad)?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<i64>().map_err(|_| bad()))
+                .collect(),
+        };
+        ids.map(Some)
+    }
+
     /// The arguments as JSON, with anything that looks like a secret replaced, for the runs table
     /// and logs.
     pub fn redacted(&self) -> Value {
@@ -172,6 +190,16 @@ mod tests {
         let e = a.bool("dry").unwrap_err();
         assert_eq!(e.to_string(), "`dry` must be true or false, got [1]");
         assert!(a.integer("n").unwrap_err().to_string().contains("`n` must be a whole number"));
+    }
+
+    #[test]
+    fn ids_read_from_a_list_or_from_text() {
+        let a = args(json!({"list": [1, "2"], "text": " 3, 4,", "bad": "3,x", "none": null}));
+        assert_eq!(a.ids("list"), Ok(Some(vec![1, 2])));
+        assert_eq!(a.ids("text"), Ok(Some(vec![3, 4])));
+        assert_eq!(a.ids("none"), Ok(None));
+        let e = a.ids("bad").unwrap_err();
+        assert_eq!(e.to_string(), "`bad` must be a list of ids (e.g. 1,2,3), got \"3,x\"");
     }
 
     #[test]

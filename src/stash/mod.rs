@@ -16,6 +16,9 @@ pub use model::*;
 pub use operations::writes::{EntityKind, ListEdit, SceneList, SceneScalar, StashWrite};
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
+/// The largest page Stash serves: it cuts any bigger `per_page` to this.
+pub const MAX_PER_PAGE: i64 = 1000;
+
 /// How to reach Stash, from the plugin input or the command line.
 #[derive(Debug, Clone)]
 pub struct StashConnection {
@@ -121,17 +124,17 @@ impl StashClient {
         operations::writes::run(&self.transport, write)
     }
 
-    /// Every scene id in Stash, ascending, fetched a few thousand at a time.
+    /// Every scene id in Stash, ascending, a thousand at a time (Stash's largest page; it
+    /// quietly cuts a bigger `per_page` to 1000).
     pub fn all_scene_ids(&self) -> Result<Vec<i64>, ApiError> {
-        let filter = FindFilter { per_page: 5000, ..FindFilter::sorted(SortKey::Id) };
+        let filter = FindFilter { per_page: MAX_PER_PAGE, ..FindFilter::sorted(SortKey::Id) };
         let mut ids = Vec::new();
         loop {
             let (_, page) = operations::find_scene_ids::run(&self.transport, ids.last().copied(), &filter)?;
-            let short = (page.len() as i64) < filter.per_page;
-            ids.extend(page);
-            if short {
+            if page.is_empty() {
                 return Ok(ids);
             }
+            ids.extend(page);
         }
     }
 
@@ -177,8 +180,9 @@ impl StashClient {
         })
     }
 
-    /// How many scenes, images, galleries and groups use a tag, performer or studio; `None`
-    /// when Stash no longer has it.
+    /// How many things in Stash use a tag, performer or studio (scenes, images, galleries,
+    /// groups; for a tag also markers, performers, studios and related tags; for a studio also
+    /// its child studios); `None` when Stash no longer has it.
     pub fn usage(&self, kind: EntityKind, id: i64) -> Result<Option<u64>, ApiError> {
         operations::entity_usage::run(&self.transport, kind, id)
     }

@@ -82,7 +82,8 @@ impl StashBoxClient {
         Ok(StashBoxClient { transport, pacer: None })
     }
 
-    /// Paces every later request (retries included) to at most `per_minute`, evenly spaced.
+    /// Paces every later request to at most `per_minute`, evenly spaced (a retry waits its own
+    /// back-off, 1 s or more, instead).
     pub fn paced(mut self, per_minute: u32) -> Self {
         self.pacer = Ratelimiter::builder(u64::from(per_minute.max(1)))
             .period(Duration::from_secs(60))

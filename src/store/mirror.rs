@@ -232,9 +232,16 @@ impl MirrorWriter<'_> {
         for id in ids {
             deleted += statement.execute([id])?;
         }
-        if kind == Kind::Tag {
-            // Stash drops a deleted tag from its scenes without touching their updated_at.
-            let mut unlink = self.tx.prepare_cached("DELETE FROM scene_tags WHERE tag_id = ?1")?;
+        // Stash drops a deleted tag, performer or studio from its scenes without touching their
+        // updated_at: the mirror's links go the same way, or no sync would ever notice.
+        let unlink = match kind {
+            Kind::Tag => Some("DELETE FROM scene_tags WHERE tag_id = ?1"),
+            Kind::Performer => Some("DELETE FROM scene_performers WHERE performer_id = ?1"),
+            Kind::Studio => Some("UPDATE scenes SET studio_id = NULL WHERE studio_id = ?1"),
+            Kind::Scene => None,
+        };
+        if let Some(sql) = unlink {
+            let mut unlink = self.tx.prepare_cached(sql)?;
             for id in ids {
                 unlink.execute([id])?;
             }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use plans::{Direction, FieldCount, OpenBatch, Settled};
+pub use plans::{Direction, FieldCount, OpenBatch, PlanLock, Settled};
 pub use runs::{RunHandle, RunRecord, RunStatus};
 
 /// The database could not be opened or used.
@@ -43,8 +43,8 @@ pub enum StoreError {
     /// A statement failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// A run's lock file could not be handled.
-    #[error("cannot use the run lock file {path} ({reason})")]
+    /// A run's or a plan's lock file could not be handled.
+    #[error("cannot use the lock file {path} ({reason})")]
     Lock {
         /// The file.
         path: PathBuf,
@@ -210,6 +210,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (endpoint, stash_id)
     ) WITHOUT ROWID;
     CREATE INDEX stashbox_scenes_by_fetch ON stashbox_scenes (endpoint, fetched_at);
+"#,
+    r#"
+    -- When an apply of the plan last finished: "roll back the last applied plan" goes by this,
+    -- not by updated_at, which a review or a rollback also moves. Plans applied before this
+    -- column existed take their last update as the best guess.
+    ALTER TABLE plans ADD COLUMN applied_at TEXT;
+    UPDATE plans SET applied_at = updated_at WHERE status IN ('applied', 'partially_applied', 'rolling_back');
 "#,
 ];
 

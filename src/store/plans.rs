@@ -7,6 +7,7 @@
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
 use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions, TryLockError};
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
@@ -62,6 +63,12 @@ pub struct OpenBatch {
     pub request: Value,
     /// The changes it carried.
     pub changes: Vec<Change>,
+}
+
+/// A plan's exclusive lock (see [`Store::lock_plan`]); released when dropped.
+#[derive(Debug)]
+pub struct PlanLock {
+    _file: File,
 }
 
 /// How many changes of one field, action and status a plan has.
@@ -235,26 +242,58 @@ impl Store {
             .optional()?)
     }
 
-    /// The plan applied last (or whose rollback was interrupted).
+    /// A plan whose apply or rollback was cut off (that run is finished first), else the plan
+    /// whose apply finished last.
     pub fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT id FROM plans WHERE status IN ('applied', 'partially_applied', 'rolling_back', 'applying')
-                 ORDER BY updated_at DESC, id DESC LIMIT 1",
+                 ORDER BY status IN ('applying', 'rolling_back') DESC, COALESCE(applied_at, updated_at) DESC, id DESC
+                 LIMIT 1",
                 [],
                 |r| r.get(0),
             )
             .optional()?)
     }
 
-    /// Sets a plan's status.
+    /// Sets a plan's status; a plan that already has it is left alone, `updated_at` included.
     pub fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
         self.conn.execute(
-            &format!("UPDATE plans SET status = ?2, updated_at = {NOW} WHERE id = ?1"),
+            &format!("UPDATE plans SET status = ?2, updated_at = {NOW} WHERE id = ?1 AND status != ?2"),
             params![id, status.as_str()],
         )?;
         Ok(())
+    }
+
+    /// Records that an apply of the plan finished, with the plan's resulting status (applied or
+    /// partially applied): it is now the plan applied last.
+    pub fn finish_apply(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+        self.conn.execute(
+            &format!("UPDATE plans SET status = ?2, applied_at = {NOW}, updated_at = {NOW} WHERE id = ?1"),
+            params![id, status.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Takes the plan's exclusive lock, held while a run applies or rolls it back so two runs
+    /// never work on one plan at once (each would take the other's in-flight requests for
+    /// interrupted ones and send them again). `None` when another run holds it. The OS drops
+    /// the lock when the process ends, however it ends.
+    pub fn lock_plan(&self, plan_id: i64) -> Result<Option<PlanLock>, StoreError> {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(format!(".plan-{plan_id}.lock"));
+        let path = self.path.with_file_name(name);
+        let lock_error = |reason: String| StoreError::Lock { path: path.clone(), reason };
+        // Never deleted: a run that deleted it on its way out could leave two runs locking two
+        // different files of the same name.
+        let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path);
+        let file = file.map_err(|e| lock_error(e.to_string()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(PlanLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(lock_error(e.to_string())),
+        }
     }
 
     /// Deletes a plan with its changes and journal; false when there was none.

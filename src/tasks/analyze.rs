@@ -6,8 +6,8 @@
 //! mirror → when `analyzeWithAi` is on, ask the AI about the scenes the rules left open (after
 //! checking the run's cost) → store the proposals as one plan (source `analyze`),
 //! pre-approving those at least `autoApproveConfidence` sure → remember how far this analysis
-//! saw → summarise. Nothing is written to Stash: the user approves and runs "Apply approved
-//! plan changes".
+//! saw (only when it was not narrowed by `scene_ids`, `path`, `tag` or `limit`) → summarise.
+//! Nothing is written to Stash: the user approves and runs "Apply approved plan changes".
 
 use std::time::Instant;
 
@@ -18,7 +18,6 @@ use super::{Context, Outcome};
 use crate::analysis::ai::{AiClient, AiReport};
 use crate::analysis::{self, Analysis, Analyzer, Library};
 use crate::mirror;
-use crate::protocol::args::{Args, as_integer, as_string};
 use crate::store::mirror::SceneScope;
 
 /// Where the newest scene update the last analysis saw is kept (`since_last`).
@@ -54,8 +53,15 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         let name = format!("Analyze: {} change(s) for {} scene(s)", found.changes.len(), found.scenes_with_changes);
         Some(cx.store.create_plan(&name, &source(cx), &found.changes)?)
     };
-    if let Some(mark) = mark {
-        cx.store.write_mirror(|w| w.set_state(LAST_ANALYSIS, &mark))?;
+    // A narrowed run did not see every scene up to the mark: moving it would make the next
+    // `since_last` skip the scenes this one left out.
+    let narrowed = scope.ids.is_some() || scope.path.is_some() || scope.tag_ids.is_some() || scope.limit.is_some();
+    match mark {
+        Some(_) if narrowed => {
+            log::info!("The scope was narrowed (scene_ids, path, tag or limit): since_last still starts where it did")
+        }
+        Some(mark) => cx.store.write_mirror(|w| w.set_state(LAST_ANALYSIS, &mark))?,
+        None => {}
     }
     summarise(cx, &found, plan_id, &analyzer.warnings, ai, started)
 }
@@ -94,7 +100,7 @@ fn ask_ai(
 /// The scenes to analyze, from the arguments.
 fn scope(cx: &Context) -> anyhow::Result<SceneScope> {
     let args = &cx.session.args;
-    let ids = id_list(args, "scene_ids")?;
+    let ids = args.ids("scene_ids")?;
     let tag_ids = match args.string("tag")? {
         Some(tag) => Some(vec![tag_id(cx, &tag)?]),
         None => None,
@@ -132,23 +138,6 @@ fn tag_id(cx: &Context, tag: &str) -> anyhow::Result<i64> {
         .or_else(|| tags.iter().find(|t| t.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))))
         .map(|t| t.id)
         .ok_or_else(|| anyhow!("`tag`: no tag {wanted:?} in Stash (give its name or id)"))
-}
-
-/// A list of ids: a JSON list, or text "1,2,3".
-fn id_list(args: &Args, key: &str) -> anyhow::Result<Option<Vec<i64>>> {
-    let Some(value) = args.get(key) else { return Ok(None) };
-    let bad = || anyhow!("`{key}` must be a list of ids (e.g. 1,2,3), got {value}");
-    let ids: anyhow::Result<Vec<i64>> = match value {
-        Value::Array(items) => items.iter().map(|v| as_integer(v).ok_or_else(bad)).collect(),
-        other => as_string(other)
-            .ok_or_else(bad)?
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<i64>().map_err(|_| bad()))
-            .collect(),
-    };
-    ids.map(Some)
 }
 
 /// What made the plan: the mode, its arguments and the analysis settings, for the plan's source.

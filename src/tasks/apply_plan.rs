@@ -1,16 +1,16 @@
 //! Mode `apply_plan` — task "Apply approved plan changes": writes a plan's approved changes to
 //! Stash, the only way StashHog ever changes anything there.
 //!
-//! Steps: pick the plan (`plan_id`, default the newest with approved changes) → settle what a
-//! killed run left in flight → create missing tags, performers and studios → per page of
-//! scenes, compare Stash's current values with the plan's "before" and skip what the user
-//! changed since → send the rest in grouped requests, committing each change's status as Stash
-//! confirms it → summarise. With `dry_run` it logs exactly the requests it would send and
-//! changes nothing.
+//! Steps: pick the plan (`plan_id`, default the newest with approved changes) → take its lock
+//! (refused while another run applies or rolls it back) → settle what a killed run left in
+//! flight → create missing tags, performers and studios → per page of scenes, compare Stash's
+//! current values with the plan's "before" and skip what the user changed since → send the rest
+//! in grouped requests, committing each change's status as Stash confirms it → summarise. With
+//! `dry_run` it logs exactly the requests it would send and changes nothing.
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, plan_arg};
+use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome};
 use crate::mirror;
 use crate::plans::execute::Engine;
@@ -41,6 +41,8 @@ pub fn apply(
     batch_size: usize,
     started: std::time::Instant,
 ) -> anyhow::Result<Outcome> {
+    // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
+    let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     match plan.status {
         PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled => bail!(
             "plan {} is {}; it cannot be applied again (import it again as a new plan)",
@@ -82,7 +84,7 @@ pub fn apply(
         } else {
             PlanStatus::Applied
         };
-        cx.store.set_plan_status(plan.id, status)?;
+        cx.store.finish_apply(plan.id, status)?;
         status
     };
     engine_summary(&plan, status, dry_run, "applied", engine.report, started)

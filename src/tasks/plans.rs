@@ -12,7 +12,7 @@ use crate::plans::execute::Report;
 use crate::plans::file::{self, ParsedPlan};
 use crate::plans::{ChangeFilter, ChangeStatus, Field, Plan, PlanStatus};
 use crate::protocol::args::{Args, as_string};
-use crate::store::Store;
+use crate::store::{PlanLock, Store};
 
 /// Changes `show_plan` returns per page unless `per_page` says otherwise.
 const PER_PAGE: usize = 100;
@@ -207,6 +207,17 @@ pub fn plan_arg(
     store.plan(id)?.ok_or_else(|| anyhow!("there is no plan {id}; list_plans shows the plans"))
 }
 
+/// Takes `plan`'s lock for an apply or rollback (see [`Store::lock_plan`]), and reads the plan
+/// again under it: the run that held it may have just changed it.
+pub fn lock_plan(store: &Store, plan: Plan) -> anyhow::Result<(PlanLock, Plan)> {
+    let Some(lock) = store.lock_plan(plan.id)? else {
+        let doing = if plan.status == PlanStatus::RollingBack { "rolled back" } else { "applied" };
+        bail!("plan {} is being {doing} by another run; wait for it to finish", plan.id);
+    };
+    let plan = store.plan(plan.id)?.ok_or_else(|| anyhow!("plan {} was deleted meanwhile", plan.id))?;
+    Ok((lock, plan))
+}
+
 /// `batch_size`: scenes per request (1–1000, default 500).
 pub fn batch_size(args: &Args) -> anyhow::Result<usize> {
     Ok(args.integer("batch_size")?.unwrap_or(500).clamp(1, 1000) as usize)
@@ -270,7 +281,7 @@ fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
         .map(|f| Field::parse(f.trim()).ok_or_else(|| anyhow!("`field` {f:?} is not one of {}", Field::names())))
         .transpose()?;
     Ok(ChangeFilter {
-        ids: change_ids(args)?,
+        ids: args.ids("change_ids")?,
         statuses,
         field,
         min_confidence: number(args, "min_confidence")?,
@@ -287,21 +298,4 @@ fn number(args: &Args, key: &str) -> anyhow::Result<Option<f64>> {
                 .ok_or_else(|| anyhow!("`{key}` must be a number, got {v}"))
         })
         .transpose()
-}
-
-/// `change_ids`: a JSON list of ids, or text "1,2,3".
-fn change_ids(args: &Args) -> anyhow::Result<Option<Vec<i64>>> {
-    let Some(value) = args.get("change_ids") else { return Ok(None) };
-    let bad = || anyhow!("`change_ids` must be a list of change ids (e.g. 1,2,3), got {value}");
-    let ids: anyhow::Result<Vec<i64>> = match value {
-        Value::Array(items) => items.iter().map(|v| crate::protocol::args::as_integer(v).ok_or_else(bad)).collect(),
-        other => as_string(other)
-            .ok_or_else(bad)?
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<i64>().map_err(|_| bad()))
-            .collect(),
-    };
-    ids.map(Some)
 }

@@ -1,17 +1,19 @@
 //! Mode `rollback_plan` — task "Roll back last applied plan": undoes what a plan did.
 //!
-//! Steps: pick the plan (`plan_id`, default the one applied last) → settle what a killed run
-//! left in flight → per page of scenes, newest first, check that Stash still holds the value the
-//! plan put there (else report a conflict and leave the user's edit alone) → send the inverse
-//! (REMOVE what was ADDed, ADD what was REMOVEd, SET back what was SET) through the same journal
-//! as apply → with `delete_created=true`, delete the tags, performers and studios the plan
-//! created that nothing uses any more (no scene, image, gallery or group), keep and list the
-//! rest → mark the plan rolled back. Without it everything created is kept: a name the user
+//! Steps: pick the plan (`plan_id`, default the one applied last) → take its lock (refused
+//! while another run applies or rolls it back) → settle what a killed run left in flight → per
+//! page of scenes, newest first, check that Stash still holds the value the plan put there (else
+//! report a conflict and leave the user's edit alone) → send the inverse (REMOVE what was ADDed,
+//! ADD what was REMOVEd, SET back what was SET) through the same journal as apply → with
+//! `delete_created=true`, delete the tags, performers and studios the plan created that nothing
+//! uses any more (no scene, image, gallery or group; no performer, studio, scene marker or
+//! related tag for a tag; no child studio for a studio), keep and list the rest → mark the plan
+//! rolled back. Without it everything created is kept: a name the user
 //! may have started using elsewhere is not StashHog's to delete unasked.
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, plan_arg};
+use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome};
 use crate::plans::execute::Engine;
 use crate::plans::{ChangeFilter, ChangeStatus, PlanStatus};
@@ -30,6 +32,8 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         || cx.store.newest_plan_to_roll_back(),
         "no plan has been applied, so there is nothing to roll back",
     )?;
+    // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
+    let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled) {
         bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
     }

@@ -157,6 +157,8 @@ pub struct Performer {
     pub ignore_auto_tag: bool,
     /// Favorite.
     pub favorite: bool,
+    /// Tag ids (a tag's `performer_count`).
+    pub tag_ids: Vec<u64>,
     /// StashIDs.
     pub stash_ids: Vec<StashId>,
     /// Creation time.
@@ -186,6 +188,8 @@ pub struct Studio {
     pub ignore_auto_tag: bool,
     /// Favorite.
     pub favorite: bool,
+    /// Tag ids (a tag's `studio_count`).
+    pub tag_ids: Vec<u64>,
     /// StashIDs.
     pub stash_ids: Vec<StashId>,
     /// Creation time.
@@ -553,11 +557,18 @@ impl Library {
         tag.updated_at = now;
     }
 
-    /// Deletes a tag and removes it from every scene and child tag, as Stash's foreign keys do.
+    /// Deletes a tag and removes it from every scene, performer, studio and child tag, as
+    /// Stash's foreign keys do.
     pub fn remove_tag(&mut self, id: u64) {
         self.tags.remove(&id);
         for scene in self.scenes.values_mut() {
             scene.tag_ids.retain(|t| *t != id);
+        }
+        for performer in self.performers.values_mut() {
+            performer.tag_ids.retain(|t| *t != id);
+        }
+        for studio in self.studios.values_mut() {
+            studio.tag_ids.retain(|t| *t != id);
         }
         for tag in self.tags.values_mut() {
             tag.parent_ids.retain(|t| *t != id);
@@ -1531,7 +1542,8 @@ fn query<E: Row>(
 
     let ids: Vec<u64> = matched.iter().map(|r| r.id()).collect();
     let all = ids.clone();
-    let per_page = ff.get("per_page").and_then(Value::as_i64).unwrap_or(25);
+    // Stash's FindFilterType.GetPageSize: 25 by default, -1 for all, never more than 1000.
+    let per_page = ff.get("per_page").and_then(Value::as_i64).unwrap_or(25).min(1000);
     let page = ff.get("page").and_then(Value::as_i64).unwrap_or(1).max(1);
     let ids = if per_page < 0 {
         ids
@@ -2012,8 +2024,14 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => {
                         ResolvedValue::leaf(lib.scenes.values().filter(|s| s.tag_ids.contains(&t.id)).count() as i64)
                     }
-                    // The fake models no images, galleries or groups.
-                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
+                    "performer_count" => {
+                        ResolvedValue::leaf(lib.performers.values().filter(|p| p.tag_ids.contains(&t.id)).count() as i64)
+                    }
+                    "studio_count" => {
+                        ResolvedValue::leaf(lib.studios.values().filter(|s| s.tag_ids.contains(&t.id)).count() as i64)
+                    }
+                    // The fake models no images, galleries, groups or scene markers.
+                    "image_count" | "gallery_count" | "group_count" | "scene_marker_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Tag", other)),
                 })
             }

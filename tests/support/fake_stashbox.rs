@@ -29,6 +29,12 @@ pub const MAX_FINGERPRINT_GROUPS: usize = 40;
 /// The timestamp stash-box data carries (`created`/`updated`).
 const BOX_TIME: &str = "2025-06-01T12:00:00Z";
 
+/// Whether `id` has the shape of a UUID (8-4-4-4-12 hex digits).
+pub fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+}
+
 /// A deterministic UUID-shaped id for `n` (stash-box ids are UUIDs).
 pub fn fake_uuid(n: u64) -> String {
     let a = SplitMix(n).next();
@@ -547,6 +553,10 @@ impl ObjectValue for BoxQueryRoot<'_> {
             }),
             "findScene" => {
                 let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
+                // stash-box parses the id as a UUID first: anything else is a field error.
+                if !is_uuid(id) {
+                    return Err(field_error(format!("uuid: incorrect UUID length {}", id.len())));
+                }
                 lib.scene(id).map(|s| lib.scene_json(s)).unwrap_or(Value::Null)
             }
             "findTag" => {

@@ -1,5 +1,6 @@
 //! `TagUsage`, `PerformerUsage`, `StudioUsage`: what still uses a tag, performer or studio, so
-//! a rollback deletes what its plan created only when nothing does.
+//! a rollback deletes what its plan created only when nothing does. Deleting a tag silently
+//! strips it from everything that has it, so every kind of use counts, not only scenes.
 
 use graphql_client::GraphQLQuery;
 
@@ -22,23 +23,34 @@ usage_query!(TagUsage);
 usage_query!(PerformerUsage);
 usage_query!(StudioUsage);
 
-/// How many scenes, images, galleries and groups use the object; `None` when Stash no longer
-/// has it.
+/// How many things use the object; `None` when Stash no longer has it. For every kind: scenes,
+/// images, galleries and groups; for a tag also performers, studios, scene markers and the tags
+/// it is a parent or child of; for a studio also its child studios (deleting a parent would
+/// orphan them).
 pub fn run(transport: &Transport, kind: EntityKind, id: i64) -> Result<Option<u64>, ApiError> {
     let id = id.to_string();
-    let counts = match kind {
-        EntityKind::Tag => transport
-            .query::<TagUsage>(tag_usage::Variables { id })?
-            .find_tag
-            .map(|t| [t.scene_count, t.image_count, t.gallery_count, t.group_count]),
+    let counts: Option<Vec<i64>> = match kind {
+        EntityKind::Tag => transport.query::<TagUsage>(tag_usage::Variables { id })?.find_tag.map(|t| {
+            vec![
+                t.scene_count,
+                t.scene_marker_count,
+                t.image_count,
+                t.gallery_count,
+                t.performer_count,
+                t.studio_count,
+                t.group_count,
+                t.parent_count,
+                t.child_count,
+            ]
+        }),
         EntityKind::Performer => transport
             .query::<PerformerUsage>(performer_usage::Variables { id })?
             .find_performer
-            .map(|p| [p.scene_count, p.image_count, p.gallery_count, p.group_count]),
-        EntityKind::Studio => transport
-            .query::<StudioUsage>(studio_usage::Variables { id })?
-            .find_studio
-            .map(|s| [s.scene_count, s.image_count, s.gallery_count, s.group_count]),
+            .map(|p| vec![p.scene_count, p.image_count, p.gallery_count, p.group_count]),
+        EntityKind::Studio => transport.query::<StudioUsage>(studio_usage::Variables { id })?.find_studio.map(|s| {
+            let children = i64::try_from(s.child_studios.len()).unwrap_or(i64::MAX);
+            vec![s.scene_count, s.image_count, s.gallery_count, s.group_count, children]
+        }),
     };
     Ok(counts.map(|c| c.iter().map(|n| u64::try_from(*n).unwrap_or(0)).sum()))
 }
