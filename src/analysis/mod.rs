@@ -541,30 +541,6 @@ pub(crate) mod tests {
 
     /// A scene with one file at `path` and nothing else known.
     pub fn scene_at(path: &str) -> Scene {
-        Scene {
-            id: 1,
-            title: None,
-            code: None,
-            details: None,
-            director: None,
-            urls: vec![],
-            date: None,
-            rating100: None,
-            organized: false,
-            created_at: String::new(),
-            updated_at: String::new(),
-            files: vec![SceneFile {
-                path: path.into(),
-                fingerprints: vec![],
-                width: 0,
-                height: 0,
-                duration: 0.0,
-                frame_rate: 0.0,
-            }],
-            studio_id: None,
-            performer_ids: vec![],
-            tag_ids: vec![],
-            stash_ids: vec![],
-        }
+        Scene { id: 1, files: vec![SceneFile { path: path.into(), ..SceneFile::default() }], ..Scene::default() }
     }
 }

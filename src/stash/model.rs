@@ -23,7 +23,7 @@ pub struct Fingerprint {
 }
 
 /// A scene's video file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SceneFile {
     /// Full path.
     pub path: String,
@@ -40,7 +40,7 @@ pub struct SceneFile {
 }
 
 /// A scene as StashHog mirrors it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Scene {
     /// Stash id.
     pub id: i64,

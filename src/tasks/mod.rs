@@ -246,11 +246,7 @@ pub struct Context<'s> {
 impl Context<'_> {
     /// Runs `work` as a recorded run (see [`Session::recorded`]).
     pub fn recorded(mut self, work: impl FnOnce(&mut Self) -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
-        let run = self.store.begin_run(
-            self.session.mode.name(),
-            &self.session.args.redacted(),
-            self.session.face.as_str(),
-        )?;
+        let run = self.session.begin_run(&self.store)?;
         let result = work(&mut self);
         finish_run(&self.store, run, &result);
         result
@@ -302,10 +298,15 @@ impl Session {
     /// Runs `work` as a recorded run in `store`: the row is written before, and its status and
     /// summary after, whatever `work` returns.
     pub fn recorded(&self, store: &Store, work: impl FnOnce() -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
-        let run = store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str())?;
+        let run = self.begin_run(store)?;
         let result = work();
         finish_run(store, run, &result);
         result
+    }
+
+    /// Records this invocation's start (mode, arguments without secrets, face) in `store`.
+    fn begin_run(&self, store: &Store) -> anyhow::Result<crate::store::RunHandle> {
+        Ok(store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str())?)
     }
 }
 

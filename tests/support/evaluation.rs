@@ -110,27 +110,15 @@ pub fn scene(id: i64, case: &Value) -> Scene {
     Scene {
         id,
         title: case["title"].as_str().map(str::to_owned),
-        code: None,
-        details: None,
-        director: None,
-        urls: vec![],
-        date: None,
-        rating100: None,
-        organized: false,
-        created_at: String::new(),
-        updated_at: String::new(),
         files: vec![SceneFile {
             path: case["path"].as_str().unwrap_or_default().to_owned(),
-            fingerprints: vec![],
             width: height * 16 / 9,
             height,
             duration: case["duration"].as_f64().unwrap_or(0.0),
             frame_rate: case["frame_rate"].as_f64().unwrap_or(0.0),
+            ..SceneFile::default()
         }],
-        studio_id: None,
-        performer_ids: vec![],
-        tag_ids: vec![],
-        stash_ids: vec![],
+        ..Scene::default()
     }
 }
 
