@@ -61,8 +61,18 @@ fn analyze(env: &TestEnv, args: Value) -> Value {
     run.output.clone()
 }
 
-/// The plan's changes as (scene, field, action, value, status).
-fn changes(env: &TestEnv, plan_id: &Value) -> Vec<(u64, String, String, Value, String)> {
+/// One change of a plan, as `show_plan` lists it.
+#[derive(Clone, Debug)]
+struct Change {
+    scene: u64,
+    field: String,
+    action: String,
+    value: Value,
+    status: String,
+}
+
+/// The plan's changes.
+fn changes(env: &TestEnv, plan_id: &Value) -> Vec<Change> {
     let run = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "per_page": 10000}));
     run.assert_ok();
     run.out("/changes")
@@ -70,20 +80,18 @@ fn changes(env: &TestEnv, plan_id: &Value) -> Vec<(u64, String, String, Value, S
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|c| {
-            (
-                c["entity_id"].as_u64().unwrap_or(0),
-                c["field"].as_str().unwrap_or_default().to_owned(),
-                c["action"].as_str().unwrap_or_default().to_owned(),
-                c["value"].clone(),
-                c["status"].as_str().unwrap_or_default().to_owned(),
-            )
+        .map(|c| Change {
+            scene: c["entity_id"].as_u64().unwrap_or(0),
+            field: c["field"].as_str().unwrap_or_default().to_owned(),
+            action: c["action"].as_str().unwrap_or_default().to_owned(),
+            value: c["value"].clone(),
+            status: c["status"].as_str().unwrap_or_default().to_owned(),
         })
         .collect()
 }
 
-fn values(changes: &[(u64, String, String, Value, String)], scene: u64, field: &str) -> Vec<Value> {
-    changes.iter().filter(|c| c.0 == scene && c.1 == field).map(|c| c.3.clone()).collect()
+fn values(changes: &[Change], scene: u64, field: &str) -> Vec<Value> {
+    changes.iter().filter(|c| c.scene == scene && c.field == field).map(|c| c.value.clone()).collect()
 }
 
 #[test]
@@ -102,7 +110,7 @@ fn a_studio_folder_names_studio_performers_and_tags_into_a_plan() {
     assert_eq!(values(&all, scene, "studio"), [json!(lib.sean_cody)]);
     assert_eq!(values(&all, scene, "performers"), [json!(lib.brent), json!(lib.jay)]);
     assert_eq!(values(&all, scene, "tags"), [json!(lib.outdoor), json!(lib.hd)]);
-    assert!(all.iter().all(|c| c.4 == "pending"), "nothing is approved unless asked");
+    assert!(all.iter().all(|c| c.status == "pending"), "nothing is approved unless asked");
     assert_eq!(out["by_field"], json!({"performers": 2, "studio": 1, "tags": 2}));
     let plan = env.run(json!({"mode": "show_plan", "plan_id": out["plan_id"]}));
     assert_eq!(plan.out("/plan/source/mode"), &json!("analyze"));
@@ -137,7 +145,7 @@ fn each_file_name_convention_is_read() {
     assert_eq!(values(&all, coded, "studio"), [json!(lib.colt)], "the user's rule");
     assert_eq!(values(&all, alias, "studio"), [json!(lib.sean_cody)]);
     assert_eq!(values(&all, folder, "performers"), [json!(lib.jay)]);
-    assert!(all.iter().all(|c| c.1 != "tags"), "the tag detector was switched off");
+    assert!(all.iter().all(|c| c.field != "tags"), "the tag detector was switched off");
 }
 
 #[test]
@@ -182,7 +190,7 @@ fn organized_scenes_are_left_alone_unless_named_and_the_scope_narrows() {
         (organized, outdoor, other)
     });
     let scenes = |out: &Value| -> Vec<u64> {
-        let mut ids: Vec<u64> = changes(&env, &out["plan_id"]).iter().map(|c| c.0).collect();
+        let mut ids: Vec<u64> = changes(&env, &out["plan_id"]).iter().map(|c| c.scene).collect();
         ids.dedup();
         ids
     };
@@ -228,7 +236,7 @@ fn the_thresholds_drop_unsure_changes_and_pre_approve_sure_ones() {
     let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corigan - Outdoor.mp4")));
     env.set_settings(json!({"autoApproveConfidence": 0.9, "analyzeTags": false}));
     let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
-    let status = |field: &str| all.iter().find(|c| c.0 == scene && c.1 == field).map(|c| c.4.clone());
+    let status = |field: &str| all.iter().find(|c| c.scene == scene && c.field == field).map(|c| c.status.clone());
     assert_eq!(status("studio").as_deref(), Some("approved"), "0.95 ≥ 0.9");
     assert_eq!(status("performers").as_deref(), Some("pending"), "a close spelling (0.8) waits for review");
     assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
@@ -259,7 +267,7 @@ fn analyze_review_apply_and_roll_back_through_stash() {
 
     // Approve all but the tag the user disagrees with.
     env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
-    let hd_change = changes(&env, &plan_id).into_iter().position(|c| c.3 == json!(lib.hd)).expect("1080p proposed");
+    let hd_change = changes(&env, &plan_id).into_iter().position(|c| c.value == json!(lib.hd)).expect("1080p proposed");
     let change_id =
         env.run(json!({"mode": "show_plan", "plan_id": plan_id})).out(&format!("/changes/{hd_change}/id")).clone();
     env.run(
@@ -331,9 +339,9 @@ fn a_creator_folder_becomes_one_new_performer_applied_and_rolled_back_through_st
     assert_eq!(out["top_unmatched_names"], json!([{"name": "Dale Cooper", "scenes": 1}]), "no creator folder");
     let plan_id = out["plan_id"].clone();
     let all = changes(&env, &plan_id);
-    let creates: Vec<_> = all.iter().filter(|c| c.2 == "CREATE").collect();
+    let creates: Vec<_> = all.iter().filter(|c| c.action == "CREATE").collect();
     assert_eq!(creates.len(), 1, "one CREATE for both scenes: {all:?}");
-    assert_eq!((creates[0].3.clone(), creates[0].4.as_str()), (json!("Kyle Ryder"), "pending"), "0.75 < 0.9");
+    assert_eq!((creates[0].value.clone(), creates[0].status.as_str()), (json!("Kyle Ryder"), "pending"), "0.75 < 0.9");
     let create_id =
         env.run(json!({"mode": "show_plan", "plan_id": plan_id, "field": "name"})).out("/changes/0/id").clone();
     for scene in [a, b] {
@@ -474,7 +482,7 @@ fn a_refused_ai_key_stops_the_ai_but_the_rules_plan_stands() {
     assert!(error.contains("refused the API key"), "{error}");
     let all = changes(&env, &run.output["plan_id"]);
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].3, json!(lib.colt));
+    assert_eq!(all[0].value, json!(lib.colt));
 }
 
 #[test]
