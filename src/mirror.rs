@@ -18,8 +18,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::protocol::input::HookContext;
+use crate::stash::ObjectKind;
 use crate::stash::{EntityQuery, FindFilter, Pages, SceneQuery, SortKey};
-use crate::store::mirror::{Counts, Kind};
+use crate::store::mirror::Counts;
 use crate::tasks::Context;
 
 /// A never-synced library bigger than this is not copied implicitly by another task: the user
@@ -36,8 +37,8 @@ const SCENE_CHECKPOINT: &str = "full_sync.scene_after";
 const LAST_PASS: &str = "full_sync.last_pass";
 const COMPLETED: &str = "full_sync.completed_at";
 
-fn watermark_key(kind: Kind) -> String {
-    format!("watermark.{}", kind.as_str())
+fn watermark_key(kind: ObjectKind) -> String {
+    format!("watermark.{}", kind.plural())
 }
 
 /// What one kind of object went through in a sync.
@@ -75,12 +76,12 @@ pub struct SyncSummary {
 }
 
 impl SyncSummary {
-    fn of(&mut self, kind: Kind) -> &mut KindSummary {
+    fn of(&mut self, kind: ObjectKind) -> &mut KindSummary {
         match kind {
-            Kind::Tag => &mut self.tags,
-            Kind::Performer => &mut self.performers,
-            Kind::Studio => &mut self.studios,
-            Kind::Scene => &mut self.scenes,
+            ObjectKind::Tag => &mut self.tags,
+            ObjectKind::Performer => &mut self.performers,
+            ObjectKind::Studio => &mut self.studios,
+            ObjectKind::Scene => &mut self.scenes,
         }
     }
 }
@@ -94,7 +95,7 @@ pub fn ever_synced(ctx: &Context) -> anyhow::Result<bool> {
 /// there has never been one and the library is small enough to copy on the way.
 pub fn refresh(ctx: &Context) -> anyhow::Result<SyncSummary> {
     if !ever_synced(ctx)? && ctx.store.state(PASS)?.is_none() {
-        let (scenes, _) = ctx.session.stash.latest_update(Kind::Scene)?;
+        let (scenes, _) = ctx.session.stash.latest_update(ObjectKind::Scene)?;
         if scenes > IMPLICIT_FULL_SYNC_LIMIT {
             anyhow::bail!(
                 "StashHog's mirror of your library is empty and Stash has {scenes} scenes: run the task \"Full sync\" first (it shows progress and resumes if stopped), then this one"
@@ -121,13 +122,13 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
     };
     let since = store.state(PASS_STARTED)?.context("full sync state is incomplete: no start time")?;
     let marks: Value = serde_json::from_str(&store.state(PASS_MARKS)?.unwrap_or_default()).unwrap_or(Value::Null);
-    let total: u64 = Kind::ALL.iter().map(|k| marks[k.as_str()]["count"].as_u64().unwrap_or(0)).sum();
+    let total: u64 = ObjectKind::ALL.iter().map(|k| marks[k.plural()]["count"].as_u64().unwrap_or(0)).sum();
     let mut done: Vec<String> = serde_json::from_str(&store.state(PASS_DONE)?.unwrap_or_default()).unwrap_or_default();
     let mut progress_base = 0;
 
-    for kind in Kind::ALL {
-        let expected = marks[kind.as_str()]["count"].as_u64().unwrap_or(0);
-        if done.iter().any(|d| d == kind.as_str()) {
+    for kind in ObjectKind::ALL {
+        let expected = marks[kind.plural()]["count"].as_u64().unwrap_or(0);
+        if done.iter().any(|d| d == kind.plural()) {
             progress_base += expected;
             continue;
         }
@@ -136,13 +137,13 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
         })?;
         summary.of(kind).copied = copied;
         progress_base += expected;
-        done.push(kind.as_str().to_owned());
+        done.push(kind.plural().to_owned());
         let done_json = json!(done).to_string();
         store.write_mirror(|w| w.set_state(PASS_DONE, &done_json))?;
-        log::info!("Full sync: {} {} copied", copied, kind.as_str());
+        log::info!("Full sync: {} {} copied", copied, kind.plural());
     }
 
-    for kind in Kind::ALL {
+    for kind in ObjectKind::ALL {
         let (held, seen) = store.seen_by_pass(kind, pass, &since)?;
         let unseen = store.unseen_by_pass(kind, pass, &since)?;
         if unseen.is_empty() {
@@ -151,7 +152,7 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
         if seen * 2 < held {
             let warning = format!(
                 "Full sync saw only {seen} of the {held} {} in the mirror: Stash's answer looks truncated, so nothing was removed. Run Full sync again; if Stash really lost them, the next pass removes them.",
-                kind.as_str()
+                kind.plural()
             );
             log::warn!("{warning}");
             summary.warnings.push(warning);
@@ -162,13 +163,13 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
         // those it no longer has (the others are copied again).
         let (_, deleted) = refresh_objects(ctx, kind, &unseen)?;
         summary.of(kind).deleted = deleted;
-        log::info!("Full sync: {deleted} {} no longer in Stash were removed", kind.as_str());
+        log::info!("Full sync: {deleted} {} no longer in Stash were removed", kind.plural());
     }
 
     let completed = store.now()?;
     store.write_mirror(|w| {
-        for kind in Kind::ALL {
-            if let Some(mark) = marks[kind.as_str()]["latest"].as_str() {
+        for kind in ObjectKind::ALL {
+            if let Some(mark) = marks[kind.plural()]["latest"].as_str() {
                 w.set_state(&watermark_key(kind), mark)?;
             }
         }
@@ -188,9 +189,9 @@ fn start_pass(ctx: &Context) -> anyhow::Result<i64> {
     let store = &ctx.store;
     let pass = store.state(LAST_PASS)?.and_then(|p| p.parse::<i64>().ok()).unwrap_or(0) + 1;
     let mut marks = serde_json::Map::new();
-    for kind in Kind::ALL {
+    for kind in ObjectKind::ALL {
         let (count, latest) = ctx.session.stash.latest_update(kind).context("asking Stash what it holds")?;
-        marks.insert(kind.as_str().to_owned(), json!({"count": count, "latest": latest}));
+        marks.insert(kind.plural().to_owned(), json!({"count": count, "latest": latest}));
     }
     let started = store.now()?;
     store.write_mirror(|w| {
@@ -209,7 +210,7 @@ fn start_pass(ctx: &Context) -> anyhow::Result<i64> {
 /// page by page; returns how many. Scenes resume from the pass's checkpoint.
 fn copy_kind(
     ctx: &Context,
-    kind: Kind,
+    kind: ObjectKind,
     updated_after: Option<String>,
     pass: Option<i64>,
     mut on_page: impl FnMut(u64),
@@ -218,9 +219,9 @@ fn copy_kind(
     let store = &ctx.store;
     let mut copied = 0;
     let filter = FindFilter::sorted(SortKey::Id);
-    let context = || format!("copying {} from Stash", kind.as_str());
+    let context = || format!("copying {} from Stash", kind.plural());
     match kind {
-        Kind::Scene => {
+        ObjectKind::Scene => {
             let checkpoint = if pass.is_some() { store.state(SCENE_CHECKPOINT)? } else { None };
             let mut after = checkpoint.and_then(|c| c.parse::<i64>().ok());
             if let Some(id) = after {
@@ -251,7 +252,7 @@ fn copy_kind(
                 after = last;
             }
         }
-        Kind::Tag | Kind::Performer | Kind::Studio => {
+        ObjectKind::Tag | ObjectKind::Performer | ObjectKind::Studio => {
             // Stash can page these only by offset: when the count changes between pages (one
             // was deleted or newly matches), a row may have slipped between two pages, so the
             // walk starts over (writing a row twice is harmless).
@@ -274,14 +275,14 @@ fn copy_kind(
                     };
                 }
                 match kind {
-                    Kind::Tag => copy_pages!(stash.tags(&query, filter.clone()), put_tag),
-                    Kind::Performer => copy_pages!(stash.performers(&query, filter.clone()), put_performer),
+                    ObjectKind::Tag => copy_pages!(stash.tags(&query, filter.clone()), put_tag),
+                    ObjectKind::Performer => copy_pages!(stash.performers(&query, filter.clone()), put_performer),
                     _ => copy_pages!(stash.studios(&query, filter.clone()), put_studio),
                 }
                 if !moved {
                     break;
                 }
-                log::info!("{} changed in Stash while being copied; copying them again ({attempt}/3)", kind.as_str());
+                log::info!("{} changed in Stash while being copied; copying them again ({attempt}/3)", kind.plural());
             }
         }
     }
@@ -302,7 +303,7 @@ pub fn incremental_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
     let started = Instant::now();
     let requests_before = ctx.session.stash.requests_sent();
     let mut summary = SyncSummary { kind: "incremental", ..SyncSummary::default() };
-    for kind in Kind::ALL {
+    for kind in ObjectKind::ALL {
         let (in_stash, latest) = ctx.session.stash.latest_update(kind).context("asking Stash what changed")?;
         let watermark = ctx.store.state(&watermark_key(kind))?;
         let after = watermark.as_deref().map(one_second_before);
@@ -322,15 +323,15 @@ pub fn incremental_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
 
 /// Removes from the mirror what Stash no longer has, comparing the full id lists; scenes that
 /// carried a removed tag (a merge moves them to another tag silently) are read again.
-fn remove_deleted(ctx: &Context, kind: Kind) -> anyhow::Result<u64> {
+fn remove_deleted(ctx: &Context, kind: ObjectKind) -> anyhow::Result<u64> {
     let stash = &ctx.session.stash;
     let everything = EntityQuery::default();
     let filter = FindFilter::sorted(SortKey::Id);
     let mut in_stash: Vec<i64> = match kind {
-        Kind::Scene => stash.all_scene_ids()?,
-        Kind::Tag => collect_ids(stash.tags(&everything, filter), |t| t.id)?,
-        Kind::Performer => collect_ids(stash.performers(&everything, filter), |p| p.id)?,
-        Kind::Studio => collect_ids(stash.studios(&everything, filter), |s| s.id)?,
+        ObjectKind::Scene => stash.all_scene_ids()?,
+        ObjectKind::Tag => collect_ids(stash.tags(&everything, filter), |t| t.id)?,
+        ObjectKind::Performer => collect_ids(stash.performers(&everything, filter), |p| p.id)?,
+        ObjectKind::Studio => collect_ids(stash.studios(&everything, filter), |s| s.id)?,
     };
     in_stash.sort_unstable();
     let mirrored = ctx.store.mirrored_ids(kind)?;
@@ -339,18 +340,18 @@ fn remove_deleted(ctx: &Context, kind: Kind) -> anyhow::Result<u64> {
             "Stash listed only {} of the {} {} in the mirror: the answer looks truncated, so nothing was removed",
             in_stash.len(),
             mirrored.len(),
-            kind.as_str()
+            kind.plural()
         );
         return Ok(0);
     }
     let gone: Vec<i64> = mirrored.into_iter().filter(|id| in_stash.binary_search(id).is_err()).collect();
-    let carried = if kind == Kind::Tag { ctx.store.scenes_with_tags(&gone)? } else { Vec::new() };
+    let carried = if kind == ObjectKind::Tag { ctx.store.scenes_with_tags(&gone)? } else { Vec::new() };
     let deleted = ctx.store.write_mirror(|w| w.delete(kind, &gone))? as u64;
     if !carried.is_empty() {
-        refresh_objects(ctx, Kind::Scene, &carried)?;
+        refresh_objects(ctx, ObjectKind::Scene, &carried)?;
     }
     if deleted > 0 {
-        log::info!("{deleted} {} deleted in Stash were removed from the mirror", kind.as_str());
+        log::info!("{deleted} {} deleted in Stash were removed from the mirror", kind.plural());
     }
     Ok(deleted)
 }
@@ -378,8 +379,8 @@ fn finish(
 /// What the mirror holds and how fresh it is.
 pub fn status(store: &crate::store::Store) -> anyhow::Result<Value> {
     let mut watermarks = serde_json::Map::new();
-    for kind in Kind::ALL {
-        watermarks.insert(kind.as_str().to_owned(), json!(store.state(&watermark_key(kind))?));
+    for kind in ObjectKind::ALL {
+        watermarks.insert(kind.plural().to_owned(), json!(store.state(&watermark_key(kind))?));
     }
     let stopped = match store.state(PASS)? {
         Some(pass) => Some(json!({"pass": pass, "scene_checkpoint": store.state(SCENE_CHECKPOINT)?})),
@@ -397,10 +398,10 @@ pub fn status(store: &crate::store::Store) -> anyhow::Result<Value> {
 pub fn refresh_from_hook(ctx: &Context, hook: &HookContext) -> anyhow::Result<Value> {
     let (entity, action) = hook.trigger.split_once('.').unwrap_or((hook.trigger.as_str(), ""));
     let kind = match entity {
-        "Scene" => Kind::Scene,
-        "Tag" => Kind::Tag,
-        "Performer" => Kind::Performer,
-        "Studio" => Kind::Studio,
+        "Scene" => ObjectKind::Scene,
+        "Tag" => ObjectKind::Tag,
+        "Performer" => ObjectKind::Performer,
+        "Studio" => ObjectKind::Studio,
         other => anyhow::bail!("StashHog does not mirror {other} objects; remove {} from the hook", hook.trigger),
     };
     let id = hook.id.with_context(|| format!("the {} hook carried no object id", hook.trigger))?;
@@ -417,9 +418,9 @@ pub fn refresh_from_hook(ctx: &Context, hook: &HookContext) -> anyhow::Result<Va
                 .map(|ids| ids.iter().filter_map(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_i64())).collect())
                 .unwrap_or_default();
             let scenes = ctx.store.scenes_with_tags(&sources)?;
-            let deleted = ctx.store.write_mirror(|w| w.delete(Kind::Tag, &sources))?;
-            let (tags, _) = refresh_objects(ctx, Kind::Tag, &[id])?;
-            let (scenes, _) = refresh_objects(ctx, Kind::Scene, &scenes)?;
+            let deleted = ctx.store.write_mirror(|w| w.delete(ObjectKind::Tag, &sources))?;
+            let (tags, _) = refresh_objects(ctx, ObjectKind::Tag, &[id])?;
+            let (scenes, _) = refresh_objects(ctx, ObjectKind::Scene, &scenes)?;
             json!({ "deleted_tags": deleted, "refreshed_tags": tags, "refreshed_scenes": scenes })
         }
         _ => {
@@ -432,7 +433,7 @@ pub fn refresh_from_hook(ctx: &Context, hook: &HookContext) -> anyhow::Result<Va
 
 /// Re-reads these objects from Stash into the mirror; those Stash no longer has are removed.
 /// Returns (copied, deleted).
-fn refresh_objects(ctx: &Context, kind: Kind, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
+fn refresh_objects(ctx: &Context, kind: ObjectKind, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
     let stash = &ctx.session.stash;
     let (mut copied, mut deleted) = (0, 0);
     for chunk in ids.chunks(SCENES_PER_PAGE as usize) {
@@ -442,20 +443,20 @@ fn refresh_objects(ctx: &Context, kind: Kind, ids: &[i64]) -> anyhow::Result<(u6
         macro_rules! put_all {
             ($pages:expr, $put:ident) => {
                 for page in $pages {
-                    let page = page.with_context(|| format!("reading {} from Stash", kind.as_str()))?;
+                    let page = page.with_context(|| format!("reading {} from Stash", kind.plural()))?;
                     found.extend(page.items.iter().map(|i| i.id));
                     ctx.store.write_mirror(|w| page.items.iter().try_for_each(|i| w.$put(i, None)))?;
                 }
             };
         }
         match kind {
-            Kind::Scene => {
+            ObjectKind::Scene => {
                 let query = SceneQuery { ids: Some(chunk.to_vec()), ..SceneQuery::default() };
                 put_all!(stash.scenes(&query, filter), put_scene)
             }
-            Kind::Tag => put_all!(stash.tags(&entity_query, filter), put_tag),
-            Kind::Performer => put_all!(stash.performers(&entity_query, filter), put_performer),
-            Kind::Studio => put_all!(stash.studios(&entity_query, filter), put_studio),
+            ObjectKind::Tag => put_all!(stash.tags(&entity_query, filter), put_tag),
+            ObjectKind::Performer => put_all!(stash.performers(&entity_query, filter), put_performer),
+            ObjectKind::Studio => put_all!(stash.studios(&entity_query, filter), put_studio),
         }
         let gone: Vec<i64> = chunk.iter().copied().filter(|id| !found.contains(id)).collect();
         copied += found.len() as u64;

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::graphql::ApiError;
 use crate::matching::{TagMatch, TagMatcher};
-use crate::plans::{Action, ChangeStatus, Entity, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, Field, NewChange};
+use crate::stash::ObjectKind;
 use crate::stash::{StashBox, StashConfig};
 use crate::stashbox::{BATCH, Lookup, StashBoxClient};
 use crate::store::Store;
@@ -239,7 +240,7 @@ fn replace_stash_id(scene: &crate::stash::Scene, endpoint: &str, old: &str, into
         })
         .collect();
     NewChange {
-        entity: Entity::Scene,
+        entity: ObjectKind::Scene,
         entity_id: Some(scene.id),
         field: Field::StashIds,
         action: Action::Set,
@@ -339,7 +340,7 @@ pub fn propose(
             proposal.tags_to_add += added.len() as u64;
             for Addition { tag_id, how, scraped } in &added {
                 proposal.changes.push(NewChange {
-                    entity: Entity::Scene,
+                    entity: ObjectKind::Scene,
                     entity_id: Some(scene.id),
                     field: Field::Tags,
                     action: Action::Add,

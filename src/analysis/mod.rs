@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::plans::{Action, ChangeStatus, Entity, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, Field, NewChange};
 use crate::settings::{Detectors, Settings};
+use crate::stash::ObjectKind;
 use crate::stash::{Performer, Scene, Studio, Tag};
 use crate::store::{Store, StoreError};
 use text::NameIndex;
@@ -52,7 +53,7 @@ impl Proposal {
     pub fn into_change(self, scene: &Scene, auto_approve: Option<f64>) -> NewChange {
         let approved = auto_approve.is_some_and(|at| self.confidence >= at);
         NewChange {
-            entity: Entity::Scene,
+            entity: ObjectKind::Scene,
             entity_id: Some(scene.id),
             field: self.field,
             action: self.action,
@@ -272,7 +273,7 @@ impl Analysis {
         }
         let approved = auto_approve.is_some_and(|at| performers::NEW_PERFORMER >= at);
         self.changes.push(NewChange {
-            entity: Entity::Performer,
+            entity: ObjectKind::Performer,
             entity_id: None,
             field: Field::Name,
             action: Action::Create,

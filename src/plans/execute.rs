@@ -24,9 +24,9 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Entity, Field, created_ref, same_value};
+use super::{Action, Change, ChangeStatus, Field, created_ref, same_value};
 use crate::protocol::progress::Progress;
-use crate::stash::{EntityKind, ListEdit, Scene, SceneList, SceneScalar, StashClient, StashWrite};
+use crate::stash::{ListEdit, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite};
 use crate::store::{Direction, Settled, Store};
 
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
@@ -186,7 +186,7 @@ impl<'a> Engine<'a> {
     fn resume_entities(&self, changes: &[Change]) -> anyhow::Result<Vec<Settled>> {
         let mut landed = Vec::new();
         for change in changes {
-            let Some(kind) = kind_of(change.entity) else { continue };
+            let Some(kind) = creatable(change.entity) else { continue };
             let outcome = match (self.direction, change.status, change.created_id) {
                 (Direction::Apply, ChangeStatus::Approved, _) => {
                     let name = change.value.as_str().unwrap_or_default();
@@ -210,7 +210,7 @@ impl<'a> Engine<'a> {
                 self.created.insert(change.id, id);
             }
             if self.direction == Direction::Apply && change.status == ChangeStatus::Approved {
-                let Some(kind) = kind_of(change.entity) else { continue };
+                let Some(kind) = creatable(change.entity) else { continue };
                 let name = change.value.as_str().unwrap_or_default().to_owned();
                 self.send(Pending { write: StashWrite::Create { kind, name }, changes: vec![change] })?;
             }
@@ -226,7 +226,7 @@ impl<'a> Engine<'a> {
     pub fn settle_created(&mut self, delete: bool) -> anyhow::Result<CreatedOutcome> {
         let mut outcome = CreatedOutcome::default();
         for change in self.store.plan_creates(self.plan_id)? {
-            let (Some(id), Some(kind)) = (change.created_id, kind_of(change.entity)) else { continue };
+            let (Some(id), Some(kind)) = (change.created_id, creatable(change.entity)) else { continue };
             if change.status != ChangeStatus::Applied {
                 continue;
             }
@@ -498,14 +498,9 @@ fn split(pending: Pending, batch_size: usize) -> Vec<Pending> {
         .collect()
 }
 
-/// What a plan's CREATE of `entity` makes in Stash.
-fn kind_of(entity: Entity) -> Option<EntityKind> {
-    match entity {
-        Entity::Tag => Some(EntityKind::Tag),
-        Entity::Performer => Some(EntityKind::Performer),
-        Entity::Studio => Some(EntityKind::Studio),
-        Entity::Scene => None,
-    }
+/// What a plan's CREATE of `entity` makes in Stash: anything but a scene.
+fn creatable(entity: ObjectKind) -> Option<ObjectKind> {
+    (entity != ObjectKind::Scene).then_some(entity)
 }
 
 fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {

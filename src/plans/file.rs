@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Entity, Field, NewChange, Plan, created_ref};
+use super::{Action, Change, ChangeStatus, Field, NewChange, Plan, created_ref};
+use crate::stash::ObjectKind;
 
 /// The value of `format` in a plan file.
 pub const FORMAT: &str = "stashhog-plan";
@@ -73,7 +74,7 @@ impl ParsedPlan {
     /// The scenes the changes are about, each once.
     pub fn scene_ids(&self) -> Vec<i64> {
         let mut ids: Vec<i64> =
-            self.changes.iter().filter(|c| c.entity == Entity::Scene).filter_map(|c| c.entity_id).collect();
+            self.changes.iter().filter(|c| c.entity == ObjectKind::Scene).filter_map(|c| c.entity_id).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -122,7 +123,8 @@ fn member_key(change: &NewChange) -> String {
 }
 
 fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, String> {
-    let entity = Entity::parse(&entry.entity).ok_or_else(|| format!("`entity` must be one of {}", Entity::names()))?;
+    let entity =
+        ObjectKind::parse(&entry.entity).ok_or_else(|| format!("`entity` must be one of {}", ObjectKind::names()))?;
     let action = Action::parse(&entry.action).ok_or_else(|| format!("`action` must be one of {}", Action::names()))?;
     let value = entry.value.ok_or("`value` is missing")?;
     let confidence = entry.confidence.unwrap_or(1.0);
@@ -148,7 +150,7 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
     field.check_value(&value)?;
 
     if action == Action::Create {
-        if entity == Entity::Scene {
+        if entity == ObjectKind::Scene {
             return Err("CREATE makes a tag, performer or studio; scenes come from Stash's scan".into());
         }
         if field != Field::Name || entry.id.is_some() || entry.before.is_some() {
@@ -170,7 +172,7 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
             status,
         });
     }
-    if entity != Entity::Scene {
+    if entity != ObjectKind::Scene {
         return Err(format!("changes to a {} itself are not supported yet; only CREATE", entity.as_str()));
     }
     let id = entry.id.filter(|id| *id > 0).ok_or("`id` (the scene's Stash id) is missing or not a positive number")?;
@@ -204,7 +206,7 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
         if !target_ok {
             return Err(format!(
                 "{value} must name the index of an earlier CREATE of a {}",
-                wanted.map_or("?", Entity::as_str)
+                wanted.map_or("?", ObjectKind::as_str)
             ));
         }
     }

@@ -13,7 +13,7 @@ pub mod file;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::stash::Scene;
+use crate::stash::{ObjectKind, Scene};
 
 /// Declares a closed set of names stored as text: `as_str`, `parse`, `ALL`, and serialisation
 /// as that text.
@@ -97,20 +97,6 @@ names! {
 }
 
 names! {
-    /// What a change is about.
-    Entity {
-        /// A scene.
-        Scene = "scene",
-        /// A performer (CREATE only, for now).
-        Performer = "performer",
-        /// A studio (CREATE only, for now).
-        Studio = "studio",
-        /// A tag (CREATE only, for now).
-        Tag = "tag",
-    }
-}
-
-names! {
     /// What a change does.
     Action {
         /// Add one member to a list (tags, performers, urls).
@@ -163,11 +149,11 @@ impl Field {
     }
 
     /// The entity a member or value of this field refers to, when it refers to one.
-    pub fn refers_to(self) -> Option<Entity> {
+    pub fn refers_to(self) -> Option<ObjectKind> {
         match self {
-            Field::Tags => Some(Entity::Tag),
-            Field::Performers => Some(Entity::Performer),
-            Field::Studio => Some(Entity::Studio),
+            Field::Tags => Some(ObjectKind::Tag),
+            Field::Performers => Some(ObjectKind::Performer),
+            Field::Studio => Some(ObjectKind::Studio),
             _ => None,
         }
     }
@@ -304,7 +290,7 @@ pub struct Change {
     /// Id (unique across plans).
     pub id: i64,
     /// The entity type.
-    pub entity: Entity,
+    pub entity: ObjectKind,
     /// The entity's Stash id (none for CREATE).
     pub entity_id: Option<i64>,
     /// The field.
@@ -342,7 +328,7 @@ impl Change {
 #[derive(Debug, Clone)]
 pub struct NewChange {
     /// The entity type.
-    pub entity: Entity,
+    pub entity: ObjectKind,
     /// The entity's id (none for CREATE).
     pub entity_id: Option<i64>,
     /// The field.

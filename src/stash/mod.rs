@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
-pub use operations::writes::{EntityKind, ListEdit, SceneList, SceneScalar, StashWrite};
+pub use operations::writes::{ListEdit, SceneList, SceneScalar, StashWrite};
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
 /// The largest page Stash serves: it cuts any bigger `per_page` to this.
@@ -57,23 +57,22 @@ impl StashClient {
 
     /// How many objects of a kind Stash has, and the newest `updated_at` among them (one
     /// request; the starting point of an incremental sync).
-    pub fn latest_update(&self, kind: crate::store::mirror::Kind) -> Result<(u64, Option<String>), ApiError> {
-        use crate::store::mirror::Kind;
+    pub fn latest_update(&self, kind: ObjectKind) -> Result<(u64, Option<String>), ApiError> {
         let filter = FindFilter { page: 1, per_page: 1, sort: SortKey::UpdatedAt, ascending: false };
         let (total, latest) = match kind {
-            Kind::Scene => {
+            ObjectKind::Scene => {
                 let (n, s) = operations::find_scenes::run(&self.transport, &SceneQuery::default(), &filter)?;
                 (n, s.into_iter().next().map(|s| s.updated_at))
             }
-            Kind::Tag => {
+            ObjectKind::Tag => {
                 let (n, t) = operations::find_tags::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, t.into_iter().next().map(|t| t.updated_at))
             }
-            Kind::Performer => {
+            ObjectKind::Performer => {
                 let (n, p) = operations::find_performers::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, p.into_iter().next().map(|p| p.updated_at))
             }
-            Kind::Studio => {
+            ObjectKind::Studio => {
                 let (n, s) = operations::find_studios::run(&self.transport, &EntityQuery::default(), None, &filter)?;
                 (n, s.into_iter().next().map(|s| s.updated_at))
             }
@@ -156,34 +155,35 @@ impl StashClient {
 
     /// The tag, performer (one without a disambiguation) or studio named exactly `name`, if
     /// Stash has one: how a killed CREATE is checked.
-    pub fn find_named(&self, kind: EntityKind, name: &str) -> Result<Option<i64>, ApiError> {
+    pub fn find_named(&self, kind: ObjectKind, name: &str) -> Result<Option<i64>, ApiError> {
         let (query, filter) = (EntityQuery::default(), FindFilter::sorted(SortKey::Id));
         let t = &self.transport;
         let named = Some(name);
         // Stash compares with LIKE (ASCII case-insensitive, wildcards): keep the exact name only.
         Ok(match kind {
-            EntityKind::Tag => operations::find_tags::run(t, &query, named, &filter)?
+            ObjectKind::Tag => operations::find_tags::run(t, &query, named, &filter)?
                 .1
                 .into_iter()
                 .find(|e| e.name == name)
                 .map(|e| e.id),
-            EntityKind::Performer => operations::find_performers::run(t, &query, named, &filter)?
+            ObjectKind::Performer => operations::find_performers::run(t, &query, named, &filter)?
                 .1
                 .into_iter()
                 .find(|e| e.name == name && e.disambiguation.as_deref().is_none_or(str::is_empty))
                 .map(|e| e.id),
-            EntityKind::Studio => operations::find_studios::run(t, &query, named, &filter)?
+            ObjectKind::Studio => operations::find_studios::run(t, &query, named, &filter)?
                 .1
                 .into_iter()
                 .find(|e| e.name == name)
                 .map(|e| e.id),
+            ObjectKind::Scene => return Err(operations::writes::scenes_are_not_created()),
         })
     }
 
     /// How many things in Stash use a tag, performer or studio (scenes, images, galleries,
     /// groups; for a tag also markers, performers, studios and related tags; for a studio also
     /// its child studios); `None` when Stash no longer has it.
-    pub fn usage(&self, kind: EntityKind, id: i64) -> Result<Option<u64>, ApiError> {
+    pub fn usage(&self, kind: ObjectKind, id: i64) -> Result<Option<u64>, ApiError> {
         operations::entity_usage::run(&self.transport, kind, id)
     }
 

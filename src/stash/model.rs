@@ -2,6 +2,58 @@
 
 use serde::Serialize;
 
+/// A kind of Stash object StashHog mirrors and plans changes to. One type for the mirror's
+/// tables, the writes to Stash and the rows of a plan, so nothing translates between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// A tag.
+    Tag,
+    /// A performer.
+    Performer,
+    /// A studio.
+    Studio,
+    /// A scene.
+    Scene,
+}
+
+impl ObjectKind {
+    /// Every kind, in the order a full sync copies them (scenes refer to the others).
+    pub const ALL: [ObjectKind; 4] = [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Scene];
+
+    /// The singular name, as a plan row and a plan file store it (`scene`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Tag => "tag",
+            ObjectKind::Performer => "performer",
+            ObjectKind::Studio => "studio",
+            ObjectKind::Scene => "scene",
+        }
+    }
+
+    /// The kind with this singular name.
+    pub fn parse(text: &str) -> Option<ObjectKind> {
+        ObjectKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Every singular name, for messages.
+    pub fn names() -> String {
+        // Scenes first: they are what users plan changes to.
+        let order = [ObjectKind::Scene, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Tag];
+        order.map(ObjectKind::as_str).join(", ")
+    }
+
+    /// The plural name: the mirror's table, and the key in summaries and sync state (`scenes`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            ObjectKind::Tag => "tags",
+            ObjectKind::Performer => "performers",
+            ObjectKind::Studio => "studios",
+            ObjectKind::Scene => "scenes",
+        }
+    }
+}
+
 /// A StashID: the link of a local object to an object on a stash-box endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StashId {

@@ -10,40 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Store, StoreError};
-use crate::stash::{Performer, Scene, StashId, Studio, Tag};
-
-/// A kind of mirrored object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Tags.
-    Tag,
-    /// Performers.
-    Performer,
-    /// Studios.
-    Studio,
-    /// Scenes.
-    Scene,
-}
-
-impl Kind {
-    /// Every kind, in the order a full sync copies them (scenes refer to the others).
-    pub const ALL: [Kind; 4] = [Kind::Tag, Kind::Performer, Kind::Studio, Kind::Scene];
-
-    /// The kind's name in summaries and state keys.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Tag => "tags",
-            Kind::Performer => "performers",
-            Kind::Studio => "studios",
-            Kind::Scene => "scenes",
-        }
-    }
-
-    fn table(self) -> &'static str {
-        self.as_str()
-    }
-}
+use crate::stash::{ObjectKind, Performer, Scene, StashId, Studio, Tag};
 
 /// How many rows of each kind the mirror holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -70,12 +37,12 @@ fn stash_ids_json(ids: &[StashId]) -> String {
 impl MirrorWriter<'_> {
     /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
     /// only marked seen by `pass`.
-    fn keeps_newer(&self, kind: Kind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
-        let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.table());
+    fn keeps_newer(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
+        let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
         let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
         let newer = current.is_some_and(|c| c.as_str() > updated_at);
         if newer && pass.is_some() {
-            let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.table());
+            let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.plural());
             self.tx.prepare_cached(&sql)?.execute(params![id, pass])?;
         }
         Ok(newer)
@@ -83,7 +50,7 @@ impl MirrorWriter<'_> {
 
     /// Writes a tag.
     pub fn put_tag(&self, t: &Tag, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(Kind::Tag, t.id, &t.updated_at, pass)? {
+        if self.keeps_newer(ObjectKind::Tag, t.id, &t.updated_at, pass)? {
             return Ok(());
         }
         self.tx
@@ -110,7 +77,7 @@ impl MirrorWriter<'_> {
 
     /// Writes a performer.
     pub fn put_performer(&self, p: &Performer, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(Kind::Performer, p.id, &p.updated_at, pass)? {
+        if self.keeps_newer(ObjectKind::Performer, p.id, &p.updated_at, pass)? {
             return Ok(());
         }
         self.tx
@@ -135,7 +102,7 @@ impl MirrorWriter<'_> {
 
     /// Writes a studio.
     pub fn put_studio(&self, s: &Studio, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(Kind::Studio, s.id, &s.updated_at, pass)? {
+        if self.keeps_newer(ObjectKind::Studio, s.id, &s.updated_at, pass)? {
             return Ok(());
         }
         self.tx
@@ -160,7 +127,7 @@ impl MirrorWriter<'_> {
 
     /// Writes a scene with its tags, performers and StashIDs.
     pub fn put_scene(&self, s: &Scene, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(Kind::Scene, s.id, &s.updated_at, pass)? {
+        if self.keeps_newer(ObjectKind::Scene, s.id, &s.updated_at, pass)? {
             return Ok(());
         }
         let files = json!(
@@ -226,8 +193,8 @@ impl MirrorWriter<'_> {
     }
 
     /// Removes objects that no longer exist in Stash (a scene's links go with it).
-    pub fn delete(&self, kind: Kind, ids: &[i64]) -> Result<usize, StoreError> {
-        let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.table()))?;
+    pub fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
+        let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.plural()))?;
         let mut deleted = 0;
         for id in ids {
             deleted += statement.execute([id])?;
@@ -235,10 +202,10 @@ impl MirrorWriter<'_> {
         // Stash drops a deleted tag, performer or studio from its scenes without touching their
         // updated_at: the mirror's links go the same way, or no sync would ever notice.
         let unlink = match kind {
-            Kind::Tag => Some("DELETE FROM scene_tags WHERE tag_id = ?1"),
-            Kind::Performer => Some("DELETE FROM scene_performers WHERE performer_id = ?1"),
-            Kind::Studio => Some("UPDATE scenes SET studio_id = NULL WHERE studio_id = ?1"),
-            Kind::Scene => None,
+            ObjectKind::Tag => Some("DELETE FROM scene_tags WHERE tag_id = ?1"),
+            ObjectKind::Performer => Some("DELETE FROM scene_performers WHERE performer_id = ?1"),
+            ObjectKind::Studio => Some("UPDATE scenes SET studio_id = NULL WHERE studio_id = ?1"),
+            ObjectKind::Scene => None,
         };
         if let Some(sql) = unlink {
             let mut unlink = self.tx.prepare_cached(sql)?;
@@ -284,39 +251,40 @@ impl Store {
 
     /// Rows per kind.
     pub fn mirror_counts(&self) -> Result<Counts, StoreError> {
-        let count = |kind: Kind| -> Result<u64, StoreError> {
-            let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?;
+        let count = |kind: ObjectKind| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.plural()), [], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
         };
         Ok(Counts {
-            scenes: count(Kind::Scene)?,
-            tags: count(Kind::Tag)?,
-            performers: count(Kind::Performer)?,
-            studios: count(Kind::Studio)?,
+            scenes: count(ObjectKind::Scene)?,
+            tags: count(ObjectKind::Tag)?,
+            performers: count(ObjectKind::Performer)?,
+            studios: count(ObjectKind::Studio)?,
         })
     }
 
     /// How many rows of `kind` the mirror holds, and how many of them full-sync pass `pass` saw
     /// or were written since `since` (by hooks or syncs running beside the pass).
-    pub fn seen_by_pass(&self, kind: Kind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
+    pub fn seen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
         let sql =
-            format!("SELECT COUNT(*), COALESCE(SUM(seen_pass IS ?1 OR mirrored_at >= ?2), 0) FROM {}", kind.table());
+            format!("SELECT COUNT(*), COALESCE(SUM(seen_pass IS ?1 OR mirrored_at >= ?2), 0) FROM {}", kind.plural());
         let (total, seen): (i64, i64) =
             self.conn.query_row(&sql, params![pass, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((u64::try_from(total).unwrap_or(0), u64::try_from(seen).unwrap_or(0)))
     }
 
     /// Ids of `kind` that pass `pass` did not see and nothing wrote since `since`.
-    pub fn unseen_by_pass(&self, kind: Kind, pass: i64, since: &str) -> Result<Vec<i64>, StoreError> {
-        let sql = format!("SELECT id FROM {} WHERE seen_pass IS NOT ?1 AND mirrored_at < ?2 ORDER BY id", kind.table());
+    pub fn unseen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<Vec<i64>, StoreError> {
+        let sql =
+            format!("SELECT id FROM {} WHERE seen_pass IS NOT ?1 AND mirrored_at < ?2 ORDER BY id", kind.plural());
         let mut statement = self.conn.prepare(&sql)?;
         let ids = statement.query_map(params![pass, since], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     }
 
     /// Every id of `kind` in the mirror, ascending.
-    pub fn mirrored_ids(&self, kind: Kind) -> Result<Vec<i64>, StoreError> {
-        let mut statement = self.conn.prepare(&format!("SELECT id FROM {} ORDER BY id", kind.table()))?;
+    pub fn mirrored_ids(&self, kind: ObjectKind) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.conn.prepare(&format!("SELECT id FROM {} ORDER BY id", kind.plural()))?;
         let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     }

@@ -15,9 +15,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Store, StoreError};
-use crate::plans::{
-    Action, Change, ChangeFilter, ChangeStatus, Entity, Field, NewChange, Plan, PlanStatus, created_ref,
-};
+use crate::plans::{Action, Change, ChangeFilter, ChangeStatus, Field, NewChange, Plan, PlanStatus, created_ref};
+use crate::stash::ObjectKind;
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const CHANGE_COLUMNS: &str =
@@ -74,7 +73,7 @@ pub struct PlanLock {
 /// How many changes of one field, action and status a plan has.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldCount {
-    /// Entity type.
+    /// ObjectKind type.
     pub entity: String,
     /// Field.
     pub field: String,
@@ -105,7 +104,7 @@ fn json_col(row: &Row<'_>, column: usize) -> rusqlite::Result<Value> {
 fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
     Ok(Change {
         id: row.get(0)?,
-        entity: parse_col(row, 1, Entity::parse)?,
+        entity: parse_col(row, 1, ObjectKind::parse)?,
         entity_id: row.get(2)?,
         field: parse_col(row, 3, Field::parse)?,
         action: parse_col(row, 4, Action::parse)?,

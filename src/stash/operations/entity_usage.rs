@@ -5,7 +5,8 @@
 use graphql_client::GraphQLQuery;
 
 use crate::graphql::{ApiError, Transport};
-use crate::stash::EntityKind;
+use crate::stash::ObjectKind;
+use crate::stash::operations::writes::scenes_are_not_created;
 
 macro_rules! usage_query {
     ($name:ident) => {
@@ -27,10 +28,10 @@ usage_query!(StudioUsage);
 /// images, galleries and groups; for a tag also performers, studios, scene markers and the tags
 /// it is a parent or child of; for a studio also its child studios (deleting a parent would
 /// orphan them).
-pub fn run(transport: &Transport, kind: EntityKind, id: i64) -> Result<Option<u64>, ApiError> {
+pub fn run(transport: &Transport, kind: ObjectKind, id: i64) -> Result<Option<u64>, ApiError> {
     let id = id.to_string();
     let counts: Option<Vec<i64>> = match kind {
-        EntityKind::Tag => transport.query::<TagUsage>(tag_usage::Variables { id })?.find_tag.map(|t| {
+        ObjectKind::Tag => transport.query::<TagUsage>(tag_usage::Variables { id })?.find_tag.map(|t| {
             vec![
                 t.scene_count,
                 t.scene_marker_count,
@@ -43,14 +44,15 @@ pub fn run(transport: &Transport, kind: EntityKind, id: i64) -> Result<Option<u6
                 t.child_count,
             ]
         }),
-        EntityKind::Performer => transport
+        ObjectKind::Performer => transport
             .query::<PerformerUsage>(performer_usage::Variables { id })?
             .find_performer
             .map(|p| vec![p.scene_count, p.image_count, p.gallery_count, p.group_count]),
-        EntityKind::Studio => transport.query::<StudioUsage>(studio_usage::Variables { id })?.find_studio.map(|s| {
+        ObjectKind::Studio => transport.query::<StudioUsage>(studio_usage::Variables { id })?.find_studio.map(|s| {
             let children = i64::try_from(s.child_studios.len()).unwrap_or(i64::MAX);
             vec![s.scene_count, s.image_count, s.gallery_count, s.group_count, children]
         }),
+        ObjectKind::Scene => return Err(scenes_are_not_created()),
     };
     Ok(counts.map(|c| c.iter().map(|n| u64::try_from(*n).unwrap_or(0)).sum()))
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::parse_id;
 use crate::graphql::{ApiError, Service, Transport};
+use crate::stash::ObjectKind;
 
 macro_rules! operation {
     ($name:ident, $file:literal) => {
@@ -40,17 +41,6 @@ operation!(StudioCreate, "studio_create.graphql");
 operation!(TagDestroy, "entity_destroy.graphql");
 operation!(PerformerDestroy, "entity_destroy.graphql");
 operation!(StudioDestroy, "entity_destroy.graphql");
-
-/// What a plan can create (and, rolling back, delete): the objects scenes refer to by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntityKind {
-    /// A tag.
-    Tag,
-    /// A performer.
-    Performer,
-    /// A studio.
-    Studio,
-}
 
 /// A list of a scene that `bulkSceneUpdate` changes member by member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,14 +109,14 @@ pub enum StashWrite {
     /// Creates a tag, performer or studio with nothing but a name.
     Create {
         /// What to create.
-        kind: EntityKind,
+        kind: ObjectKind,
         /// Its name.
         name: String,
     },
     /// Deletes a tag, performer or studio (Stash unlinks it from every scene).
     Destroy {
         /// What to delete.
-        kind: EntityKind,
+        kind: ObjectKind,
         /// Its id.
         id: i64,
     },
@@ -181,21 +171,32 @@ impl StashWrite {
             }
             StashWrite::Create { kind, name } => {
                 let operation = match kind {
-                    EntityKind::Tag => "TagCreate",
-                    EntityKind::Performer => "PerformerCreate",
-                    EntityKind::Studio => "StudioCreate",
+                    ObjectKind::Tag => "TagCreate",
+                    ObjectKind::Performer => "PerformerCreate",
+                    ObjectKind::Studio => "StudioCreate",
+                    ObjectKind::Scene => "SceneCreate",
                 };
                 (operation, json!({"input": {"name": name}}))
             }
             StashWrite::Destroy { kind, id } => {
                 let operation = match kind {
-                    EntityKind::Tag => "TagDestroy",
-                    EntityKind::Performer => "PerformerDestroy",
-                    EntityKind::Studio => "StudioDestroy",
+                    ObjectKind::Tag => "TagDestroy",
+                    ObjectKind::Performer => "PerformerDestroy",
+                    ObjectKind::Studio => "StudioDestroy",
+                    ObjectKind::Scene => "SceneDestroy",
                 };
                 (operation, json!({"input": {"id": id.to_string()}}))
             }
         }
+    }
+}
+
+/// Plans never create or delete scenes (a plan file cannot say so); a caller that tries gets
+/// this instead of a request.
+pub(crate) fn scenes_are_not_created() -> ApiError {
+    ApiError::Validation {
+        service: Service::Stash,
+        messages: vec!["StashHog creates and deletes only tags, performers and studios, never scenes".into()],
     }
 }
 
@@ -213,21 +214,24 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, Api
     match write {
         StashWrite::EditList { .. } => transport.mutate::<BulkSceneUpdate>(variables).map(|_| None),
         StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| None),
-        StashWrite::Create { kind: EntityKind::Tag, .. } => {
+        StashWrite::Create { kind: ObjectKind::Tag, .. } => {
             created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id")
         }
-        StashWrite::Create { kind: EntityKind::Performer, .. } => {
+        StashWrite::Create { kind: ObjectKind::Performer, .. } => {
             created(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id")
         }
-        StashWrite::Create { kind: EntityKind::Studio, .. } => {
+        StashWrite::Create { kind: ObjectKind::Studio, .. } => {
             created(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id")
         }
-        StashWrite::Destroy { kind: EntityKind::Tag, .. } => transport.mutate::<TagDestroy>(variables).map(|_| None),
-        StashWrite::Destroy { kind: EntityKind::Performer, .. } => {
+        StashWrite::Destroy { kind: ObjectKind::Tag, .. } => transport.mutate::<TagDestroy>(variables).map(|_| None),
+        StashWrite::Destroy { kind: ObjectKind::Performer, .. } => {
             transport.mutate::<PerformerDestroy>(variables).map(|_| None)
         }
-        StashWrite::Destroy { kind: EntityKind::Studio, .. } => {
+        StashWrite::Destroy { kind: ObjectKind::Studio, .. } => {
             transport.mutate::<StudioDestroy>(variables).map(|_| None)
+        }
+        StashWrite::Create { kind: ObjectKind::Scene, .. } | StashWrite::Destroy { kind: ObjectKind::Scene, .. } => {
+            Err(scenes_are_not_created())
         }
     }
 }
