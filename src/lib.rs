@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod manifest;
 pub mod matching;
 pub mod mirror;
+pub mod plan_runner;
 pub mod plans;
 pub mod protocol;
 pub mod settings;

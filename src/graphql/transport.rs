@@ -10,8 +10,7 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
 use serde::Serialize;
 
-use super::{ApiError, Service};
-use crate::protocol::input::Cookie;
+use super::{ApiError, Cookie, Service};
 
 /// How a request proves who we are.
 #[derive(Debug, Clone, Default)]

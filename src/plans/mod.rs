@@ -4,10 +4,9 @@
 //! REMOVE / SET / CREATE, the proposed value, the value before as StashHog saw it, why, and how
 //! sure — so it can be previewed, approved in part, applied, resumed after a kill, and rolled
 //! back. This module holds the model and the rules a change's value must follow; [`file`] is the
-//! JSON file format, [`execute`] the journaled engine behind `apply_plan` and `rollback_plan`.
+//! JSON file format; `plan_runner` is the journaled engine behind `apply_plan` and `rollback_plan`.
 //! The rows themselves live in the database (`store::plans`).
 
-pub mod execute;
 pub mod file;
 
 use serde::Serialize;
@@ -49,6 +48,38 @@ macro_rules! names {
             }
         }
     };
+}
+
+/// Which way the engine is going: a batch of `apply_plan` or of `rollback_plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Applying approved changes.
+    Apply,
+    /// Reverting applied changes.
+    Rollback,
+}
+
+impl Direction {
+    /// The name the journal stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Apply => "apply",
+            Direction::Rollback => "rollback",
+        }
+    }
+}
+
+/// What became of one change after a request (or a check in Stash).
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// The change.
+    pub change_id: i64,
+    /// Its new status.
+    pub status: ChangeStatus,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// What a CREATE made.
+    pub created_id: Option<i64>,
 }
 
 names! {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::args::Args;
+use crate::graphql::Cookie;
 
 /// Stash's input could not be read or is not what Stash sends.
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +38,6 @@ pub enum InputError {
     /// A field has the wrong type.
     #[error("the input's {0}")]
     Invalid(String),
-}
-
-/// The session cookie Stash hands its plugins; it authenticates us and carries hook-loop depth.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cookie {
-    /// Cookie name (`session`).
-    pub name: String,
-    /// Cookie value.
-    pub value: String,
 }
 
 /// Where and how to reach the Stash that started us.

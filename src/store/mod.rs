@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use plans::{Direction, FieldCount, OpenBatch, PlanLock, Settled};
+pub use plans::{FieldCount, OpenBatch, PlanLock};
 pub use runs::{RunHandle, RunRecord, RunStatus};
 
 /// The database could not be opened or used.

@@ -15,43 +15,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Store, StoreError};
-use crate::plans::{Action, Change, ChangeFilter, ChangeStatus, Field, NewChange, Plan, PlanStatus, created_ref};
+use crate::plans::{
+    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled, created_ref,
+};
 use crate::stash::ObjectKind;
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const CHANGE_COLUMNS: &str =
     "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id";
-
-/// Which way the engine is going: a batch of `apply_plan` or of `rollback_plan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Applying approved changes.
-    Apply,
-    /// Reverting applied changes.
-    Rollback,
-}
-
-impl Direction {
-    fn as_str(self) -> &'static str {
-        match self {
-            Direction::Apply => "apply",
-            Direction::Rollback => "rollback",
-        }
-    }
-}
-
-/// What became of one change after a request (or a check in Stash).
-#[derive(Debug, Clone)]
-pub struct Settled {
-    /// The change.
-    pub change_id: i64,
-    /// Its new status.
-    pub status: ChangeStatus,
-    /// Why it failed or was skipped.
-    pub error: Option<String>,
-    /// What a CREATE made.
-    pub created_id: Option<i64>,
-}
 
 /// A journal entry still `sending`: its request may or may not have reached Stash.
 #[derive(Debug, Clone)]

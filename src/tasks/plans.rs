@@ -8,7 +8,7 @@ use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::{Context, Outcome};
-use crate::plans::execute::Report;
+use crate::plan_runner::Report;
 use crate::plans::file::{self, ParsedPlan};
 use crate::plans::{ChangeFilter, ChangeStatus, Field, Plan, PlanStatus};
 use crate::protocol::args::{Args, as_string};

@@ -15,9 +15,9 @@ use anyhow::{Context as _, bail};
 
 use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome};
-use crate::plans::execute::Engine;
+use crate::plan_runner::Engine;
+use crate::plans::Direction;
 use crate::plans::{ChangeFilter, ChangeStatus, PlanStatus};
-use crate::store::Direction;
 
 /// Reverts the applied changes of the chosen plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {

@@ -24,10 +24,10 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Field, created_ref, same_value};
+use crate::plans::{Action, Change, ChangeStatus, Direction, Field, Settled, created_ref, same_value};
 use crate::protocol::progress::Progress;
 use crate::stash::{ListEdit, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite};
-use crate::store::{Direction, Settled, Store};
+use crate::store::Store;
 
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
 const GROUPING_WINDOW: usize = 10;
