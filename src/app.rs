@@ -1,4 +1,4 @@
-//! The entry point: picks the face, builds the session, runs the mode, reports the result.
+//! The entry point: picks the face and hands over to it; nothing else.
 //!
 //! Stash starts us with no arguments and JSON on stdin (the plugin face); a person or script
 //! starts us with a mode as the first argument (the command-line face). Both end in
@@ -7,14 +7,9 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::anyhow;
-use log::LevelFilter;
-
 use crate::cli::{self, Command};
-use crate::graphql::Auth;
-use crate::protocol::{input, log::StashLogger, output, progress::Progress, progress::ProgressSink};
-use crate::stash::{StashClient, StashConnection};
-use crate::tasks::{self, Face, Mode, Outcome, Session};
+use crate::plugin;
+use crate::tasks::{self, Outcome};
 
 /// Runs StashHog with the process's arguments and stdin; returns the exit code.
 pub fn main() -> ExitCode {
@@ -24,7 +19,7 @@ pub fn main() -> ExitCode {
             cli::print_help();
             return ExitCode::SUCCESS;
         }
-        return plugin_face();
+        return plugin::run();
     }
     match cli::parse(&argv) {
         Ok(Command::Help) => {
@@ -47,51 +42,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// The plugin face: JSON in, Stash frames on stderr, one JSON object out.
-fn plugin_face() -> ExitCode {
-    StashLogger::install(LevelFilter::Debug);
-    std::panic::set_hook(Box::new(|info| {
-        let message = format!("StashHog crashed, please report this: {info}");
-        log::error!("{message}");
-        output::write(None, Some(&message));
-    }));
-    let result = plugin_session().and_then(|session| tasks::run(&session));
-    let (output, error) = match result {
-        Ok(Outcome { output, error }) => (Some(output), error),
-        Err(e) => (None, Some(format!("{e:#}"))),
-    };
-    if let Some(error) = &error {
-        log::error!("{error}");
-    }
-    output::write(output.as_ref(), error.as_deref());
-    if error.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
-}
-
-fn plugin_session() -> anyhow::Result<Session> {
-    let input = input::read_stdin()?;
-    let mode_name = input.args.string("mode").map_err(|e| anyhow!("argument {e}"))?;
-    let mode = Mode::parse(mode_name.as_deref().unwrap_or_default())?;
-    let stash = StashClient::new(StashConnection {
-        url: input.server.graphql_url(),
-        auth: Auth { api_key: api_key_from_env(), cookie: input.server.cookie.clone() },
-        // The Stash that started us serves its own, often self-signed, certificate.
-        accept_invalid_certs: true,
-    })?;
-    Ok(Session {
-        mode,
-        args: input.args,
-        hook: input.hook,
-        stash,
-        stash_dir: input.server.stash_dir,
-        database_override: None,
-        face: Face::Plugin,
-        progress: Progress::new(ProgressSink::Stash).into(),
-    })
-}
-
-/// `STASH_API_KEY` from the environment, when set and not empty.
-pub fn api_key_from_env() -> Option<String> {
-    std::env::var("STASH_API_KEY").ok().filter(|k| !k.trim().is_empty())
 }

@@ -175,7 +175,7 @@ pub fn session(options: RunOptions) -> anyhow::Result<Session> {
     let loopback = is_loopback(&url);
     let stash = StashClient::new(StashConnection {
         url,
-        auth: Auth { api_key: options.api_key.or_else(crate::app::api_key_from_env), cookie: None },
+        auth: Auth { api_key: options.api_key.or_else(crate::stash::api_key_from_env), cookie: None },
         // A self-signed certificate is normal for a Stash on this machine, not elsewhere.
         accept_invalid_certs: loopback,
     })?;

@@ -1,27 +1,54 @@
 //! StashHog: one binary that Stash runs as a plugin to keep a library's metadata right.
 //!
-//! The modules read top-down as the architecture doc describes: two faces ([`app`], [`cli`])
-//! build the same [`tasks::Session`] and run the same mode handler in [`tasks`]; below them the
-//! Stash and stash-box clients, the database, and the plugin wire protocol.
+//! The modules are listed top-down, in layers: each imports only from the layers below it.
+//! Two faces ([`plugin`], [`cli`]) build the same [`tasks::Session`] and run the same mode
+//! handler in [`tasks`]; below them the producers of plans, the mirror's copying and the plan
+//! runner, the database, the clients and the model, and at the bottom the wire protocols.
 
 #![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod analysis;
+// Entry: picks a face.
+/// Picks the face (plugin or command line) and hands over to it.
 pub mod app;
+// Faces.
+/// The command-line face: arguments, a readable log and progress bar, exit codes.
 pub mod cli;
-pub mod graphql;
-pub mod manifest;
-pub mod matching;
-pub mod mirror;
-pub mod plan_runner;
-pub mod plans;
-pub mod protocol;
-pub mod settings;
-pub mod stash;
-pub mod stashbox;
-pub mod store;
-pub mod tag_sync;
+/// The plugin face: Stash's JSON on stdin, frames on stderr, the result on stdout.
+pub mod plugin;
+// Tasks.
+/// One module per mode; each reads like the steps a user would describe.
 pub mod tasks;
+// Producers of plans.
+/// Detectors that propose scene metadata from paths, titles and an optional AI model.
+pub mod analysis;
+/// Syncing scene tags from StashDB into plans, matching as Stash's Tagger does.
+pub mod tag_sync;
+// The read path and the write path.
+/// Tagger-equivalent matching of scraped tags to the library's tags.
+pub mod matching;
+/// The mirror's copying: full pass, incremental sync, deletions, hook refresh.
+pub mod mirror;
+/// Applies or rolls back a plan against Stash: journaled, batched, resumable.
+pub mod plan_runner;
+// The database.
+/// SQLite: open, migrations, the mirror's tables, plan rows, runs, caches.
+pub mod store;
+// Clients and the model.
+/// The plans model: plans, changes, statuses and the plan file format.
+pub mod plans;
+/// Effective settings: saved in Stash, overridden by arguments, validated once.
+pub mod settings;
+/// The Stash client and StashHog's own model of Stash's objects.
+pub mod stash;
+/// The stash-box client and its rate limiter.
+pub mod stashbox;
+// Bottom: wire protocols and what the manifest generates.
+/// GraphQL over HTTP: the transport, its credentials and its typed errors.
+pub mod graphql;
+/// What build.rs generates from stashhog.yml: modes, setting keys, version.
+pub mod manifest;
+/// Stash's plugin protocol: stdin input, stderr log and progress frames, stdout output.
+pub mod protocol;
 
 /// The plugin id: the manifest's file name without `.yml`, which is how Stash names us.
 pub const PLUGIN_ID: &str = "stashhog";

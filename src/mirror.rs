@@ -18,10 +18,23 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::protocol::input::HookContext;
+use crate::protocol::progress::Progress;
 use crate::stash::ObjectKind;
+use crate::stash::StashClient;
 use crate::stash::{EntityQuery, FindFilter, Pages, SceneQuery, SortKey};
+use crate::store::Store;
 use crate::store::mirror::Counts;
-use crate::tasks::Context;
+
+/// What the mirror's copying uses, and nothing more: the database, the Stash client and the
+/// progress sink. A task builds it from its context; a test or a bench can build it alone.
+pub struct Sources<'a> {
+    /// The database holding the mirror.
+    pub store: &'a Store,
+    /// The Stash the mirror copies.
+    pub stash: &'a StashClient,
+    /// Where progress goes.
+    pub progress: &'a std::cell::RefCell<Progress>,
+}
 
 /// A never-synced library bigger than this is not copied implicitly by another task: the user
 /// runs the (resumable, progress-reporting) Full sync task first.
@@ -87,15 +100,15 @@ impl SyncSummary {
 }
 
 /// Whether a full sync has ever completed on this database.
-pub fn ever_synced(ctx: &Context) -> anyhow::Result<bool> {
+pub fn ever_synced(ctx: &Sources<'_>) -> anyhow::Result<bool> {
     Ok(ctx.store.state(COMPLETED)?.is_some())
 }
 
 /// Brings the mirror up to date before a task reads it: incrementally, or with a full sync when
 /// there has never been one and the library is small enough to copy on the way.
-pub fn refresh(ctx: &Context) -> anyhow::Result<SyncSummary> {
+pub fn refresh(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     if !ever_synced(ctx)? && ctx.store.state(PASS)?.is_none() {
-        let (scenes, _) = ctx.session.stash.latest_update(ObjectKind::Scene)?;
+        let (scenes, _) = ctx.stash.latest_update(ObjectKind::Scene)?;
         if scenes > IMPLICIT_FULL_SYNC_LIMIT {
             anyhow::bail!(
                 "StashHog's mirror of your library is empty and Stash has {scenes} scenes: run the task \"Full sync\" first (it shows progress and resumes if stopped), then this one"
@@ -106,9 +119,9 @@ pub fn refresh(ctx: &Context) -> anyhow::Result<SyncSummary> {
 }
 
 /// Copies the whole library, resuming a killed pass, then removes what Stash no longer has.
-pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
+pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     let started = Instant::now();
-    let requests_before = ctx.session.stash.requests_sent();
+    let requests_before = ctx.stash.requests_sent();
     let store = &ctx.store;
     let mut summary = SyncSummary { kind: "full", ..SyncSummary::default() };
 
@@ -133,7 +146,7 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
             continue;
         }
         let copied = copy_kind(ctx, kind, None, Some(pass), |n| {
-            ctx.session.progress.borrow_mut().step(progress_base + n, total.max(1));
+            ctx.progress.borrow_mut().step(progress_base + n, total.max(1));
         })?;
         summary.of(kind).copied = copied;
         progress_base += expected;
@@ -179,18 +192,18 @@ pub fn full_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
         }
         Ok(())
     })?;
-    ctx.session.progress.borrow_mut().set(1.0);
+    ctx.progress.borrow_mut().set(1.0);
     finish(ctx, summary, started, requests_before)
 }
 
 /// Records a new pass: its id, our clock at its start, and Stash's counts and newest
 /// `updated_at` per kind (read before copying, so edits during the copy are after the mark).
-fn start_pass(ctx: &Context) -> anyhow::Result<i64> {
+fn start_pass(ctx: &Sources<'_>) -> anyhow::Result<i64> {
     let store = &ctx.store;
     let pass = store.state(LAST_PASS)?.and_then(|p| p.parse::<i64>().ok()).unwrap_or(0) + 1;
     let mut marks = serde_json::Map::new();
     for kind in ObjectKind::ALL {
-        let (count, latest) = ctx.session.stash.latest_update(kind).context("asking Stash what it holds")?;
+        let (count, latest) = ctx.stash.latest_update(kind).context("asking Stash what it holds")?;
         marks.insert(kind.plural().to_owned(), json!({"count": count, "latest": latest}));
     }
     let started = store.now()?;
@@ -209,13 +222,13 @@ fn start_pass(ctx: &Context) -> anyhow::Result<i64> {
 /// Copies every object of `kind` (changed after `updated_after`, when given) into the mirror,
 /// page by page; returns how many. Scenes resume from the pass's checkpoint.
 fn copy_kind(
-    ctx: &Context,
+    ctx: &Sources<'_>,
     kind: ObjectKind,
     updated_after: Option<String>,
     pass: Option<i64>,
     mut on_page: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
-    let stash = &ctx.session.stash;
+    let stash = &ctx.stash;
     let store = &ctx.store;
     let mut copied = 0;
     let filter = FindFilter::sorted(SortKey::Id);
@@ -291,7 +304,7 @@ fn copy_kind(
 
 /// Copies what changed since the last sync; runs (or continues) a full sync when there is no
 /// complete one to build on.
-pub fn incremental_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
+pub fn incremental_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     if ctx.store.state(PASS)?.is_some() {
         log::info!("A full sync was stopped before it finished: continuing it");
         return full_sync(ctx);
@@ -301,10 +314,10 @@ pub fn incremental_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
         return full_sync(ctx);
     }
     let started = Instant::now();
-    let requests_before = ctx.session.stash.requests_sent();
+    let requests_before = ctx.stash.requests_sent();
     let mut summary = SyncSummary { kind: "incremental", ..SyncSummary::default() };
     for kind in ObjectKind::ALL {
-        let (in_stash, latest) = ctx.session.stash.latest_update(kind).context("asking Stash what changed")?;
+        let (in_stash, latest) = ctx.stash.latest_update(kind).context("asking Stash what changed")?;
         let watermark = ctx.store.state(&watermark_key(kind))?;
         let after = watermark.as_deref().map(one_second_before);
         summary.of(kind).copied = copy_kind(ctx, kind, after, None, |_| {})?;
@@ -317,14 +330,14 @@ pub fn incremental_sync(ctx: &Context) -> anyhow::Result<SyncSummary> {
             summary.of(kind).deleted = remove_deleted(ctx, kind)?;
         }
     }
-    ctx.session.progress.borrow_mut().set(1.0);
+    ctx.progress.borrow_mut().set(1.0);
     finish(ctx, summary, started, requests_before)
 }
 
 /// Removes from the mirror what Stash no longer has, comparing the full id lists; scenes that
 /// carried a removed tag (a merge moves them to another tag silently) are read again.
-fn remove_deleted(ctx: &Context, kind: ObjectKind) -> anyhow::Result<u64> {
-    let stash = &ctx.session.stash;
+fn remove_deleted(ctx: &Sources<'_>, kind: ObjectKind) -> anyhow::Result<u64> {
+    let stash = &ctx.stash;
     let everything = EntityQuery::default();
     let filter = FindFilter::sorted(SortKey::Id);
     let mut in_stash: Vec<i64> = match kind {
@@ -365,13 +378,13 @@ fn collect_ids<T>(pages: Pages<'_, T>, id: impl Fn(&T) -> i64) -> anyhow::Result
 }
 
 fn finish(
-    ctx: &Context,
+    ctx: &Sources<'_>,
     mut summary: SyncSummary,
     started: Instant,
     requests_before: u64,
 ) -> anyhow::Result<SyncSummary> {
     summary.mirror = ctx.store.mirror_counts()?;
-    summary.requests = ctx.session.stash.requests_sent() - requests_before;
+    summary.requests = ctx.stash.requests_sent() - requests_before;
     summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(summary)
 }
@@ -395,7 +408,7 @@ pub fn status(store: &crate::store::Store) -> anyhow::Result<Value> {
 
 /// Refreshes what a hook names: one scene, tag, performer or studio, or after a tag merge the
 /// merged tags and the scenes that carried them. Returns a small JSON summary.
-pub fn refresh_from_hook(ctx: &Context, hook: &HookContext) -> anyhow::Result<Value> {
+pub fn refresh_from_hook(ctx: &Sources<'_>, hook: &HookContext) -> anyhow::Result<Value> {
     let (entity, action) = hook.trigger.split_once('.').unwrap_or((hook.trigger.as_str(), ""));
     let kind = match entity {
         "Scene" => ObjectKind::Scene,
@@ -433,8 +446,8 @@ pub fn refresh_from_hook(ctx: &Context, hook: &HookContext) -> anyhow::Result<Va
 
 /// Re-reads these objects from Stash into the mirror; those Stash no longer has are removed.
 /// Returns (copied, deleted).
-fn refresh_objects(ctx: &Context, kind: ObjectKind, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
-    let stash = &ctx.session.stash;
+fn refresh_objects(ctx: &Sources<'_>, kind: ObjectKind, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
+    let stash = &ctx.stash;
     let (mut copied, mut deleted) = (0, 0);
     for chunk in ids.chunks(SCENES_PER_PAGE as usize) {
         let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
@@ -497,7 +510,7 @@ pub fn hooks_paused(stash_dir: &std::path::Path) -> bool {
 
 /// After a run wrote to Stash with the hooks paused: copies what changed into the mirror (when
 /// there is a mirror to keep up; a never-synced one is left to the Full sync task).
-pub fn catch_up(ctx: &Context) -> anyhow::Result<()> {
+pub fn catch_up(ctx: &Sources<'_>) -> anyhow::Result<()> {
     if ever_synced(ctx)? {
         let summary = incremental_sync(ctx)?;
         log::info!("Mirror caught up with what was written: {} scenes re-read", summary.scenes.copied);

@@ -192,3 +192,8 @@ impl StashClient {
         Pages::new(filter, move |f| operations::find_studios::run(&self.transport, query, None, f))
     }
 }
+
+/// `STASH_API_KEY` from the environment, when set and not empty.
+pub fn api_key_from_env() -> Option<String> {
+    std::env::var("STASH_API_KEY").ok().filter(|k| !k.trim().is_empty())
+}

@@ -28,7 +28,7 @@ const TOP_UNMATCHED: usize = 20;
 /// Analyzes the chosen scenes into a new plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    mirror::refresh(cx).context("bringing the mirror up to date before analyzing")?;
+    mirror::refresh(&cx.mirror()).context("bringing the mirror up to date before analyzing")?;
     let scope = scope(cx)?;
     let analyzer = analyzer(cx)?;
     for warning in &analyzer.warnings {

@@ -93,7 +93,7 @@ pub fn apply(
 /// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is
 /// only a warning: Stash has the changes, and the next sync copies them.
 pub fn catch_up_mirror(cx: &Context) {
-    if let Err(e) = mirror::catch_up(cx) {
+    if let Err(e) = mirror::catch_up(&cx.mirror()) {
         log::warn!("The mirror could not catch up with what was written ({e:#}); the next sync will");
     }
 }

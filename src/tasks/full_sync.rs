@@ -6,6 +6,6 @@ use crate::mirror;
 /// Copies every tag, performer, studio and scene; resumes a stopped pass; removes what Stash no
 /// longer has once the pass is complete.
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
-    let summary = mirror::full_sync(ctx)?;
+    let summary = mirror::full_sync(&ctx.mirror())?;
     super::report_sync(&summary)
 }

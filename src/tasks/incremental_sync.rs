@@ -5,6 +5,6 @@ use crate::mirror;
 
 /// Copies what changed since the watermark (a full sync when there has never been one).
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
-    let summary = mirror::incremental_sync(ctx)?;
+    let summary = mirror::incremental_sync(&ctx.mirror())?;
     super::report_sync(&summary)
 }

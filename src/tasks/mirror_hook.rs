@@ -28,7 +28,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             return Ok(json!({ "hook": hook.trigger, "skipped": "the setting mirrorHooks is off" }));
         }
         let output = ctx.recorded(|ctx| {
-            let output = mirror::refresh_from_hook(ctx, hook).context("refreshing the mirror")?;
+            let output = mirror::refresh_from_hook(&ctx.mirror(), hook).context("refreshing the mirror")?;
             Ok(Outcome { output, error: None })
         })?;
         Ok(output.output)

@@ -244,6 +244,11 @@ pub struct Context<'s> {
 }
 
 impl Context<'_> {
+    /// What the mirror's copying needs from this context.
+    pub fn mirror(&self) -> crate::mirror::Sources<'_> {
+        crate::mirror::Sources { store: &self.store, stash: &self.session.stash, progress: &self.session.progress }
+    }
+
     /// Runs `work` as a recorded run (see [`Session::recorded`]).
     pub fn recorded(mut self, work: impl FnOnce(&mut Self) -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
         let run = self.session.begin_run(&self.store)?;

@@ -23,7 +23,7 @@ const LOGGED_SCENES: usize = 200;
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let settings = ctx.settings.tag_sync.clone();
-    mirror::refresh(ctx)?;
+    mirror::refresh(&ctx.mirror())?;
     let stash_box = tag_sync::choose_stash_box(&ctx.config, settings.endpoint.as_deref())?;
     let endpoint = stash_box.endpoint.clone();
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
