@@ -189,69 +189,13 @@ impl Transport {
         self.renew_cookie(response.headers());
         let retry_after = retry_after(response.headers());
         let text = response.text().map_err(|e| self.transport_failure(&e))?;
-        let fail = |error, unprocessed| Failure { error, retry_after, unprocessed };
-        let service = self.service.clone();
-        match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(fail(self.auth_error(status.as_u16().to_string()), false));
-            }
-            StatusCode::NOT_FOUND => {
-                return Err(fail(ApiError::NotFound { service, url: self.url.clone() }, false));
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                return Err(fail(ApiError::RateLimited { service, retry_after }, true));
-            }
-            s if s.is_server_error() => {
-                let detail = format!("HTTP {} {}", s.as_u16(), snippet(&text));
-                return Err(fail(ApiError::Server { service, status: Some(s.as_u16()), detail }, false));
-            }
-            _ => {}
-        }
-        let parsed: Response<D> = match serde_json::from_str(&text) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                let looks_html = text.trim_start().starts_with('<');
-                let detail = if looks_html {
-                    format!(
-                        "it answered HTML instead of JSON (HTTP {}) at {}: is this the GraphQL URL, or is a proxy or login page in between?",
-                        status.as_u16(),
-                        self.url
-                    )
-                } else {
-                    format!("its answer is not the JSON expected (HTTP {}, {e}): {}", status.as_u16(), snippet(&text))
-                };
-                return Err(fail(ApiError::Server { service, status: None, detail }, false));
-            }
-        };
-        let messages: Vec<String> = parsed.errors.unwrap_or_default().into_iter().map(|e| e.message).collect();
-        if messages.iter().any(|m| m.to_ascii_lowercase().contains("not authorized")) {
-            return Err(fail(self.auth_error("not authorized".into()), false));
-        }
-        if !messages.is_empty() {
-            return Err(fail(ApiError::Validation { service, messages }, false));
-        }
-        parsed.data.ok_or_else(|| {
-            let detail = format!("HTTP {} with neither data nor errors", status.as_u16());
-            fail(ApiError::Server { service, status: None, detail }, false)
+        let endpoint =
+            Endpoint { service: &self.service, url: &self.url, has_credentials: self.credentials() != "none" };
+        classify(&endpoint, status, retry_after, &text).map_err(|(error, unprocessed)| Failure {
+            error,
+            retry_after,
+            unprocessed,
         })
-    }
-
-    fn auth_error(&self, status: String) -> ApiError {
-        let hint = match (&self.service, self.credentials() != "none") {
-            (Service::Stash, false) => {
-                "Stash requires a login; pass --api-key or set STASH_API_KEY (Settings > Security > API Key)"
-            }
-            (Service::Stash, true) => {
-                "the API key or session was rejected; check --api-key / STASH_API_KEY against Settings > Security"
-            }
-            (Service::StashBox(_), false) => {
-                "this stash-box needs an API key; add it in Stash's Settings > Metadata Providers"
-            }
-            (Service::StashBox(_), true) => {
-                "the stash-box rejected its API key; renew it in Stash's Settings > Metadata Providers"
-            }
-        };
-        ApiError::Auth { service: self.service.clone(), status, hint }
     }
 
     fn transport_failure(&self, e: &reqwest::Error) -> Failure {
@@ -300,4 +244,165 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn snippet(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > 200 { format!("{}…", flat.chars().take(200).collect::<String>()) } else { flat }
+}
+
+/// Who answered, as [`classify`] needs it for its messages.
+struct Endpoint<'a> {
+    service: &'a Service,
+    url: &'a str,
+    /// Whether we sent an API key or a session cookie (the hint differs).
+    has_credentials: bool,
+}
+
+/// Sorts one HTTP answer into the data or an error a caller can branch on, and whether the server
+/// cannot have run the request (so even a mutation may be sent again).
+fn classify<D: serde::de::DeserializeOwned>(
+    endpoint: &Endpoint<'_>,
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    text: &str,
+) -> Result<D, (ApiError, bool)> {
+    let service = endpoint.service.clone();
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            return Err((auth_error(endpoint, status.as_u16().to_string()), false));
+        }
+        StatusCode::NOT_FOUND => {
+            return Err((ApiError::NotFound { service, url: endpoint.url.to_owned() }, false));
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            return Err((ApiError::RateLimited { service, retry_after }, true));
+        }
+        s if s.is_server_error() => {
+            let detail = format!("HTTP {} {}", s.as_u16(), snippet(text));
+            return Err((ApiError::Server { service, status: Some(s.as_u16()), detail }, false));
+        }
+        _ => {}
+    }
+    let parsed: Response<D> = match serde_json::from_str(text) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let looks_html = text.trim_start().starts_with('<');
+            let detail = if looks_html {
+                format!(
+                    "it answered HTML instead of JSON (HTTP {}) at {}: is this the GraphQL URL, or is a proxy or login page in between?",
+                    status.as_u16(),
+                    endpoint.url
+                )
+            } else {
+                format!("its answer is not the JSON expected (HTTP {}, {e}): {}", status.as_u16(), snippet(text))
+            };
+            return Err((ApiError::Server { service, status: None, detail }, false));
+        }
+    };
+    let messages: Vec<String> = parsed.errors.unwrap_or_default().into_iter().map(|e| e.message).collect();
+    if messages.iter().any(|m| m.to_ascii_lowercase().contains("not authorized")) {
+        return Err((auth_error(endpoint, "not authorized".into()), false));
+    }
+    if !messages.is_empty() {
+        return Err((ApiError::Validation { service, messages }, false));
+    }
+    parsed.data.ok_or_else(|| {
+        let detail = format!("HTTP {} with neither data nor errors", status.as_u16());
+        (ApiError::Server { service, status: None, detail }, false)
+    })
+}
+
+/// A refusal of our credentials, with what to do about it.
+fn auth_error(endpoint: &Endpoint<'_>, status: String) -> ApiError {
+    let hint = match (endpoint.service, endpoint.has_credentials) {
+        (Service::Stash, false) => {
+            "Stash requires a login; pass --api-key or set STASH_API_KEY (Settings > Security > API Key)"
+        }
+        (Service::Stash, true) => {
+            "the API key or session was rejected; check --api-key / STASH_API_KEY against Settings > Security"
+        }
+        (Service::StashBox(_), false) => {
+            "this stash-box needs an API key; add it in Stash's Settings > Metadata Providers"
+        }
+        (Service::StashBox(_), true) => {
+            "the stash-box rejected its API key; renew it in Stash's Settings > Metadata Providers"
+        }
+    };
+    ApiError::Auth { service: endpoint.service.clone(), status, hint }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Data = serde_json::Value;
+
+    fn answer(service: Service, credentials: bool, status: u16, body: &str) -> Result<Data, (ApiError, bool)> {
+        let endpoint = Endpoint { service: &service, url: "http://stash.test/graphql", has_credentials: credentials };
+        let retry_after = (status == 429).then(|| Duration::from_secs(3));
+        classify::<Data>(&endpoint, StatusCode::from_u16(status).expect("a valid status"), retry_after, body)
+    }
+
+    #[test]
+    fn data_is_data() {
+        let data = answer(Service::Stash, false, 200, r#"{"data": {"version": {"version": "v0.30.1"}}}"#);
+        assert_eq!(data.expect("data")["version"]["version"], "v0.30.1");
+    }
+
+    #[test]
+    fn a_401_says_how_to_log_in_and_is_not_retried() {
+        let (error, unprocessed) = answer(Service::Stash, false, 401, "").expect_err("refused");
+        assert!(matches!(error, ApiError::Auth { .. }));
+        assert!(error.to_string().contains("STASH_API_KEY"), "{error}");
+        assert!(!error.is_transient() && !unprocessed);
+        let (error, _) = answer(Service::StashBox("StashDB".into()), true, 401, "").expect_err("refused");
+        assert!(error.to_string().contains("renew it"), "{error}");
+    }
+
+    #[test]
+    fn not_authorized_in_the_body_is_an_auth_error() {
+        let body = r#"{"errors": [{"message": "Not authorized"}], "data": null}"#;
+        let (error, _) = answer(Service::StashBox("StashDB".into()), false, 200, body).expect_err("refused");
+        assert!(matches!(error, ApiError::Auth { ref status, .. } if status == "not authorized"), "{error}");
+        assert!(error.to_string().contains("needs an API key"), "{error}");
+    }
+
+    #[test]
+    fn a_404_points_at_the_url() {
+        let (error, _) = answer(Service::Stash, false, 404, "404 page not found").expect_err("not found");
+        assert!(matches!(error, ApiError::NotFound { .. }));
+        assert!(error.to_string().contains("ends in /graphql"), "{error}");
+    }
+
+    #[test]
+    fn a_429_may_be_sent_again_even_as_a_mutation() {
+        let (error, unprocessed) = answer(Service::StashBox("StashDB".into()), true, 429, "").expect_err("limited");
+        assert!(matches!(error, ApiError::RateLimited { .. }));
+        assert!(error.is_transient() && unprocessed);
+        assert!(error.to_string().contains("retry after 3 s"), "{error}");
+    }
+
+    #[test]
+    fn a_5xx_is_transient_but_may_have_run() {
+        let (error, unprocessed) = answer(Service::Stash, false, 502, "<html>Bad Gateway</html>").expect_err("failed");
+        assert!(matches!(error, ApiError::Server { status: Some(502), .. }));
+        assert!(error.is_transient() && !unprocessed);
+        assert!(error.to_string().contains("HTTP 502 <html>Bad Gateway</html>"), "{error}");
+    }
+
+    #[test]
+    fn html_with_200_names_a_proxy_or_login_page() {
+        let (error, _) = answer(Service::Stash, false, 200, "\n<!doctype html><title>Login</title>").expect_err("html");
+        assert!(error.to_string().contains("HTML instead of JSON"), "{error}");
+        assert!(!error.is_transient());
+    }
+
+    #[test]
+    fn graphql_errors_are_a_validation_error_with_every_message() {
+        let body = r#"{"errors": [{"message": "a"}, {"message": "b"}]}"#;
+        let (error, _) = answer(Service::Stash, false, 200, body).expect_err("rejected");
+        assert_eq!(error.to_string(), "Stash rejected the request: a; b");
+    }
+
+    #[test]
+    fn neither_data_nor_errors_is_a_server_failure() {
+        let (error, _) = answer(Service::Stash, false, 200, "{}").expect_err("empty");
+        assert!(error.to_string().contains("neither data nor errors"), "{error}");
+    }
 }
