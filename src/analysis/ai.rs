@@ -136,7 +136,7 @@ impl AiClient {
         let base = settings.base_url.as_deref().ok_or(AiError::Missing("aiBaseUrl"))?;
         let model = settings.model.clone().ok_or(AiError::Missing("aiModel"))?;
         let url = format!("{}/chat/completions", base.trim_end_matches('/'));
-        let local = is_loopback(&url);
+        let local = crate::graphql::is_loopback(&url);
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(300));
@@ -216,11 +216,6 @@ impl AiClient {
         let usage = |key: &str| body["usage"][key].as_u64().unwrap_or(0);
         Ok((text, usage("prompt_tokens"), usage("completion_tokens")))
     }
-}
-
-fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    matches!(host, "localhost" | "127.0.0.1" | "0.0.0.0") || url.contains("://[::1]")
 }
 
 /// USD per million tokens (input, output): the table's, else free on a local server, else the
@@ -413,7 +408,7 @@ mod tests {
         assert_eq!(price_of("gpt-4o-mini-2024-07-18", false), (0.15, 0.60));
         assert_eq!(price_of("llama3.1", true), (0.0, 0.0));
         assert_eq!(price_of("mystery", false), UNKNOWN_REMOTE_PRICE);
-        assert!(is_loopback("http://127.0.0.1:8080/v1/chat/completions"));
-        assert!(!is_loopback("https://api.openai.com/v1/chat/completions"));
+        assert!(crate::graphql::is_loopback("http://127.0.0.1:8080/v1/chat/completions"));
+        assert!(!crate::graphql::is_loopback("https://api.openai.com/v1/chat/completions"));
     }
 }
