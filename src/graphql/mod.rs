@@ -6,6 +6,7 @@
 
 mod cookie;
 mod error;
+mod tls;
 mod transport;
 
 pub use cookie::Cookie;

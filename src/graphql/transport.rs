@@ -10,7 +10,7 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
 use serde::Serialize;
 
-use super::{ApiError, Cookie, Service};
+use super::{ApiError, Cookie, Service, tls};
 
 /// How a request proves who we are.
 #[derive(Debug, Clone, Default)]
@@ -73,18 +73,17 @@ struct Failure {
 impl Transport {
     /// Builds the HTTP client for one endpoint.
     pub fn new(config: TransportConfig) -> Result<Self, ApiError> {
-        let http = Client::builder()
+        let builder = Client::builder()
             .user_agent(concat!("stashhog/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
             .timeout(config.timeout)
             .no_proxy()
-            .danger_accept_invalid_certs(config.accept_invalid_certs)
-            .build()
-            .map_err(|e| ApiError::Connection {
-                service: config.service.clone(),
-                url: config.url.clone(),
-                reason: format!("cannot set up HTTP: {e}"),
-            })?;
+            .danger_accept_invalid_certs(config.accept_invalid_certs);
+        let http = tls::trust_bundled_roots(builder).build().map_err(|e| ApiError::Connection {
+            service: config.service.clone(),
+            url: config.url.clone(),
+            reason: format!("cannot set up HTTP: {}", tls::describe(&e)),
+        })?;
         Ok(Transport {
             http,
             service: config.service,
