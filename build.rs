@@ -10,76 +10,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Deserialize;
+#[path = "build/stash_manifest.rs"]
+mod stash_manifest;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Manifest {
-    name: String,
-    description: Option<String>,
-    url: Option<String>,
-    version: Option<String>,
-    exec: Vec<String>,
-    interface: Option<String>,
-    #[serde(rename = "errLog")]
-    err_log: Option<String>,
-    #[serde(default)]
-    tasks: Vec<Operation>,
-    #[serde(default)]
-    hooks: Vec<Hook>,
-    #[serde(default)]
-    settings: BTreeMap<String, Setting>,
-    ui: Option<Ui>,
-}
+use stash_manifest::Manifest;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Operation {
-    name: String,
-    description: Option<String>,
-    #[serde(rename = "execArgs")]
-    _exec_args: Option<Vec<String>>,
-    #[serde(rename = "defaultArgs", default)]
-    default_args: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Hook {
-    name: String,
-    description: Option<String>,
-    #[serde(rename = "triggeredBy")]
-    triggered_by: Vec<String>,
-    #[serde(rename = "execArgs")]
-    _exec_args: Option<Vec<String>>,
-    #[serde(rename = "defaultArgs", default)]
-    default_args: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Setting {
-    #[serde(rename = "displayName")]
-    display_name: String,
-    description: Option<String>,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Ui {
-    #[serde(default)]
-    javascript: Vec<String>,
-    #[serde(default)]
-    css: Vec<String>,
-    #[serde(rename = "requires", default)]
-    _requires: Vec<String>,
-    #[serde(rename = "assets", default)]
-    _assets: BTreeMap<String, String>,
-    #[serde(rename = "csp", default)]
-    _csp: BTreeMap<String, Vec<String>>,
-}
+/// What Stash runs. Stash (`pkg/plugin/config.go`, `getExecCommand`) asks Go's `exec.LookPath`
+/// for exec[0] and only when that fails joins it to the plugin's folder. LookPath searches PATH
+/// for a bare name but tries a name holding a slash only as given (relative to Stash's working
+/// directory), so `./stashhog` is never taken from PATH and resolves to `<plugin folder>/stashhog`
+/// (`.exe` added on Windows).
+const EXEC: &str = "./stashhog";
 
 const HOOK_ENTITIES: &[&str] =
     &["Scene", "SceneMarker", "Image", "Gallery", "GalleryChapter", "Group", "Movie", "Performer", "Studio", "Tag"];
@@ -88,6 +29,7 @@ fn main() {
     println!("cargo:rerun-if-changed=stashhog.yml");
     println!("cargo:rerun-if-changed=graphql");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=plugin");
     if let Err(problems) = run() {
         for problem in &problems {
@@ -100,7 +42,7 @@ fn main() {
 fn run() -> Result<(), Vec<String>> {
     let text = std::fs::read_to_string("stashhog.yml").map_err(|e| vec![format!("cannot read it: {e}")])?;
     let manifest: Manifest =
-        serde_yaml::from_str(&text).map_err(|e| vec![format!("Stash would refuse to load it: {e}")])?;
+        stash_manifest::parse(&text).map_err(|e| vec![format!("Stash would refuse to load it: {e}")])?;
     let modes = check(&manifest)?;
     let code = generate(&manifest, &modes);
     let out = std::env::var("OUT_DIR").map_err(|e| vec![format!("OUT_DIR: {e}")])?;
@@ -127,8 +69,11 @@ fn check(m: &Manifest) -> Result<Vec<String>, Vec<String>> {
     if m.description.as_deref().is_none_or(str::is_empty) || m.url.is_none() {
         problems.push("description and url are shown in Stash's plugin list: set both".into());
     }
-    if m.exec.first().map(String::as_str) != Some("stashhog") {
-        problems.push("exec[0] must be `stashhog`, the name Stash finds on PATH or beside the manifest".into());
+    if m.exec.first().map(String::as_str) != Some(EXEC) {
+        problems.push(format!(
+            "exec[0] must be `{EXEC}`: Stash looks a bare name up on PATH before the plugin folder, so a \
+             `stashhog` on PATH would run instead of the packaged one; a path with a slash skips PATH"
+        ));
     }
     if m.interface.as_deref() != Some("raw") {
         problems.push("interface must be `raw`".into());
