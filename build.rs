@@ -6,7 +6,7 @@
 //! matches on those enums exhaustively, so a task without a handler or a setting nobody reads
 //! fails the build instead of failing in a user's Stash.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -5,6 +5,7 @@ mod analyze;
 mod check;
 mod cli;
 mod harness;
+mod install;
 mod mirror;
 mod plans;
 mod protocol;

@@ -14,6 +14,7 @@
 use super::fake_stash::FakeStash;
 use super::temp::TempDir;
 use serde_json::{Map, Value, json};
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -460,12 +461,22 @@ pub struct RunOptions {
     pub stderr_closed: bool,
     /// Kill the process and fail the test after this long.
     pub timeout: Duration,
+    /// The command that starts the plugin, when not the test build itself: e.g. an installed
+    /// binary, or `chroot ROOT /path/in/root`.
+    pub program: Option<Vec<OsString>>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         let secs = std::env::var("STASHHOG_TEST_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-        RunOptions { envs: Vec::new(), cwd: None, home: None, stderr_closed: false, timeout: Duration::from_secs(secs) }
+        RunOptions {
+            envs: Vec::new(),
+            cwd: None,
+            home: None,
+            stderr_closed: false,
+            timeout: Duration::from_secs(secs),
+            program: None,
+        }
     }
 }
 
@@ -505,7 +516,14 @@ pub fn run_cli(args: &[&str], options: &RunOptions) -> CliRun {
 fn command(args: &[&str], options: &RunOptions, scratch: &TempDir) -> Command {
     let cwd = options.cwd.clone().unwrap_or_else(|| scratch.subdir("cwd"));
     let home = options.home.clone().unwrap_or_else(|| scratch.subdir("home"));
-    let mut command = Command::new(binary());
+    let mut command = match options.program.as_deref() {
+        Some([program, prefix @ ..]) => {
+            let mut command = Command::new(program);
+            command.args(prefix);
+            command
+        }
+        _ => Command::new(binary()),
+    };
     command.args(args).env_clear().env("HOME", &home).current_dir(&cwd);
     if let Some(path) = std::env::var_os("PATH") {
         command.env("PATH", path);
