@@ -121,12 +121,12 @@ pub fn run(options: &Options) -> anyhow::Result<Source> {
 /// fallback: it is just as self-contained (its resolver reads /etc/hosts and resolv.conf itself).
 pub fn build_static_binary(root: &Path) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let (target, rustflags) = if target_installed(HOST_TARGET) {
+    let (target, rustflags) = if target_installed(HOST_TARGET) && musl_c_compiler() {
         (HOST_TARGET, None)
     } else {
         eprintln!(
-            "note: the {HOST_TARGET} target is not installed (rustup target add {HOST_TARGET}); \
-             building a static-pie glibc binary instead"
+            "note: building a static-pie glibc binary: the musl build needs `rustup target add {HOST_TARGET}` \
+             and a musl C compiler (Debian: musl-tools)"
         );
         ("x86_64-unknown-linux-gnu", Some("-C target-feature=+crt-static"))
     };
@@ -149,6 +149,15 @@ pub fn build_static_binary(root: &Path) -> anyhow::Result<PathBuf> {
     ensure!(status.success(), "cargo build --target {target} failed ({status})");
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     Ok(target_dir.join(target).join("release").join("stashhog"))
+}
+
+/// SQLite and aws-lc are C: the musl build needs a musl C compiler (cc-rs looks for these names).
+fn musl_c_compiler() -> bool {
+    std::env::var_os("CC_x86_64_unknown_linux_musl").is_some()
+        || std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path)
+                .any(|dir| dir.join("x86_64-linux-musl-gcc").is_file() || dir.join("musl-gcc").is_file())
+        })
 }
 
 fn target_installed(target: &str) -> bool {
