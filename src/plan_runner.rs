@@ -32,8 +32,9 @@ use crate::store::Store;
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
 const GROUPING_WINDOW: usize = 10;
 
-/// Most examples of conflicts and failures a summary lists (the counts are always complete).
-const EXAMPLES: usize = 50;
+/// Most conflicts and failures a summary lists (the counts are always complete; `show_plan`
+/// with `status=skipped_conflict` or `failed` lists them all).
+const LISTED: usize = 1000;
 
 /// What a run of the engine did.
 #[derive(Debug, Default, Serialize)]
@@ -43,7 +44,7 @@ pub struct Report {
     /// Changes already in place: nothing had to be sent for them.
     pub already_in_place: usize,
     /// Changes left alone because Stash's value had moved on.
-    pub conflicts: usize,
+    pub conflicted: usize,
     /// Changes Stash refused.
     pub failed: usize,
     /// Requests sent (or, in a dry run, that would be sent), by operation.
@@ -52,10 +53,10 @@ pub struct Report {
     pub scenes_touched: usize,
     /// Journal entries of an interrupted run that were checked in Stash first.
     pub resumed_batches: usize,
-    /// The first conflicts, with what was expected and found.
-    pub conflict_examples: Vec<Value>,
-    /// The first failures, with Stash's error.
-    pub failure_examples: Vec<Value>,
+    /// The conflicts (the first 1000): the change, and the value Stash holds now.
+    pub conflicts: Vec<Value>,
+    /// The failures (the first 1000), with Stash's error.
+    pub failures: Vec<Value>,
     /// Dry run: the requests that would be sent (the first 1000), exactly as they would be.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub would_send: Vec<Value>,
@@ -88,6 +89,8 @@ pub struct Engine<'a> {
     pub progress: &'a RefCell<Progress>,
     /// What happened so far.
     pub report: Report,
+    /// Dry run: log each request it would send (a preview for the page does not).
+    pub log_requests: bool,
     created: HashMap<i64, i64>,
 }
 
@@ -117,6 +120,7 @@ impl<'a> Engine<'a> {
             batch_size: batch_size.max(1),
             progress,
             report: Report::default(),
+            log_requests: true,
             created: HashMap::new(),
         }
     }
@@ -249,7 +253,7 @@ impl<'a> Engine<'a> {
                     if self.report.failed == failed {
                         outcome.deleted.push(entry);
                     } else {
-                        entry["error"] = "Stash refused to delete it; see failure_examples".into();
+                        entry["error"] = "Stash refused to delete it; see failures".into();
                         outcome.kept.push(entry);
                     }
                 }
@@ -391,10 +395,11 @@ impl<'a> Engine<'a> {
             change.entity_id
         );
         self.report.failed += 1;
-        if self.report.failure_examples.len() < EXAMPLES {
-            self.report
-                .failure_examples
-                .push(json!({"change_id": change.id, "scene_id": change.entity_id, "error": error}));
+        if self.report.failures.len() < LISTED {
+            self.report.failures.push(json!({
+                "change_id": change.id, "scene_id": change.entity_id, "field": change.field, "action": change.action,
+                "value": change.value, "error": error,
+            }));
         }
         // A rollback that could not be done stays applied, so running it again retries.
         let status = if self.direction == Direction::Apply { ChangeStatus::Failed } else { ChangeStatus::Applied };
@@ -405,18 +410,20 @@ impl<'a> Engine<'a> {
         let message =
             format!("scene {} `{}` changed since the plan was made: {detail}", scene.id, change.field.as_str());
         log::warn!("Change {} left alone: {message}", change.id);
-        self.report.conflicts += 1;
-        if self.report.conflict_examples.len() < EXAMPLES {
-            self.report.conflict_examples.push(json!({
+        self.report.conflicted += 1;
+        if self.report.conflicts.len() < LISTED {
+            self.report.conflicts.push(json!({
                 "change_id": change.id, "scene_id": scene.id, "field": change.field, "action": change.action,
-                "value": change.value, "before": change.before, "now": change.field.current(scene),
+                "value": change.value, "before": change.before, "stash_now": change.field.current(scene),
             }));
         }
         let status = match self.direction {
             Direction::Apply => ChangeStatus::SkippedConflict,
             Direction::Rollback => ChangeStatus::RevertConflict,
         };
-        out.push(settled(change, status, Some(message), None));
+        let mut outcome = settled(change, status, Some(message), None);
+        outcome.stash_now = Some(change.field.current(scene));
+        out.push(outcome);
     }
 
     /// Sends one request through the journal (or, in a dry run, logs it).
@@ -424,7 +431,9 @@ impl<'a> Engine<'a> {
         let (operation, variables) = pending.write.request();
         *self.report.requests.entry(operation).or_default() += 1;
         if self.dry_run {
-            log::info!("Dry run: would send {operation} {variables}");
+            if self.log_requests {
+                log::info!("Dry run: would send {operation} {variables}");
+            }
             if self.report.would_send.len() < 1000 {
                 self.report.would_send.push(json!({"operation": operation, "variables": variables}));
             }
@@ -504,7 +513,7 @@ fn creatable(entity: ObjectKind) -> Option<ObjectKind> {
 }
 
 fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {
-    Settled { change_id: change.id, status, error, created_id }
+    Settled { change_id: change.id, status, error, created_id, stash_now: None }
 }
 
 fn list_of(field: Field) -> Option<SceneList> {

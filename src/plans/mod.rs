@@ -8,6 +8,7 @@
 //! The rows themselves live in the database (`store::plans`).
 
 pub mod file;
+pub mod view;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -80,6 +81,8 @@ pub struct Settled {
     pub error: Option<String>,
     /// What a CREATE made.
     pub created_id: Option<i64>,
+    /// What Stash held in the field, for a conflict.
+    pub stash_now: Option<Value>,
 }
 
 names! {
@@ -102,6 +105,9 @@ names! {
         RolledBack = "rolled_back",
         /// Abandoned by the user; never applied.
         Cancelled = "cancelled",
+        /// Never applied, and a newer plan of the same producer took over everything it still
+        /// proposed.
+        Superseded = "superseded",
     }
 }
 
@@ -124,6 +130,8 @@ names! {
         Reverted = "reverted",
         /// Not rolled back: Stash no longer held the value the plan put there.
         RevertConflict = "revert_conflict",
+        /// Taken over by a newer plan of the same producer (still pending or approved then).
+        Superseded = "superseded",
     }
 }
 
@@ -303,7 +311,11 @@ pub struct Plan {
     pub id: i64,
     /// Name.
     pub name: String,
+    /// The mode that made it (`sync_scene_tags`, `analyze`, `import_plan`, …).
+    #[serde(rename = "source")]
+    pub producer: String,
     /// Which mode made it, with which settings.
+    #[serde(rename = "source_detail")]
     pub source: Value,
     /// When it was made (UTC, RFC3339).
     pub created_at: String,
@@ -313,6 +325,10 @@ pub struct Plan {
     pub status: PlanStatus,
     /// How many changes have each status.
     pub changes: std::collections::BTreeMap<&'static str, i64>,
+    /// The mean confidence of its changes (superseded ones aside); none when it has none.
+    pub mean_confidence: Option<f64>,
+    /// Moves whenever a review decision changes: an apply given an older revision refuses.
+    pub revision: i64,
 }
 
 /// One change of a plan, as stored.
@@ -342,6 +358,8 @@ pub struct Change {
     pub error: Option<String>,
     /// What a CREATE made.
     pub created_id: Option<i64>,
+    /// What Stash held in the field when the change was skipped as a conflict.
+    pub stash_now: Option<Value>,
 }
 
 impl Change {
@@ -378,17 +396,59 @@ pub struct NewChange {
     pub status: ChangeStatus,
 }
 
-/// Which changes an operation looks at (`show_plan`, `review_plan`).
+/// Which changes an operation looks at (`show_plan`, `review_plan`); every part given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeFilter {
-    /// Only these change ids.
-    pub ids: Option<Vec<i64>>,
+    /// Only these change ids (inclusive ranges; `5` is `5-5`).
+    pub ids: Option<Vec<(i64, i64)>>,
+    /// Only changes of these scenes (inclusive ranges).
+    pub scene_ids: Option<Vec<(i64, i64)>>,
     /// Only these statuses.
     pub statuses: Vec<ChangeStatus>,
     /// Only this field.
     pub field: Option<Field>,
+    /// Only this action.
+    pub action: Option<Action>,
+    /// Only changes whose value, as stored (JSON text), is one of these.
+    pub values: Option<Vec<String>>,
     /// Only changes at least this sure.
     pub min_confidence: Option<f64>,
+    /// Only changes at most this sure.
+    pub max_confidence: Option<f64>,
     /// Only changes less sure than this.
     pub below_confidence: Option<f64>,
+    /// Only changes of scenes whose title or a file path contains this (any case).
+    pub text: Option<String>,
+}
+
+impl ChangeFilter {
+    /// Whether the filter picks changes by anything (so "all" was not meant by accident).
+    pub fn narrows(&self) -> bool {
+        self.ids.is_some()
+            || self.scene_ids.is_some()
+            || self.field.is_some()
+            || self.action.is_some()
+            || self.values.is_some()
+            || self.min_confidence.is_some()
+            || self.max_confidence.is_some()
+            || self.below_confidence.is_some()
+            || self.text.is_some()
+    }
+}
+
+/// A value as a filter or a rejection compares it: the stored JSON text, with whole numbers
+/// written as integers (Stash's UI sends every number as a float).
+pub fn value_key(value: &Value) -> String {
+    fn canonical(value: &Value) -> Value {
+        match value {
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if n.as_i64().is_none() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+                _ => value.clone(),
+            },
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    canonical(value).to_string()
 }

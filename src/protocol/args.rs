@@ -77,6 +77,40 @@ impl Args {
         ids.map(Some)
     }
 
+    /// A list of ids and inclusive ranges: a JSON list, or text `"1,2,5-9"`.
+    pub fn id_ranges(&self, key: &str) -> Result<Option<Vec<(i64, i64)>>, ArgError> {
+        const EXPECTED: &str = "ids and ranges (e.g. 1,2,5-9)";
+        let Some(value) = self.get(key) else { return Ok(None) };
+        let bad = || error(key, EXPECTED, value);
+        let one = |text: &str| -> Result<(i64, i64), ArgError> {
+            let number = |t: &str| t.trim().parse::<i64>().map_err(|_| bad());
+            match text.split_once('-') {
+                Some((lo, hi)) if !lo.trim().is_empty() => {
+                    let (lo, hi) = (number(lo)?, number(hi)?);
+                    if lo > hi { Err(bad()) } else { Ok((lo, hi)) }
+                }
+                _ => number(text).map(|id| (id, id)),
+            }
+        };
+        let ranges: Result<Vec<(i64, i64)>, ArgError> = match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match as_integer(v) {
+                    Some(id) => Ok((id, id)),
+                    None => as_string(v).ok_or_else(bad).and_then(|t| one(&t)),
+                })
+                .collect(),
+            other => as_string(other)
+                .ok_or_else(bad)?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(one)
+                .collect(),
+        };
+        ranges.map(Some)
+    }
+
     /// The arguments as JSON, with anything that looks like a secret replaced, for the runs table
     /// and logs.
     pub fn redacted(&self) -> Value {

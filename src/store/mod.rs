@@ -6,15 +6,17 @@
 
 pub mod mirror;
 mod plans;
+mod rejections;
 mod runs;
 pub mod stashbox_cache;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plans::{FieldCount, OpenBatch, PlanLock};
+pub use plans::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
+pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{RunHandle, RunRecord, RunStatus};
 
 /// The database could not be opened or used.
@@ -39,6 +41,14 @@ pub enum StoreError {
         found: i64,
         /// Ours.
         known: i64,
+    },
+    /// A migration left the database inconsistent; it was not committed.
+    #[error("migrating the database to schema version {version} failed ({reason}); nothing was changed")]
+    Migration {
+        /// The version it was migrating to.
+        version: i64,
+        /// Why.
+        reason: String,
     },
     /// A statement failed.
     #[error("database error: {0}")]
@@ -218,6 +228,100 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE plans ADD COLUMN applied_at TEXT;
     UPDATE plans SET applied_at = updated_at WHERE status IN ('applied', 'partially_applied', 'rolling_back');
 "#,
+    r#"
+    -- Review inside Stash (issue 10). SQLite cannot change a CHECK, so `plans`, `plan_changes`
+    -- and `runs` are rebuilt (foreign keys are off while migrating; see `migrate`):
+    -- plans and changes can be `superseded` by a newer plan of the same producer; a plan has a
+    -- `revision` that moves with every review decision, so an apply can refuse approvals it was
+    -- not shown; a change remembers what Stash held at a conflict (`stash_now`); a run can be
+    -- `refused` and carries the page's `request_id`.
+    CREATE TABLE plans_new (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('draft', 'reviewing', 'applying', 'applied',
+                        'partially_applied', 'rolling_back', 'rolled_back', 'cancelled', 'superseded')),
+        applied_at  TEXT,
+        revision    INTEGER NOT NULL DEFAULT 0,
+        producer    TEXT NOT NULL           -- the mode that made it; import_plan for a file
+    );
+    INSERT INTO plans_new (id, name, source, created_at, updated_at, status, applied_at, producer)
+        SELECT id, name, source, created_at, updated_at, status, applied_at,
+            COALESCE(json_extract(source, '$.mode'), 'import_plan') FROM plans;
+    DROP TABLE plans;
+    ALTER TABLE plans_new RENAME TO plans;
+
+    CREATE TABLE plan_changes_new (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        entity_type TEXT NOT NULL CHECK (entity_type IN ('scene', 'performer', 'studio', 'tag')),
+        entity_id   INTEGER,
+        field       TEXT NOT NULL,
+        action      TEXT NOT NULL CHECK (action IN ('ADD', 'REMOVE', 'SET', 'CREATE')),
+        value       TEXT NOT NULL,
+        before      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        confidence  REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'applied',
+                        'failed', 'skipped_conflict', 'reverted', 'revert_conflict', 'superseded')),
+        error       TEXT,
+        created_id  INTEGER,
+        batch_id    INTEGER REFERENCES plan_batches (id) ON DELETE SET NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        stash_now   TEXT                    -- JSON: the field's value in Stash at a conflict
+    );
+    INSERT INTO plan_changes_new (id, plan_id, entity_type, entity_id, field, action, value, before, reason,
+            confidence, status, error, created_id, batch_id, created_at, updated_at)
+        SELECT id, plan_id, entity_type, entity_id, field, action, value, before, reason,
+            confidence, status, error, created_id, batch_id, created_at, updated_at FROM plan_changes;
+    DROP TABLE plan_changes;
+    ALTER TABLE plan_changes_new RENAME TO plan_changes;
+    CREATE INDEX plan_changes_work ON plan_changes (plan_id, status, entity_type, entity_id);
+    CREATE INDEX plan_changes_by_field ON plan_changes (plan_id, field, status);
+    CREATE INDEX plan_changes_by_batch ON plan_changes (batch_id);
+    CREATE INDEX plan_changes_by_value ON plan_changes (plan_id, field, action, value);
+    CREATE INDEX plan_changes_by_scene ON plan_changes (entity_type, entity_id, status);
+
+    CREATE TABLE runs_new (
+        id          INTEGER PRIMARY KEY,
+        mode        TEXT NOT NULL,
+        args        TEXT NOT NULL,
+        face        TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'killed', 'refused')),
+        summary     TEXT,
+        error       TEXT,
+        request_id  TEXT                    -- the page's id for a task it started
+    );
+    INSERT INTO runs_new (id, mode, args, face, pid, started_at, ended_at, status, summary, error)
+        SELECT id, mode, args, face, pid, started_at, ended_at, status, summary, error FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_new RENAME TO runs;
+    CREATE INDEX runs_by_status ON runs (status);
+    CREATE INDEX runs_by_mode ON runs (mode, id);
+    CREATE INDEX runs_by_request ON runs (request_id);
+    CREATE INDEX plans_by_producer ON plans (producer, status);
+
+    -- Rejections that stay rejected: a change the user rejected is not proposed again, for that
+    -- scene (scope 'scene') or for any (scope 'everywhere'; scene_id 0).
+    CREATE TABLE rejections (
+        id          INTEGER PRIMARY KEY,
+        scope       TEXT NOT NULL CHECK (scope IN ('scene', 'everywhere')),
+        entity_type TEXT NOT NULL,
+        scene_id    INTEGER NOT NULL,       -- 0 when everywhere
+        field       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        value       TEXT NOT NULL,          -- JSON; {"new": name} for something a plan would create
+        value_name  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        UNIQUE (field, action, value, scope, entity_type, scene_id)
+    );
+"#,
 ];
 
 /// An open database.
@@ -263,6 +367,17 @@ impl Store {
     /// Applies pending migrations, each in its own IMMEDIATE transaction so two processes
     /// starting at once cannot both apply one.
     fn migrate(&mut self) -> Result<(), StoreError> {
+        // A migration that rebuilds a table drops the old one; with foreign keys on, that would
+        // cascade into the rows that refer to it. SQLite ignores this pragma inside a
+        // transaction, so it is switched off around them, and each migration checks the keys
+        // itself before it commits.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let result = self.apply_migrations();
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        result
+    }
+
+    fn apply_migrations(&mut self) -> Result<(), StoreError> {
         let known = MIGRATIONS.len() as i64;
         loop {
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -272,6 +387,11 @@ impl Store {
             }
             let Some(migration) = MIGRATIONS.get(version as usize) else { return Ok(()) };
             tx.execute_batch(migration)?;
+            let broken: Option<String> =
+                tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+            if let Some(table) = broken {
+                return Err(StoreError::Migration { version: version + 1, reason: format!("broken references in {table}") });
+            }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }

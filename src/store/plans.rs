@@ -21,8 +21,8 @@ use crate::plans::{
 use crate::stash::ObjectKind;
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-const CHANGE_COLUMNS: &str =
-    "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id";
+pub(super) const CHANGE_COLUMNS: &str =
+    "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id, stash_now";
 
 /// A journal entry still `sending`: its request may or may not have reached Stash.
 #[derive(Debug, Clone)]
@@ -41,21 +41,89 @@ pub struct PlanLock {
     _file: File,
 }
 
-/// How many changes of one field, action and status a plan has.
+/// How many changes of one field and action a plan has, by status.
 #[derive(Debug, Clone, Serialize)]
-pub struct FieldCount {
-    /// ObjectKind type.
+pub struct FieldSummary {
+    /// Entity type.
     pub entity: String,
     /// Field.
     pub field: String,
-    /// Action.
+    /// Action, lower case.
     pub action: String,
-    /// Status.
-    pub status: String,
-    /// How many.
-    pub count: i64,
+    /// How many, by status.
+    pub counts: BTreeMap<String, i64>,
     /// Their mean confidence.
     pub mean_confidence: f64,
+}
+
+/// How many changes propose one value of one field and action, by status.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueSummary {
+    /// Entity type.
+    pub entity: String,
+    /// Field.
+    pub field: String,
+    /// The field, parsed.
+    #[serde(skip)]
+    pub parsed_field: Field,
+    /// Action, lower case.
+    pub action: String,
+    /// The value as stored.
+    pub value: Value,
+    /// How it reads (filled in by the caller, which has the names).
+    pub value_name: Option<String>,
+    /// How many scenes (changes) propose it.
+    pub scenes: i64,
+    /// How many, by status.
+    pub counts: BTreeMap<String, i64>,
+}
+
+/// Inserts a plan and its changes inside `tx`; `{"created": i}` references to the `i`-th
+/// change become references to its id.
+pub(super) fn insert_plan(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    producer: &str,
+    source: &Value,
+    changes: &[NewChange],
+) -> Result<i64, StoreError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO plans (name, source, producer, created_at, updated_at, status)
+             VALUES (?1, ?2, ?3, {NOW}, {NOW}, 'draft')"
+        ),
+        params![name, source.to_string(), producer],
+    )?;
+    let plan_id = tx.last_insert_rowid();
+    let mut ids = Vec::with_capacity(changes.len());
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
+             confidence, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
+    ))?;
+    for change in changes {
+        let value = match created_ref(&change.value) {
+            Some(index) => {
+                let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
+                serde_json::json!({ "created": id })
+            }
+            None => change.value.clone(),
+        };
+        insert.execute(params![
+            plan_id,
+            change.entity.as_str(),
+            change.entity_id,
+            change.field.as_str(),
+            change.action.as_str(),
+            value.to_string(),
+            change.before.to_string(),
+            change.reason,
+            change.confidence,
+            change.status.as_str(),
+        ])?;
+        ids.push(tx.last_insert_rowid());
+    }
+    Ok(plan_id)
 }
 
 fn bad_column(column: usize, text: &str) -> rusqlite::Error {
@@ -72,7 +140,7 @@ fn json_col(row: &Row<'_>, column: usize) -> rusqlite::Result<Value> {
     serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, e.into()))
 }
 
-fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
+pub(super) fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
     Ok(Change {
         id: row.get(0)?,
         entity: parse_col(row, 1, ObjectKind::parse)?,
@@ -86,16 +154,28 @@ fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
         status: parse_col(row, 9, ChangeStatus::parse)?,
         error: row.get(10)?,
         created_id: row.get(11)?,
+        stash_now: row.get::<_, Option<String>>(12)?.and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 
-/// The WHERE clause (after `plan_id = ?1`) and parameters of a filter.
+/// The WHERE clause and parameters of a filter over one plan's changes.
 fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
     let mut sql = String::from("plan_id = ?");
     let mut values = vec![Sql::Integer(plan_id)];
+    let mut ranges = |column: &str, ranges: &[(i64, i64)], sql: &mut String| {
+        let any: Vec<&str> = ranges.iter().map(|_| "(? <= {c} AND {c} <= ?)").collect();
+        sql.push_str(&format!(" AND ({})", if any.is_empty() { "0".to_owned() } else { any.join(" OR ") }).replace("{c}", column));
+        for (lo, hi) in ranges {
+            values.push(Sql::Integer(*lo));
+            values.push(Sql::Integer(*hi));
+        }
+    };
     if let Some(ids) = &filter.ids {
-        sql.push_str(&format!(" AND id IN ({})", vec!["?"; ids.len()].join(", ")));
-        values.extend(ids.iter().map(|id| Sql::Integer(*id)));
+        ranges("id", ids, &mut sql);
+    }
+    if let Some(ids) = &filter.scene_ids {
+        sql.push_str(" AND entity_type = 'scene'");
+        ranges("entity_id", ids, &mut sql);
     }
     if !filter.statuses.is_empty() {
         sql.push_str(&format!(" AND status IN ({})", vec!["?"; filter.statuses.len()].join(", ")));
@@ -105,57 +185,55 @@ fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
         sql.push_str(" AND field = ?");
         values.push(Sql::Text(field.as_str().to_owned()));
     }
+    if let Some(action) = filter.action {
+        sql.push_str(" AND action = ?");
+        values.push(Sql::Text(action.as_str().to_owned()));
+    }
+    if let Some(keys) = &filter.values {
+        sql.push_str(&format!(" AND value IN ({})", vec!["?"; keys.len().max(1)].join(", ")));
+        values.extend(keys.iter().map(|k| Sql::Text(k.clone())));
+        if keys.is_empty() {
+            values.push(Sql::Null);
+        }
+    }
     if let Some(min) = filter.min_confidence {
         sql.push_str(" AND confidence >= ?");
         values.push(Sql::Real(min));
+    }
+    if let Some(max) = filter.max_confidence {
+        sql.push_str(" AND confidence <= ?");
+        values.push(Sql::Real(max));
     }
     if let Some(below) = filter.below_confidence {
         sql.push_str(" AND confidence < ?");
         values.push(Sql::Real(below));
     }
+    if let Some(text) = &filter.text {
+        // LIKE ignores case (for ASCII); `%`, `_` and `\` in the text are matched as themselves.
+        let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        sql.push_str(
+            " AND entity_type = 'scene' AND entity_id IN (SELECT s.id FROM scenes s WHERE s.title LIKE ? ESCAPE '\\'
+               OR EXISTS (SELECT 1 FROM json_each(s.files) f WHERE json_extract(f.value, '$.path') LIKE ? ESCAPE '\\'))",
+        );
+        values.push(Sql::Text(pattern.clone()));
+        values.push(Sql::Text(pattern));
+    }
     (sql, values)
 }
 
 impl Store {
-    /// Stores a new plan (status `draft`) and its changes in one transaction; `{"created": i}`
-    /// references to the `i`-th change become references to its id. Returns the plan's id.
-    pub fn create_plan(&self, name: &str, source: &Value, changes: &[NewChange]) -> Result<i64, StoreError> {
+    /// Stores a new plan (status `draft`) made by `producer` and its changes in one
+    /// transaction; `{"created": i}` references to the `i`-th change become references to its
+    /// id. Returns the plan's id. Plan producers go through [`Store::propose_plan`] instead.
+    pub fn create_plan(
+        &self,
+        name: &str,
+        producer: &str,
+        source: &Value,
+        changes: &[NewChange],
+    ) -> Result<i64, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        tx.execute(
-            &format!("INSERT INTO plans (name, source, created_at, updated_at, status) VALUES (?1, ?2, {NOW}, {NOW}, 'draft')"),
-            params![name, source.to_string()],
-        )?;
-        let plan_id = tx.last_insert_rowid();
-        let mut ids = Vec::with_capacity(changes.len());
-        {
-            let mut insert = tx.prepare_cached(&format!(
-                "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
-                     confidence, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
-            ))?;
-            for change in changes {
-                let value = match created_ref(&change.value) {
-                    Some(index) => {
-                        let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
-                        serde_json::json!({ "created": id })
-                    }
-                    None => change.value.clone(),
-                };
-                insert.execute(params![
-                    plan_id,
-                    change.entity.as_str(),
-                    change.entity_id,
-                    change.field.as_str(),
-                    change.action.as_str(),
-                    value.to_string(),
-                    change.before.to_string(),
-                    change.reason,
-                    change.confidence,
-                    change.status.as_str(),
-                ])?;
-                ids.push(tx.last_insert_rowid());
-            }
-        }
+        let plan_id = insert_plan(&tx, name, producer, source, changes)?;
         tx.commit()?;
         Ok(plan_id)
     }
@@ -174,17 +252,26 @@ impl Store {
     pub fn plan(&self, id: i64) -> Result<Option<Plan>, StoreError> {
         let plan = self
             .conn
-            .query_row("SELECT id, name, source, created_at, updated_at, status FROM plans WHERE id = ?1", [id], |r| {
-                Ok(Plan {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    source: json_col(r, 2)?,
-                    created_at: r.get(3)?,
-                    updated_at: r.get(4)?,
-                    status: parse_col(r, 5, PlanStatus::parse)?,
-                    changes: BTreeMap::new(),
-                })
-            })
+            .query_row(
+                "SELECT id, name, source, created_at, updated_at, status, producer, revision,
+                    (SELECT AVG(confidence) FROM plan_changes WHERE plan_id = plans.id AND status != 'superseded')
+                 FROM plans WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Plan {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        source: json_col(r, 2)?,
+                        created_at: r.get(3)?,
+                        updated_at: r.get(4)?,
+                        status: parse_col(r, 5, PlanStatus::parse)?,
+                        producer: r.get(6)?,
+                        revision: r.get(7)?,
+                        mean_confidence: r.get::<_, Option<f64>>(8)?.map(|m| (m * 1000.0).round() / 1000.0),
+                        changes: BTreeMap::new(),
+                    })
+                },
+            )
             .optional()?;
         let Some(mut plan) = plan else { return Ok(None) };
         let mut statement =
@@ -203,7 +290,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT p.id FROM plans p
-                 WHERE p.status NOT IN ('rolling_back', 'rolled_back', 'cancelled')
+                 WHERE p.status NOT IN ('rolling_back', 'rolled_back', 'cancelled', 'superseded')
                    AND EXISTS (SELECT 1 FROM plan_changes c WHERE c.plan_id = p.id AND c.status = 'approved')
                  ORDER BY p.id DESC LIMIT 1",
                 [],
@@ -295,38 +382,168 @@ impl Store {
         Ok((total, changes))
     }
 
-    /// Counts of a plan's changes by field, action and status.
-    pub fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldCount>, StoreError> {
+    /// Counts of a plan's changes by field and action, each by status.
+    pub fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldSummary>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT entity_type, field, action, status, COUNT(*), AVG(confidence) FROM plan_changes
              WHERE plan_id = ?1 GROUP BY entity_type, field, action, status ORDER BY entity_type, field, action, status",
         )?;
-        let rows = statement.query_map([plan_id], |r| {
-            Ok(FieldCount {
-                entity: r.get(0)?,
-                field: r.get(1)?,
-                action: r.get(2)?,
-                status: r.get(3)?,
-                count: r.get(4)?,
-                mean_confidence: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = statement.query([plan_id])?;
+        let mut summary: Vec<FieldSummary> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (entity, field, action): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (status, count, mean): (String, i64, f64) = (r.get(3)?, r.get(4)?, r.get(5)?);
+            let action = action.to_ascii_lowercase();
+            let row = match summary.last_mut() {
+                Some(last) if last.entity == entity && last.field == field && last.action == action => last,
+                _ => {
+                    summary.push(FieldSummary { entity, field, action, counts: BTreeMap::new(), mean_confidence: 0.0 });
+                    summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
+                }
+            };
+            let before: i64 = row.counts.values().sum();
+            row.mean_confidence = (row.mean_confidence * before as f64 + mean * count as f64) / (before + count) as f64;
+            row.counts.insert(status, count);
+        }
+        Ok(summary)
     }
 
-    /// Gives every change matching `filter` the status `to`; returns how many changed.
-    pub fn review_changes(&self, plan_id: i64, filter: &ChangeFilter, to: ChangeStatus) -> Result<usize, StoreError> {
-        let (clause, mut values) = filter_sql(plan_id, filter);
-        values.insert(0, Sql::Text(to.as_str().to_owned()));
+    /// The values a plan's changes matching `filter` propose, most changes first (at most
+    /// `limit`), each with its counts by status: the "by value" view.
+    pub fn value_summary(
+        &self,
+        plan_id: i64,
+        filter: &ChangeFilter,
+        limit: usize,
+    ) -> Result<Vec<ValueSummary>, StoreError> {
+        let (clause, values) = filter_sql(plan_id, filter);
+        let sql = format!(
+            "WITH v AS (SELECT entity_type, field, action, value, status, COUNT(*) AS n FROM plan_changes
+                        WHERE {clause} GROUP BY entity_type, field, action, value, status),
+                  t AS (SELECT entity_type, field, action, value, SUM(n) AS total FROM v
+                        GROUP BY entity_type, field, action, value ORDER BY total DESC, field, action, value LIMIT ?)
+             SELECT t.entity_type, t.field, t.action, t.value, t.total, v.status, v.n FROM t
+             JOIN v USING (entity_type, field, action, value)
+             ORDER BY t.total DESC, t.field, t.action, t.value, v.status"
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let limit = Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX));
+        let mut rows = statement.query(params_from_iter(values.iter().chain([&limit])))?;
+        let mut summary: Vec<ValueSummary> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (entity, field, action, value): (String, String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
+            let action = action.to_ascii_lowercase();
+            let row = match summary.last_mut() {
+                Some(last) if last.entity == entity && last.field == field && last.action == action && last.value == value => {
+                    last
+                }
+                _ => {
+                    let total = r.get(4)?;
+                    let parsed = Field::parse(&field).ok_or_else(|| bad_column(1, &field))?;
+                    summary.push(ValueSummary {
+                        entity,
+                        field,
+                        parsed_field: parsed,
+                        action,
+                        value,
+                        value_name: None,
+                        scenes: total,
+                        counts: BTreeMap::new(),
+                    });
+                    summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
+                }
+            };
+            row.counts.insert(r.get(5)?, r.get(6)?);
+        }
+        Ok(summary)
+    }
+
+    /// A page of the scenes that have changes matching `filter` (ascending scene id), each with
+    /// all its matching changes, and how many scenes match in all.
+    pub fn scene_page(
+        &self,
+        plan_id: i64,
+        filter: &ChangeFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(i64, Vec<(i64, Vec<Change>)>), StoreError> {
+        let (clause, values) = filter_sql(plan_id, filter);
+        let scene_clause = format!("{clause} AND entity_type = 'scene'");
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(DISTINCT entity_id) FROM plan_changes WHERE {scene_clause}"),
+            params_from_iter(values.iter()),
+            |r| r.get(0),
+        )?;
+        let page = [
+            Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+            Sql::Integer(i64::try_from(offset).unwrap_or(0)),
+        ];
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {scene_clause} AND entity_id IN (
+                 SELECT DISTINCT entity_id FROM plan_changes WHERE {scene_clause} ORDER BY entity_id LIMIT ? OFFSET ?)
+             ORDER BY entity_id, id"
+        ))?;
+        let all = values.iter().chain(values.iter()).chain(page.iter());
+        let rows = statement.query_map(params_from_iter(all), change_from_row)?;
+        let mut scenes: Vec<(i64, Vec<Change>)> = Vec::new();
+        for change in rows {
+            let change = change?;
+            let scene = change.entity_id.unwrap_or_default();
+            match scenes.last_mut() {
+                Some((id, list)) if *id == scene => list.push(change),
+                _ => scenes.push((scene, vec![change])),
+            }
+        }
+        Ok((total, scenes))
+    }
+
+    /// Gives every change matching `filter` the status `to` (and, when approving, the CREATE
+    /// changes they refer to), moves the plan's revision when anything changed, and returns
+    /// the changes that changed (as they were).
+    pub fn review_changes(
+        &self,
+        plan_id: i64,
+        filter: &ChangeFilter,
+        to: ChangeStatus,
+    ) -> Result<Vec<Change>, StoreError> {
+        let (clause, values) = filter_sql(plan_id, filter);
+        let to_text = Sql::Text(to.as_str().to_owned());
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let n = tx.execute(
+        let mut changed: Vec<Change> = tx
+            .prepare(&format!("SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {clause} AND status != ?"))?
+            .query_map(params_from_iter(values.iter().chain([&to_text])), change_from_row)?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
             &format!(
                 "UPDATE plan_changes SET status = ?, error = NULL, updated_at = {NOW} WHERE {clause} AND status != ?"
             ),
-            params_from_iter(values.iter().chain([&Sql::Text(to.as_str().to_owned())])),
+            params_from_iter([&to_text].into_iter().chain(values.iter()).chain([&to_text])),
         )?;
+        if to == ChangeStatus::Approved {
+            // An approved change that refers to something the plan creates needs that CREATE.
+            let mut creates: Vec<Change> = tx
+                .prepare(&format!(
+                    "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND action = 'CREATE' AND status = 'pending'
+                       AND id IN (SELECT json_extract(value, '$.created') FROM plan_changes
+                                  WHERE plan_id = ?1 AND status = 'approved' AND json_extract(value, '$.created') IS NOT NULL)"
+                ))?
+                .query_map([plan_id], change_from_row)?
+                .collect::<Result<_, _>>()?;
+            for create in &creates {
+                tx.execute(
+                    &format!("UPDATE plan_changes SET status = 'approved', updated_at = {NOW} WHERE id = ?1"),
+                    [create.id],
+                )?;
+            }
+            changed.append(&mut creates);
+        }
+        if !changed.is_empty() {
+            tx.execute(&format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"), [plan_id])?;
+        }
         tx.commit()?;
-        Ok(n)
+        Ok(changed)
     }
 
     /// A plan's CREATE changes, in plan order.
@@ -398,11 +615,13 @@ impl Store {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(&format!(
-                "UPDATE plan_changes SET status = ?2, error = ?3, created_id = COALESCE(?4, created_id), updated_at = {NOW}
+                "UPDATE plan_changes SET status = ?2, error = ?3, created_id = COALESCE(?4, created_id),
+                    stash_now = ?5, updated_at = {NOW}
                  WHERE id = ?1"
             ))?;
             for o in outcomes {
-                update.execute(params![o.change_id, o.status.as_str(), o.error, o.created_id])?;
+                let stash_now = o.stash_now.as_ref().map(Value::to_string);
+                update.execute(params![o.change_id, o.status.as_str(), o.error, o.created_id, stash_now])?;
             }
         }
         if let Some((id, state)) = batch {

@@ -26,6 +26,8 @@ pub enum RunStatus {
     Failed,
     /// The process died mid-run.
     Killed,
+    /// Refused before doing anything (an apply given a plan revision that had moved on).
+    Refused,
 }
 
 impl RunStatus {
@@ -35,6 +37,7 @@ impl RunStatus {
             RunStatus::Ok => "ok",
             RunStatus::Failed => "failed",
             RunStatus::Killed => "killed",
+            RunStatus::Refused => "refused",
         }
     }
 
@@ -43,6 +46,7 @@ impl RunStatus {
             "ok" => RunStatus::Ok,
             "failed" => RunStatus::Failed,
             "killed" => RunStatus::Killed,
+            "refused" => RunStatus::Refused,
             _ => RunStatus::Running,
         }
     }
@@ -131,14 +135,22 @@ impl Store {
             .execute("DELETE FROM runs WHERE status != 'running' AND id <= (SELECT MAX(id) FROM runs) - ?1", [keep])?)
     }
 
-    /// Records the start of a run and takes its liveness lock.
-    pub fn begin_run(&self, mode: &str, args: &Value, face: &str) -> Result<RunHandle, StoreError> {
+    /// Records the start of a run and takes its liveness lock. `request_id` is the page's
+    /// name for the run, so it can find the outcome Stash does not keep.
+    pub fn begin_run(
+        &self,
+        mode: &str,
+        args: &Value,
+        face: &str,
+        request_id: Option<&str>,
+    ) -> Result<RunHandle, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         tx.execute(
             &format!(
-                "INSERT INTO runs (mode, args, face, pid, started_at, status) VALUES (?1, ?2, ?3, ?4, {NOW}, 'running')"
+                "INSERT INTO runs (mode, args, face, pid, started_at, status, request_id)
+                 VALUES (?1, ?2, ?3, ?4, {NOW}, 'running', ?5)"
             ),
-            params![mode, args.to_string(), face, i64::from(std::process::id())],
+            params![mode, args.to_string(), face, i64::from(std::process::id()), request_id],
         )?;
         let id = tx.last_insert_rowid();
         let lock_path = self.lock_path(id);
@@ -155,9 +167,19 @@ impl Store {
         Ok(RunHandle { id, lock_path, _lock: lock })
     }
 
-    /// Records how a run ended and releases its lock.
-    pub fn finish_run(&self, run: RunHandle, summary: Option<&Value>, error: Option<&str>) -> Result<(), StoreError> {
-        let status = if error.is_some() { RunStatus::Failed } else { RunStatus::Ok };
+    /// Records how a run ended (`refused`: it refused to start its work) and releases its lock.
+    pub fn finish_run(
+        &self,
+        run: RunHandle,
+        summary: Option<&Value>,
+        error: Option<&str>,
+        refused: bool,
+    ) -> Result<(), StoreError> {
+        let status = match (error, refused) {
+            (Some(_), true) => RunStatus::Refused,
+            (Some(_), false) => RunStatus::Failed,
+            (None, _) => RunStatus::Ok,
+        };
         self.conn.execute(
             &format!("UPDATE runs SET status = ?2, ended_at = {NOW}, summary = ?3, error = ?4 WHERE id = ?1"),
             params![run.id, status.as_str(), summary.map(Value::to_string), error],
@@ -171,6 +193,13 @@ impl Store {
         self.select_runs("ORDER BY id DESC LIMIT ?1", i64::try_from(limit).unwrap_or(i64::MAX))
     }
 
+    /// The newest run the page started with `request_id`.
+    pub fn run_by_request(&self, request_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let sql = "SELECT id, mode, args, face, started_at, ended_at, status, summary, error FROM runs
+                   WHERE request_id = ?1 ORDER BY id DESC LIMIT 1";
+        Ok(self.runs_where(sql, [request_id])?.pop())
+    }
+
     /// One run by id.
     pub fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
         Ok(self.select_runs("WHERE id = ?1", id)?.pop())
@@ -179,9 +208,13 @@ impl Store {
     fn select_runs(&self, clause: &str, param: i64) -> Result<Vec<RunRecord>, StoreError> {
         let sql =
             format!("SELECT id, mode, args, face, started_at, ended_at, status, summary, error FROM runs {clause}");
-        let mut statement = self.conn.prepare_cached(&sql)?;
+        self.runs_where(&sql, [param])
+    }
+
+    fn runs_where(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RunRecord>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
         let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-        let rows = statement.query_map([param], |r| {
+        let rows = statement.query_map(params, |r| {
             Ok(RunRecord {
                 id: r.get(0)?,
                 mode: r.get(1)?,
@@ -212,9 +245,9 @@ mod tests {
     #[test]
     fn a_finished_run_is_recorded_with_its_summary() {
         let store = store("finish");
-        let run = store.begin_run("check", &json!({"mode": "check"}), "cli").expect("begins");
+        let run = store.begin_run("check", &json!({"mode": "check"}), "cli", None).expect("begins");
         let id = run.id;
-        store.finish_run(run, Some(&json!({"ok": true})), None).expect("finishes");
+        store.finish_run(run, Some(&json!({"ok": true})), None, false).expect("finishes");
         let runs = store.recent_runs(5).expect("lists");
         assert_eq!(runs[0].id, id);
         assert_eq!(runs[0].status, RunStatus::Ok);
@@ -225,7 +258,7 @@ mod tests {
     #[test]
     fn a_live_run_is_not_swept_but_a_dead_one_is() {
         let store = store("sweep");
-        let live = store.begin_run("full_sync", &json!({}), "plugin").expect("begins");
+        let live = store.begin_run("full_sync", &json!({}), "plugin", None).expect("begins");
         assert_eq!(store.sweep_killed_runs().expect("sweeps"), 0);
         // A process that died leaves its row running and its lock file unlocked.
         let id = live.id;

@@ -47,12 +47,10 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let mut found = analysis::analyze_scenes(&cx.store, &analyzer, &ids, auto_approve, with_ai, progress(0.0))?;
     let ai = if with_ai { Some(ask_ai(cx, &mut found, &analyzer, progress(0.5))?) } else { None };
-    let plan_id = if found.changes.is_empty() {
-        None
-    } else {
-        let name = format!("Analyze: {} change(s) for {} scene(s)", found.changes.len(), found.scenes_with_changes);
-        Some(cx.store.create_plan(&name, &source(cx), &found.changes)?)
-    };
+    let name = format!("Analyze {} scene(s)", ids.len());
+    let examined: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let proposed = cx.store.propose_plan(&name, "analyze", &source(cx), &found.changes, &examined)?;
+    super::log_proposed(&proposed);
     // A narrowed run did not see every scene up to the mark: moving it would make the next
     // `since_last` skip the scenes this one left out.
     let narrowed = scope.ids.is_some() || scope.path.is_some() || scope.tag_ids.is_some() || scope.limit.is_some();
@@ -63,7 +61,9 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         Some(mark) => cx.store.write_mirror(|w| w.set_state(LAST_ANALYSIS, &mark))?,
         None => {}
     }
-    summarise(cx, &found, plan_id, &analyzer.warnings, ai, started)
+    let mut outcome = summarise(cx, &found, proposed.plan_id, &analyzer.warnings, ai, started)?;
+    outcome.output["proposed"] = serde_json::to_value(&proposed)?;
+    Ok(outcome)
 }
 
 /// Asks the AI about the scenes the rules left open; refuses before any call when the estimate
@@ -174,7 +174,7 @@ fn summarise(
     let top = found.tally.top_unmatched(TOP_UNMATCHED);
     match plan_id {
         Some(id) => log::info!(
-            "Analyzed {} scene(s): plan {id} proposes {} change(s) for {} scene(s) ({approved} pre-approved); by field {:?}; by confidence {:?}. Review it with show_plan / review_plan, then run \"Apply approved plan changes\".",
+            "Analyzed {} scene(s): plan {id} proposes {} change(s) for {} scene(s) ({approved} pre-approved); by field {:?}; by confidence {:?}. Review it on the StashHog page in Stash (or with show_plan / review_plan), then apply it there or run \"Apply approved plan changes\".",
             found.scenes,
             found.changes.len(),
             found.scenes_with_changes,

@@ -11,7 +11,7 @@
 use anyhow::{Context as _, bail};
 
 use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
-use super::{Context, Outcome};
+use super::{Context, Outcome, Refused};
 use crate::mirror;
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
@@ -23,20 +23,23 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
+    let revision = args.integer("revision")?;
     let plan = plan_arg(
         &cx.store,
         args,
         || cx.store.newest_plan_to_apply(),
-        "no plan has approved changes; import or make a plan, then approve changes with review_plan",
+        "no plan has approved changes; review a plan on the StashHog page in Stash (or with review_plan) and approve changes first",
     )?;
-    apply(cx, plan, dry_run, batch_size, started)
+    apply(cx, plan, revision, dry_run, batch_size, started)
 }
 
 /// Applies `plan`'s approved changes (or, with `dry_run`, logs the requests it would send);
-/// also how a plan producer applies its own plan at once.
+/// also how a plan producer applies its own plan at once. Given the `revision` a preview
+/// showed, it refuses when the plan's approvals changed since.
 pub fn apply(
     cx: &Context,
     plan: crate::plans::Plan,
+    revision: Option<i64>,
     dry_run: bool,
     batch_size: usize,
     started: std::time::Instant,
@@ -44,12 +47,19 @@ pub fn apply(
     // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     match plan.status {
-        PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled => bail!(
+        PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled | PlanStatus::Superseded => bail!(
             "plan {} is {}; it cannot be applied again (import it again as a new plan)",
             plan.id,
             plan.status.as_str()
         ),
         _ => {}
+    }
+    if let Some(previewed) = revision.filter(|r| *r != plan.revision) {
+        return Err(Refused(format!(
+            "plan {} changed since it was previewed (revision {previewed}, now {}): nothing was applied; preview it again",
+            plan.id, plan.revision
+        ))
+        .into());
     }
     let approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
     let interrupted = plan.status == PlanStatus::Applying;
@@ -87,7 +97,7 @@ pub fn apply(
         cx.store.finish_apply(plan.id, status)?;
         status
     };
-    engine_summary(&plan, status, dry_run, "applied", engine.report, started)
+    engine_summary(&cx.store, &plan, status, dry_run, "applied", engine.report, started)
 }
 
 /// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is

@@ -53,6 +53,16 @@ pub enum Operation {
     ImportPlan,
     /// `delete_plan`: forget a plan.
     DeletePlan,
+    /// `preview_apply`: what applying a plan would send, nothing sent.
+    PreviewApply,
+    /// `preview_rollback`: what rolling a plan back would send, nothing sent.
+    PreviewRollback,
+    /// `run_summary`: the stored outcome of a run (Stash discards a task's output).
+    RunSummary,
+    /// `list_rejections`: the rejections StashHog remembers.
+    ListRejections,
+    /// `remove_rejection`: forget one.
+    RemoveRejection,
 }
 
 impl Operation {
@@ -65,6 +75,11 @@ impl Operation {
         Operation::ExportPlan,
         Operation::ImportPlan,
         Operation::DeletePlan,
+        Operation::PreviewApply,
+        Operation::PreviewRollback,
+        Operation::RunSummary,
+        Operation::ListRejections,
+        Operation::RemoveRejection,
     ];
 
     /// The operation's name as `args.mode` carries it.
@@ -77,6 +92,11 @@ impl Operation {
             Operation::ExportPlan => "export_plan",
             Operation::ImportPlan => "import_plan",
             Operation::DeletePlan => "delete_plan",
+            Operation::PreviewApply => "preview_apply",
+            Operation::PreviewRollback => "preview_rollback",
+            Operation::RunSummary => "run_summary",
+            Operation::ListRejections => "list_rejections",
+            Operation::RemoveRejection => "remove_rejection",
         }
     }
 }
@@ -195,9 +215,37 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             Operation::ExportPlan => plans::export_plan,
             Operation::ImportPlan => plans::import_plan,
             Operation::DeletePlan => plans::delete_plan,
+            Operation::PreviewApply => plans::preview_apply,
+            Operation::PreviewRollback => plans::preview_rollback,
+            Operation::RunSummary => plans::run_summary,
+            Operation::ListRejections => plans::list_rejections,
+            Operation::RemoveRejection => plans::remove_rejection,
         },
     };
     session.context()?.recorded(run)
+}
+
+/// Logs what making a plan left out and took over (see `Store::propose_plan`).
+fn log_proposed(proposed: &crate::store::Proposed) {
+    if proposed.rejected_earlier > 0 {
+        log::info!(
+            "{} proposed change(s) left out: you rejected them earlier (list_rejections shows what StashHog remembers)",
+            proposed.rejected_earlier
+        );
+    }
+    if proposed.superseded > 0 {
+        log::info!(
+            "Took over {} open change(s) of earlier plans ({} approval(s) carried over, {} moved in for scenes not looked at this time){}",
+            proposed.superseded,
+            proposed.approvals_carried,
+            proposed.taken_over,
+            if proposed.plans_superseded.is_empty() {
+                String::new()
+            } else {
+                format!("; plan(s) {:?} are now superseded", proposed.plans_superseded)
+            }
+        );
+    }
 }
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.
@@ -311,16 +359,27 @@ impl Session {
 
     /// Records this invocation's start (mode, arguments without secrets, face) in `store`.
     fn begin_run(&self, store: &Store) -> anyhow::Result<crate::store::RunHandle> {
-        Ok(store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str())?)
+        // `run_summary` carries the request_id it looks for; it is not that run.
+        let request_id = match self.mode {
+            Mode::Operation(Operation::RunSummary) => None,
+            _ => self.args.string("request_id")?.filter(|id| !id.is_empty()),
+        };
+        Ok(store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str(), request_id.as_deref())?)
     }
 }
 
+/// A run that refused to start its work because what it was asked to do no longer matches
+/// (an apply given a plan revision that has moved on); recorded as `refused`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 fn finish_run(store: &Store, run: crate::store::RunHandle, result: &anyhow::Result<Outcome>) {
-    let (summary, error) = match result {
-        Ok(outcome) => (Some(&outcome.output), outcome.error.clone()),
-        Err(e) => (None, Some(format!("{e:#}"))),
+    let (summary, error, refused) = match result {
+        Ok(outcome) => (Some(&outcome.output), outcome.error.clone(), false),
+        Err(e) => (None, Some(format!("{e:#}")), e.downcast_ref::<Refused>().is_some()),
     };
-    if let Err(e) = store.finish_run(run, summary, error.as_deref()) {
+    if let Err(e) = store.finish_run(run, summary, error.as_deref(), refused) {
         log::warn!("could not record the end of this run: {e}");
     }
 }

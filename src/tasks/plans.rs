@@ -8,9 +8,10 @@ use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::{Context, Outcome};
-use crate::plan_runner::Report;
+use crate::plan_runner::{Engine, Report};
 use crate::plans::file::{self, ParsedPlan};
-use crate::plans::{ChangeFilter, ChangeStatus, Field, Plan, PlanStatus};
+use crate::plans::view::{Names, Wanted};
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
 use crate::protocol::args::{Args, as_string};
 use crate::store::{PlanLock, Store};
 
@@ -34,43 +35,119 @@ pub fn list_plans(cx: &mut Context) -> anyhow::Result<Outcome> {
     Ok(Outcome { output: json!({ "plans": plans }), error: None })
 }
 
-/// `show_plan`: one plan, a per-field summary, and a page of its changes (filter by `status`,
-/// `field`, `min_confidence`; page with `page` and `per_page`).
+/// Values the by-value summary of `show_plan` lists at most.
+const VALUES_SHOWN: usize = 200;
+
+/// `show_plan`: one plan, its summary by field and action and by value, and a page of the
+/// changes matching the filters — as a list (`view=changes`) or one card per scene
+/// (`view=scenes`, `per_page` scenes) — with names beside every id.
 pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let plan = plan_arg(&cx.store, args, || Ok(cx.store.plans(1)?.first().map(|p| p.id)), "there are no plans yet")?;
     let filter = change_filter(args)?;
+    let by_scene = match args.string("view")?.as_deref() {
+        None | Some("changes") => false,
+        Some("scenes") => true,
+        Some(other) => bail!("`view` must be changes or scenes, got {other:?}"),
+    };
     let per_page = args.integer("per_page")?.unwrap_or(PER_PAGE as i64).clamp(1, 10_000) as usize;
     let page = args.integer("page")?.unwrap_or(1).max(1) as usize;
-    let (total, changes) = cx.store.changes(plan.id, &filter, per_page, (page - 1) * per_page)?;
-    let summary = cx.store.field_summary(plan.id)?;
+    let offset = (page - 1).saturating_mul(per_page);
+    let fields = cx.store.field_summary(plan.id)?;
+    let mut values = cx.store.value_summary(plan.id, &ChangeFilter { values: None, ..filter.clone() }, VALUES_SHOWN)?;
+    let mut output = json!({"plan": plan, "fields": fields, "page": page, "per_page": per_page});
+    let (matching, shown) = if by_scene {
+        let (total, scenes) = cx.store.scene_page(plan.id, &filter, per_page, offset)?;
+        let names = names_of(cx, scenes.iter().flat_map(|(_, changes)| changes), &values)?;
+        let cards: Vec<Value> = scenes
+            .iter()
+            .map(|(scene, changes)| {
+                json!({
+                    "scene_id": scene,
+                    "title": names.scene_title(*scene),
+                    "path": names.scenes.get(scene).and_then(|s| s.path.clone()),
+                    "changes": changes.iter().map(|c| names.change(c)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let shown = cards.len();
+        output["scenes"] = cards.into();
+        fill_value_names(&names, &mut values);
+        (total, shown)
+    } else {
+        let (total, changes) = cx.store.changes(plan.id, &filter, per_page, offset)?;
+        let names = names_of(cx, &changes, &values)?;
+        let views: Vec<Value> = changes
+            .iter()
+            .map(|c| {
+                let mut view = names.change(c);
+                if let Some(scene) = c.entity_id.filter(|_| c.entity == crate::stash::ObjectKind::Scene) {
+                    view["title"] = names.scene_title(scene).into();
+                    view["path"] = names.scenes.get(&scene).and_then(|s| s.path.clone()).into();
+                }
+                view
+            })
+            .collect();
+        output["changes"] = views.into();
+        fill_value_names(&names, &mut values);
+        (total, changes.len())
+    };
+    output["matching"] = matching.into();
+    output["values"] = serde_json::to_value(&values)?;
     log::info!(
-        "Plan {} '{}' ({}): {:?}; showing {} of {total} matching change(s)",
+        "Plan {} '{}' ({}, revision {}): {:?}; showing {shown} of {matching} matching {}",
         plan.id,
         plan.name,
         plan.status.as_str(),
+        plan.revision,
         plan.changes,
-        changes.len()
+        if by_scene { "scene(s)" } else { "change(s)" }
     );
-    let output = json!({
-        "plan": plan,
-        "fields": summary,
-        "matching": total,
-        "page": page,
-        "per_page": per_page,
-        "changes": changes,
-    });
+    for value in values.iter().take(10) {
+        log::info!(
+            "  {} {} {}: {} scene(s) {:?}",
+            value.action.to_ascii_uppercase(),
+            value.field,
+            value.value_name.as_deref().unwrap_or("(empty)"),
+            value.scenes,
+            value.counts
+        );
+    }
     Ok(Outcome { output, error: None })
 }
 
-/// `review_plan`: sets `decision` (approve, reject, pending) on the changes chosen by
-/// `change_ids`, `field`, `min_confidence` / `below_confidence` (combined), or `all`; or
-/// `decision=cancel` cancels the whole plan.
+/// The names the shown changes and the by-value summary need.
+fn names_of<'a>(
+    cx: &Context,
+    changes: impl IntoIterator<Item = &'a crate::plans::Change>,
+    values: &[crate::store::ValueSummary],
+) -> anyhow::Result<Names> {
+    let mut wanted = Wanted::of(changes);
+    for value in values {
+        wanted.add(value.parsed_field, &value.value);
+    }
+    Ok(cx.store.names_for(&wanted)?)
+}
+
+fn fill_value_names(names: &Names, values: &mut [crate::store::ValueSummary]) {
+    for value in values {
+        value.value_name = names.value_name(value.parsed_field, &value.value);
+    }
+}
+
+/// `review_plan`: sets `decision` (approve, reject, pending) on the changes the filters choose
+/// (`change_ids` and `scene_ids` with ranges, `field`, `action`, `value`, `status`,
+/// `min_confidence` / `max_confidence` / `below_confidence`, `text`; combined), or `all`; or
+/// `decision=cancel` cancels the whole plan. A rejection is remembered for the scene, and with
+/// `remember=everywhere` for every scene, so later tag syncs and analyses do not propose it.
 pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
     let decision = args.string("decision")?.unwrap_or_default();
-    if matches!(plan.status, PlanStatus::Applying | PlanStatus::RollingBack | PlanStatus::RolledBack) {
+    if matches!(
+        plan.status,
+        PlanStatus::Applying | PlanStatus::RollingBack | PlanStatus::RolledBack | PlanStatus::Superseded
+    ) {
         bail!("plan {} is {}; it can no longer be reviewed", plan.id, plan.status.as_str());
     }
     if decision == "cancel" {
@@ -87,15 +164,18 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         "pending" | "reset" => ChangeStatus::Pending,
         other => bail!("`decision` must be approve, reject, pending or cancel, got {other:?}"),
     };
+    let everywhere = match args.string("remember")?.as_deref() {
+        None | Some("scene") => false,
+        Some("everywhere") if to == ChangeStatus::Rejected => true,
+        Some("everywhere") => bail!("`remember=everywhere` goes with decision=reject"),
+        Some(other) => bail!("`remember` must be scene or everywhere, got {other:?}"),
+    };
     let mut filter = change_filter(args)?;
     let everything = args.bool("all")?.unwrap_or(false);
-    if !everything
-        && filter.ids.is_none()
-        && filter.field.is_none()
-        && filter.min_confidence.is_none()
-        && filter.below_confidence.is_none()
-    {
-        bail!("say which changes: change_ids, field, min_confidence, below_confidence, or all=true");
+    if !everything && !filter.narrows() && filter.statuses.is_empty() {
+        bail!(
+            "say which changes: change_ids, scene_ids, field, action, value, min_confidence, max_confidence, text, or all=true"
+        );
     }
     // Only what is still up for review; applied (and later) changes keep their history.
     let reviewable = [ChangeStatus::Pending, ChangeStatus::Approved, ChangeStatus::Rejected, ChangeStatus::Failed];
@@ -108,6 +188,14 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         bail!("only pending, approved, rejected or failed changes can be reviewed");
     }
     let changed = cx.store.review_changes(plan.id, &filter, to)?;
+    let remembered = if to == ChangeStatus::Rejected {
+        let names = cx.store.names_for(&Wanted::of(&changed))?;
+        cx.store.remember_rejections(&changed, everywhere, &names)?
+    } else {
+        let was_rejected: Vec<_> = changed.iter().filter(|c| c.status == ChangeStatus::Rejected).cloned().collect();
+        cx.store.forget_rejections(&was_rejected)?;
+        0
+    };
     let status = if plan.status == PlanStatus::Draft || plan.status == PlanStatus::Cancelled {
         PlanStatus::Reviewing
     } else {
@@ -115,8 +203,18 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     cx.store.set_plan_status(plan.id, status)?;
     let after = cx.store.plan(plan.id)?.context("the plan disappeared")?;
-    log::info!("Plan {}: {changed} change(s) now {}; {:?}", plan.id, to.as_str(), after.changes);
-    Ok(Outcome { output: json!({"plan_id": plan.id, "changed": changed, "decision": to, "plan": after}), error: None })
+    log::info!(
+        "Plan {}: {} change(s) now {}{}; revision {}; {:?}",
+        plan.id,
+        changed.len(),
+        to.as_str(),
+        if remembered > 0 { format!(" ({remembered} rejection(s) remembered)") } else { String::new() },
+        after.revision,
+        after.changes
+    );
+    let output = json!({"plan_id": plan.id, "changed": changed.len(), "decision": to, "remembered": remembered,
+                        "plan": after});
+    Ok(Outcome { output, error: None })
 }
 
 /// `export_plan`: the plan as a plan file, written to `file` or returned as `output.plan`.
@@ -150,7 +248,7 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let parsed = file::parse(&text).with_context(|| format!("importing {from}; nothing was stored"))?;
     check_scenes_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
-    let plan_id = cx.store.create_plan(&parsed.name, &parsed.source, &parsed.changes)?;
+    let plan_id = cx.store.create_plan(&parsed.name, "import_plan", &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
     log::info!("Imported plan {plan_id} '{}' from {from}: {:?}", plan.name, plan.changes);
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
@@ -223,17 +321,21 @@ pub fn batch_size(args: &Args) -> anyhow::Result<usize> {
     Ok(args.integer("batch_size")?.unwrap_or(500).clamp(1, 1000) as usize)
 }
 
-/// The run's JSON summary (also logged, without the long lists).
+/// The run's JSON summary (also logged, without the long lists): counts, requests by
+/// operation, and the conflicts and failures with the scene's title and names beside values.
 pub fn engine_summary(
+    store: &Store,
     plan: &Plan,
     status: PlanStatus,
     dry_run: bool,
     done: &str,
-    report: Report,
+    mut report: Report,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
     let failed = report.failed;
     let mutations: usize = report.requests.values().sum();
+    name_listed(store, &mut report.conflicts, &["value", "before", "stash_now"])?;
+    name_listed(store, &mut report.failures, &["value"])?;
     let mut output = serde_json::to_value(&report)?;
     if let Some(map) = output.as_object_mut() {
         let n = map.remove("done").unwrap_or_default();
@@ -241,6 +343,7 @@ pub fn engine_summary(
         map.insert("plan_id".into(), plan.id.into());
         map.insert("plan_name".into(), plan.name.clone().into());
         map.insert("plan_status".into(), status.as_str().into());
+        map.insert("revision".into(), plan.revision.into());
         map.insert("dry_run".into(), dry_run.into());
         map.insert("mutations".into(), mutations.into());
         map.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
@@ -252,18 +355,179 @@ pub fn engine_summary(
         status.as_str(),
         report.done,
         report.already_in_place,
-        report.conflicts,
+        report.conflicted,
         report.requests,
         report.scenes_touched,
         started.elapsed().as_secs_f64()
     );
     let error = (failed > 0).then(|| {
-        format!("{failed} change(s) failed; see failure_examples, or show_plan with status=failed, and approve them again to retry")
+        format!("{failed} change(s) failed; see failures, or show_plan with status=failed, and approve them again to retry")
     });
     Ok(Outcome { output, error })
 }
 
-/// `status`, `field`, `min_confidence`, `below_confidence`, `change_ids` as a filter.
+/// Adds the scene's `title` and a `<key>_name` beside each of `keys` to listed conflicts or
+/// failures.
+fn name_listed(store: &Store, listed: &mut [Value], keys: &[&str]) -> anyhow::Result<()> {
+    let mut wanted = Wanted::default();
+    for entry in listed.iter() {
+        let Some(field) = entry["field"].as_str().and_then(Field::parse) else { continue };
+        wanted.scenes.extend(entry["scene_id"].as_i64());
+        for key in keys {
+            wanted.add(field, &entry[*key]);
+        }
+    }
+    let names = store.names_for(&wanted)?;
+    for entry in listed.iter_mut() {
+        let Some(field) = entry["field"].as_str().and_then(Field::parse) else { continue };
+        if let Some(scene) = entry["scene_id"].as_i64() {
+            entry["title"] = names.scene_title(scene).into();
+        }
+        for key in keys {
+            entry[format!("{key}_name")] = names.value_name(field, &entry[*key]).into();
+        }
+    }
+    Ok(())
+}
+
+/// `preview_apply`: exactly the requests `apply_plan` would send for the plan's approved
+/// changes now (read from Stash as it is), by operation, without sending any; and the
+/// plan's revision, to hand to `apply_plan` so it refuses if the approvals change meanwhile.
+pub fn preview_apply(cx: &mut Context) -> anyhow::Result<Outcome> {
+    preview(cx, Direction::Apply)
+}
+
+/// `preview_rollback`: the same for `rollback_plan` (with `delete_created`, what it would
+/// delete and keep).
+pub fn preview_rollback(cx: &mut Context) -> anyhow::Result<Outcome> {
+    preview(cx, Direction::Rollback)
+}
+
+fn preview(cx: &mut Context, direction: Direction) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let args = &cx.session.args;
+    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let batch_size = batch_size(args)?;
+    let from = if direction == Direction::Apply { ChangeStatus::Approved } else { ChangeStatus::Applied };
+    let total = plan.changes.get(from.as_str()).copied().unwrap_or(0) as usize;
+    let mut engine =
+        Engine::new(&cx.session.stash, &cx.store, plan.id, direction, true, batch_size, &cx.session.progress);
+    engine.log_requests = false;
+    engine.run(total).with_context(|| format!("previewing plan {}", plan.id))?;
+    let created = if direction == Direction::Rollback {
+        Some(engine.settle_created(args.bool("delete_created")?.unwrap_or(false))?)
+    } else {
+        None
+    };
+    let mut report = engine.report;
+    name_listed(&cx.store, &mut report.conflicts, &["value", "before", "stash_now"])?;
+    name_listed(&cx.store, &mut report.failures, &["value"])?;
+    let creates: usize = report.requests.iter().filter(|(op, _)| op.ends_with("Create")).map(|(_, n)| n).sum();
+    let requests: Vec<Value> =
+        report.requests.iter().map(|(operation, count)| json!({"operation": operation, "count": count})).collect();
+    let mut output = json!({
+        "plan_id": plan.id,
+        "plan_status": plan.status,
+        "revision": plan.revision,
+        "requests": requests,
+        "mutations": report.requests.values().sum::<usize>(),
+        "scenes": report.scenes_touched,
+        "changes": report.done,
+        "creates": creates,
+        "already_in_place": report.already_in_place,
+        "conflicted": report.conflicted,
+        "conflicts": report.conflicts,
+        "failed": report.failed,
+        "failures": report.failures,
+        "would_send": report.would_send,
+        "duration_ms": started.elapsed().as_millis() as u64,
+    });
+    if let Some(created) = created {
+        output["kept"] = kept_list(&created.kept).into();
+        output["deleted"] = deleted_list(&created.deleted).into();
+    }
+    log::info!(
+        "Preview of {} plan {} (revision {}): {} change(s) in {} request(s) {:?} to {} scene(s); {} already in place, {} conflict(s), {} would fail; nothing was sent",
+        if direction == Direction::Apply { "applying" } else { "rolling back" },
+        plan.id,
+        plan.revision,
+        report.done,
+        output["mutations"],
+        report.requests,
+        report.scenes_touched,
+        report.already_in_place,
+        report.conflicted,
+        report.failed
+    );
+    Ok(Outcome { output, error: None })
+}
+
+/// What a rollback kept of what its plan created, as the page lists it: `{name, reason}`.
+pub fn kept_list(kept: &[Value]) -> Vec<Value> {
+    kept.iter()
+        .map(|entry| {
+            let reason = match (entry.get("error"), entry.get("uses")) {
+                (Some(error), _) => error.as_str().unwrap_or_default().to_owned(),
+                (None, Some(uses)) => format!("still used {uses} time(s) in Stash"),
+                (None, None) => "kept: delete_created was not asked for".to_owned(),
+            };
+            json!({"entity": entry["entity"], "id": entry["id"], "name": entry["name"], "reason": reason})
+        })
+        .collect()
+}
+
+/// What a rollback deleted of what its plan created: names.
+pub fn deleted_list(deleted: &[Value]) -> Vec<Value> {
+    deleted.iter().map(|entry| entry["name"].clone()).collect()
+}
+
+/// `run_summary`: the stored outcome of a run, by the `request_id` the page gave the task or
+/// by `run_id` — for the page, since Stash discards a task's output.
+pub fn run_summary(cx: &mut Context) -> anyhow::Result<Outcome> {
+    let args = &cx.session.args;
+    let run = match (args.string("request_id")?, args.integer("run_id")?) {
+        (Some(request), _) if !request.is_empty() => cx.store.run_by_request(&request)?,
+        (_, Some(id)) => cx.store.run(id)?,
+        _ => bail!("say which run: request_id=<the id the task was started with> or run_id=<a run's id>"),
+    };
+    let output = match run {
+        None => json!({"run": null}),
+        Some(run) => json!({"run": {
+            "id": run.id, "mode": run.mode, "status": run.status, "started_at": run.started_at,
+            "ended_at": run.ended_at, "error": run.error, "summary": run.summary,
+        }}),
+    };
+    Ok(Outcome { output, error: None })
+}
+
+/// `list_rejections`: what StashHog will not propose again, newest first.
+pub fn list_rejections(cx: &mut Context) -> anyhow::Result<Outcome> {
+    let rejections = cx.store.rejections()?;
+    for r in rejections.iter().take(50) {
+        let scene = r.scene_title.clone().or_else(|| r.scene_id.map(|id| format!("scene {id}")));
+        log::info!(
+            "Rejection {}: {} {} {} {}",
+            r.id,
+            r.action.to_ascii_uppercase(),
+            r.field,
+            r.value_name,
+            scene.map_or("everywhere".to_owned(), |s| format!("for {s}"))
+        );
+    }
+    Ok(Outcome { output: json!({"rejections": rejections}), error: None })
+}
+
+/// `remove_rejection {id}`: forgets one rejection, so later runs may propose it again.
+pub fn remove_rejection(cx: &mut Context) -> anyhow::Result<Outcome> {
+    let id = cx.session.args.integer("id")?.ok_or_else(|| anyhow!("`id` is required; list_rejections shows them"))?;
+    if !cx.store.remove_rejection(id)? {
+        bail!("there is no rejection {id}; list_rejections shows them");
+    }
+    log::info!("Rejection {id} removed: later runs may propose it again");
+    Ok(Outcome { output: json!({"removed": true}), error: None })
+}
+
+/// The filter arguments `show_plan` and `review_plan` share.
 fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
     let statuses = match args.string("status")? {
         None => Vec::new(),
@@ -278,14 +542,39 @@ fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
     };
     let field = args
         .string("field")?
+        .filter(|f| !f.trim().is_empty())
         .map(|f| Field::parse(f.trim()).ok_or_else(|| anyhow!("`field` {f:?} is not one of {}", Field::names())))
         .transpose()?;
+    let action = args
+        .string("action")?
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| {
+            Action::parse(&a.trim().to_ascii_uppercase())
+                .ok_or_else(|| anyhow!("`action` {a:?} is not one of add, remove, set, create"))
+        })
+        .transpose()?;
+    let values = args.get("value").map(|value| match value {
+        // The page sends the value as show_plan gave it; a person types it. Text that reads as
+        // a number may mean the id or the text.
+        Value::String(text) => {
+            let mut keys = vec![value_key(value)];
+            keys.extend(text.trim().parse::<i64>().ok().map(|id| id.to_string()));
+            keys.extend(serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object()).map(|v| value_key(&v)));
+            keys
+        }
+        other => vec![value_key(other)],
+    });
     Ok(ChangeFilter {
-        ids: args.ids("change_ids")?,
+        ids: args.id_ranges("change_ids")?,
+        scene_ids: args.id_ranges("scene_ids")?,
         statuses,
         field,
+        action,
+        values,
         min_confidence: number(args, "min_confidence")?,
+        max_confidence: number(args, "max_confidence")?,
         below_confidence: number(args, "below_confidence")?,
+        text: args.string("text")?.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
     })
 }
 

@@ -13,7 +13,7 @@
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
+use super::plans::{batch_size, deleted_list, engine_summary, kept_list, lock_plan, plan_arg};
 use super::{Context, Outcome};
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
@@ -34,7 +34,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     )?;
     // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
-    if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled) {
+    if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled | PlanStatus::Superseded) {
         bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
     }
     let applied = plan.changes.get(ChangeStatus::Applied.as_str()).copied().unwrap_or(0) as usize;
@@ -85,7 +85,9 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         cx.store.set_plan_status(plan.id, status)?;
         status
     };
-    let mut outcome = engine_summary(&plan, status, dry_run, "reverted", engine.report, started)?;
+    let mut outcome = engine_summary(&cx.store, &plan, status, dry_run, "reverted", engine.report, started)?;
+    outcome.output["kept"] = kept_list(&created.kept).into();
+    outcome.output["deleted"] = deleted_list(&created.deleted).into();
     outcome.output["created_deleted"] = created.deleted.into();
     outcome.output["created_kept"] = created.kept.into();
     Ok(outcome)

@@ -66,14 +66,14 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     ctx.session.progress.borrow_mut().set(0.85);
 
     let names: std::collections::HashMap<i64, &str> = tags.iter().map(|t| (t.id, t.name.as_str())).collect();
-    let plan_id = if proposal.changes.is_empty() {
-        None
-    } else {
-        let source = json!({"mode": "sync_scene_tags", "settings": {"endpoint": endpoint, "dry_run": settings.dry_run,
-            "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
-        let name = format!("Sync scene tags from {}", stash_box.name);
-        Some(ctx.store.create_plan(&name, &source, &proposal.changes)?)
-    };
+    let source = json!({"mode": "sync_scene_tags", "settings": {"endpoint": endpoint, "dry_run": settings.dry_run,
+        "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
+    let name = format!("Sync scene tags from {}", stash_box.name);
+    // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
+    let examined: HashSet<i64> = linked.iter().map(|(s, _)| *s).filter(|s| !failed.contains(s)).collect();
+    let proposed = ctx.store.propose_plan(&name, "sync_scene_tags", &source, &proposal.changes, &examined)?;
+    super::log_proposed(&proposed);
+    let plan_id = proposed.plan_id;
     ctx.store.write_mirror(|w| w.clear_state(&resume_key))?;
 
     let mut output = json!({
@@ -83,6 +83,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "answered_recently": lookups.answered_recently,
         "failed_batches": lookups.failed_batches,
         "plan_id": plan_id,
+        "proposed": proposed,
         "dry_run": settings.dry_run,
         "stash_box_requests": client.requests_sent(),
     });
@@ -112,16 +113,19 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
                 log::info!("… and {} more scenes (the plan has them all)", proposal.additions.len() - LOGGED_SCENES);
             }
             log::info!(
-                "Dry run: nothing was changed. Plan {plan_id} holds all {} additions: review it with `stashhog show_plan --set plan_id={plan_id}`, approve with review_plan, then run \"Apply approved plan changes\"; or turn off \"Scene Tag Sync - Dry Run\" to apply at once",
-                proposal.tags_to_add
+                "Dry run: nothing was changed. Plan {plan_id} holds {} tag addition(s): open the StashHog page in Stash (the StashHog button in the navigation bar) to review them by tag or by scene, approve what you want and apply it; or turn off \"Scene Tag Sync - Dry Run\" to apply at once",
+                proposed.changes
             );
             Outcome { output, error: None }
         }
         Some(plan_id) => {
-            let approve = crate::plans::ChangeFilter::default();
+            let approve = crate::plans::ChangeFilter {
+                statuses: vec![crate::plans::ChangeStatus::Pending],
+                ..crate::plans::ChangeFilter::default()
+            };
             ctx.store.review_changes(plan_id, &approve, crate::plans::ChangeStatus::Approved)?;
             let plan = ctx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
-            let applied = apply_plan::apply(ctx, plan, false, 500, Instant::now())?;
+            let applied = apply_plan::apply(ctx, plan, None, false, 500, Instant::now())?;
             output["apply"] = applied.output;
             Outcome { output, error: applied.error }
         }

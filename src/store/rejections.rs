@@ -1,0 +1,445 @@
+//! Where plans are made: rejections that stay rejected, plans that do not pile up, and the
+//! names a reviewer reads.
+//!
+//! Every plan producer (tag sync, analysis) hands its changes to [`Store::propose_plan`], so the
+//! rules hold for all of them without each knowing them: a change the user rejected for that
+//! scene, or a value rejected everywhere, is never proposed again; and a new plan takes over
+//! the still-open changes of the same producer's earlier plans that were never applied (marking
+//! them `superseded`, carrying approvals over), so review never has to wade through duplicates.
+//! Imported plan files are the user's own and bypass both (`Store::create_plan`).
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{TransactionBehavior, params, params_from_iter};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::plans::{change_from_row, insert_plan};
+use super::{Store, StoreError};
+use crate::plans::view::{Names, SceneLabel, Wanted};
+use crate::plans::{Action, Change, ChangeStatus, NewChange, created_ref, value_key};
+use crate::stash::ObjectKind;
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// For which scenes a rejection holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The scene of the rejected change.
+    Scene,
+    /// Every scene: "never add tag X".
+    Everywhere,
+}
+
+/// A remembered rejection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    /// Id, for `remove_rejection`.
+    pub id: i64,
+    /// Field.
+    pub field: String,
+    /// Action, lower case.
+    pub action: String,
+    /// The value, as a change carries it (`{"new": name}` for something a plan would create).
+    pub value: Value,
+    /// How the value reads.
+    pub value_name: String,
+    /// One scene or all.
+    pub scope: Scope,
+    /// The scene, for scope `scene`.
+    pub scene_id: Option<i64>,
+    /// Its title, when the mirror has it.
+    pub scene_title: Option<String>,
+    /// When it was rejected.
+    pub created_at: String,
+}
+
+/// What [`Store::propose_plan`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Proposed {
+    /// The new plan; none when nothing was left to propose.
+    pub plan_id: Option<i64>,
+    /// Changes in it.
+    pub changes: usize,
+    /// Proposed changes left out because the user had rejected them.
+    pub rejected_earlier: usize,
+    /// Open changes of earlier plans now superseded.
+    pub superseded: usize,
+    /// Of those, approvals carried over to the same change in the new plan.
+    pub approvals_carried: usize,
+    /// Of those, changes of scenes this run did not look at, taken over into the new plan.
+    pub taken_over: usize,
+    /// Earlier plans left with nothing open, now `superseded` themselves.
+    pub plans_superseded: Vec<i64>,
+}
+
+/// What identifies a proposal across plans: entity, scene, field, action and value (a value
+/// that refers to something to create, by that thing's name).
+type Key = (String, i64, String, String, String);
+
+fn key(entity: ObjectKind, scene: Option<i64>, field: &str, action: Action, value: String) -> Key {
+    (entity.as_str().to_owned(), scene.unwrap_or(0), field.to_owned(), action.as_str().to_owned(), value)
+}
+
+/// A value as rejections and superseding compare it: `{"new": name}` for a reference to a
+/// CREATE (named by `created`), else the stored text.
+fn compared_value(value: &Value, created: impl Fn(i64) -> Option<String>) -> String {
+    match created_ref(value) {
+        Some(target) => json!({ "new": created(target).unwrap_or_default() }).to_string(),
+        None => value_key(value),
+    }
+}
+
+impl Store {
+    /// Stores a producer's proposal as a new plan: leaves out what the user rejected, then
+    /// takes over the open (pending or approved) changes of the same producer's earlier plans
+    /// that were never applied: the same change proposed again keeps its approval; a change of
+    /// a scene in `examined` that is not proposed again is dropped; a change of a scene this
+    /// run did not look at moves into the new plan. What was taken over is marked `superseded`
+    /// in the old plan, and an old plan with nothing open left becomes `superseded`. One
+    /// transaction. Plans of `sync_scene_tags` supersede only plans of the same stash-box.
+    pub fn propose_plan(
+        &self,
+        name: &str,
+        producer: &str,
+        source: &Value,
+        changes: &[NewChange],
+        examined: &HashSet<i64>,
+    ) -> Result<Proposed, StoreError> {
+        let rejected = self.rejection_keys()?;
+        let (mut changes, rejected_earlier) = without_rejected(changes, &rejected);
+        let mut proposed = Proposed { rejected_earlier, ..Proposed::default() };
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let endpoint = source.pointer("/settings/endpoint").and_then(Value::as_str);
+        let old_plans: Vec<i64> = tx
+            .prepare(
+                "SELECT id FROM plans WHERE producer = ?1 AND status IN ('draft', 'reviewing')
+                   AND json_extract(source, '$.settings.endpoint') IS ?2 ORDER BY id",
+            )?
+            .query_map(params![producer, endpoint], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut old: Vec<Change> = Vec::new();
+        {
+            let mut statement = tx.prepare(&format!(
+                "SELECT {} FROM plan_changes WHERE plan_id = ?1 AND status IN ('pending', 'approved') ORDER BY id",
+                super::plans::CHANGE_COLUMNS
+            ))?;
+            for plan in &old_plans {
+                let rows = statement.query_map([plan], change_from_row)?;
+                for row in rows {
+                    old.push(row?);
+                }
+            }
+        }
+        let old_creates: HashMap<i64, &Change> =
+            old.iter().filter(|c| c.action == Action::Create).map(|c| (c.id, c)).collect();
+        let old_name = |id: i64| old_creates.get(&id).and_then(|c| c.value.as_str()).map(str::to_owned);
+        let mut new_keys: HashMap<Key, usize> = HashMap::new();
+        for (index, change) in changes.iter().enumerate() {
+            let value = compared_value(&change.value, |i| new_name(&changes, i));
+            new_keys.insert(key(change.entity, change.entity_id, change.field.as_str(), change.action, value), index);
+        }
+        let mut moved_creates: HashMap<i64, usize> = HashMap::new();
+        for change in &old {
+            let value = compared_value(&change.value, &old_name);
+            let k = key(change.entity, change.entity_id, change.field.as_str(), change.action, value);
+            proposed.superseded += 1;
+            if let Some(&index) = new_keys.get(&k) {
+                if change.status == ChangeStatus::Approved && changes[index].status == ChangeStatus::Pending {
+                    changes[index].status = ChangeStatus::Approved;
+                    proposed.approvals_carried += 1;
+                }
+                continue;
+            }
+            let looked_at = change.entity_id.is_some_and(|id| examined.contains(&id));
+            if change.action == Action::Create || looked_at {
+                continue;
+            }
+            let value = match created_ref(&change.value) {
+                None => change.value.clone(),
+                Some(target) => {
+                    let Some(create) = old_creates.get(&target) else { continue };
+                    let create_value = compared_value(&create.value, |_| None);
+                    let create_key = key(create.entity, None, create.field.as_str(), Action::Create, create_value);
+                    let index = match new_keys.get(&create_key).or_else(|| moved_creates.get(&target)) {
+                        Some(&index) => index,
+                        None => {
+                            changes.push(new_change(create));
+                            moved_creates.insert(target, changes.len() - 1);
+                            changes.len() - 1
+                        }
+                    };
+                    json!({ "created": index })
+                }
+            };
+            changes.push(NewChange { value, ..new_change(change) });
+            proposed.taken_over += 1;
+        }
+        if !changes.is_empty() {
+            proposed.plan_id = Some(insert_plan(&tx, name, producer, source, &changes)?);
+            proposed.changes = changes.len();
+        }
+        {
+            let mut supersede = tx.prepare_cached(&format!(
+                "UPDATE plan_changes SET status = 'superseded', updated_at = {NOW} WHERE id = ?1"
+            ))?;
+            for change in &old {
+                supersede.execute([change.id])?;
+            }
+        }
+        for plan in &old_plans {
+            tx.execute(&format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"), [plan])?;
+            let done = tx.execute(
+                &format!(
+                    "UPDATE plans SET status = 'superseded' WHERE id = ?1 AND NOT EXISTS (
+                         SELECT 1 FROM plan_changes WHERE plan_id = ?1 AND status NOT IN ('superseded', 'rejected'))"
+                ),
+                [plan],
+            )?;
+            if done > 0 {
+                proposed.plans_superseded.push(*plan);
+            }
+        }
+        tx.commit()?;
+        Ok(proposed)
+    }
+
+    /// Remembers `changes` (just rejected) as rejected: each for its scene, and with
+    /// `everywhere` also its field, action and value for every scene. A CREATE has no scene:
+    /// it is remembered only with `everywhere`. Returns how many rejections are new.
+    pub fn remember_rejections(&self, changes: &[Change], everywhere: bool, names: &Names) -> Result<usize, StoreError> {
+        let created = self.created_names(changes)?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        {
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT OR IGNORE INTO rejections (scope, entity_type, scene_id, field, action, value, value_name, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {NOW})"
+            ))?;
+            for change in changes {
+                let value = compared_value(&change.value, |id| created.get(&id).cloned());
+                let value_name = names.value_name(change.field, &change.value).unwrap_or_default();
+                let common = (change.entity.as_str(), change.field.as_str(), change.action.as_str());
+                if let Some(scene) = change.entity_id.filter(|_| change.entity == ObjectKind::Scene) {
+                    added += insert.execute(params!["scene", common.0, scene, common.1, common.2, value, value_name])?;
+                }
+                if everywhere {
+                    added += insert.execute(params!["everywhere", common.0, 0, common.1, common.2, value, value_name])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Forgets the rejections of these scenes' changes (a change approved or reset after all);
+    /// a rejection everywhere stays until removed by itself. Returns how many were forgotten.
+    pub fn forget_rejections(&self, changes: &[Change]) -> Result<usize, StoreError> {
+        let created = self.created_names(changes)?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut removed = 0;
+        {
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM rejections WHERE scope = 'scene' AND entity_type = ?1 AND scene_id = ?2 AND field = ?3
+                   AND action = ?4 AND value = ?5",
+            )?;
+            for change in changes {
+                let Some(scene) = change.entity_id else { continue };
+                let value = compared_value(&change.value, |id| created.get(&id).cloned());
+                removed += delete.execute(params![
+                    change.entity.as_str(),
+                    scene,
+                    change.field.as_str(),
+                    change.action.as_str(),
+                    value
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Every remembered rejection, newest first.
+    pub fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT r.id, r.field, r.action, r.value, r.value_name, r.scope, r.scene_id, s.title,
+                    json_extract(s.files, '$[0].path'), r.created_at
+             FROM rejections r LEFT JOIN scenes s ON s.id = r.scene_id AND r.scope = 'scene'
+             ORDER BY r.id DESC",
+        )?;
+        let rows = statement.query_map([], |r| {
+            let scope: String = r.get(5)?;
+            let scope = if scope == "everywhere" { Scope::Everywhere } else { Scope::Scene };
+            let title: Option<String> = r.get(7)?;
+            let path: Option<String> = r.get(8)?;
+            Ok(Rejection {
+                id: r.get(0)?,
+                field: r.get(1)?,
+                action: r.get::<_, String>(2)?.to_ascii_lowercase(),
+                value: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or(Value::Null),
+                value_name: r.get(4)?,
+                scope,
+                scene_id: (scope == Scope::Scene).then(|| r.get(6)).transpose()?,
+                scene_title: label(title, path).title,
+                created_at: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Forgets one rejection; false when there was none.
+    pub fn remove_rejection(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM rejections WHERE id = ?1", [id])? > 0)
+    }
+
+    fn rejection_keys(&self) -> Result<HashSet<Key>, StoreError> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT entity_type, scene_id, field, action, value FROM rejections")?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The names of what the CREATE changes `changes` refer to make, by change id.
+    fn created_names(&self, changes: &[Change]) -> Result<HashMap<i64, String>, StoreError> {
+        let ids: Vec<i64> = changes.iter().filter_map(|c| created_ref(&c.value)).collect();
+        let mut names = HashMap::new();
+        let mut statement = self.conn.prepare_cached("SELECT value FROM plan_changes WHERE id = ?1")?;
+        for id in ids {
+            let value: Option<String> = statement.query_row([id], |r| r.get(0)).ok();
+            if let Some(name) = value.and_then(|v| serde_json::from_str::<Value>(&v).ok()) {
+                names.insert(id, name.as_str().unwrap_or_default().to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    /// The names `wanted` asks for, from the mirror (and, for what a plan creates, the plan).
+    pub fn names_for(&self, wanted: &Wanted) -> Result<Names, StoreError> {
+        let mut names = Names::default();
+        let pairs = |sql: &str, ids: &[i64]| -> Result<Vec<(i64, String)>, StoreError> {
+            let mut found = Vec::new();
+            for chunk in ids.chunks(500) {
+                let sql = sql.replace("{ids}", &vec!["?"; chunk.len()].join(", "));
+                let mut statement = self.conn.prepare(&sql)?;
+                let rows = statement
+                    .query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| Ok((r.get(0)?, r.get(1)?)))?;
+                for row in rows {
+                    found.push(row?);
+                }
+            }
+            Ok(found)
+        };
+        names.tags = pairs("SELECT id, name FROM tags WHERE id IN ({ids})", &wanted.tags)?.into_iter().collect();
+        names.performers = pairs(
+            "SELECT id, name || COALESCE(' (' || NULLIF(disambiguation, '') || ')', '') FROM performers WHERE id IN ({ids})",
+            &wanted.performers,
+        )?
+        .into_iter()
+        .collect();
+        names.studios = pairs("SELECT id, name FROM studios WHERE id IN ({ids})", &wanted.studios)?.into_iter().collect();
+        names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &wanted.created)?
+            .into_iter()
+            .map(|(id, value)| {
+                let name = serde_json::from_str::<Value>(&value).ok();
+                (id, name.and_then(|n| n.as_str().map(str::to_owned)).unwrap_or_default())
+            })
+            .collect();
+        for chunk in wanted.scenes.chunks(500) {
+            let sql = format!(
+                "SELECT id, title, json_extract(files, '$[0].path') FROM scenes WHERE id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut statement = self.conn.prepare(&sql)?;
+            let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
+                Ok((r.get::<_, i64>(0)?, label(r.get(1)?, r.get(2)?)))
+            })?;
+            for row in rows {
+                let (id, label) = row?;
+                names.scenes.insert(id, label);
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// A scene's label: its title, else its file's name, as Stash shows it.
+fn label(title: Option<String>, path: Option<String>) -> SceneLabel {
+    let title = title.filter(|t| !t.trim().is_empty()).or_else(|| {
+        path.as_deref().and_then(|p| p.rsplit(['/', '\\']).next()).filter(|n| !n.is_empty()).map(str::to_owned)
+    });
+    SceneLabel { title, path }
+}
+
+/// The name of what the `index`-th proposed change creates.
+fn new_name(changes: &[NewChange], index: i64) -> Option<String> {
+    let change = changes.get(usize::try_from(index).ok()?)?;
+    change.value.as_str().map(str::to_owned)
+}
+
+/// A stored change as a change to store again (in a new plan).
+fn new_change(change: &Change) -> NewChange {
+    NewChange {
+        entity: change.entity,
+        entity_id: change.entity_id,
+        field: change.field,
+        action: change.action,
+        value: change.value.clone(),
+        before: change.before.clone(),
+        reason: change.reason.clone(),
+        confidence: change.confidence,
+        status: change.status,
+    }
+}
+
+/// `changes` without what `rejected` holds (for the change's scene, or everywhere), without
+/// changes that refer to a CREATE left out, and without CREATEs nothing left refers to;
+/// references renumbered. Also how many were left out as rejected.
+fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewChange>, usize) {
+    let is_rejected = |change: &NewChange| {
+        let value = compared_value(&change.value, |i| new_name(changes, i));
+        let field = change.field.as_str();
+        rejected.contains(&key(change.entity, None, field, change.action, value.clone()))
+            || (change.entity == ObjectKind::Scene
+                && rejected.contains(&key(change.entity, change.entity_id, field, change.action, value)))
+    };
+    let mut keep: Vec<bool> = changes.iter().map(|c| !is_rejected(c)).collect();
+    let rejected_count = keep.iter().filter(|k| !**k).count();
+    // A reference to a CREATE left out cannot be applied.
+    for (i, change) in changes.iter().enumerate() {
+        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
+            keep[i] = keep[i] && keep.get(target).copied().unwrap_or(false);
+        }
+    }
+    // A CREATE that was referred to, and no longer is, has no use.
+    let referred: HashSet<usize> = changes
+        .iter()
+        .filter_map(|c| created_ref(&c.value).and_then(|t| usize::try_from(t).ok()))
+        .collect();
+    let still_referred: HashSet<usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+        .filter_map(|(_, c)| created_ref(&c.value).and_then(|t| usize::try_from(t).ok()))
+        .collect();
+    for (i, change) in changes.iter().enumerate() {
+        if change.action == Action::Create && referred.contains(&i) && !still_referred.contains(&i) {
+            keep[i] = false;
+        }
+    }
+    let mut index_of = HashMap::new();
+    let mut kept = Vec::with_capacity(changes.len());
+    for (i, change) in changes.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        let mut change = change.clone();
+        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
+            change.value = json!({ "created": index_of.get(&target).copied().unwrap_or(usize::MAX) });
+        }
+        index_of.insert(i, kept.len());
+        kept.push(change);
+    }
+    (kept, rejected_count)
+}
