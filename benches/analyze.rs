@@ -217,7 +217,9 @@ fn report_speed(n: usize) {
     let ids = store.scenes_in_scope(&SceneScope::default()).expect("selects");
     let analysis = analysis::analyze_scenes(&store, &analyzer, &ids, None, false, |_, _| {}).expect("analyzes");
     let analyzed = started.elapsed();
-    let plan = store.create_plan("bench", &serde_json::json!({"mode": "analyze"}), &analysis.changes).expect("stores");
+    let plan = store
+        .create_plan("bench", "analyze", &serde_json::json!({"mode": "analyze"}), &analysis.changes)
+        .expect("stores");
     let total = started.elapsed();
     println!(
         "Analyzed {} scenes ({} studios, {} performers, {} tags): {} changes for {} scenes, plan {plan}",

@@ -132,10 +132,10 @@ fn a_field_edited_since_the_plan_is_skipped_as_a_conflict_and_reported() {
     let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     run.assert_ok();
     assert_eq!(run.out("/applied"), &json!(1));
-    assert_eq!(run.out("/conflicts"), &json!(2));
+    assert_eq!(run.out("/conflicted"), &json!(2));
     assert_eq!(run.out("/plan_status"), &json!("partially_applied"));
-    let examples = run.out("/conflict_examples").as_array().cloned().unwrap_or_default();
-    assert!(examples.iter().any(|c| c["field"] == "title" && c["now"] == "Mine"), "{examples:?}");
+    let conflicts = run.out("/conflicts").as_array().cloned().unwrap_or_default();
+    assert!(conflicts.iter().any(|c| c["field"] == "title" && c["stash_now"] == "Mine"), "{conflicts:?}");
     assert!(run.logged(Level::Warning, "changed since the plan was made"));
     env.stash.lib(|l| {
         assert_eq!(l.scene(ids[0]).unwrap().title.as_deref(), Some("Mine"), "never overwritten");
@@ -285,7 +285,7 @@ fn rollback_restores_the_previous_state_and_skips_a_field_touched_since() {
     run.assert_ok();
     assert_eq!(run.out("/plan_id"), &json!(plan_id));
     assert_eq!(run.out("/reverted"), &json!(5));
-    assert_eq!(run.out("/conflicts"), &json!(1));
+    assert_eq!(run.out("/conflicted"), &json!(1));
     assert_eq!(run.out("/plan_status"), &json!("rolled_back"));
     env.stash.lib(|l| {
         for (i, id) in ids.iter().enumerate().take(2) {
@@ -381,7 +381,7 @@ fn a_create_that_stash_refuses_fails_its_change_and_what_refers_to_it() {
     approve_all(&env, plan_id);
     let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     assert!(run.error.clone().unwrap_or_default().contains("2 change(s) failed"), "{:?}", run.error);
-    let failures = run.out("/failure_examples").to_string();
+    let failures = run.out("/failures").to_string();
     assert!(failures.contains("studio with name 'Ryder Films' already exists"), "{failures}");
     assert!(failures.contains("was not created"), "{failures}");
     env.stash.lib(|l| assert_eq!(l.scene(ids[0]).and_then(|s| s.studio_id), None));

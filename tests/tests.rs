@@ -9,6 +9,7 @@ mod install;
 mod mirror;
 mod plans;
 mod protocol;
+mod review;
 mod schema_fidelity;
 mod stash_client;
 mod support;

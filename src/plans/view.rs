@@ -59,7 +59,8 @@ impl Wanted {
                 wanted.add(change.field, value);
             }
         }
-        for list in [&mut wanted.tags, &mut wanted.performers, &mut wanted.studios, &mut wanted.created, &mut wanted.scenes]
+        for list in
+            [&mut wanted.tags, &mut wanted.performers, &mut wanted.studios, &mut wanted.created, &mut wanted.scenes]
         {
             list.sort_unstable();
             list.dedup();
@@ -103,7 +104,9 @@ impl Names {
             Value::Array(items) if field == Field::StashIds => Some(
                 items
                     .iter()
-                    .map(|s| format!("{}: {}", s["endpoint"].as_str().unwrap_or(""), s["stash_id"].as_str().unwrap_or("")))
+                    .map(|s| {
+                        format!("{}: {}", s["endpoint"].as_str().unwrap_or(""), s["stash_id"].as_str().unwrap_or(""))
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             ),

@@ -100,13 +100,9 @@ impl Args {
                     None => as_string(v).ok_or_else(bad).and_then(|t| one(&t)),
                 })
                 .collect(),
-            other => as_string(other)
-                .ok_or_else(bad)?
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(one)
-                .collect(),
+            other => {
+                as_string(other).ok_or_else(bad)?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(one).collect()
+            }
         };
         ranges.map(Some)
     }

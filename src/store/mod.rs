@@ -387,10 +387,12 @@ impl Store {
             }
             let Some(migration) = MIGRATIONS.get(version as usize) else { return Ok(()) };
             tx.execute_batch(migration)?;
-            let broken: Option<String> =
-                tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+            let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
             if let Some(table) = broken {
-                return Err(StoreError::Migration { version: version + 1, reason: format!("broken references in {table}") });
+                return Err(StoreError::Migration {
+                    version: version + 1,
+                    reason: format!("broken references in {table}"),
+                });
             }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
@@ -439,6 +441,40 @@ mod tests {
         drop(store);
         let store = Store::open(&path).expect("reopens");
         assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_database_made_before_review_in_stash_keeps_its_plans_runs_and_journal() {
+        let path = temp_db("v5");
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("creates");
+        let conn = Connection::open(&path).expect("opens");
+        for migration in &MIGRATIONS[..5] {
+            conn.execute_batch(migration).expect("migrates");
+        }
+        conn.execute_batch(
+            r#"PRAGMA user_version = 5; PRAGMA foreign_keys = ON;
+            INSERT INTO plans VALUES (1, 'old', '{"mode":"sync_scene_tags"}', 't', 't', 'applied', 't');
+            INSERT INTO plan_batches VALUES (1, 1, 'apply', '{}', 'done', 't', 't');
+            INSERT INTO plan_changes VALUES (1, 1, 'scene', 5, 'tags', 'ADD', '7', 'null', 'r', 0.9, 'applied',
+                NULL, NULL, 1, 't', 't');
+            INSERT INTO runs VALUES (1, 'apply_plan', '{}', 'cli', 1, 't', 't', 'ok', '{}', NULL);"#,
+        )
+        .expect("fills");
+        drop(conn);
+        let store = Store::open(&path).expect("migrates");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        let plan = store.plan(1).expect("reads").expect("kept");
+        assert_eq!((plan.producer.as_str(), plan.revision, plan.status.as_str()), ("sync_scene_tags", 0, "applied"));
+        assert_eq!(plan.changes.get("applied"), Some(&1));
+        let batch: Option<i64> =
+            store.conn.query_row("SELECT batch_id FROM plan_changes WHERE id = 1", [], |r| r.get(0)).expect("reads");
+        assert_eq!(batch, Some(1), "the journal link survives the rebuild");
+        assert_eq!(store.run(1).expect("reads").map(|r| r.mode), Some("apply_plan".to_owned()));
+        let on: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("reads");
+        assert_eq!(on, 1);
+        store.delete_plan(1).expect("deletes");
+        let left: i64 = store.conn.query_row("SELECT COUNT(*) FROM plan_changes", [], |r| r.get(0)).expect("counts");
+        assert_eq!(left, 0, "deleting a plan still cascades to its changes");
     }
 
     #[test]

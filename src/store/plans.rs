@@ -21,8 +21,7 @@ use crate::plans::{
 use crate::stash::ObjectKind;
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-pub(super) const CHANGE_COLUMNS: &str =
-    "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id, stash_now";
+pub(super) const CHANGE_COLUMNS: &str = "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id, stash_now";
 
 /// A journal entry still `sending`: its request may or may not have reached Stash.
 #[derive(Debug, Clone)]
@@ -40,6 +39,9 @@ pub struct OpenBatch {
 pub struct PlanLock {
     _file: File,
 }
+
+/// A scene's id and its changes.
+pub type SceneChanges = (i64, Vec<Change>);
 
 /// How many changes of one field and action a plan has, by status.
 #[derive(Debug, Clone, Serialize)]
@@ -164,7 +166,10 @@ fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
     let mut values = vec![Sql::Integer(plan_id)];
     let mut ranges = |column: &str, ranges: &[(i64, i64)], sql: &mut String| {
         let any: Vec<&str> = ranges.iter().map(|_| "(? <= {c} AND {c} <= ?)").collect();
-        sql.push_str(&format!(" AND ({})", if any.is_empty() { "0".to_owned() } else { any.join(" OR ") }).replace("{c}", column));
+        sql.push_str(
+            &format!(" AND ({})", if any.is_empty() { "0".to_owned() } else { any.join(" OR ") })
+                .replace("{c}", column),
+        );
         for (lo, hi) in ranges {
             values.push(Sql::Integer(*lo));
             values.push(Sql::Integer(*hi));
@@ -436,7 +441,9 @@ impl Store {
             let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
             let action = action.to_ascii_lowercase();
             let row = match summary.last_mut() {
-                Some(last) if last.entity == entity && last.field == field && last.action == action && last.value == value => {
+                Some(last)
+                    if last.entity == entity && last.field == field && last.action == action && last.value == value =>
+                {
                     last
                 }
                 _ => {
@@ -468,7 +475,7 @@ impl Store {
         filter: &ChangeFilter,
         limit: usize,
         offset: usize,
-    ) -> Result<(i64, Vec<(i64, Vec<Change>)>), StoreError> {
+    ) -> Result<(i64, Vec<SceneChanges>), StoreError> {
         let (clause, values) = filter_sql(plan_id, filter);
         let scene_clause = format!("{clause} AND entity_type = 'scene'");
         let total: i64 = self.conn.query_row(
@@ -476,10 +483,8 @@ impl Store {
             params_from_iter(values.iter()),
             |r| r.get(0),
         )?;
-        let page = [
-            Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
-            Sql::Integer(i64::try_from(offset).unwrap_or(0)),
-        ];
+        let page =
+            [Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX)), Sql::Integer(i64::try_from(offset).unwrap_or(0))];
         let mut statement = self.conn.prepare(&format!(
             "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {scene_clause} AND entity_id IN (
                  SELECT DISTINCT entity_id FROM plan_changes WHERE {scene_clause} ORDER BY entity_id LIMIT ? OFFSET ?)
@@ -487,7 +492,7 @@ impl Store {
         ))?;
         let all = values.iter().chain(values.iter()).chain(page.iter());
         let rows = statement.query_map(params_from_iter(all), change_from_row)?;
-        let mut scenes: Vec<(i64, Vec<Change>)> = Vec::new();
+        let mut scenes: Vec<SceneChanges> = Vec::new();
         for change in rows {
             let change = change?;
             let scene = change.entity_id.unwrap_or_default();
@@ -540,7 +545,10 @@ impl Store {
             changed.append(&mut creates);
         }
         if !changed.is_empty() {
-            tx.execute(&format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"), [plan_id])?;
+            tx.execute(
+                &format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"),
+                [plan_id],
+            )?;
         }
         tx.commit()?;
         Ok(changed)

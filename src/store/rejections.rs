@@ -143,7 +143,7 @@ impl Store {
         }
         let mut moved_creates: HashMap<i64, usize> = HashMap::new();
         for change in &old {
-            let value = compared_value(&change.value, &old_name);
+            let value = compared_value(&change.value, old_name);
             let k = key(change.entity, change.entity_id, change.field.as_str(), change.action, value);
             proposed.superseded += 1;
             if let Some(&index) = new_keys.get(&k) {
@@ -193,7 +193,7 @@ impl Store {
             tx.execute(&format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"), [plan])?;
             let done = tx.execute(
                 &format!(
-                    "UPDATE plans SET status = 'superseded' WHERE id = ?1 AND NOT EXISTS (
+                    "UPDATE plans SET status = 'superseded', updated_at = {NOW} WHERE id = ?1 AND NOT EXISTS (
                          SELECT 1 FROM plan_changes WHERE plan_id = ?1 AND status NOT IN ('superseded', 'rejected'))"
                 ),
                 [plan],
@@ -209,7 +209,12 @@ impl Store {
     /// Remembers `changes` (just rejected) as rejected: each for its scene, and with
     /// `everywhere` also its field, action and value for every scene. A CREATE has no scene:
     /// it is remembered only with `everywhere`. Returns how many rejections are new.
-    pub fn remember_rejections(&self, changes: &[Change], everywhere: bool, names: &Names) -> Result<usize, StoreError> {
+    pub fn remember_rejections(
+        &self,
+        changes: &[Change],
+        everywhere: bool,
+        names: &Names,
+    ) -> Result<usize, StoreError> {
         let created = self.created_names(changes)?;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let mut added = 0;
@@ -223,10 +228,12 @@ impl Store {
                 let value_name = names.value_name(change.field, &change.value).unwrap_or_default();
                 let common = (change.entity.as_str(), change.field.as_str(), change.action.as_str());
                 if let Some(scene) = change.entity_id.filter(|_| change.entity == ObjectKind::Scene) {
-                    added += insert.execute(params!["scene", common.0, scene, common.1, common.2, value, value_name])?;
+                    added +=
+                        insert.execute(params!["scene", common.0, scene, common.1, common.2, value, value_name])?;
                 }
                 if everywhere {
-                    added += insert.execute(params!["everywhere", common.0, 0, common.1, common.2, value, value_name])?;
+                    added +=
+                        insert.execute(params!["everywhere", common.0, 0, common.1, common.2, value, value_name])?;
                 }
             }
         }
@@ -323,8 +330,9 @@ impl Store {
             for chunk in ids.chunks(500) {
                 let sql = sql.replace("{ids}", &vec!["?"; chunk.len()].join(", "));
                 let mut statement = self.conn.prepare(&sql)?;
-                let rows = statement
-                    .query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
                 for row in rows {
                     found.push(row?);
                 }
@@ -338,7 +346,8 @@ impl Store {
         )?
         .into_iter()
         .collect();
-        names.studios = pairs("SELECT id, name FROM studios WHERE id IN ({ids})", &wanted.studios)?.into_iter().collect();
+        names.studios =
+            pairs("SELECT id, name FROM studios WHERE id IN ({ids})", &wanted.studios)?.into_iter().collect();
         names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &wanted.created)?
             .into_iter()
             .map(|(id, value)| {
@@ -413,10 +422,8 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
         }
     }
     // A CREATE that was referred to, and no longer is, has no use.
-    let referred: HashSet<usize> = changes
-        .iter()
-        .filter_map(|c| created_ref(&c.value).and_then(|t| usize::try_from(t).ok()))
-        .collect();
+    let referred: HashSet<usize> =
+        changes.iter().filter_map(|c| created_ref(&c.value).and_then(|t| usize::try_from(t).ok())).collect();
     let still_referred: HashSet<usize> = changes
         .iter()
         .enumerate()

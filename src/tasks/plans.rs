@@ -361,7 +361,9 @@ pub fn engine_summary(
         started.elapsed().as_secs_f64()
     );
     let error = (failed > 0).then(|| {
-        format!("{failed} change(s) failed; see failures, or show_plan with status=failed, and approve them again to retry")
+        format!(
+            "{failed} change(s) failed; see failures, or show_plan with status=failed, and approve them again to retry"
+        )
     });
     Ok(Outcome { output, error })
 }

@@ -34,7 +34,8 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     )?;
     // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
-    if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled | PlanStatus::Superseded) {
+    if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled | PlanStatus::Superseded)
+    {
         bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
     }
     let applied = plan.changes.get(ChangeStatus::Applied.as_str()).copied().unwrap_or(0) as usize;
