@@ -47,7 +47,11 @@ pub fn apply(
     // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     match plan.status {
-        PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled | PlanStatus::Superseded => bail!(
+        PlanStatus::Superseded => bail!(
+            "plan {} was superseded: a newer plan of the same source took over its open changes; apply that one (list_plans)",
+            plan.id
+        ),
+        PlanStatus::RolledBack | PlanStatus::RollingBack | PlanStatus::Cancelled => bail!(
             "plan {} is {}; it cannot be applied again (import it again as a new plan)",
             plan.id,
             plan.status.as_str()
