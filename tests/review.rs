@@ -268,6 +268,7 @@ fn review_takes_id_ranges_and_approving_a_change_approves_what_it_needs_created(
     let out = show(&env, json!({"plan_id": plan_id, "field": "tags"}));
     let first = out["changes"][0]["id"].as_i64().unwrap_or_default();
     assert_eq!(out["changes"][0]["value_name"], "Brand new (new)");
+    assert_eq!(out["changes"][0]["title"], "Scene 0", "asked of Stash: the mirror was never synced");
     let review = env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve",
                                 "change_ids": format!("{first}-{}", first + 1)}));
     review.assert_ok();
@@ -279,4 +280,28 @@ fn review_takes_id_ranges_and_approving_a_change_approves_what_it_needs_created(
     });
     let bad = env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "change_ids": "9-3"}));
     assert!(bad.error.clone().unwrap_or_default().contains("change_ids"), "{:?}", bad.error);
+}
+
+#[test]
+fn a_partly_applied_plan_stays_for_rollback_when_the_next_sync_proposes_the_rest() {
+    let (env, _, [_, solo, _]) = library();
+    let first = dry_sync(&env);
+    env.run(json!({"mode": "review_plan", "plan_id": first, "decision": "approve", "value": solo})).assert_ok();
+    env.run(json!({"mode": "apply_plan", "plan_id": first})).assert_ok();
+    let second = dry_sync(&env);
+    assert_eq!(
+        rows(&env, second),
+        [
+            row("Beach Day", "4K Available", "pending"),
+            row("Beach Day", "Outdoor", "pending"),
+            row("Kitchen", "4K Available", "pending"),
+            row("Poolside", "4K Available", "pending"),
+        ]
+    );
+    let old = show(&env, json!({"plan_id": first}));
+    assert_eq!(old["plan"]["status"], "applied");
+    assert_eq!(old["plan"]["changes"], json!({"applied": 1, "pending": 4}), "an applied plan is left as it is");
+    let rollback = env.run(json!({"mode": "rollback_plan", "plan_id": first}));
+    rollback.assert_ok();
+    assert_eq!(rollback.out("/reverted"), &json!(1));
 }

@@ -19,6 +19,17 @@ pub struct SceneLabel {
     pub path: Option<String>,
 }
 
+impl SceneLabel {
+    /// A scene's label from its title and first file's path: the title, else the file's name,
+    /// as Stash shows it.
+    pub fn new(title: Option<String>, path: Option<String>) -> SceneLabel {
+        let title = title.filter(|t| !t.trim().is_empty()).or_else(|| {
+            path.as_deref().and_then(|p| p.rsplit(['/', '\\']).next()).filter(|n| !n.is_empty()).map(str::to_owned)
+        });
+        SceneLabel { title, path }
+    }
+}
+
 /// The names a set of changes needs.
 #[derive(Debug, Clone, Default)]
 pub struct Names {

@@ -289,7 +289,7 @@ impl Store {
                 value_name: r.get(4)?,
                 scope,
                 scene_id: (scope == Scope::Scene).then(|| r.get(6)).transpose()?,
-                scene_title: label(title, path).title,
+                scene_title: SceneLabel::new(title, path).title,
                 created_at: r.get(9)?,
             })
         })?;
@@ -362,7 +362,7 @@ impl Store {
             );
             let mut statement = self.conn.prepare(&sql)?;
             let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
-                Ok((r.get::<_, i64>(0)?, label(r.get(1)?, r.get(2)?)))
+                Ok((r.get::<_, i64>(0)?, SceneLabel::new(r.get(1)?, r.get(2)?)))
             })?;
             for row in rows {
                 let (id, label) = row?;
@@ -371,14 +371,6 @@ impl Store {
         }
         Ok(names)
     }
-}
-
-/// A scene's label: its title, else its file's name, as Stash shows it.
-fn label(title: Option<String>, path: Option<String>) -> SceneLabel {
-    let title = title.filter(|t| !t.trim().is_empty()).or_else(|| {
-        path.as_deref().and_then(|p| p.rsplit(['/', '\\']).next()).filter(|n| !n.is_empty()).map(str::to_owned)
-    });
-    SceneLabel { title, path }
 }
 
 /// The name of what the `index`-th proposed change creates.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Context, Outcome};
 use crate::plan_runner::{Engine, Report};
 use crate::plans::file::{self, ParsedPlan};
-use crate::plans::view::{Names, Wanted};
+use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
 use crate::protocol::args::{Args, as_string};
 use crate::store::{PlanLock, Store};
@@ -126,7 +126,22 @@ fn names_of<'a>(
     for value in values {
         wanted.add(value.parsed_field, &value.value);
     }
-    Ok(cx.store.names_for(&wanted)?)
+    let mut names = cx.store.names_for(&wanted)?;
+    // Scenes the mirror does not have yet (a plan imported before any sync) are asked of
+    // Stash, so a card never shows a bare id; if Stash cannot answer, the id it is.
+    let missing: Vec<i64> = wanted.scenes.iter().copied().filter(|id| !names.scenes.contains_key(id)).collect();
+    if !missing.is_empty() {
+        match cx.session.stash.scenes_now(&missing) {
+            Ok(scenes) => {
+                for scene in scenes {
+                    let path = scene.files.first().map(|f| f.path.clone());
+                    names.scenes.insert(scene.id, SceneLabel::new(scene.title.clone(), path));
+                }
+            }
+            Err(e) => log::warn!("Could not read the titles of {} scene(s) from Stash: {e}", missing.len()),
+        }
+    }
+    Ok(names)
 }
 
 fn fill_value_names(names: &Names, values: &mut [crate::store::ValueSummary]) {
