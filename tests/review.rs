@@ -124,9 +124,14 @@ fn a_dry_run_sync_shows_by_value_and_by_scene_with_names_and_points_to_the_page(
 fn a_value_rejected_everywhere_is_not_proposed_again_and_approvals_carry_over() {
     let (env, ids, [k4, solo, _]) = library();
     let first = dry_sync(&env);
-    let review = env
-        .run(json!({"mode": "review_plan", "plan_id": first, "decision": "reject", "value": k4.to_string(),
-                                "remember": "everywhere"}));
+    let wrong = env.run(json!({"mode": "review_plan", "plan_id": first, "decision": "approve", "all": true,
+                               "remember": "everywhere"}));
+    assert!(wrong.error.clone().unwrap_or_default().contains("goes with decision=reject"), "{:?}", wrong.error);
+    let view = env.run(json!({"mode": "show_plan", "plan_id": first, "view": "grid"}));
+    assert!(view.error.clone().unwrap_or_default().contains("`view` must be changes or scenes"), "{:?}", view.error);
+    // By name, as a person types it at a terminal (the page sends the id).
+    let review = env.run(json!({"mode": "review_plan", "plan_id": first, "decision": "reject",
+                                "value": "4k available", "remember": "everywhere"}));
     review.assert_ok();
     assert_eq!(review.out("/changed"), &json!(3));
     let revision = review.out("/plan/revision").as_i64().unwrap_or_default();

@@ -409,8 +409,11 @@ pub struct ChangeFilter {
     pub field: Option<Field>,
     /// Only this action.
     pub action: Option<Action>,
-    /// Only changes whose value, as stored (JSON text), is one of these.
+    /// Only changes whose value, as stored (JSON text), is one of these — or, for
+    /// `value_name`, a tag, performer or studio of that name (any case), or a CREATE's name.
     pub values: Option<Vec<String>>,
+    /// A name the value may also be given by (see `values`).
+    pub value_name: Option<String>,
     /// Only changes at least this sure.
     pub min_confidence: Option<f64>,
     /// Only changes at most this sure.

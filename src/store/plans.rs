@@ -195,11 +195,23 @@ fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
         values.push(Sql::Text(action.as_str().to_owned()));
     }
     if let Some(keys) = &filter.values {
-        sql.push_str(&format!(" AND value IN ({})", vec!["?"; keys.len().max(1)].join(", ")));
+        sql.push_str(&format!(" AND (value IN ({})", vec!["?"; keys.len().max(1)].join(", ")));
         values.extend(keys.iter().map(|k| Sql::Text(k.clone())));
         if keys.is_empty() {
             values.push(Sql::Null);
         }
+        if let Some(name) = &filter.value_name {
+            // A person types a name where the plan stores an id.
+            sql.push_str(
+                " OR (field = 'tags' AND value IN (SELECT CAST(id AS TEXT) FROM tags WHERE name = ? COLLATE NOCASE))
+                  OR (field = 'performers' AND value IN (SELECT CAST(id AS TEXT) FROM performers WHERE name = ? COLLATE NOCASE))
+                  OR (field = 'studio' AND value IN (SELECT CAST(id AS TEXT) FROM studios WHERE name = ? COLLATE NOCASE))
+                  OR (json_extract(value, '$.created') IN (SELECT c.id FROM plan_changes c WHERE c.action = 'CREATE'
+                        AND json_extract(c.value, '$') = ? COLLATE NOCASE))",
+            );
+            values.extend((0..4).map(|_| Sql::Text(name.clone())));
+        }
+        sql.push(')');
     }
     if let Some(min) = filter.min_confidence {
         sql.push_str(" AND confidence >= ?");

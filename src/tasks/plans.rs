@@ -54,7 +54,8 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let page = args.integer("page")?.unwrap_or(1).max(1) as usize;
     let offset = (page - 1).saturating_mul(per_page);
     let fields = cx.store.field_summary(plan.id)?;
-    let mut values = cx.store.value_summary(plan.id, &ChangeFilter { values: None, ..filter.clone() }, VALUES_SHOWN)?;
+    let others = ChangeFilter { values: None, value_name: None, ..filter.clone() };
+    let mut values = cx.store.value_summary(plan.id, &others, VALUES_SHOWN)?;
     let mut output = json!({"plan": plan, "fields": fields, "page": page, "per_page": per_page});
     let (matching, shown) = if by_scene {
         let (total, scenes) = cx.store.scene_page(plan.id, &filter, per_page, offset)?;
@@ -581,7 +582,12 @@ fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
         }
         other => vec![value_key(other)],
     });
+    let value_name = match args.get("value") {
+        Some(Value::String(text)) if text.trim().parse::<f64>().is_err() => Some(text.trim().to_owned()),
+        _ => None,
+    };
     Ok(ChangeFilter {
+        value_name,
         ids: args.id_ranges("change_ids")?,
         scene_ids: args.id_ranges("scene_ids")?,
         statuses,
