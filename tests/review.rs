@@ -283,6 +283,10 @@ fn review_takes_id_ranges_and_approving_a_change_approves_what_it_needs_created(
         assert_eq!(l.scene_tag_names(ids[0]), ["Brand new"]);
         assert!(l.scene_tag_names(ids[2]).is_empty());
     });
+    // Rejecting what a plan would create rejects what needs it.
+    let again = env.run(json!({"mode": "import_plan", "plan": plan})).out("/plan_id").clone();
+    let reject = env.run(json!({"mode": "review_plan", "plan_id": again, "decision": "reject", "action": "create"}));
+    assert_eq!(reject.out("/plan/changes"), &json!({"rejected": 4}));
     let bad = env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "change_ids": "9-3"}));
     assert!(bad.error.clone().unwrap_or_default().contains("change_ids"), "{:?}", bad.error);
 }

@@ -517,7 +517,7 @@ impl Store {
     }
 
     /// Gives every change matching `filter` the status `to` (and, when approving, the CREATE
-    /// changes they refer to), moves the plan's revision when anything changed, and returns
+    /// changes they refer to; when rejecting a CREATE, the changes that need it), moves the plan's revision when anything changed, and returns
     /// the changes that changed (as they were).
     pub fn review_changes(
         &self,
@@ -555,6 +555,24 @@ impl Store {
                 )?;
             }
             changed.append(&mut creates);
+        }
+        if to == ChangeStatus::Rejected {
+            // A change that needs something the plan would create cannot go without it.
+            let mut dependents: Vec<Change> = tx
+                .prepare(&format!(
+                    "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND status IN ('pending', 'approved')
+                       AND json_extract(value, '$.created') IN (SELECT id FROM plan_changes
+                           WHERE plan_id = ?1 AND action = 'CREATE' AND status = 'rejected')"
+                ))?
+                .query_map([plan_id], change_from_row)?
+                .collect::<Result<_, _>>()?;
+            for dependent in &dependents {
+                tx.execute(
+                    &format!("UPDATE plan_changes SET status = 'rejected', updated_at = {NOW} WHERE id = ?1"),
+                    [dependent.id],
+                )?;
+            }
+            changed.append(&mut dependents);
         }
         if !changed.is_empty() {
             tx.execute(
