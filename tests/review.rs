@@ -314,3 +314,18 @@ fn a_partly_applied_plan_stays_for_rollback_when_the_next_sync_proposes_the_rest
     rollback.assert_ok();
     assert_eq!(rollback.out("/reverted"), &json!(1));
 }
+
+#[test]
+fn the_page_downloads_a_plan_as_text_and_uploads_it_back() {
+    let (env, _, _) = library();
+    let plan_id = dry_sync(&env);
+    let export = env.run(json!({"mode": "export_plan", "plan_id": plan_id}));
+    export.assert_ok();
+    assert_eq!(export.out("/file_name"), &json!(format!("stashhog-plan-{plan_id}.json")));
+    let text = export.out("/file").as_str().unwrap_or_default().to_owned();
+    let import = env.run(json!({"mode": "import_plan", "file": text}));
+    import.assert_ok();
+    let copy = import.out("/plan_id").as_i64().unwrap_or_default();
+    assert_eq!(rows(&env, copy), rows(&env, plan_id));
+    assert_eq!(import.out("/plan/source"), &json!("import_plan"));
+}

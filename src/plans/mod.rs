@@ -4,8 +4,10 @@
 //! REMOVE / SET / CREATE, the proposed value, the value before as StashHog saw it, why, and how
 //! sure — so it can be previewed, approved in part, applied, resumed after a kill, and rolled
 //! back. This module holds the model and the rules a change's value must follow; [`file`] is the
-//! JSON file format; `plan_runner` is the journaled engine behind `apply_plan` and `rollback_plan`.
-//! The rows themselves live in the database (`store::plans`).
+//! JSON file format; [`view`] how a change reads for review (names beside ids); `plan_runner` is
+//! the journaled engine behind `apply_plan` and `rollback_plan`. The rows themselves live in the
+//! database (`store::plans`); where plans are made — rejections, superseding — is
+//! `store::rejections`.
 
 pub mod file;
 pub mod view;

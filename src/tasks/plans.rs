@@ -233,7 +233,8 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     Ok(Outcome { output, error: None })
 }
 
-/// `export_plan`: the plan as a plan file, written to `file` or returned as `output.plan`.
+/// `export_plan`: the plan as a plan file, written to `file`, or returned as `output.plan` and
+/// as text (`output.file`, with a `file_name` to save it under).
 pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
@@ -246,15 +247,24 @@ pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
             log::info!("Plan {} exported to {path} ({} changes)", plan.id, changes.len());
             Ok(Outcome { output: json!({"plan_id": plan.id, "file": path, "changes": changes.len()}), error: None })
         }
-        None => Ok(Outcome { output: json!({"plan_id": plan.id, "plan": document}), error: None }),
+        None => {
+            // The page offers the text as a download, under this name.
+            let text = serde_json::to_string_pretty(&document)? + "\n";
+            let file_name = format!("stashhog-plan-{}.json", plan.id);
+            let output = json!({"plan_id": plan.id, "plan": document, "file": text, "file_name": file_name});
+            Ok(Outcome { output, error: None })
+        }
     }
 }
 
-/// `import_plan`: stores a plan file (`file`: a path; or `plan`: the document itself) as a new
+/// `import_plan`: stores a plan file (`file`: a path, or the file's text; or `plan`: the
+/// document itself) as a new
 /// draft plan, after checking it strictly and checking that every scene exists in Stash.
 pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let (text, from) = match (args.string("file")?, args.get("plan")) {
+        // The page uploads the file's text; a path never starts with `{`.
+        (Some(text), _) if text.trim_start().starts_with('{') => (text, "the uploaded file".to_owned()),
         (Some(path), _) => {
             (std::fs::read_to_string(&path).with_context(|| format!("reading the plan file {path}"))?, path)
         }
