@@ -25,7 +25,7 @@ use crate::store::stashbox_cache::Answer;
 /// Stash's own request budget for a stash-box when none is configured.
 const STASH_DEFAULT_PER_MINUTE: u32 = 240;
 
-/// Picks the stash-box: the `stashBoxEndpoint` setting, else the first on stashdb.org, else the
+/// Picks the stash-box: the `syncBoxEndpoint` setting, else the first on stashdb.org, else the
 /// first configured.
 pub fn choose_stash_box(config: &StashConfig, setting: Option<&str>) -> anyhow::Result<StashBox> {
     let boxes = &config.stash_boxes;
@@ -36,7 +36,7 @@ pub fn choose_stash_box(config: &StashConfig, setting: Option<&str>) -> anyhow::
         Some(endpoint) => boxes.iter().find(|b| b.endpoint == endpoint).with_context(|| {
             let known: Vec<&str> = boxes.iter().map(|b| b.endpoint.as_str()).collect();
             format!(
-                "the setting stashBoxEndpoint is {endpoint}, but Stash has no such stash-box (configured: {})",
+                "the setting \"Scene Tag Sync - stash-box\" is {endpoint}, but Stash has no such stash-box (configured: {})",
                 known.join(", ")
             )
         })?,
@@ -224,7 +224,7 @@ pub struct Proposal {
     pub excluded: BTreeMap<String, u64>,
     /// Stale StashIDs: deleted or merged stash-box scenes, with what they match now.
     pub stale: Vec<Value>,
-    /// Merged StashIDs the plan replaces by the surviving scene's (`fixMergedStashIds`).
+    /// Merged StashIDs the plan replaces by the surviving scene's (`syncFixMergedStashIds`).
     pub stash_ids_to_fix: u64,
 }
 

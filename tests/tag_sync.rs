@@ -237,7 +237,7 @@ fn the_stash_box_never_sees_more_than_the_configured_rate() {
     let endpoint = env.stashbox().endpoint();
     // Our budget says 600/min, but Stash keeps this endpoint to 120/min: 120 wins.
     env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 120);
-    env.set_settings(json!({"stashBoxRequestsPerMinute": 600}));
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 600}));
     for _ in 0..121 {
         let id = env.stashbox().lib(|l| l.add_scene(BoxScene::default()));
         env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
@@ -297,7 +297,7 @@ fn no_stash_box_or_a_rejected_key_is_a_clear_error() {
     let run = env.run(json!({"mode": "sync_scene_tags"}));
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains("answered 401") && error.contains("Metadata Providers"), "{error}");
-    let run = env.run(json!({"mode": "sync_scene_tags", "stashBoxEndpoint": "https://nowhere/graphql"}));
+    let run = env.run(json!({"mode": "sync_scene_tags", "syncBoxEndpoint": "https://nowhere/graphql"}));
     assert!(run.error.as_deref().unwrap_or_default().contains("no such stash-box"), "{:?}", run.error);
 }
 
@@ -357,7 +357,7 @@ fn fix_merged_stash_ids_replaces_the_stale_id_through_the_plan() {
     let (scene, survivor) = w.merged.clone();
     let endpoint = w.env.stashbox().endpoint();
     let before = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
-    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false, "fixMergedStashIds": true}));
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false, "syncFixMergedStashIds": true}));
     run.assert_ok();
     assert_eq!(run.out("/stash_ids_to_fix"), &json!(1));
     let after = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());

@@ -5,7 +5,7 @@
 //! `scene_ids`, `path`, `tag`, `since_last`, `limit`) → run the switched-on detectors over the
 //! mirror → when `analyzeWithAi` is on, ask the AI about the scenes the rules left open (after
 //! checking the run's cost) → store the proposals as one plan (source `analyze`),
-//! pre-approving those at least `autoApproveConfidence` sure → remember how far this analysis
+//! pre-approving those at least `analysisAutoApproveConfidence` sure → remember how far this analysis
 //! saw (only when it was not narrowed by `scene_ids`, `path`, `tag` or `limit`) → summarise.
 //! Nothing is written to Stash: the user approves and runs "Apply approved plan changes".
 
@@ -67,7 +67,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
 }
 
 /// Asks the AI about the scenes the rules left open; refuses before any call when the estimate
-/// is above `aiMaxCostUsd`.
+/// is above `analyzeWithAiMaxCostCents`.
 fn ask_ai(
     cx: &Context,
     found: &mut Analysis,
@@ -147,17 +147,17 @@ fn source(cx: &Context) -> Value {
         "mode": "analyze",
         "args": cx.session.args.redacted(),
         "settings": {
-            "analysisMinConfidence": s.analysis_min_confidence,
-            "autoApproveConfidence": s.auto_approve_confidence,
+            "analysisMinConfidence": (s.analysis_min_confidence * 100.0).round(),
+            "analysisAutoApproveConfidence": s.auto_approve_confidence.map(|f| (f * 100.0).round()),
             "analyzeStudios": s.analyze.studios,
             "analyzePerformers": s.analyze.performers,
             "analyzeTags": s.analyze.tags,
             "analyzeDetails": s.analyze.details,
-            "createMissingPerformers": s.analyze.create_missing_performers,
-            "studioRules": s.studio_rules,
-            "detailsTemplate": s.details_template,
+            "analyzePerformersCreateMissing": s.analyze.create_missing_performers,
+            "analyzeStudiosRules": s.studio_rules,
+            "analyzeDetailsTemplate": s.details_template,
             "analyzeWithAi": s.ai.enabled,
-            "aiModel": s.ai.model,
+            "analyzeWithAiModel": s.ai.model,
         },
     })
 }

@@ -259,11 +259,49 @@ impl Context<'_> {
 }
 
 impl Session {
-    /// Stash's configuration and the settings in effect.
+    /// Stash's configuration and the settings in effect; first saves StashHog's defaults for
+    /// settings never saved (see [`Session::save_default_settings`]).
     pub fn load_settings(&self) -> anyhow::Result<(StashConfig, Settings, Vec<Effective>)> {
-        let config = self.stash.configuration().context("reading Stash's configuration")?;
+        let mut config = self.stash.configuration().context("reading Stash's configuration")?;
+        if self.mode != Mode::Task(TaskMode::MirrorHook) {
+            self.save_default_settings(&mut config);
+        }
         let (settings, effective) = Settings::resolve(&config.plugin_settings, &self.args)?;
         Ok((config, settings, effective))
+    }
+
+    /// Writes StashHog's defaults for never-saved settings (and saved values moved to renamed
+    /// keys) into Stash's plugin settings, so Stash's settings page shows what is in effect
+    /// instead of "off" and 0. Hooks skip it: they run inside the user's own save.
+    ///
+    /// `configurePlugin` replaces the whole map, so a user saving the page between our read and
+    /// our write would lose that save. The map is therefore read again right before writing
+    /// (the window shrinks to one request) and only when something is missing, which after the
+    /// first run is never. A user's page that still holds the old map may write it back later:
+    /// that loses nothing of theirs, and the next run completes it again. A failure is only a
+    /// warning: the defaults are in effect either way.
+    fn save_default_settings(&self, config: &mut StashConfig) {
+        if crate::settings::completed(&config.plugin_settings).is_none() {
+            return;
+        }
+        let written = self.stash.configuration().and_then(|fresh| match crate::settings::completed(&fresh.plugin_settings) {
+            None => Ok((fresh.plugin_settings, 0)),
+            Some(complete) => {
+                let added = complete.len().saturating_sub(fresh.plugin_settings.len());
+                self.stash.configure_plugin(&complete).map(|()| (complete, added))
+            }
+        });
+        match written {
+            Ok((settings, 0)) => config.plugin_settings = settings,
+            Ok((settings, added)) => {
+                log::info!(
+                    "Saved StashHog's defaults for {} in Stash, so Settings > Plugins > StashHog shows what is in effect",
+                    crate::words::count(added as u64, "setting")
+                );
+                config.plugin_settings = settings;
+            }
+            Err(e) => log::warn!("Could not save StashHog's default settings in Stash ({e}); they apply all the same"),
+        }
     }
 
     /// Stash's config folder: the plugin input's `Dir`, else `~/.stash`.
