@@ -190,6 +190,8 @@ pub fn session(options: RunOptions) -> anyhow::Result<Session> {
         hook: None,
         stash,
         stash_dir: None,
+        stash_is_local: loopback,
+        found_stash_dir: Default::default(),
         database_override: options.db,
         face: Face::Cli,
         progress: Progress::new(ProgressSink::Terminal).into(),

@@ -18,9 +18,10 @@ use crate::protocol::args::{ArgError, Args, as_number};
 /// A saved or passed setting has a value of the wrong kind.
 #[derive(Debug, thiserror::Error)]
 #[error("the setting {0}; fix it in Stash's Settings > Plugins > StashHog (or drop the --set)")]
-pub struct SettingsError(#[source] ArgError);
+pub struct SettingsError(ArgError);
 
-/// Where a setting's value came from.
+/// Where a setting's value came from. A saved value equal to StashHog's default counts as the
+/// default: StashHog saves its defaults into Stash once, so the settings page shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -267,7 +268,13 @@ pub struct AiSettings {
 
 impl Default for AiSettings {
     fn default() -> Self {
-        AiSettings { enabled: false, base_url: None, model: None, api_key: None, max_cost_usd: DEFAULT_AI_MAX_COST_CENTS as f64 / 100.0 }
+        AiSettings {
+            enabled: false,
+            base_url: None,
+            model: None,
+            api_key: None,
+            max_cost_usd: DEFAULT_AI_MAX_COST_CENTS as f64 / 100.0,
+        }
     }
 }
 
@@ -368,8 +375,9 @@ impl Settings {
                 SettingKey::SyncTagBlacklist => settings.tag_sync.blacklist = text(&value),
                 SettingKey::SyncBoxRequestsPerMinute => {
                     // 0 is what the page shows for a number never saved: read it as the default.
-                    settings.tag_sync.requests_per_minute =
-                        Some(whole(DEFAULT_REQUESTS_PER_MINUTE)).filter(|n| *n > 0).unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
+                    settings.tag_sync.requests_per_minute = Some(whole(DEFAULT_REQUESTS_PER_MINUTE))
+                        .filter(|n| *n > 0)
+                        .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
                 }
                 SettingKey::SyncMinAgeHours => settings.tag_sync.min_age_hours = whole(0),
                 SettingKey::MirrorHooks => settings.mirror_hooks = flag(true),
@@ -377,9 +385,7 @@ impl Settings {
             }
             let value = match (key, value) {
                 // A secret shows as set or not, never as itself (check prints every setting).
-                (SettingKey::AnalyzeWithAiApiKey, Some(v)) if text(&Some(v.clone())).is_some() => {
-                    Value::from("<set>")
-                }
+                (SettingKey::AnalyzeWithAiApiKey, Some(v)) if text(&Some(v.clone())).is_some() => Value::from("<set>"),
                 (_, Some(Value::Number(n))) => {
                     let n = n.as_f64().unwrap_or_default();
                     if n.fract() == 0.0 { Value::from(n as i64) } else { Value::from(n) }
@@ -391,6 +397,7 @@ impl Settings {
                 (true, Some(n)) if n > 0.0 && n < 1.0 => in_current_units(key, value, key.key()),
                 _ => value,
             };
+            let source = if source == Source::Saved && value == default_value(key) { Source::Default } else { source };
             effective.push(Effective { key: key.key(), name: key.display_name(), value, source });
         }
         Ok((settings, effective))

@@ -246,6 +246,21 @@ fn the_thresholds_drop_unsure_changes_and_pre_approve_sure_ones() {
 }
 
 #[test]
+fn thresholds_typed_as_percent_on_stash_settings_page_work_as_old_fractions_did() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corigan - Outdoor.mp4")));
+    env.set_settings(json!({"analysisAutoApproveConfidence": 90, "analyzeTags": false}));
+    let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
+    let status = |field: &str| all.iter().find(|c| c.0 == scene && c.1 == field).map(|c| c.4.clone());
+    assert_eq!(status("studio").as_deref(), Some("approved"), "95 % ≥ 90 %");
+    assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
+    env.set_settings(json!({"analysisMinConfidence": 85, "analyzeTags": false}));
+    let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
+    assert!(values(&all, scene, "performers").is_empty(), "80 % is below a saved minimum of 85 %");
+}
+
+#[test]
 fn a_malformed_studio_rule_fails_the_run_naming_the_setting() {
     let env = TestEnv::new();
     library(&env);
@@ -376,8 +391,7 @@ fn a_creator_folder_becomes_one_new_performer_applied_and_rolled_back_through_st
 
 /// Turns the AI detector on against `ai` with model `model` and these extra settings.
 fn use_ai(env: &TestEnv, ai: &FakeAi, model: &str, extra: Value) {
-    let mut settings =
-        json!({"analyzeWithAi": true, "analyzeWithAiBaseUrl": ai.base_url(), "analyzeWithAiModel": model, "analyzeWithAiApiKey": fake_ai::API_KEY});
+    let mut settings = json!({"analyzeWithAi": true, "analyzeWithAiBaseUrl": ai.base_url(), "analyzeWithAiModel": model, "analyzeWithAiApiKey": fake_ai::API_KEY});
     for (k, v) in extra.as_object().cloned().unwrap_or_default() {
         settings[k] = v;
     }

@@ -10,6 +10,7 @@ mod mirror;
 mod plans;
 mod protocol;
 mod schema_fidelity;
+mod settings;
 mod stash_client;
 mod support;
 mod tag_sync;

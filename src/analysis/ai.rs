@@ -134,7 +134,8 @@ pub struct AiClient {
 impl AiClient {
     /// A client from the settings.
     pub fn new(settings: &AiSettings) -> Result<Self, AiError> {
-        let base = settings.base_url.as_deref().ok_or(AiError::Missing("a base URL (\"Analyze with AI - base URL\")"))?;
+        let base =
+            settings.base_url.as_deref().ok_or(AiError::Missing("a base URL (\"Analyze with AI - base URL\")"))?;
         let model = settings.model.clone().ok_or(AiError::Missing("a model (\"Analyze with AI - model\")"))?;
         let url = format!("{}/chat/completions", base.trim_end_matches('/'));
         let local = crate::graphql::is_loopback(&url);
@@ -207,7 +208,10 @@ impl AiClient {
         let body: Value =
             response.json().map_err(|e| failed(format!("answered {status} with no JSON ({e})"), false))?;
         if status.as_u16() == 401 || status.as_u16() == 403 {
-            return Err(failed(format!("refused the API key ({status}); check the setting \"Analyze with AI - API key\""), true));
+            return Err(failed(
+                format!("refused the API key ({status}); check the setting \"Analyze with AI - API key\""),
+                true,
+            ));
         }
         if !status.is_success() {
             let message: String = body.to_string().chars().take(300).collect();

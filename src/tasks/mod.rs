@@ -154,6 +154,11 @@ pub struct Session {
     pub stash: StashClient,
     /// Stash's config folder, when known (the plugin input's `Dir`).
     pub stash_dir: Option<PathBuf>,
+    /// Whether Stash runs on this machine (always for the plugin; for the command line, a
+    /// loopback `--url`): only then is the config file Stash reports a path we can use.
+    pub stash_is_local: bool,
+    /// Stash's config folder as found from the config file Stash reports (command line).
+    pub found_stash_dir: std::cell::OnceCell<PathBuf>,
     /// `--db` from the command line.
     pub database_override: Option<PathBuf>,
     /// Who started us.
@@ -263,6 +268,7 @@ impl Session {
     /// settings never saved (see [`Session::save_default_settings`]).
     pub fn load_settings(&self) -> anyhow::Result<(StashConfig, Settings, Vec<Effective>)> {
         let mut config = self.stash.configuration().context("reading Stash's configuration")?;
+        self.find_stash_dir(&config);
         if self.mode != Mode::Task(TaskMode::MirrorHook) {
             self.save_default_settings(&mut config);
         }
@@ -284,13 +290,14 @@ impl Session {
         if crate::settings::completed(&config.plugin_settings).is_none() {
             return;
         }
-        let written = self.stash.configuration().and_then(|fresh| match crate::settings::completed(&fresh.plugin_settings) {
-            None => Ok((fresh.plugin_settings, 0)),
-            Some(complete) => {
-                let added = complete.len().saturating_sub(fresh.plugin_settings.len());
-                self.stash.configure_plugin(&complete).map(|()| (complete, added))
-            }
-        });
+        let written =
+            self.stash.configuration().and_then(|fresh| match crate::settings::completed(&fresh.plugin_settings) {
+                None => Ok((fresh.plugin_settings, 0)),
+                Some(complete) => {
+                    let added = complete.len().saturating_sub(fresh.plugin_settings.len());
+                    self.stash.configure_plugin(&complete).map(|()| (complete, added))
+                }
+            });
         match written {
             Ok((settings, 0)) => config.plugin_settings = settings,
             Ok((settings, added)) => {
@@ -304,9 +311,23 @@ impl Session {
         }
     }
 
-    /// Stash's config folder: the plugin input's `Dir`, else `~/.stash`.
+    /// The command line shares the plugin's database when Stash runs on this machine: Stash's
+    /// config folder is where the config file it reports lives. A Stash elsewhere (or in a
+    /// container) reports a path that means nothing here, so we keep `~/.stash` and say so.
+    fn find_stash_dir(&self, config: &StashConfig) {
+        if self.stash_dir.is_some() || !self.stash_is_local {
+            return;
+        }
+        let folder = config.config_file.as_ref().filter(|file| file.is_file()).and_then(|file| file.parent());
+        if let Some(folder) = folder {
+            let _ = self.found_stash_dir.set(folder.to_path_buf());
+        }
+    }
+
+    /// Stash's config folder: the plugin input's `Dir`, else the folder of the config file the
+    /// local Stash reports, else `~/.stash`.
     pub fn stash_config_dir(&self) -> PathBuf {
-        self.stash_dir.clone().unwrap_or_else(default_stash_dir)
+        self.stash_dir.clone().or_else(|| self.found_stash_dir.get().cloned()).unwrap_or_else(default_stash_dir)
     }
 
     /// Where the database lives: `--db`, else the databasePath setting (relative to Stash's
@@ -320,10 +341,33 @@ impl Session {
         }
     }
 
+    /// Why [`Session::database_path`] is what it is, in words, for the command line's log.
+    pub fn database_origin(&self, settings: &Settings) -> String {
+        let beside = match (self.stash_dir.is_some(), self.found_stash_dir.get()) {
+            (true, _) => "beside Stash's config".to_owned(),
+            (false, Some(dir)) => format!("the plugin's, beside the config of the Stash at {}", dir.display()),
+            (false, None) if self.stash_is_local => "Stash reports a config folder that is not on this machine \
+                (in a container?), so a database of this machine's own; pass --db with the plugin's database to share it"
+                .to_owned(),
+            (false, None) => "Stash runs on another machine, so a database of this machine's own; pass --db to \
+                              choose another"
+                .to_owned(),
+        };
+        match (&self.database_override, &settings.database_path) {
+            (Some(_), _) => "given with --db".to_owned(),
+            (None, Some(_)) => format!("the databasePath setting, {beside}"),
+            (None, None) => beside,
+        }
+    }
+
     /// Reads Stash's configuration and the settings, and opens the database.
     pub fn context(&self) -> anyhow::Result<Context<'_>> {
         let (config, settings, _) = self.load_settings()?;
-        let (store, _) = self.open_store(&self.database_path(&settings))?;
+        let path = self.database_path(&settings);
+        if self.face == Face::Cli {
+            log::info!("Database: {} ({})", path.display(), self.database_origin(&settings));
+        }
+        let (store, _) = self.open_store(&path)?;
         Ok(Context { session: self, config, settings, store })
     }
 

@@ -15,8 +15,7 @@ struct ConfigurePlugin;
 
 /// Replaces StashHog's saved settings by `settings`.
 pub fn run(transport: &Transport, settings: &Map) -> Result<(), ApiError> {
-    let variables =
-        configure_plugin::Variables { plugin_id: crate::PLUGIN_ID.to_owned(), input: settings.clone() };
+    let variables = configure_plugin::Variables { plugin_id: crate::PLUGIN_ID.to_owned(), input: settings.clone() };
     transport.mutate::<ConfigurePlugin>(variables)?;
     Ok(())
 }
