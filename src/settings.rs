@@ -150,7 +150,7 @@ pub fn migrated(saved: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in saved {
         if let Some(new) = renamed(key) {
-            if !saved.get(new.key()).is_some_and(|v| !v.is_null()) {
+            if saved.get(new.key()).is_none_or(Value::is_null) {
                 out.insert(new.key().to_owned(), in_current_units(new, value.clone(), key));
             }
         } else if let Some(setting) = SettingKey::ALL.iter().find(|k| k.key() == key) {
