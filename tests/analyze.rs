@@ -252,7 +252,7 @@ fn thresholds_typed_as_percent_on_stash_settings_page_work_as_old_fractions_did(
     let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corigan - Outdoor.mp4")));
     env.set_settings(json!({"analysisAutoApproveConfidence": 90, "analyzeTags": false}));
     let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
-    let status = |field: &str| all.iter().find(|c| c.0 == scene && c.1 == field).map(|c| c.4.clone());
+    let status = |field: &str| all.iter().find(|c| c.scene == scene && c.field == field).map(|c| c.status.clone());
     assert_eq!(status("studio").as_deref(), Some("approved"), "95 % ≥ 90 %");
     assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
     env.set_settings(json!({"analysisMinConfidence": 85, "analyzeTags": false}));
