@@ -74,3 +74,30 @@ fn install_copies_binary_manifest_and_assets() {
     // Installing again (an upgrade) replaces the files in place.
     assert!(env.run_cli(&["install", "--plugins-dir", &target.display().to_string()]).success());
 }
+
+#[test]
+fn the_command_line_shares_the_plugins_database_beside_a_local_stash() {
+    let env = TestEnv::new();
+    env.stash.lib(|l| {
+        l.add_scenes(2, |_| Default::default());
+    });
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let run = env.run_cli(&["sync_status", "--url", &env.stash_url()]);
+    assert!(run.success(), "{}", run.stderr);
+    assert_eq!(run.json()["mirror"]["scenes"], json!(2), "the mirror the plugin filled");
+    let said = format!("Database: {} (the plugin's", env.db_path().display());
+    assert!(run.stderr.contains(&said), "says which database: {}", run.stderr);
+    assert!(!env.root().join("home/.stash").exists(), "no second database in ~/.stash");
+}
+
+#[test]
+fn a_stash_whose_config_is_not_on_this_machine_gets_a_database_of_its_own_and_says_so() {
+    let env = TestEnv::new();
+    env.stash.config(|c| c.config_file_path = "/root/.stash/in-a-container/config.yml".into());
+    let run = env.run_cli(&["sync_status", "--url", &env.stash_url()]);
+    assert!(run.success(), "{}", run.stderr);
+    let own = env.root().join("home/.stash/stashhog/stashhog.sqlite");
+    assert!(own.exists());
+    assert!(run.stderr.contains("not on this machine") && run.stderr.contains("--db"), "{}", run.stderr);
+    assert!(!env.db_path().exists());
+}
