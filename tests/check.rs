@@ -212,7 +212,7 @@ fn an_unwritable_database_path_is_reported_and_nothing_is_left() {
 #[test]
 fn every_run_is_recorded_with_secrets_removed() {
     let env = TestEnv::new();
-    env.run(json!({"mode": "check", "api_key": "hunter2"})).assert_ok();
+    env.run(json!({"mode": "check", "analyzeWithAiApiKey": "hunter2"})).assert_ok();
     let db = rusqlite::Connection::open(env.db_path()).expect("opens");
     let (mode, args, status, summary): (String, String, String, String) = db
         .query_row("SELECT mode, args, status, summary FROM runs ORDER BY id DESC LIMIT 1", [], |r| {

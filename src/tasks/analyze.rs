@@ -18,6 +18,7 @@ use super::{Context, Outcome};
 use crate::analysis::ai::{AiClient, AiReport};
 use crate::analysis::{self, Analysis, Analyzer, Library};
 use crate::mirror;
+use crate::protocol::args::ArgSpec;
 use crate::store::mirror::SceneScope;
 
 /// Where the newest scene update the last analysis saw is kept (`since_last`).
@@ -96,6 +97,16 @@ fn ask_ai(
     );
     Ok(report)
 }
+
+/// What `analyze` takes (besides the settings): its scope. Without any, scenes not organized.
+pub const ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "scene_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "these scenes, organized or not" },
+    ArgSpec { name: "path", takes: "text", help: "scenes with a file path containing this" },
+    ArgSpec { name: "tag", takes: "a tag name or id", help: "scenes with this tag" },
+    ArgSpec { name: "since_last", takes: "true or false", help: "only scenes changed since the last analysis" },
+    ArgSpec { name: "limit", takes: "a number", help: "at most this many scenes" },
+    ArgSpec { name: "include_organized", takes: "true or false", help: "organized scenes too" },
+];
 
 /// The scenes to analyze, from the arguments.
 fn scope(cx: &Context) -> anyhow::Result<SceneScope> {

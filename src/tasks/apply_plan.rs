@@ -10,12 +10,16 @@
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
+use super::plans::{BATCH_SIZE, DRY_RUN, PLAN_ID, batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome};
 use crate::mirror;
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
 use crate::plans::{ChangeStatus, PlanStatus};
+use crate::protocol::args::ArgSpec;
+
+/// What `apply_plan` takes.
+pub const ARGS: &[ArgSpec] = &[PLAN_ID, DRY_RUN, BATCH_SIZE];
 
 /// Applies the approved changes of the chosen plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
@@ -23,13 +27,16 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
-    let plan = plan_arg(
+    let (plan, taken) = plan_arg(
         &cx.store,
         args,
+        "the newest plan with approved changes",
         || cx.store.newest_plan_to_apply(),
-        "no plan has approved changes; import or make a plan, then approve changes with review_plan",
+        "no plan has approved changes: approve changes on the StashHog page (or with review_plan), then run this again",
     )?;
-    apply(cx, plan, dry_run, batch_size, started)
+    let mut outcome = apply(cx, plan, dry_run, batch_size, started)?;
+    outcome.output["plan_taken"] = taken.into();
+    Ok(outcome)
 }
 
 /// Applies `plan`'s approved changes (or, with `dry_run`, logs the requests it would send);

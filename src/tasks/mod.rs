@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::Value;
 
-use crate::manifest::TaskMode;
-use crate::protocol::args::Args;
+use crate::manifest::{SettingKey, TaskMode};
+use crate::protocol::args::{ArgSpec, Args, UnknownArg};
 use crate::protocol::input::HookContext;
 use crate::protocol::progress::Progress;
 use crate::settings::{Effective, Settings};
@@ -121,6 +121,67 @@ impl Mode {
             Mode::Operation(operation) => operation.name(),
         }
     }
+
+    /// The arguments the mode takes besides the settings, as its module declares them. A new
+    /// mode adds its module's list here (the match makes forgetting it a build error).
+    pub fn args(self) -> &'static [ArgSpec] {
+        match self {
+            Mode::Task(task) => match task {
+                TaskMode::Check
+                | TaskMode::FullSync
+                | TaskMode::IncrementalSync
+                | TaskMode::MirrorHook
+                | TaskMode::SyncSceneTags => &[],
+                TaskMode::Analyze => analyze::ARGS,
+                TaskMode::ApplyPlan => apply_plan::ARGS,
+                TaskMode::RollbackPlan => rollback_plan::ARGS,
+            },
+            Mode::Operation(operation) => match operation {
+                Operation::SyncStatus => sync_status::ARGS,
+                Operation::ListPlans => plans::LIST_PLANS_ARGS,
+                Operation::ShowPlan => plans::SHOW_PLAN_ARGS,
+                Operation::ReviewPlan => plans::REVIEW_PLAN_ARGS,
+                Operation::ExportPlan => plans::EXPORT_PLAN_ARGS,
+                Operation::ImportPlan => plans::IMPORT_PLAN_ARGS,
+                Operation::DeletePlan => plans::DELETE_PLAN_ARGS,
+            },
+        }
+    }
+
+    /// Refuses an argument the mode does not take: not among [`Mode::args`] nor a setting
+    /// (every setting can be overridden for one run). A setting's old key says its new one.
+    pub fn check_args(self, args: &Args) -> Result<(), ArgumentError> {
+        for key in args.as_map().keys() {
+            if let Some(new) = crate::settings::renamed(key) {
+                return Err(ArgumentError::Renamed { old: key.clone(), new: new.key() });
+            }
+        }
+        let own: Vec<&str> = self.args().iter().map(|a| a.name).collect();
+        let listed = if own.is_empty() {
+            "no arguments but the settings".to_owned()
+        } else {
+            format!("{} and the settings", own.join(", "))
+        };
+        let known = own.iter().copied().chain(SettingKey::ALL.iter().map(|k| k.key()));
+        args.refuse_unknown(self.name(), known, &listed)?;
+        Ok(())
+    }
+}
+
+/// An argument the mode does not take.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgumentError {
+    /// Not a key of this mode, nor a setting.
+    #[error(transparent)]
+    Unknown(#[from] UnknownArg),
+    /// A setting's key from an older version.
+    #[error("the setting `{old}` is called `{new}` now")]
+    Renamed {
+        /// The old key.
+        old: String,
+        /// Today's key.
+        new: &'static str,
+    },
 }
 
 /// Which face started this run.
@@ -179,6 +240,7 @@ pub struct Outcome {
 
 /// Runs the session's mode.
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
+    session.mode.check_args(&session.args)?;
     let run = match session.mode {
         Mode::Task(task) => match task {
             // Diagnoses Stash, the settings and the database itself: needs none of them up front.

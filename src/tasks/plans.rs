@@ -11,8 +11,78 @@ use super::{Context, Outcome};
 use crate::plan_runner::Report;
 use crate::plans::file::{self, ParsedPlan};
 use crate::plans::{ChangeFilter, ChangeStatus, Field, Plan, PlanStatus};
-use crate::protocol::args::{Args, as_string};
+use crate::protocol::args::{ArgSpec, Args, as_string};
 use crate::store::{PlanLock, Store};
+use crate::words;
+
+/// `plan_id`, shared by every mode that works on one plan.
+pub const PLAN_ID: ArgSpec = ArgSpec {
+    name: "plan_id",
+    takes: "a plan id",
+    help: "the plan to work on; without it, the newest plan (apply: the newest with approved changes; rollback: the one applied last)",
+};
+/// `dry_run` of apply and rollback.
+pub const DRY_RUN: ArgSpec =
+    ArgSpec { name: "dry_run", takes: "true or false", help: "log the requests it would send and change nothing" };
+/// `batch_size` of apply and rollback.
+pub const BATCH_SIZE: ArgSpec =
+    ArgSpec { name: "batch_size", takes: "1 to 1000", help: "scenes per request (default 500)" };
+const STATUS: ArgSpec = ArgSpec {
+    name: "status",
+    takes: "statuses, comma separated",
+    help: "only changes with these statuses (pending, approved, rejected, applied, …)",
+};
+const FIELD: ArgSpec =
+    ArgSpec { name: "field", takes: "a field", help: "only changes of this field (tags, studio, …)" };
+const MIN_CONFIDENCE: ArgSpec =
+    ArgSpec { name: "min_confidence", takes: "0 to 1", help: "only changes at least this sure" };
+const BELOW_CONFIDENCE: ArgSpec =
+    ArgSpec { name: "below_confidence", takes: "0 to 1", help: "only changes less sure than this" };
+const CHANGE_IDS: ArgSpec =
+    ArgSpec { name: "change_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "only these changes" };
+
+/// What `list_plans` takes.
+pub const LIST_PLANS_ARGS: &[ArgSpec] =
+    &[ArgSpec { name: "limit", takes: "a number", help: "how many plans, newest first (default 100)" }];
+/// What `show_plan` takes.
+pub const SHOW_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    STATUS,
+    FIELD,
+    MIN_CONFIDENCE,
+    BELOW_CONFIDENCE,
+    CHANGE_IDS,
+    ArgSpec { name: "page", takes: "a number", help: "which page of changes (default 1)" },
+    ArgSpec { name: "per_page", takes: "a number", help: "changes per page (default 100)" },
+];
+/// What `review_plan` takes.
+pub const REVIEW_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    ArgSpec {
+        name: "decision",
+        takes: "approve, reject, pending or cancel",
+        help: "what to do with the chosen changes (cancel: the whole plan)",
+    },
+    CHANGE_IDS,
+    FIELD,
+    STATUS,
+    MIN_CONFIDENCE,
+    BELOW_CONFIDENCE,
+    ArgSpec { name: "all", takes: "true or false", help: "every change still up for review" },
+];
+/// What `export_plan` takes.
+pub const EXPORT_PLAN_ARGS: &[ArgSpec] =
+    &[PLAN_ID, ArgSpec { name: "file", takes: "a path", help: "write the plan file here (else it is the output)" }];
+/// What `import_plan` takes.
+pub const IMPORT_PLAN_ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "file", takes: "a path", help: "the plan file to import" },
+    ArgSpec { name: "plan", takes: "a plan document", help: "the plan file's JSON itself, instead of file" },
+];
+/// What `delete_plan` takes.
+pub const DELETE_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    ArgSpec { name: "force", takes: "true or false", help: "delete even while a run applies or rolls it back" },
+];
 
 /// Changes `show_plan` returns per page unless `per_page` says otherwise.
 const PER_PAGE: usize = 100;
@@ -23,12 +93,12 @@ pub fn list_plans(cx: &mut Context) -> anyhow::Result<Outcome> {
     let plans = cx.store.plans(limit)?;
     for plan in &plans {
         log::info!(
-            "Plan {} '{}' ({}, made {}): {:?}",
+            "Plan {} \"{}\" ({}, made {}): {}",
             plan.id,
             plan.name,
-            plan.status.as_str(),
+            words::status(plan.status.as_str()),
             plan.created_at,
-            plan.changes
+            words::tally(&plan.changes, "change")
         );
     }
     Ok(Outcome { output: json!({ "plans": plans }), error: None })
@@ -38,22 +108,24 @@ pub fn list_plans(cx: &mut Context) -> anyhow::Result<Outcome> {
 /// `field`, `min_confidence`; page with `page` and `per_page`).
 pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(cx.store.plans(1)?.first().map(|p| p.id)), "there are no plans yet")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let filter = change_filter(args)?;
     let per_page = args.integer("per_page")?.unwrap_or(PER_PAGE as i64).clamp(1, 10_000) as usize;
     let page = args.integer("page")?.unwrap_or(1).max(1) as usize;
     let (total, changes) = cx.store.changes(plan.id, &filter, per_page, (page - 1) * per_page)?;
     let summary = cx.store.field_summary(plan.id)?;
     log::info!(
-        "Plan {} '{}' ({}): {:?}; showing {} of {total} matching change(s)",
+        "Plan {} \"{}\" ({}): {}; showing {} of {}",
         plan.id,
         plan.name,
-        plan.status.as_str(),
-        plan.changes,
-        changes.len()
+        words::status(plan.status.as_str()),
+        words::tally(&plan.changes, "change"),
+        changes.len(),
+        words::count(total as u64, "matching change")
     );
     let output = json!({
         "plan": plan,
+        "plan_taken": taken,
         "fields": summary,
         "matching": total,
         "page": page,
@@ -68,10 +140,10 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
 /// `decision=cancel` cancels the whole plan.
 pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
-    let decision = args.string("decision")?.unwrap_or_default();
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
+    let decision = args.string("decision")?.unwrap_or_default().trim().to_ascii_lowercase();
     if matches!(plan.status, PlanStatus::Applying | PlanStatus::RollingBack | PlanStatus::RolledBack) {
-        bail!("plan {} is {}; it can no longer be reviewed", plan.id, plan.status.as_str());
+        bail!("plan {} is {}; it can no longer be reviewed", plan.id, words::status(plan.status.as_str()));
     }
     if decision == "cancel" {
         if plan.changes.contains_key(ChangeStatus::Applied.as_str()) {
@@ -79,7 +151,10 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         }
         cx.store.set_plan_status(plan.id, PlanStatus::Cancelled)?;
         log::info!("Plan {} cancelled", plan.id);
-        return Ok(Outcome { output: json!({"plan_id": plan.id, "plan_status": PlanStatus::Cancelled}), error: None });
+        return Ok(Outcome {
+            output: json!({"plan_id": plan.id, "plan_taken": taken, "plan_status": PlanStatus::Cancelled}),
+            error: None,
+        });
     }
     let to = match decision.as_str() {
         "approve" | "approved" => ChangeStatus::Approved,
@@ -115,24 +190,36 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     cx.store.set_plan_status(plan.id, status)?;
     let after = cx.store.plan(plan.id)?.context("the plan disappeared")?;
-    log::info!("Plan {}: {changed} change(s) now {}; {:?}", plan.id, to.as_str(), after.changes);
-    Ok(Outcome { output: json!({"plan_id": plan.id, "changed": changed, "decision": to, "plan": after}), error: None })
+    log::info!(
+        "Plan {}: {} now {}; the plan has {}",
+        plan.id,
+        words::count(changed as u64, "change"),
+        to.as_str(),
+        words::tally(&after.changes, "change")
+    );
+    Ok(Outcome {
+        output: json!({"plan_id": plan.id, "plan_taken": taken, "changed": changed, "decision": to, "plan": after}),
+        error: None,
+    })
 }
 
 /// `export_plan`: the plan as a plan file, written to `file` or returned as `output.plan`.
 pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let (_, changes) = cx.store.changes(plan.id, &ChangeFilter::default(), usize::MAX, 0)?;
     let document = file::export(&plan, &changes);
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
             std::fs::write(&path, text + "\n").with_context(|| format!("writing the plan file {path}"))?;
-            log::info!("Plan {} exported to {path} ({} changes)", plan.id, changes.len());
-            Ok(Outcome { output: json!({"plan_id": plan.id, "file": path, "changes": changes.len()}), error: None })
+            log::info!("Plan {} exported to {path} ({})", plan.id, words::count(changes.len() as u64, "change"));
+            Ok(Outcome {
+                output: json!({"plan_id": plan.id, "plan_taken": taken, "file": path, "changes": changes.len()}),
+                error: None,
+            })
         }
-        None => Ok(Outcome { output: json!({"plan_id": plan.id, "plan": document}), error: None }),
+        None => Ok(Outcome { output: json!({"plan_id": plan.id, "plan_taken": taken, "plan": document}), error: None }),
     }
 }
 
@@ -152,7 +239,7 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     check_scenes_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
     let plan_id = cx.store.create_plan(&parsed.name, &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
-    log::info!("Imported plan {plan_id} '{}' from {from}: {:?}", plan.name, plan.changes);
+    log::info!("Imported plan {plan_id} \"{}\" from {from}: {}", plan.name, words::tally(&plan.changes, "change"));
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
 }
 
@@ -178,34 +265,47 @@ fn check_scenes_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
 /// `delete_plan`: forgets a plan, its changes and its journal (Stash is not touched).
 pub fn delete_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     if matches!(plan.status, PlanStatus::Applying | PlanStatus::RollingBack) && !args.bool("force")?.unwrap_or(false) {
         bail!(
             "plan {} is {}: finish that run first (run it again to resume), or pass force=true",
             plan.id,
-            plan.status.as_str()
+            words::status(plan.status.as_str())
         );
     }
     cx.store.delete_plan(plan.id)?;
-    log::info!("Plan {} '{}' deleted", plan.id, plan.name);
-    Ok(Outcome { output: json!({"deleted": plan.id}), error: None })
+    log::info!("Plan {} \"{}\" deleted", plan.id, plan.name);
+    Ok(Outcome { output: json!({"deleted": plan.id, "plan_taken": taken}), error: None })
 }
 
-/// The plan named by `plan_id`, else the one `default` picks; `none` says what to do when there
-/// is none (empty: `plan_id` is required).
+/// The plan named by `plan_id`, else the one `default` picks — `which` says which in words
+/// ("the newest plan"), logged and returned for the output so the user knows what was taken;
+/// `none` says what to do when there is none.
 pub fn plan_arg(
     store: &Store,
     args: &Args,
+    which: &'static str,
     default: impl FnOnce() -> Result<Option<i64>, crate::store::StoreError>,
     none: &str,
-) -> anyhow::Result<Plan> {
-    let id = match args.integer("plan_id")? {
-        Some(id) => id,
-        None if none.is_empty() => bail!("`plan_id` is required; list_plans shows the plans"),
-        None => default()?.ok_or_else(|| anyhow!("{none}"))?,
-    };
-    store.plan(id)?.ok_or_else(|| anyhow!("there is no plan {id}; list_plans shows the plans"))
+) -> anyhow::Result<(Plan, &'static str)> {
+    if let Some(id) = args.integer("plan_id")? {
+        let plan = store.plan(id)?.ok_or_else(|| anyhow!("there is no plan {id}; list_plans shows the plans"))?;
+        return Ok((plan, "plan_id"));
+    }
+    let id = default()?.ok_or_else(|| anyhow!("{none}"))?;
+    let plan = store.plan(id)?.ok_or_else(|| anyhow!("plan {id} was deleted meanwhile"))?;
+    log::info!("No plan_id given: taking plan {} \"{}\", {which}", plan.id, plan.name);
+    Ok((plan, which))
 }
+
+/// The newest plan, the default of the operations on one plan.
+fn newest(store: &Store) -> Result<Option<i64>, crate::store::StoreError> {
+    Ok(store.plans(1)?.first().map(|p| p.id))
+}
+
+/// Said when there is no plan at all.
+const NO_PLANS: &str =
+    "there are no plans yet: run \"Analyze scenes\" or \"Sync Scene Tags from StashDB\", or import one";
 
 /// Takes `plan`'s lock for an apply or rollback (see [`Store::lock_plan`]), and reads the plan
 /// again under it: the run that held it may have just changed it.
@@ -246,19 +346,28 @@ pub fn engine_summary(
         map.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
     }
     log::info!(
-        "{}Plan {} is {}: {} {done}, {} already in place, {} conflict(s), {failed} failed; {mutations} request(s) ({:?}) to {} scene(s) in {:.1} s",
+        "{}Plan {} is {}: {} {done}, {} already in place, {}, {failed} failed; {} to {} in {:.1} s",
         if dry_run { "Dry run, nothing changed. " } else { "" },
         plan.id,
-        status.as_str(),
+        words::status(status.as_str()),
         report.done,
         report.already_in_place,
-        report.conflicts,
-        report.requests,
-        report.scenes_touched,
+        words::count(report.conflicts as u64, "conflict"),
+        words::count(mutations as u64, "request"),
+        words::count(report.scenes_touched as u64, "scene"),
         started.elapsed().as_secs_f64()
     );
+    log::debug!("Requests by kind: {:?}", report.requests);
+    if report.conflicts > 0 {
+        log::info!(
+            "Conflicts are fields you edited in Stash since the plan was made: StashHog left your edits alone (the StashHog page lists them)"
+        );
+    }
     let error = (failed > 0).then(|| {
-        format!("{failed} change(s) failed; see failure_examples, or show_plan with status=failed, and approve them again to retry")
+        format!(
+            "{} failed; the StashHog page (or show_plan with status=failed) lists them: approve them again to retry",
+            words::count(failed as u64, "change")
+        )
     });
     Ok(Outcome { output, error })
 }

@@ -13,11 +13,24 @@
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
+use super::plans::{BATCH_SIZE, DRY_RUN, PLAN_ID, batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome};
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
 use crate::plans::{ChangeFilter, ChangeStatus, PlanStatus};
+use crate::protocol::args::ArgSpec;
+
+/// What `rollback_plan` takes.
+pub const ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    DRY_RUN,
+    ArgSpec {
+        name: "delete_created",
+        takes: "true or false",
+        help: "also delete the tags, performers and studios the plan created once nothing uses them",
+    },
+    BATCH_SIZE,
+];
 
 /// Reverts the applied changes of the chosen plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
@@ -26,9 +39,10 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
     let delete_created = args.bool("delete_created")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
-    let plan = plan_arg(
+    let (plan, taken) = plan_arg(
         &cx.store,
         args,
+        "the plan applied last",
         || cx.store.newest_plan_to_roll_back(),
         "no plan has been applied, so there is nothing to roll back",
     )?;
@@ -88,5 +102,6 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let mut outcome = engine_summary(&plan, status, dry_run, "reverted", engine.report, started)?;
     outcome.output["created_deleted"] = created.deleted.into();
     outcome.output["created_kept"] = created.kept.into();
+    outcome.output["plan_taken"] = taken.into();
     Ok(outcome)
 }
