@@ -56,7 +56,7 @@ pub fn connect(stash_box: &StashBox, requests_per_minute: u32) -> anyhow::Result
     let client = StashBoxClient::new(stash_box)?.paced(pace);
     let user = client.me().with_context(|| format!("checking the API key of stash-box '{}'", stash_box.name))?;
     log::info!(
-        "stash-box '{}' accepts our key (user '{}'); pacing at {pace} requests/minute",
+        "\"{}\" accepts our key (user \"{}\"); asking it at most {pace} times a minute",
         stash_box.name,
         user.name
     );
@@ -152,7 +152,8 @@ fn look_up_batch(
             Lookup::Deleted => match client.merged_into(&id)? {
                 Some(into) => match client.scenes(std::slice::from_ref(&into))?.pop() {
                     Some(Lookup::Found(survivor)) => {
-                        log::warn!("StashDB scene {id} was merged into {into}: the local StashID is stale");
+                        // Reported once for all of them, by local scene, after the lookups.
+                        log::debug!("stash-box scene {id} was merged into {into}");
                         answers.push((id, Answer::Merged { into, tags: survivor.tags }));
                     }
                     _ => stale.push((id, true)),

@@ -388,3 +388,53 @@ fn the_sync_runs_from_cron_on_the_command_line() {
     assert_eq!(final_tags(&w.env), w.expected);
     assert!(db.exists());
 }
+
+/// 900 linked scenes, 30 of them pointing at merged stash-box scenes, tags the library lacks:
+/// what a user reads in Settings > Logs after pressing the button.
+#[test]
+fn a_900_scene_sync_logs_a_short_story_at_info() {
+    let env = TestEnv::with_stashbox();
+    fast(&env);
+    env.stash.config(|c| c.stash_boxes[0].name = "FansDB".into());
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 100000}));
+    let endpoint = env.stashbox().endpoint();
+    let box_tags: Vec<String> = (0..40).map(|i| env.stashbox().lib(|l| l.add_tag(&format!("Tag {i}")))).collect();
+    env.stash.lib(|l| {
+        for i in 0..30 {
+            l.add_tag(&format!("tag {i}"));
+        }
+    });
+    for i in 0..900 {
+        let tags: Vec<String> = (0..4).map(|k| box_tags[(i * 7 + k * 11) % box_tags.len()].clone()).collect();
+        let id = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: tags.clone(), ..BoxScene::default() }));
+        if i % 30 == 0 {
+            let survivor = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: tags, ..BoxScene::default() }));
+            env.stashbox().lib(|l| l.merge_scenes(&[&id], &survivor));
+        }
+        env.stash.lib(|l| {
+            l.add_scene(Scene {
+                title: Some(format!("Beach day {i}")),
+                stash_ids: vec![StashId::new(&endpoint, &id)],
+                ..Scene::default()
+            })
+        });
+    }
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    let info: Vec<&str> = run.logs_at_least(Level::Info);
+    eprintln!("--- info and above, 900 scenes ---\n{}", info.join("\n"));
+    assert!(info.len() <= 12, "a short story, not a list: {} lines", info.len());
+    let merged: Vec<&&str> = info.iter().filter(|l| l.contains("merged into others")).collect();
+    assert_eq!(merged.len(), 1, "one warning for all merged scenes");
+    assert!(
+        merged[0].starts_with("30 local scenes are linked to \"FansDB\"")
+            && merged[0].contains("\"Beach day 0\" (scene"),
+        "{}",
+        merged[0]
+    );
+    assert!(merged[0].contains("and 25 more") && merged[0].contains("syncFixMergedStashIds"), "{}", merged[0]);
+    assert!(info.iter().any(|l| l.contains("StashHog page")), "says what to do next");
+    assert!(!info.iter().any(|l| l.contains("StashDB")), "the box is named by its name");
+    assert!(run.logs_at(Level::Debug).iter().any(|l| l.contains("would get")), "the per-scene detail is at debug");
+}
