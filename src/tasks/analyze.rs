@@ -37,7 +37,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     }
     let mark = cx.store.newest_scene_update()?;
     let ids = cx.store.scenes_in_scope(&scope)?;
-    log::info!("Analyzing {} scene(s)", ids.len());
+    log::info!("Analyzing {}", crate::words::count(ids.len() as u64, "scene"));
     let auto_approve = cx.settings.auto_approve_confidence;
     let with_ai = cx.settings.ai.enabled;
     // With the AI on, the rules are the first half of the progress bar and the AI the second.
@@ -51,7 +51,11 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let plan_id = if found.changes.is_empty() {
         None
     } else {
-        let name = format!("Analyze: {} change(s) for {} scene(s)", found.changes.len(), found.scenes_with_changes);
+        let name = format!(
+            "Analyze: {} for {}",
+            crate::words::count(found.changes.len() as u64, "change"),
+            crate::words::count(found.scenes_with_changes as u64, "scene")
+        );
         Some(cx.store.create_plan(&name, &source(cx), &found.changes)?)
     };
     // A narrowed run did not see every scene up to the mark: moving it would make the next
@@ -184,15 +188,19 @@ fn summarise(
     let approved = found.changes.iter().filter(|c| c.status == crate::plans::ChangeStatus::Approved).count();
     let top = found.tally.top_unmatched(TOP_UNMATCHED);
     match plan_id {
-        Some(id) => log::info!(
-            "Analyzed {} scene(s): plan {id} proposes {} change(s) for {} scene(s) ({approved} pre-approved); by field {:?}; by confidence {:?}. Review it with show_plan / review_plan, then run \"Apply approved plan changes\".",
-            found.scenes,
-            found.changes.len(),
-            found.scenes_with_changes,
-            found.tally.by_field,
-            found.tally.by_confidence
+        Some(id) => {
+            log::info!(
+                "Analyzed {}: plan {id} proposes {} for {} ({approved} approved already). Review and approve them on the StashHog page, then run \"Apply approved plan changes\" in Settings > Tasks",
+                crate::words::count(found.scenes as u64, "scene"),
+                crate::words::count(found.changes.len() as u64, "change"),
+                crate::words::count(found.scenes_with_changes as u64, "scene"),
+            );
+            log::debug!("By field {:?}; by confidence {:?}", found.tally.by_field, found.tally.by_confidence);
+        }
+        None => log::info!(
+            "Analyzed {}: nothing to propose; no plan made",
+            crate::words::count(found.scenes as u64, "scene")
         ),
-        None => log::info!("Analyzed {} scene(s): nothing to propose; no plan made", found.scenes),
     }
     let new_performers = found.new_performer_names();
     if !new_performers.is_empty() {

@@ -61,13 +61,17 @@ pub fn apply(
     let approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
     let interrupted = plan.status == PlanStatus::Applying;
     if approved == 0 && !interrupted {
-        bail!("plan {} has no approved changes; approve some with review_plan first", plan.id);
+        bail!(
+            "plan {} has no approved changes; approve some on the StashHog page (or with review_plan) first",
+            plan.id
+        );
     }
     log::info!(
-        "{} plan {} '{}': {approved} approved change(s){}",
+        "{} plan {} \"{}\": {}{}",
         if dry_run { "Dry run of" } else { "Applying" },
         plan.id,
         plan.name,
+        crate::words::count(approved as u64, "approved change"),
         if interrupted { ", resuming an interrupted run" } else { "" }
     );
     if !dry_run {

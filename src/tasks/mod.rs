@@ -269,18 +269,20 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.
 fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> {
+    use crate::words::count;
+    let removed = summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted;
     log::info!(
-        "{} sync done in {:.1} s: {} scenes, {} tags, {} performers, {} studios copied; {} removed; mirror holds {} scenes; {} requests",
+        "{} sync done in {:.1} s: copied {}, {}, {}, {}; removed {} Stash no longer has; the mirror holds {}",
         if summary.kind == "full" { "Full" } else { "Incremental" },
         summary.seconds,
-        summary.scenes.copied,
-        summary.tags.copied,
-        summary.performers.copied,
-        summary.studios.copied,
-        summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted,
-        summary.mirror.scenes,
-        summary.requests
+        count(summary.scenes.copied as u64, "scene"),
+        count(summary.tags.copied as u64, "tag"),
+        count(summary.performers.copied as u64, "performer"),
+        count(summary.studios.copied as u64, "studio"),
+        count(removed as u64, "object"),
+        count(summary.mirror.scenes as u64, "scene"),
     );
+    log::debug!("{}", count(summary.requests as u64, "request to Stash"));
     let mut output = serde_json::to_value(summary)?;
     if let Some(rss) = peak_rss_bytes() {
         output["peak_rss_mib"] = ((rss as f64 / 1048576.0 * 10.0).round() / 10.0).into();
@@ -439,7 +441,12 @@ impl Session {
         let killed = store.sweep_killed_runs()?;
         store.prune_runs(RUNS_KEPT)?;
         if killed > 0 {
-            log::warn!("{killed} earlier run(s) were killed before they finished; they are marked 'killed'");
+            let runs = if killed == 1 {
+                "1 earlier run was killed before it finished".to_owned()
+            } else {
+                format!("{killed} earlier runs were killed before they finished")
+            };
+            log::warn!("{runs}; marked as killed (run the task again to resume)");
         }
         Ok((store, killed))
     }

@@ -49,14 +49,19 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     // Held until the run ends; a dry run sends nothing and journals nothing, so needs none.
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled) {
-        bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
+        bail!(
+            "plan {} was never applied (it is {}); there is nothing to roll back",
+            plan.id,
+            crate::words::status(plan.status.as_str())
+        );
     }
     let applied = plan.changes.get(ChangeStatus::Applied.as_str()).copied().unwrap_or(0) as usize;
     log::info!(
-        "{} plan {} '{}': {applied} applied change(s) to revert",
+        "{} plan {} \"{}\": {} to revert",
         if dry_run { "Dry run of rolling back" } else { "Rolling back" },
         plan.id,
-        plan.name
+        plan.name,
+        crate::words::count(applied as u64, "applied change")
     );
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::RollingBack)?;
