@@ -245,8 +245,8 @@ fn log_additions(ctx: &Context, p: &Proposal, names: &std::collections::HashMap<
     }
     if p.additions.len() > LOGGED_SCENES {
         log::debug!(
-            "… and {} more (the plan has them all)",
-            words::count((p.additions.len() - LOGGED_SCENES) as u64, "scene")
+            "… and {} (the plan has them all)",
+            words::count((p.additions.len() - LOGGED_SCENES) as u64, "more scene")
         );
     }
     Ok(())
