@@ -176,7 +176,7 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         // those it no longer has (the others are copied again).
         let (_, deleted) = refresh_objects(ctx, kind, &unseen)?;
         summary.of(kind).deleted = deleted;
-        log::info!("Full sync: removed {} Stash no longer has", crate::words::count(deleted as u64, kind.as_str()));
+        log::info!("Full sync: removed {} Stash no longer has", crate::words::count(deleted, kind.as_str()));
     }
 
     let completed = store.now()?;
@@ -364,7 +364,7 @@ fn remove_deleted(ctx: &Sources<'_>, kind: ObjectKind) -> anyhow::Result<u64> {
         refresh_objects(ctx, ObjectKind::Scene, &carried)?;
     }
     if deleted > 0 {
-        log::info!("Removed {} deleted in Stash from the mirror", crate::words::count(deleted as u64, kind.as_str()));
+        log::info!("Removed {} deleted in Stash from the mirror", crate::words::count(deleted, kind.as_str()));
     }
     Ok(deleted)
 }

@@ -193,6 +193,7 @@ fn a_malformed_saved_setting_names_the_setting() {
     let run = env.run(json!({"mode": "check"}));
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains("setting `databasePath` must be a string"), "{error}");
+    assert_eq!(error.matches("must be a string").count(), 1, "said once: {error}");
 }
 
 #[test]

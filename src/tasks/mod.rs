@@ -275,14 +275,14 @@ fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> 
         "{} sync done in {:.1} s: copied {}, {}, {}, {}; removed {} Stash no longer has; the mirror holds {}",
         if summary.kind == "full" { "Full" } else { "Incremental" },
         summary.seconds,
-        count(summary.scenes.copied as u64, "scene"),
-        count(summary.tags.copied as u64, "tag"),
-        count(summary.performers.copied as u64, "performer"),
-        count(summary.studios.copied as u64, "studio"),
-        count(removed as u64, "object"),
-        count(summary.mirror.scenes as u64, "scene"),
+        count(summary.scenes.copied, "scene"),
+        count(summary.tags.copied, "tag"),
+        count(summary.performers.copied, "performer"),
+        count(summary.studios.copied, "studio"),
+        count(removed, "object"),
+        count(summary.mirror.scenes, "scene"),
     );
-    log::debug!("{}", count(summary.requests as u64, "request to Stash"));
+    log::debug!("{} to Stash", count(summary.requests, "request"));
     let mut output = serde_json::to_value(summary)?;
     if let Some(rss) = peak_rss_bytes() {
         output["peak_rss_mib"] = ((rss as f64 / 1048576.0 * 10.0).round() / 10.0).into();
