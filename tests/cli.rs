@@ -193,3 +193,35 @@ fn a_stash_whose_config_is_not_on_this_machine_gets_a_database_of_its_own_and_sa
     assert!(run.stderr.contains("not on this machine") && run.stderr.contains("--db"), "{}", run.stderr);
     assert!(!env.db_path().exists());
 }
+
+#[test]
+fn a_plan_made_by_the_plugin_applies_from_the_terminal_with_the_plugins_hooks_paused() {
+    let env = TestEnv::new();
+    let (ids, tag) = env.stash.lib(|l| {
+        let ids = l.add_scenes(3, |i| crate::support::fake_stash::Scene {
+            title: Some(format!("S{i}")),
+            ..Default::default()
+        });
+        (ids, l.add_tag("Hooked"))
+    });
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let changes: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "ADD", "value": tag, "status": "approved"}))
+        .collect();
+    let plan =
+        json!({"version": 1, "name": "from the page", "source": {"mode": "test", "settings": {}}, "changes": changes});
+    let made = env.run(json!({"mode": "import_plan", "plan": plan}));
+    made.assert_ok();
+    let hook_runs = env.enable_hooks();
+    let run =
+        env.run_cli(&["apply_plan", "--url", &env.stash_url(), "--set", &format!("plan_id={}", made.out("/plan_id"))]);
+    assert!(run.success(), "the plugin's plan is found from the terminal: {}", run.stderr);
+    assert_eq!(run.json()["applied"], json!(3));
+    let hooks = hook_runs.lock().map(|runs| runs.clone()).unwrap_or_default();
+    assert_eq!(hooks.len(), 3, "Stash starts the hook for each scene written");
+    for hook in &hooks {
+        let skipped = hook.out("/skipped").as_str().unwrap_or_default().to_owned();
+        assert!(skipped.contains("StashHog is writing"), "the plugin's hooks step aside: {}", hook.stdout);
+    }
+}
