@@ -689,6 +689,9 @@ fn without_plan_id_every_plan_operation_takes_the_newest_plan_and_says_so() {
     assert_eq!(run.out("/plan_id"), &json!(newest));
     assert_eq!(run.out("/plan_taken"), &json!("the newest plan"));
     assert_eq!(run.out("/changed"), &json!(2), "2 and 3: change 1 is another plan's");
+    // Confidences as the settings take them, in percent: the changes are 90 % sure.
+    let none = env.run(json!({"mode": "review_plan", "decision": "reject", "min_confidence": 95}));
+    assert_eq!(none.out("/changed"), &json!(0));
     let applied = env.run(json!({"mode": "apply_plan"}));
     applied.assert_ok();
     assert_eq!(applied.out("/plan_taken"), &json!("the newest plan with approved changes"));

@@ -35,9 +35,9 @@ const STATUS: ArgSpec = ArgSpec {
 const FIELD: ArgSpec =
     ArgSpec { name: "field", takes: "a field", help: "only changes of this field (tags, studio, …)" };
 const MIN_CONFIDENCE: ArgSpec =
-    ArgSpec { name: "min_confidence", takes: "0 to 1", help: "only changes at least this sure" };
+    ArgSpec { name: "min_confidence", takes: "0 to 1, or percent", help: "only changes at least this sure" };
 const BELOW_CONFIDENCE: ArgSpec =
-    ArgSpec { name: "below_confidence", takes: "0 to 1", help: "only changes less sure than this" };
+    ArgSpec { name: "below_confidence", takes: "0 to 1, or percent", help: "only changes less sure than this" };
 const CHANGE_IDS: ArgSpec =
     ArgSpec { name: "change_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "only these changes" };
 
@@ -393,9 +393,14 @@ fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
         ids: args.ids("change_ids")?,
         statuses,
         field,
-        min_confidence: number(args, "min_confidence")?,
-        below_confidence: number(args, "below_confidence")?,
+        min_confidence: confidence(args, "min_confidence")?,
+        below_confidence: confidence(args, "below_confidence")?,
     })
+}
+
+/// A confidence as a fraction; above 1 it is read as percent, as the settings take it (`90`).
+fn confidence(args: &Args, key: &str) -> anyhow::Result<Option<f64>> {
+    Ok(number(args, key)?.map(|n| if n > 1.0 { n / 100.0 } else { n }))
 }
 
 /// A number argument (JSON number or text).
