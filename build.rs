@@ -127,6 +127,14 @@ fn check(m: &Manifest) -> Result<Vec<String>, Vec<String>> {
             problems.push(format!("setting {key} must be lowerCamelCase"));
         }
     }
+    // Stash lists settings sorted by key; keep that order the same whether it compares bytes or
+    // ignores case, so the groups README and the descriptions promise are what users see.
+    let keys: Vec<&String> = m.settings.keys().collect();
+    let mut folded = keys.clone();
+    folded.sort_by_key(|k| k.to_ascii_lowercase());
+    if keys != folded {
+        problems.push("setting keys sort differently with and without case: rename so both orders agree".into());
+    }
     if let Some(ui) = &m.ui {
         for file in ui.javascript.iter().chain(&ui.css) {
             if !Path::new("plugin").join(file).is_file() {
@@ -203,6 +211,11 @@ fn generate(m: &Manifest, modes: &[String]) -> String {
     let _ = writeln!(s, "    pub fn key(self) -> &'static str {{\n        match self {{");
     for key in m.settings.keys() {
         let _ = writeln!(s, "            SettingKey::{} => {key:?},", camel(key, true));
+    }
+    let _ = writeln!(s, "        }}\n    }}\n\n    /// The name Stash's settings page shows.");
+    let _ = writeln!(s, "    pub fn display_name(self) -> &'static str {{\n        match self {{");
+    for (key, setting) in &m.settings {
+        let _ = writeln!(s, "            SettingKey::{} => {:?},", camel(key, true), setting.display_name);
     }
     let _ = writeln!(s, "        }}\n    }}\n\n    /// The type the manifest declares (STRING, NUMBER or BOOLEAN).");
     let _ = writeln!(s, "    pub fn kind(self) -> SettingKind {{\n        match self {{");

@@ -15,7 +15,7 @@ fn main() {
     let n = 10_000;
     let env = TestEnv::with_stashbox();
     env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 1_000_000);
-    env.set_settings(json!({"stashBoxRequestsPerMinute": 1_000_000, "syncDryRun": false}));
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 1_000_000, "syncDryRun": false}));
     let endpoint = env.stashbox().endpoint();
     let box_tags: Vec<String> = (0..50).map(|i| env.stashbox().lib(|l| l.add_tag(&format!("Tag {i}")))).collect();
     env.stash.lib(|l| {

@@ -26,19 +26,24 @@ pub fn main() -> ExitCode {
             cli::print_help();
             ExitCode::SUCCESS
         }
+        Ok(Command::ModeHelp(mode)) => {
+            cli::print_mode_help(mode);
+            ExitCode::SUCCESS
+        }
         Ok(Command::Version) => {
-            println!("stashhog {}", env!("CARGO_PKG_VERSION"));
+            cli::print(&format!("stashhog {}", env!("CARGO_PKG_VERSION")));
             ExitCode::SUCCESS
         }
         Ok(Command::Install(options)) => {
+            cli::install_logger(0);
             cli::finish(cli::install(&options).map(|output| Outcome { output, error: None }))
         }
         Ok(Command::Run(options)) => {
             cli::install_logger(options.verbosity);
             cli::finish(cli::session(options).and_then(|session| tasks::run(&session)))
         }
-        Err(e) => {
-            eprintln!("stashhog: {e}\nRun `stashhog --help` for usage.");
+        Err(usage) => {
+            cli::print_error(&format!("{usage}\nRun `stashhog --help` for usage."));
             ExitCode::from(2)
         }
     }

@@ -49,6 +49,8 @@ pub mod graphql;
 pub mod manifest;
 /// Stash's plugin protocol: stdin input, stderr log and progress frames, stdout output.
 pub mod protocol;
+/// Wording shared by every message: counts with the right plural, statuses in words.
+pub mod words;
 
 /// The plugin id: the manifest's file name without `.yml`, which is how Stash names us.
 pub const PLUGIN_ID: &str = "stashhog";

@@ -153,7 +153,7 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         done.push(kind.plural().to_owned());
         let done_json = json!(done).to_string();
         store.write_mirror(|w| w.set_state(PASS_DONE, &done_json))?;
-        log::info!("Full sync: {} {} copied", copied, kind.plural());
+        log::info!("Full sync: {} copied", crate::words::count(copied as u64, kind.as_str()));
     }
 
     for kind in ObjectKind::ALL {
@@ -176,7 +176,7 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         // those it no longer has (the others are copied again).
         let (_, deleted) = refresh_objects(ctx, kind, &unseen)?;
         summary.of(kind).deleted = deleted;
-        log::info!("Full sync: {deleted} {} no longer in Stash were removed", kind.plural());
+        log::info!("Full sync: removed {} Stash no longer has", crate::words::count(deleted, kind.as_str()));
     }
 
     let completed = store.now()?;
@@ -364,7 +364,7 @@ fn remove_deleted(ctx: &Sources<'_>, kind: ObjectKind) -> anyhow::Result<u64> {
         refresh_objects(ctx, ObjectKind::Scene, &carried)?;
     }
     if deleted > 0 {
-        log::info!("{deleted} {} deleted in Stash were removed from the mirror", kind.plural());
+        log::info!("Removed {} deleted in Stash from the mirror", crate::words::count(deleted, kind.as_str()));
     }
     Ok(deleted)
 }
@@ -513,7 +513,10 @@ pub fn hooks_paused(stash_dir: &std::path::Path) -> bool {
 pub fn catch_up(ctx: &Sources<'_>) -> anyhow::Result<()> {
     if ever_synced(ctx)? {
         let summary = incremental_sync(ctx)?;
-        log::info!("Mirror caught up with what was written: {} scenes re-read", summary.scenes.copied);
+        log::info!(
+            "Mirror caught up with what was written: {} re-read",
+            crate::words::count(summary.scenes.copied as u64, "scene")
+        );
     }
     Ok(())
 }

@@ -50,6 +50,8 @@ fn plugin_session() -> anyhow::Result<Session> {
         hook: input.hook,
         stash,
         stash_dir: input.server.stash_dir,
+        stash_is_local: true,
+        found_stash_dir: Default::default(),
         database_override: None,
         face: Face::Plugin,
         progress: Progress::new(ProgressSink::Stash).into(),

@@ -1,22 +1,27 @@
 //! StashHog's settings: what the user saved in Stash's plugin settings page, overridden by the
 //! invocation's arguments (`--set key=value`, or `args` of `runPluginTask`), else our defaults.
 //!
-//! Stash stores nothing until the user saves the page, and then only the keys they touched, so
-//! the binary owns every default. Values are read leniently: a bool or a number may arrive as a
-//! string from older configs or from `defaultArgs`.
+//! Stash's settings page shapes what is stored: it saves a key only once the user touches it,
+//! shows an unsaved toggle as off and an unsaved number as 0 whatever our default is, and reads
+//! a number with `parseInt` (typing 0.9 stores 0). So fractions are whole percent or cents here,
+//! and [`completed`] gives the map StashHog writes back once — old keys renamed, old fractions
+//! turned into percent, every never-saved key set to its default — so the page shows what is in
+//! effect. Values are read leniently: a bool or a number may arrive as a string from older
+//! configs or from `defaultArgs`.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::manifest::{SettingKey, SettingKind};
-use crate::protocol::args::{ArgError, Args};
+use crate::protocol::args::{ArgError, Args, as_number};
 
 /// A saved or passed setting has a value of the wrong kind.
 #[derive(Debug, thiserror::Error)]
-#[error("setting {0}; fix it in Stash's Settings > Plugins > StashHog (or drop the --set)")]
-pub struct SettingsError(#[source] ArgError);
+#[error("the setting {0}; fix it in Stash's Settings > Plugins > StashHog (or drop the --set)")]
+pub struct SettingsError(ArgError);
 
-/// Where a setting's value came from.
+/// Where a setting's value came from. A saved value equal to StashHog's default counts as the
+/// default: StashHog saves its defaults into Stash once, so the settings page shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -28,15 +33,147 @@ pub enum Source {
     Argument,
 }
 
+impl Source {
+    /// The source in words, for `check`'s report.
+    pub fn words(self) -> &'static str {
+        match self {
+            Source::Default => "StashHog's default",
+            Source::Saved => "saved in Stash",
+            Source::Argument => "given for this run",
+        }
+    }
+}
+
 /// One setting as in effect, for `check`'s report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Effective {
     /// The key.
     pub key: &'static str,
-    /// The value in effect (null = default of "none").
+    /// The name Stash's settings page shows.
+    pub name: &'static str,
+    /// The value in effect, as the settings page would show it (a secret only as set or not).
     pub value: Value,
     /// Where it came from.
     pub source: Source,
+}
+
+impl Effective {
+    /// The value in words: `on`, `70`, `"…"`, or `empty`.
+    pub fn value_words(&self) -> String {
+        match &self.value {
+            Value::Bool(true) => "on".into(),
+            Value::Bool(false) => "off".into(),
+            Value::String(s) if s.is_empty() => "empty".into(),
+            Value::String(s) => format!("{s:?}"),
+            Value::Null => "empty".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Keys StashHog used before, and the key each became; old values are read, and moved over
+/// the first time StashHog writes the settings back.
+pub const RENAMED: &[(&str, SettingKey)] = &[
+    ("aiApiKey", SettingKey::AnalyzeWithAiApiKey),
+    ("aiBaseUrl", SettingKey::AnalyzeWithAiBaseUrl),
+    ("aiMaxCostUsd", SettingKey::AnalyzeWithAiMaxCostCents),
+    ("aiModel", SettingKey::AnalyzeWithAiModel),
+    ("autoApproveConfidence", SettingKey::AnalysisAutoApproveConfidence),
+    ("createMissingPerformers", SettingKey::AnalyzePerformersCreateMissing),
+    ("detailsTemplate", SettingKey::AnalyzeDetailsTemplate),
+    ("fixMergedStashIds", SettingKey::SyncFixMergedStashIds),
+    ("stashBoxEndpoint", SettingKey::SyncBoxEndpoint),
+    ("stashBoxRequestsPerMinute", SettingKey::SyncBoxRequestsPerMinute),
+    ("studioRules", SettingKey::AnalyzeStudiosRules),
+];
+
+/// The setting an old key became.
+pub fn renamed(old: &str) -> Option<SettingKey> {
+    RENAMED.iter().find(|(k, _)| *k == old).map(|(_, new)| *new)
+}
+
+/// StashHog's default for `key`, as Stash's settings page stores it.
+pub fn default_value(key: SettingKey) -> Value {
+    match key {
+        SettingKey::AnalysisAutoApproveConfidence => Value::from(0),
+        SettingKey::AnalysisMinConfidence => Value::from(DEFAULT_MIN_CONFIDENCE_PERCENT),
+        SettingKey::AnalyzeDetails
+        | SettingKey::AnalyzePerformers
+        | SettingKey::AnalyzeStudios
+        | SettingKey::AnalyzeTags
+        | SettingKey::MirrorHooks
+        | SettingKey::SyncDryRun => Value::Bool(true),
+        SettingKey::AnalyzePerformersCreateMissing | SettingKey::AnalyzeWithAi | SettingKey::SyncFixMergedStashIds => {
+            Value::Bool(false)
+        }
+        SettingKey::AnalyzeWithAiMaxCostCents => Value::from(DEFAULT_AI_MAX_COST_CENTS),
+        SettingKey::SyncBoxRequestsPerMinute => Value::from(DEFAULT_REQUESTS_PER_MINUTE),
+        SettingKey::SyncMinAgeHours => Value::from(0),
+        SettingKey::AnalyzeDetailsTemplate
+        | SettingKey::AnalyzeStudiosRules
+        | SettingKey::AnalyzeWithAiApiKey
+        | SettingKey::AnalyzeWithAiBaseUrl
+        | SettingKey::AnalyzeWithAiModel
+        | SettingKey::DatabasePath
+        | SettingKey::SyncBoxEndpoint
+        | SettingKey::SyncTagBlacklist => Value::from(""),
+    }
+}
+
+/// Settings given in percent; a value between 0 and 1 is an old fraction (0.9 = 90 %).
+fn in_percent(key: SettingKey) -> bool {
+    matches!(key, SettingKey::AnalysisMinConfidence | SettingKey::AnalysisAutoApproveConfidence)
+}
+
+/// A percent setting's value as a fraction from 0 to 1; old fractions (0 < v < 1) pass as they are.
+fn fraction(percent: f64) -> f64 {
+    if percent > 0.0 && percent < 1.0 { percent } else { (percent / 100.0).clamp(0.0, 1.0) }
+}
+
+/// `value` under the units `key` has now: old fractions as percent, old dollars as cents.
+fn in_current_units(key: SettingKey, value: Value, from_old_key: &str) -> Value {
+    let number = as_number(&value);
+    let whole = |n: f64| {
+        let rounded = (n * 1000.0).round() / 1000.0;
+        if rounded.fract() == 0.0 { Value::from(rounded as i64) } else { Value::from(rounded) }
+    };
+    match number {
+        Some(n) if in_percent(key) && n > 0.0 && n < 1.0 => whole(n * 100.0),
+        Some(n) if from_old_key == "aiMaxCostUsd" => whole(n * 100.0),
+        _ => value,
+    }
+}
+
+/// The saved map under today's keys and units: an old key's value moves to its new key (unless
+/// the new key is saved too: the newer wins), old fractions become percent. Unknown keys stay.
+pub fn migrated(saved: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in saved {
+        if let Some(new) = renamed(key) {
+            if saved.get(new.key()).is_none_or(Value::is_null) {
+                out.insert(new.key().to_owned(), in_current_units(new, value.clone(), key));
+            }
+        } else if let Some(setting) = SettingKey::ALL.iter().find(|k| k.key() == key) {
+            out.insert(key.clone(), in_current_units(*setting, value.clone(), key));
+        } else {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// What StashHog writes into Stash's plugin settings: the [`migrated`] map with every
+/// never-saved key set to its default. `None` when the saved map is already complete, which
+/// after the first write is every run's case. Never changes a value the user saved (beyond
+/// its key and unit).
+pub fn completed(saved: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let mut map = migrated(saved);
+    for &key in SettingKey::ALL {
+        if map.get(key.key()).is_none_or(Value::is_null) {
+            map.insert(key.key().to_owned(), default_value(key));
+        }
+    }
+    (map != *saved).then_some(map)
 }
 
 /// The settings in effect for one run.
@@ -85,7 +222,7 @@ impl Default for TagSync {
             endpoint: None,
             dry_run: true,
             blacklist: None,
-            requests_per_minute: 120,
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             min_age_hours: 0,
             fix_merged_stash_ids: false,
         }
@@ -131,7 +268,13 @@ pub struct AiSettings {
 
 impl Default for AiSettings {
     fn default() -> Self {
-        AiSettings { enabled: false, base_url: None, model: None, api_key: None, max_cost_usd: DEFAULT_AI_MAX_COST_USD }
+        AiSettings {
+            enabled: false,
+            base_url: None,
+            model: None,
+            api_key: None,
+            max_cost_usd: DEFAULT_AI_MAX_COST_CENTS as f64 / 100.0,
+        }
     }
 }
 
@@ -147,16 +290,17 @@ impl std::fmt::Debug for AiSettings {
     }
 }
 
-/// The AI cost guard's default, in USD.
-pub const DEFAULT_AI_MAX_COST_USD: f64 = 1.0;
+/// The AI cost guard's default, in US cents (one dollar).
+pub const DEFAULT_AI_MAX_COST_CENTS: i64 = 100;
 
-/// The analyzer's default minimum confidence.
-pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.7;
+/// The analyzer's default minimum confidence, in percent.
+pub const DEFAULT_MIN_CONFIDENCE_PERCENT: i64 = 70;
 
-/// Settings whose NUMBER may have decimals (the others are whole numbers).
-fn takes_fraction(key: SettingKey) -> bool {
-    matches!(key, SettingKey::AnalysisMinConfidence | SettingKey::AutoApproveConfidence | SettingKey::AiMaxCostUsd)
-}
+/// The analyzer's default minimum confidence, as a fraction.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = DEFAULT_MIN_CONFIDENCE_PERCENT as f64 / 100.0;
+
+/// The tag sync's default pace on the stash-box.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 120;
 
 fn text(value: &Option<Value>) -> Option<String> {
     value.as_ref().and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
@@ -179,9 +323,10 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Resolves every manifest setting from the saved map and the invocation's arguments.
+    /// Resolves every manifest setting from the saved map (old keys and units read as
+    /// [`migrated`] says) and the invocation's arguments.
     pub fn resolve(saved: &Map<String, Value>, args: &Args) -> Result<(Settings, Vec<Effective>), SettingsError> {
-        let saved = Args::new(saved.clone());
+        let saved = Args::new(migrated(saved));
         let mut settings = Settings::default();
         let mut effective = Vec::new();
         for &key in SettingKey::ALL {
@@ -194,60 +339,66 @@ impl Settings {
             };
             let value = match key.kind() {
                 SettingKind::String => from.string(key.key()).map(|v| v.map(Value::from)),
-                SettingKind::Number if takes_fraction(key) => from.number(key.key()).map(|v| v.map(Value::from)),
-                SettingKind::Number => from.integer(key.key()).map(|v| v.map(Value::from)),
+                SettingKind::Number => from.number(key.key()).map(|v| v.map(Value::from)),
                 SettingKind::Boolean => from.bool(key.key()).map(|v| v.map(Value::from)),
             }
             .map_err(SettingsError)?;
             let flag = |default: bool| value.as_ref().and_then(Value::as_bool).unwrap_or(default);
-            let fraction = value.as_ref().and_then(Value::as_f64).map(|f| f.clamp(0.0, 1.0));
+            let number = value.as_ref().and_then(Value::as_f64).filter(|n| *n >= 0.0);
+            let whole = |default: u32| number.map_or(default, |n| n.round().min(100_000.0) as u32);
             match key {
                 SettingKey::AnalysisMinConfidence => {
-                    settings.analysis_min_confidence = fraction.unwrap_or(DEFAULT_MIN_CONFIDENCE);
+                    settings.analysis_min_confidence = number.map_or(DEFAULT_MIN_CONFIDENCE, fraction);
                 }
-                SettingKey::AutoApproveConfidence => settings.auto_approve_confidence = fraction.filter(|f| *f > 0.0),
+                SettingKey::AnalysisAutoApproveConfidence => {
+                    settings.auto_approve_confidence = number.map(fraction).filter(|f| *f > 0.0);
+                }
                 SettingKey::AnalyzeStudios => settings.analyze.studios = flag(true),
                 SettingKey::AnalyzePerformers => settings.analyze.performers = flag(true),
                 SettingKey::AnalyzeTags => settings.analyze.tags = flag(true),
                 SettingKey::AnalyzeDetails => settings.analyze.details = flag(true),
-                SettingKey::CreateMissingPerformers => settings.analyze.create_missing_performers = flag(false),
-                SettingKey::StudioRules => settings.studio_rules = text(&value),
-                SettingKey::DetailsTemplate => settings.details_template = text(&value),
+                SettingKey::AnalyzePerformersCreateMissing => {
+                    settings.analyze.create_missing_performers = flag(false);
+                }
+                SettingKey::AnalyzeStudiosRules => settings.studio_rules = text(&value),
+                SettingKey::AnalyzeDetailsTemplate => settings.details_template = text(&value),
                 SettingKey::AnalyzeWithAi => settings.ai.enabled = flag(false),
-                SettingKey::AiBaseUrl => settings.ai.base_url = text(&value),
-                SettingKey::AiModel => settings.ai.model = text(&value),
-                SettingKey::AiApiKey => settings.ai.api_key = text(&value),
-                SettingKey::AiMaxCostUsd => {
-                    let usd = value.as_ref().and_then(Value::as_f64).filter(|f| *f >= 0.0);
-                    settings.ai.max_cost_usd = usd.unwrap_or(DEFAULT_AI_MAX_COST_USD);
+                SettingKey::AnalyzeWithAiBaseUrl => settings.ai.base_url = text(&value),
+                SettingKey::AnalyzeWithAiModel => settings.ai.model = text(&value),
+                SettingKey::AnalyzeWithAiApiKey => settings.ai.api_key = text(&value),
+                SettingKey::AnalyzeWithAiMaxCostCents => {
+                    settings.ai.max_cost_usd = number.unwrap_or(DEFAULT_AI_MAX_COST_CENTS as f64) / 100.0;
                 }
-                SettingKey::StashBoxEndpoint => settings.tag_sync.endpoint = text(&value),
+                SettingKey::SyncBoxEndpoint => settings.tag_sync.endpoint = text(&value),
                 SettingKey::SyncDryRun => settings.tag_sync.dry_run = flag(true),
-                SettingKey::FixMergedStashIds => settings.tag_sync.fix_merged_stash_ids = flag(false),
+                SettingKey::SyncFixMergedStashIds => settings.tag_sync.fix_merged_stash_ids = flag(false),
                 SettingKey::SyncTagBlacklist => settings.tag_sync.blacklist = text(&value),
-                SettingKey::StashBoxRequestsPerMinute => {
-                    let n = value.as_ref().and_then(Value::as_u64).filter(|n| *n > 0);
-                    settings.tag_sync.requests_per_minute = n.map_or(120, |n| n.min(100_000) as u32);
+                SettingKey::SyncBoxRequestsPerMinute => {
+                    // 0 is what the page shows for a number never saved: read it as the default.
+                    settings.tag_sync.requests_per_minute = Some(whole(DEFAULT_REQUESTS_PER_MINUTE))
+                        .filter(|n| *n > 0)
+                        .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
                 }
-                SettingKey::SyncMinAgeHours => {
-                    let n = value.as_ref().and_then(Value::as_u64);
-                    settings.tag_sync.min_age_hours = n.map_or(0, |n| n.min(100_000) as u32);
-                }
-                SettingKey::MirrorHooks => {
-                    settings.mirror_hooks = value.as_ref().and_then(Value::as_bool).unwrap_or(true);
-                }
-                SettingKey::DatabasePath => {
-                    settings.database_path = value
-                        .as_ref()
-                        .and_then(Value::as_str)
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_owned);
-                }
+                SettingKey::SyncMinAgeHours => settings.tag_sync.min_age_hours = whole(0),
+                SettingKey::MirrorHooks => settings.mirror_hooks = flag(true),
+                SettingKey::DatabasePath => settings.database_path = text(&value),
             }
-            // A secret shows as set or not, never as itself (check prints every setting).
-            let value = if key == SettingKey::AiApiKey { value.map(|_| Value::from("<redacted>")) } else { value };
-            effective.push(Effective { key: key.key(), value: value.unwrap_or(Value::Null), source });
+            let value = match (key, value) {
+                // A secret shows as set or not, never as itself (check prints every setting).
+                (SettingKey::AnalyzeWithAiApiKey, Some(v)) if text(&Some(v.clone())).is_some() => Value::from("<set>"),
+                (_, Some(Value::Number(n))) => {
+                    let n = n.as_f64().unwrap_or_default();
+                    if n.fract() == 0.0 { Value::from(n as i64) } else { Value::from(n) }
+                }
+                (_, Some(v)) => v,
+                (_, None) => default_value(key),
+            };
+            let value = match (in_percent(key), as_number(&value)) {
+                (true, Some(n)) if n > 0.0 && n < 1.0 => in_current_units(key, value, key.key()),
+                _ => value,
+            };
+            let source = if source == Source::Saved && value == default_value(key) { Source::Default } else { source };
+            effective.push(Effective { key: key.key(), name: key.display_name(), value, source });
         }
         Ok((settings, effective))
     }
@@ -285,15 +436,20 @@ mod tests {
     fn a_malformed_saved_value_names_the_setting() {
         let saved = map(json!({"databasePath": ["x"]}));
         let e = Settings::resolve(&saved, &Args::default()).unwrap_err();
-        assert!(e.to_string().starts_with("setting `databasePath` must be a string"), "{e}");
+        assert!(e.to_string().starts_with("the setting `databasePath` must be a string"), "{e}");
     }
 
     #[test]
-    fn analysis_confidences_take_fractions() {
-        let saved = map(json!({"analysisMinConfidence": 0.85, "autoApproveConfidence": "0.97"}));
-        let (s, _) = Settings::resolve(&saved, &Args::default()).expect("resolves");
-        assert_eq!(s.analysis_min_confidence, 0.85);
+    fn confidences_are_percent_and_old_fractions_still_count() {
+        let saved = map(json!({"analysisMinConfidence": 90, "autoApproveConfidence": "0.97"}));
+        let (s, effective) = Settings::resolve(&saved, &Args::default()).expect("resolves");
+        assert_eq!(s.analysis_min_confidence, 0.9);
         assert_eq!(s.auto_approve_confidence, Some(0.97));
+        let shown = effective.iter().find(|e| e.key == "analysisAutoApproveConfidence").expect("listed");
+        assert_eq!((shown.value.clone(), shown.source), (json!(97), Source::Saved));
+        let saved = map(json!({"analysisMinConfidence": 0.85, "analysisAutoApproveConfidence": 0}));
+        let (s, _) = Settings::resolve(&saved, &Args::default()).expect("resolves");
+        assert_eq!((s.analysis_min_confidence, s.auto_approve_confidence), (0.85, None));
         let (s, _) = Settings::resolve(&Map::new(), &Args::default()).expect("resolves");
         assert_eq!((s.analysis_min_confidence, s.auto_approve_confidence), (DEFAULT_MIN_CONFIDENCE, None));
     }
@@ -305,5 +461,37 @@ mod tests {
         assert_eq!(s.ai.api_key.as_deref(), Some("sk-secret"));
         assert_eq!(s.ai.max_cost_usd, 2.5);
         assert!(!format!("{effective:?} {s:?}").contains("sk-secret"));
+        let (s, _) = Settings::resolve(&map(json!({"analyzeWithAiMaxCostCents": 50})), &Args::default()).expect("ok");
+        assert_eq!(s.ai.max_cost_usd, 0.5);
+    }
+
+    #[test]
+    fn completing_keeps_saved_values_renames_old_keys_and_adds_defaults() {
+        let saved = map(json!({"syncDryRun": false, "stashBoxEndpoint": "https://x/graphql",
+            "analysisMinConfidence": 0.9, "aiMaxCostUsd": 2, "otherPlugin": 1}));
+        let done = completed(&saved).expect("something to write");
+        assert_eq!(done["syncDryRun"], json!(false), "a saved value is never overwritten");
+        assert_eq!(done["syncBoxEndpoint"], json!("https://x/graphql"));
+        assert_eq!(done["analysisMinConfidence"], json!(90));
+        assert_eq!(done["analyzeWithAiMaxCostCents"], json!(200));
+        assert_eq!(done["mirrorHooks"], json!(true));
+        assert_eq!(done["syncBoxRequestsPerMinute"], json!(120));
+        assert_eq!(done["otherPlugin"], json!(1), "keys StashHog does not know are kept");
+        assert!(!done.contains_key("stashBoxEndpoint") && !done.contains_key("aiMaxCostUsd"));
+        assert_eq!(completed(&done), None, "once complete, nothing more to write");
+        let both = map(json!({"studioRules": "old", "analyzeStudiosRules": "new"}));
+        assert_eq!(migrated(&both)["analyzeStudiosRules"], json!("new"), "the new key wins");
+    }
+
+    #[test]
+    fn defaults_have_the_kind_the_manifest_declares() {
+        for &key in SettingKey::ALL {
+            let ok = match key.kind() {
+                SettingKind::Boolean => default_value(key).is_boolean(),
+                SettingKind::Number => default_value(key).is_number(),
+                SettingKind::String => default_value(key).is_string(),
+            };
+            assert!(ok, "{key:?}");
+        }
     }
 }

@@ -25,7 +25,7 @@ use crate::store::stashbox_cache::Answer;
 /// Stash's own request budget for a stash-box when none is configured.
 const STASH_DEFAULT_PER_MINUTE: u32 = 240;
 
-/// Picks the stash-box: the `stashBoxEndpoint` setting, else the first on stashdb.org, else the
+/// Picks the stash-box: the `syncBoxEndpoint` setting, else the first on stashdb.org, else the
 /// first configured.
 pub fn choose_stash_box(config: &StashConfig, setting: Option<&str>) -> anyhow::Result<StashBox> {
     let boxes = &config.stash_boxes;
@@ -36,7 +36,7 @@ pub fn choose_stash_box(config: &StashConfig, setting: Option<&str>) -> anyhow::
         Some(endpoint) => boxes.iter().find(|b| b.endpoint == endpoint).with_context(|| {
             let known: Vec<&str> = boxes.iter().map(|b| b.endpoint.as_str()).collect();
             format!(
-                "the setting stashBoxEndpoint is {endpoint}, but Stash has no such stash-box (configured: {})",
+                "the setting \"Scene Tag Sync - stash-box\" is {endpoint}, but Stash has no such stash-box (configured: {})",
                 known.join(", ")
             )
         })?,
@@ -56,7 +56,7 @@ pub fn connect(stash_box: &StashBox, requests_per_minute: u32) -> anyhow::Result
     let client = StashBoxClient::new(stash_box)?.paced(pace);
     let user = client.me().with_context(|| format!("checking the API key of stash-box '{}'", stash_box.name))?;
     log::info!(
-        "stash-box '{}' accepts our key (user '{}'); pacing at {pace} requests/minute",
+        "\"{}\" accepts our key (user \"{}\"); asking it at most {pace} times a minute",
         stash_box.name,
         user.name
     );
@@ -152,7 +152,8 @@ fn look_up_batch(
             Lookup::Deleted => match client.merged_into(&id)? {
                 Some(into) => match client.scenes(std::slice::from_ref(&into))?.pop() {
                     Some(Lookup::Found(survivor)) => {
-                        log::warn!("StashDB scene {id} was merged into {into}: the local StashID is stale");
+                        // Reported once for all of them, by local scene, after the lookups.
+                        log::debug!("stash-box scene {id} was merged into {into}");
                         answers.push((id, Answer::Merged { into, tags: survivor.tags }));
                     }
                     _ => stale.push((id, true)),
@@ -224,7 +225,7 @@ pub struct Proposal {
     pub excluded: BTreeMap<String, u64>,
     /// Stale StashIDs: deleted or merged stash-box scenes, with what they match now.
     pub stale: Vec<Value>,
-    /// Merged StashIDs the plan replaces by the surviving scene's (`fixMergedStashIds`).
+    /// Merged StashIDs the plan replaces by the surviving scene's (`syncFixMergedStashIds`).
     pub stash_ids_to_fix: u64,
 }
 

@@ -242,9 +242,24 @@ fn the_thresholds_drop_unsure_changes_and_pre_approve_sure_ones() {
     assert_eq!(status("studio").as_deref(), Some("approved"), "0.95 ≥ 0.9");
     assert_eq!(status("performers").as_deref(), Some("pending"), "a close spelling (0.8) waits for review");
     assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
-    let out = analyze(&env, json!({"analysisMinConfidence": 0.85}));
+    let out = analyze(&env, json!({"analysisMinConfidence": 85}));
     let all = changes(&env, &out["plan_id"]);
     assert!(values(&all, scene, "performers").is_empty(), "below the minimum: not proposed");
+}
+
+#[test]
+fn thresholds_typed_as_percent_on_stash_settings_page_work_as_old_fractions_did() {
+    let env = TestEnv::new();
+    let lib = library(&env);
+    let scene = env.stash.lib(|l| l.add_scene(at("/Studios/Sean Cody/Brent Corigan - Outdoor.mp4")));
+    env.set_settings(json!({"analysisAutoApproveConfidence": 90, "analyzeTags": false}));
+    let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
+    let status = |field: &str| all.iter().find(|c| c.scene == scene && c.field == field).map(|c| c.status.clone());
+    assert_eq!(status("studio").as_deref(), Some("approved"), "95 % ≥ 90 %");
+    assert_eq!(values(&all, scene, "performers"), [json!(lib.brent)]);
+    env.set_settings(json!({"analysisMinConfidence": 85, "analyzeTags": false}));
+    let all = changes(&env, &analyze(&env, json!({}))["plan_id"]);
+    assert!(values(&all, scene, "performers").is_empty(), "80 % is below a saved minimum of 85 %");
 }
 
 #[test]
@@ -254,7 +269,7 @@ fn a_malformed_studio_rule_fails_the_run_naming_the_setting() {
     env.set_settings(json!({"studioRules": "CF( => Colt"}));
     let run = env.run(json!({"mode": "analyze"}));
     let error = run.error.clone().unwrap_or_default();
-    assert!(error.contains("studioRules") && error.contains("CF("), "{error}");
+    assert!(error.contains("studio rules") && error.contains("CF("), "{error}");
 }
 
 #[test]
@@ -378,8 +393,7 @@ fn a_creator_folder_becomes_one_new_performer_applied_and_rolled_back_through_st
 
 /// Turns the AI detector on against `ai` with model `model` and these extra settings.
 fn use_ai(env: &TestEnv, ai: &FakeAi, model: &str, extra: Value) {
-    let mut settings =
-        json!({"analyzeWithAi": true, "aiBaseUrl": ai.base_url(), "aiModel": model, "aiApiKey": fake_ai::API_KEY});
+    let mut settings = json!({"analyzeWithAi": true, "analyzeWithAiBaseUrl": ai.base_url(), "analyzeWithAiModel": model, "analyzeWithAiApiKey": fake_ai::API_KEY});
     for (k, v) in extra.as_object().cloned().unwrap_or_default() {
         settings[k] = v;
     }
@@ -461,10 +475,10 @@ fn the_cost_guard_stops_a_run_before_any_call() {
     library(&env);
     env.stash.lib(|l| l.add_scenes(200, |i| unmeasured(&format!("/dl/VID_{i:04}.mp4"))));
     let ai = FakeAi::start(|_| Answer::Content("{}".into()));
-    use_ai(&env, &ai, "gpt-4o", json!({"aiMaxCostUsd": 0.001}));
+    use_ai(&env, &ai, "gpt-4o", json!({"analyzeWithAiMaxCostCents": 0.1}));
     let run = env.run(json!({"mode": "analyze"}));
     let error = run.error.clone().unwrap_or_default();
-    assert!(error.contains("aiMaxCostUsd") && error.contains("200 scene(s)"), "{error}");
+    assert!(error.contains("cost limit") && error.contains("200 scene(s)"), "{error}");
     assert!(ai.requests().is_empty(), "nothing was sent");
     let plans = env.run(json!({"mode": "list_plans"}));
     assert_eq!(plans.out("/plans"), &json!([]), "no plan either");
@@ -478,7 +492,7 @@ fn a_refused_ai_key_stops_the_ai_but_the_rules_plan_stands() {
         l.add_scene(unmeasured("/Studios/Colt/VID_1.mp4"));
     });
     let ai = FakeAi::start(|_| Answer::Content("{}".into()));
-    use_ai(&env, &ai, "gpt-4o-mini", json!({"aiApiKey": "wrong"}));
+    use_ai(&env, &ai, "gpt-4o-mini", json!({"analyzeWithAiApiKey": "wrong"}));
     let run = env.run(json!({"mode": "analyze"}));
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains("refused the API key"), "{error}");

@@ -29,7 +29,12 @@ fn healthy_setup_reports_stash_stash_box_database_and_settings() {
     let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("reads");
     assert!(version >= 1);
     assert_eq!(run.out("/database/schema_version"), &json!(version));
-    assert_eq!(run.out("/settings/databasePath"), &json!({"value": null, "source": "default"}));
+    assert_eq!(run.out("/settings/databasePath"), &json!({"name": "Database path", "value": "", "source": "default"}));
+    assert_eq!(
+        run.out("/settings/syncDryRun"),
+        &json!({"name": "Scene Tag Sync - Dry Run", "value": true, "source": "default"})
+    );
+    assert!(run.logged(Level::Info, "Settings: all 22 at StashHog's defaults"), "{}", run.log_text());
     assert_eq!(run.out("/problems"), &json!([]));
     assert_eq!(run.out("/mirror/mirror/scenes"), &json!(0), "nothing mirrored before the first sync");
     assert!(run.out("/mirror/full_sync/completed_at").is_null());
@@ -103,7 +108,10 @@ fn a_stash_that_is_down_is_reported_without_a_database_mixup() {
     assert_eq!(run.exit_code, Some(1));
     assert!(run.error.clone().unwrap_or_default().contains("cannot reach Stash"));
     assert_eq!(run.out("/stash/reachable"), &json!(false));
-    assert_eq!(run.out("/database/ok"), &json!(true), "the database is still checked at its default place");
+    assert_eq!(run.out("/database/path"), &json!(env.db_path().display().to_string()));
+    assert_eq!(run.out("/database/exists"), &json!(false));
+    assert!(!env.db_path().exists() && !env.dir().join("stashhog").exists(), "no database is made without Stash");
+    assert!(run.logged(Level::Info, "does not exist yet"), "{}", run.log_text());
 }
 
 #[test]
@@ -185,6 +193,7 @@ fn a_malformed_saved_setting_names_the_setting() {
     let run = env.run(json!({"mode": "check"}));
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains("setting `databasePath` must be a string"), "{error}");
+    assert_eq!(error.matches("must be a string").count(), 1, "said once: {error}");
 }
 
 #[test]
@@ -204,7 +213,7 @@ fn an_unwritable_database_path_is_reported_and_nothing_is_left() {
 #[test]
 fn every_run_is_recorded_with_secrets_removed() {
     let env = TestEnv::new();
-    env.run(json!({"mode": "check", "api_key": "hunter2"})).assert_ok();
+    env.run(json!({"mode": "check", "analyzeWithAiApiKey": "hunter2"})).assert_ok();
     let db = rusqlite::Connection::open(env.db_path()).expect("opens");
     let (mode, args, status, summary): (String, String, String, String) = db
         .query_row("SELECT mode, args, status, summary FROM runs ORDER BY id DESC LIMIT 1", [], |r| {

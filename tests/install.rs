@@ -296,7 +296,10 @@ fn an_update_keeps_the_database_and_settings() {
     check.assert_ok();
     assert_eq!(check.out("/mirror/mirror/scenes"), &json!(4), "the mirror survived the update");
     assert!(check.out("/mirror/full_sync/completed_at").is_string(), "so did the full sync's record");
-    assert_eq!(check.out("/settings/syncDryRun"), &json!({"value": false, "source": "saved"}));
+    assert_eq!(
+        check.out("/settings/syncDryRun"),
+        &json!({"name": "Scene Tag Sync - Dry Run", "value": false, "source": "saved"})
+    );
     let runs: i64 = rusqlite::Connection::open(env.db_path())
         .expect("opens")
         .query_row("SELECT COUNT(*) FROM runs WHERE mode = 'full_sync' AND status = 'ok'", [], |r| r.get(0))

@@ -371,9 +371,17 @@ fn sync_status_reports_counts_watermarks_and_runs() {
     let run = sync(&env, "sync_status");
     assert_eq!(run.out("/mirror/scenes"), &json!(22));
     assert!(run.out("/full_sync/completed_at").is_string());
-    assert!(run.out("/watermarks/scenes").is_string());
-    assert_eq!(run.out("/runs/1/mode"), &json!("full_sync"));
-    assert_eq!(run.out("/runs/1/status"), &json!("ok"));
+    assert_eq!(run.out("/latest_runs/1/mode"), &json!("full_sync"));
+    assert_eq!(run.out("/latest_runs/1/status"), &json!("ok"));
+    assert!(run.out("/latest_runs/1/summary").is_null(), "compact: no whole summaries");
+    assert!(run.out("/watermarks").is_null());
+    assert!(run.logged(Level::Info, "Mirror: 22 scenes,"), "{}", run.log_text());
+
+    let detailed = env.run(json!({"mode": "sync_status", "details": true}));
+    detailed.assert_ok();
+    assert!(detailed.out("/watermarks/scenes").is_string());
+    assert_eq!(detailed.out("/runs/2/mode"), &json!("full_sync"));
+    assert!(detailed.out("/runs/2/summary").is_object());
 }
 
 #[test]

@@ -380,7 +380,7 @@ fn a_create_that_stash_refuses_fails_its_change_and_what_refers_to_it() {
     let plan_id = import(&env, creating_plan(ids[0]));
     approve_all(&env, plan_id);
     let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
-    assert!(run.error.clone().unwrap_or_default().contains("2 change(s) failed"), "{:?}", run.error);
+    assert!(run.error.clone().unwrap_or_default().contains("2 changes failed"), "{:?}", run.error);
     let failures = run.out("/failures").to_string();
     assert!(failures.contains("studio with name 'Ryder Films' already exists"), "{failures}");
     assert!(failures.contains("was not created"), "{failures}");
@@ -668,4 +668,50 @@ fn an_applied_plan_exported_imports_as_a_new_draft_with_pending_changes() {
         assert_eq!(run.out("/plan/status"), &json!("draft"));
         assert_eq!(run.out("/plan/changes"), &json!({"pending": 4}), "{path}");
     }
+}
+
+#[test]
+fn without_plan_id_every_plan_operation_takes_the_newest_plan_and_says_so() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 3);
+    let tag = env.stash.lib(|l| l.add_tag("A"));
+    import(&env, plan(vec![add_tag(ids[0], tag)]));
+    let newest = import(&env, plan(ids.iter().map(|id| add_tag(*id, tag)).collect()));
+    for mode in ["show_plan", "export_plan"] {
+        let run = env.run(json!({"mode": mode}));
+        run.assert_ok();
+        assert_eq!(run.out("/plan_taken"), &json!("the newest plan"), "{mode}");
+        assert!(run.logged_anywhere(&format!("No plan_id given: taking plan {newest}")), "{mode}");
+    }
+    // Change ids count across plans: the first plan has change 1, the newest 2, 3 and 4.
+    let run = env.run(json!({"mode": "review_plan", "decision": "Approve", "change_ids": "1-3"}));
+    run.assert_ok();
+    assert_eq!(run.out("/plan_id"), &json!(newest));
+    assert_eq!(run.out("/plan_taken"), &json!("the newest plan"));
+    assert_eq!(run.out("/changed"), &json!(2), "2 and 3: change 1 is another plan's");
+    // Confidences as the settings take them, in percent: the changes are 90 % sure.
+    let none = env.run(json!({"mode": "review_plan", "decision": "reject", "min_confidence": 95}));
+    assert_eq!(none.out("/changed"), &json!(0));
+    let applied = env.run(json!({"mode": "apply_plan"}));
+    applied.assert_ok();
+    assert_eq!(applied.out("/plan_taken"), &json!("the newest plan with approved changes"));
+    let given = env.run(json!({"mode": "show_plan", "plan_id": newest}));
+    assert_eq!(given.out("/plan_taken"), &json!("plan_id"));
+}
+
+#[test]
+fn an_argument_no_mode_takes_is_refused_before_anything_happens() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 1);
+    let tag = env.stash.lib(|l| l.add_tag("A"));
+    let plan_id = import(&env, plan(vec![add_tag(ids[0], tag)]));
+    approve_all(&env, plan_id);
+    let run = env.run(json!({"mode": "apply_plan", "dryrun": true}));
+    assert_eq!(run.exit_code, Some(1));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.starts_with("apply_plan does not take `dryrun` (did you mean `dry_run`?); it takes plan_id, dry_run, batch_size, revision and the settings"), "{error}");
+    assert_eq!(error.matches("dryrun").count(), 1, "said once: {error}");
+    assert_eq!(mutations(&env), 0, "nothing was applied");
+    let old = env.run(json!({"mode": "sync_scene_tags", "stashBoxEndpoint": "https://stashdb.org/graphql"}));
+    assert_eq!(old.error.as_deref(), Some("the setting `stashBoxEndpoint` is called `syncBoxEndpoint` now"));
 }

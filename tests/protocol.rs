@@ -97,7 +97,7 @@ fn a_70_kib_log_message_is_cut_into_frames_stash_can_read() {
         .logs
         .iter()
         .map(|l| l.message.as_str())
-        .skip_while(|m| !m.starts_with("Setting databasePath"))
+        .skip_while(|m| !m.starts_with("Settings:"))
         .take_while(|m| !m.starts_with("Database"))
         .collect();
     assert!(setting_frames.contains(&"p".repeat(70 * 1024)), "the whole message arrives, split over frames");

@@ -182,7 +182,7 @@ fn the_sync_adds_exactly_what_the_tagger_merge_would() {
         "{stale:?}"
     );
     assert!(stale.iter().any(|s| s["merged_into"].is_string()));
-    assert!(run.logged(Level::Info, "would get 'Lumberjack' if a local tag 'Lumberjack' existed"));
+    assert!(run.logged(Level::Info, "match no tag here: Lumberjack (1 scene)"), "{}", run.log_text());
     // Merge only: one bulk ADD per tag group, never a replace.
     for request in w.env.stash.requests_named("BulkSceneUpdate") {
         assert_eq!(request.var("/input/tag_ids/mode"), Some(&json!("ADD")));
@@ -205,7 +205,7 @@ fn dry_run_is_the_default_changes_nothing_and_keeps_the_plan() {
     assert_eq!(final_tags(&w.env), before);
     assert_eq!(run.out("/dry_run"), &json!(true));
     assert!(w.env.stash.requests_named("BulkSceneUpdate").is_empty());
-    assert!(run.logged(Level::Info, "Dry run: nothing was changed"));
+    assert!(run.logged(Level::Info, "Dry run, nothing changed in Stash"));
     let plan_id = run.out("/plan_id").as_i64().expect("a plan");
     let shown = w.env.run(json!({"mode": "show_plan", "plan_id": plan_id}));
     shown.assert_ok();
@@ -217,15 +217,13 @@ fn dry_run_is_the_default_changes_nothing_and_keeps_the_plan() {
 }
 
 #[test]
-fn a_dry_run_logs_at_most_200_scenes() {
+fn a_dry_run_lists_at_most_200_scenes_at_debug() {
     let env = solo_scenes(230);
     let run = env.run(json!({"mode": "sync_scene_tags"}));
     run.assert_ok();
-    assert_eq!(
-        run.logs.iter().filter(|l| l.message.starts_with("Scene ") && l.message.contains("would get")).count(),
-        200
-    );
-    assert!(run.logged(Level::Info, "and 30 more scenes"));
+    assert_eq!(run.logs.iter().filter(|l| l.level == Level::Debug && l.message.contains("would get")).count(), 200);
+    assert!(run.logged(Level::Debug, "and 30 more scenes"));
+    assert!(!run.logs.iter().any(|l| l.level == Level::Info && l.message.contains("would get")), "not at info");
     assert_eq!(run.out("/tags_to_add"), &json!(230));
     // 230 StashIDs: 6 batches of at most 40 aliased findScene.
     assert_eq!(env.stashbox().requests_named("FindScenesBatch").len(), 6);
@@ -237,7 +235,7 @@ fn the_stash_box_never_sees_more_than_the_configured_rate() {
     let endpoint = env.stashbox().endpoint();
     // Our budget says 600/min, but Stash keeps this endpoint to 120/min: 120 wins.
     env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 120);
-    env.set_settings(json!({"stashBoxRequestsPerMinute": 600}));
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 600}));
     for _ in 0..121 {
         let id = env.stashbox().lib(|l| l.add_scene(BoxScene::default()));
         env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
@@ -297,7 +295,7 @@ fn no_stash_box_or_a_rejected_key_is_a_clear_error() {
     let run = env.run(json!({"mode": "sync_scene_tags"}));
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains("answered 401") && error.contains("Metadata Providers"), "{error}");
-    let run = env.run(json!({"mode": "sync_scene_tags", "stashBoxEndpoint": "https://nowhere/graphql"}));
+    let run = env.run(json!({"mode": "sync_scene_tags", "syncBoxEndpoint": "https://nowhere/graphql"}));
     assert!(run.error.as_deref().unwrap_or_default().contains("no such stash-box"), "{:?}", run.error);
 }
 
@@ -357,7 +355,7 @@ fn fix_merged_stash_ids_replaces_the_stale_id_through_the_plan() {
     let (scene, survivor) = w.merged.clone();
     let endpoint = w.env.stashbox().endpoint();
     let before = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
-    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false, "fixMergedStashIds": true}));
+    let run = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false, "syncFixMergedStashIds": true}));
     run.assert_ok();
     assert_eq!(run.out("/stash_ids_to_fix"), &json!(1));
     let after = w.env.stash.lib(|l| l.scenes[&scene].stash_ids.clone());
@@ -387,4 +385,54 @@ fn the_sync_runs_from_cron_on_the_command_line() {
     assert_eq!(run.json()["tags_to_add"], json!(5));
     assert_eq!(final_tags(&w.env), w.expected);
     assert!(db.exists());
+}
+
+/// 900 linked scenes, 30 of them pointing at merged stash-box scenes, tags the library lacks:
+/// what a user reads in Settings > Logs after pressing the button.
+#[test]
+fn a_900_scene_sync_logs_a_short_story_at_info() {
+    let env = TestEnv::with_stashbox();
+    fast(&env);
+    env.stash.config(|c| c.stash_boxes[0].name = "FansDB".into());
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 100000}));
+    let endpoint = env.stashbox().endpoint();
+    let box_tags: Vec<String> = (0..40).map(|i| env.stashbox().lib(|l| l.add_tag(&format!("Tag {i}")))).collect();
+    env.stash.lib(|l| {
+        for i in 0..30 {
+            l.add_tag(&format!("tag {i}"));
+        }
+    });
+    for i in 0..900 {
+        let tags: Vec<String> = (0..4).map(|k| box_tags[(i * 7 + k * 11) % box_tags.len()].clone()).collect();
+        let id = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: tags.clone(), ..BoxScene::default() }));
+        if i % 30 == 0 {
+            let survivor = env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: tags, ..BoxScene::default() }));
+            env.stashbox().lib(|l| l.merge_scenes(&[&id], &survivor));
+        }
+        env.stash.lib(|l| {
+            l.add_scene(Scene {
+                title: Some(format!("Beach day {i}")),
+                stash_ids: vec![StashId::new(&endpoint, &id)],
+                ..Scene::default()
+            })
+        });
+    }
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    let info: Vec<&str> = run.logs_at_least(Level::Info);
+    eprintln!("--- info and above, 900 scenes ---\n{}", info.join("\n"));
+    assert!(info.len() <= 12, "a short story, not a list: {} lines", info.len());
+    let merged: Vec<&&str> = info.iter().filter(|l| l.contains("merged into others")).collect();
+    assert_eq!(merged.len(), 1, "one warning for all merged scenes");
+    assert!(
+        merged[0].starts_with("30 local scenes are linked to \"FansDB\"")
+            && merged[0].contains("\"Beach day 0\" (scene"),
+        "{}",
+        merged[0]
+    );
+    assert!(merged[0].contains("and 25 more") && merged[0].contains("syncFixMergedStashIds"), "{}", merged[0]);
+    assert!(info.iter().any(|l| l.contains("StashHog page")), "says what to do next");
+    assert!(!info.iter().any(|l| l.contains("StashDB")), "the box is named by its name");
+    assert!(run.logs_at(Level::Debug).iter().any(|l| l.contains("would get")), "the per-scene detail is at debug");
 }

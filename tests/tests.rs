@@ -11,6 +11,7 @@ mod plans;
 mod protocol;
 mod review;
 mod schema_fidelity;
+mod settings;
 mod stash_client;
 mod support;
 mod tag_sync;

@@ -60,11 +60,12 @@ const UNKNOWN_REMOTE_PRICE: (f64, f64) = (2.50, 10.00);
 #[derive(Debug, thiserror::Error)]
 pub enum AiError {
     /// A setting it needs is missing.
-    #[error("the AI detector needs {0}: set it in Settings > Plugins > StashHog, or switch analyzeWithAi off")]
+    #[error("the AI detector needs {0}: set it in Settings > Plugins > StashHog, or switch \"Analyze with AI\" off")]
     Missing(&'static str),
     /// The estimate is above the limit.
     #[error(
-        "asking the AI about {scenes} scene(s) would cost about ${estimate:.4} (~{tokens} tokens with {model}), above aiMaxCostUsd ${limit:.4}: raise it, narrow the scope (limit, path, since_last), or switch analyzeWithAi off"
+        "asking the AI about {scenes} scene(s) would cost about ${estimate:.4} (~{tokens} tokens with {model}), above the limit of {cents:.0} US cents (setting \"Analyze with AI - cost limit\"): raise it, narrow the scope (limit, path, since_last), or switch \"Analyze with AI\" off",
+        cents = .limit * 100.0
     )]
     TooExpensive {
         /// Scenes that would be sent.
@@ -133,8 +134,9 @@ pub struct AiClient {
 impl AiClient {
     /// A client from the settings.
     pub fn new(settings: &AiSettings) -> Result<Self, AiError> {
-        let base = settings.base_url.as_deref().ok_or(AiError::Missing("aiBaseUrl"))?;
-        let model = settings.model.clone().ok_or(AiError::Missing("aiModel"))?;
+        let base =
+            settings.base_url.as_deref().ok_or(AiError::Missing("a base URL (\"Analyze with AI - base URL\")"))?;
+        let model = settings.model.clone().ok_or(AiError::Missing("a model (\"Analyze with AI - model\")"))?;
         let url = format!("{}/chat/completions", base.trim_end_matches('/'));
         let local = crate::graphql::is_loopback(&url);
         let mut builder = reqwest::blocking::Client::builder()
@@ -206,7 +208,10 @@ impl AiClient {
         let body: Value =
             response.json().map_err(|e| failed(format!("answered {status} with no JSON ({e})"), false))?;
         if status.as_u16() == 401 || status.as_u16() == 403 {
-            return Err(failed(format!("refused the API key ({status}); check aiApiKey"), true));
+            return Err(failed(
+                format!("refused the API key ({status}); check the setting \"Analyze with AI - API key\""),
+                true,
+            ));
         }
         if !status.is_success() {
             let message: String = body.to_string().chars().take(300).collect();

@@ -169,7 +169,7 @@ impl PathParts {
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// A studio rule is not `regex => Studio Name`, or its regex does not compile.
-    #[error("studioRules line {line:?}: {reason}")]
+    #[error("studio rules line {line:?}: {reason}")]
     BadRule {
         /// The line as written.
         line: String,
@@ -209,7 +209,7 @@ impl Analyzer {
         })
     }
 
-    /// The performer to create for `scene` when `createMissingPerformers` is on and a creator
+    /// The performer to create for `scene` when `analyzePerformersCreateMissing` is on and a creator
     /// folder names someone Stash does not have (see [`performers::unknown_creator`]).
     pub fn new_performer(&self, scene: &Scene) -> Option<String> {
         let on = self.detectors.performers

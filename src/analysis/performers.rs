@@ -7,7 +7,7 @@
 //! one performer, a one-word name only when it is a whole part by itself and exactly one
 //! performer owns it (words that are also names — "Summer", "Hunter" — are too common inside
 //! titles), and a spelling one typo away from a full name counts less. Parts that look like a
-//! name but match nobody are counted for the summary — or, with `createMissingPerformers`, a
+//! name but match nobody are counted for the summary — or, with `analyzePerformersCreateMissing`, a
 //! creator folder's name becomes a new performer: a library sorted `Performers/<Name>/…` says
 //! outright that the folder is a person, which a name in a file name or title never does.
 

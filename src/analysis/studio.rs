@@ -31,7 +31,7 @@ pub struct Rule {
     pub studio_id: i64,
 }
 
-/// Parses the `studioRules` setting: one rule per line or per `;`; blank lines and lines
+/// Parses the `analyzeStudiosRules` setting: one rule per line or per `;`; blank lines and lines
 /// starting with `#` are skipped. A rule naming a studio the library lacks is dropped with a
 /// warning (the studio may come later); a malformed rule is an error.
 pub fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<String>), SetupError> {
@@ -49,7 +49,7 @@ pub fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<S
         let studio = library.studio_names.owners(&text::key(name)).iter().find(|o| !o.alias).copied();
         match studio {
             Some(owner) => rules.push(Rule { pattern, studio_id: owner.id }),
-            None => warnings.push(format!("studioRules: no studio named {name:?} in Stash; the rule is skipped")),
+            None => warnings.push(format!("studio rules: no studio named {name:?} in Stash; the rule is skipped")),
         }
     }
     Ok((rules, warnings))

@@ -19,6 +19,64 @@ pub struct ArgError {
     pub got: String,
 }
 
+/// One argument a mode takes, as the mode declares it: the one place the command line's
+/// `<mode> --help`, the refusal of unknown keys and the docs read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArgSpec {
+    /// The key in `args` (`--set key=value`).
+    pub name: &'static str,
+    /// What it takes, e.g. `a plan id` or `true or false`.
+    pub takes: &'static str,
+    /// What it does, in one sentence.
+    pub help: &'static str,
+}
+
+/// An argument nobody declared: the user mistyped it, or it belongs to another mode.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{mode} does not take `{key}`{hint}; it takes {known}")]
+pub struct UnknownArg {
+    /// The mode.
+    pub mode: &'static str,
+    /// The offending key.
+    pub key: String,
+    /// ` (did you mean `x`?)`, or nothing.
+    pub hint: String,
+    /// The known keys, in words.
+    pub known: String,
+}
+
+/// The declared name closest to `key`: equal once case, `_` and `-` are ignored, else at most
+/// two edits away (a third of the name for long ones).
+pub fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let fold = |s: &str| s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect::<String>();
+    let wanted = fold(key);
+    let mut best: Option<(usize, &str)> = None;
+    for name in known {
+        let distance = edit_distance(&wanted, &fold(name));
+        let allowed = (wanted.chars().count() / 3).max(2);
+        if distance <= allowed && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, name));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// The `args` object of Stash's input (or the command line's `--set` pairs).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Args(Map<String, Value>);
@@ -59,20 +117,34 @@ impl Args {
         self.get(key).map(|v| as_number(v).ok_or_else(|| error(key, "a number", v))).transpose()
     }
 
-    /// A list of ids: a JSON list (of numbers or numeric text), or text `"1,2,3"`.
+    /// A list of ids: a JSON list (of numbers or numeric text), or text `"1,2,3"` with ranges
+    /// (`"1-20,25"`).
     pub fn ids(&self, key: &str) -> Result<Option<Vec<i64>>, ArgError> {
-        const EXPECTED: &str = "a list of ids (e.g. 1,2,3)";
+        const EXPECTED: &str = "a list of ids (e.g. 1,2,3 or 1-20)";
+        /// A range longer than this is a typo, not a selection.
+        const LONGEST_RANGE: i64 = 1_000_000;
         let Some(value) = self.get(key) else { return Ok(None) };
         let bad = || error(key, EXPECTED, value);
+        let part = |s: &str| -> Result<Vec<i64>, ArgError> {
+            let number = |n: &str| n.trim().parse::<i64>().map_err(|_| bad());
+            match s.split_once('-') {
+                Some((from, to)) => {
+                    let (from, to) = (number(from)?, number(to)?);
+                    if from > to || to - from > LONGEST_RANGE {
+                        return Err(bad());
+                    }
+                    Ok((from..=to).collect())
+                }
+                None => Ok(vec![number(s)?]),
+            }
+        };
         let ids: Result<Vec<i64>, ArgError> = match value {
             Value::Array(items) => items.iter().map(|v| as_integer(v).ok_or_else(bad)).collect(),
-            other => as_string(other)
-                .ok_or_else(bad)?
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<i64>().map_err(|_| bad()))
-                .collect(),
+            other => {
+                let text = as_string(other).ok_or_else(bad)?;
+                let parts = text.split(',').map(str::trim).filter(|s| !s.is_empty());
+                parts.map(part).collect::<Result<Vec<_>, _>>().map(|lists| lists.concat())
+            }
         };
         ids.map(Some)
     }
@@ -105,6 +177,25 @@ impl Args {
             }
         };
         ranges.map(Some)
+    }
+
+    /// Refuses any key that is neither `mode`, Stash's `hookContext`, nor one of `known`; the
+    /// error lists what `mode` takes and suggests the closest name.
+    pub fn refuse_unknown<'a>(
+        &self,
+        mode: &'static str,
+        known: impl Iterator<Item = &'a str> + Clone,
+        listed: &str,
+    ) -> Result<(), UnknownArg> {
+        for key in self.0.keys() {
+            // `request_id` is how the page finds any run again (run_summary); every mode takes it.
+            if key == "mode" || key == "hookContext" || key == "request_id" || known.clone().any(|k| k == key) {
+                continue;
+            }
+            let hint = did_you_mean(key, known.clone()).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
+            return Err(UnknownArg { mode, key: key.clone(), hint, known: listed.to_owned() });
+        }
+        Ok(())
     }
 
     /// The arguments as JSON, with anything that looks like a secret replaced, for the runs table
@@ -229,7 +320,25 @@ mod tests {
         assert_eq!(a.ids("text"), Ok(Some(vec![3, 4])));
         assert_eq!(a.ids("none"), Ok(None));
         let e = a.ids("bad").unwrap_err();
-        assert_eq!(e.to_string(), "`bad` must be a list of ids (e.g. 1,2,3), got \"3,x\"");
+        assert_eq!(e.to_string(), "`bad` must be a list of ids (e.g. 1,2,3 or 1-20), got \"3,x\"");
+        let a = args(json!({"range": "1-3, 7", "backwards": "5-2"}));
+        assert_eq!(a.ids("range"), Ok(Some(vec![1, 2, 3, 7])));
+        assert!(a.ids("backwards").is_err());
+    }
+
+    #[test]
+    fn a_mistyped_key_gets_the_closest_known_name() {
+        let known = ["dry_run", "plan_id", "batch_size"];
+        assert_eq!(did_you_mean("dryrun", known), Some("dry_run"));
+        assert_eq!(did_you_mean("planid", known), Some("plan_id"));
+        assert_eq!(did_you_mean("bach_size", known), Some("batch_size"));
+        assert_eq!(did_you_mean("colour", known), None);
+        let a = args(json!({"mode": "apply_plan", "dryrun": true}));
+        let e = a.refuse_unknown("apply_plan", known.into_iter(), "plan_id, dry_run, batch_size").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "apply_plan does not take `dryrun` (did you mean `dry_run`?); it takes plan_id, dry_run, batch_size"
+        );
     }
 
     #[test]

@@ -100,6 +100,12 @@ impl StashClient {
         operations::configuration::run(&self.transport)
     }
 
+    /// Replaces StashHog's saved plugin settings by `settings` (Stash keeps no other copy:
+    /// send the whole map).
+    pub fn configure_plugin(&self, settings: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApiError> {
+        operations::configure_plugin::run(&self.transport, settings)
+    }
+
     /// Scenes matching `query`, page by page in the order of `filter.sort`.
     pub fn scenes<'a>(&'a self, query: &'a SceneQuery, filter: FindFilter) -> Pages<'a, Scene> {
         Pages::new(filter, move |f| operations::find_scenes::run(&self.transport, query, f))

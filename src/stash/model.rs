@@ -256,4 +256,6 @@ pub struct StashConfig {
     pub exclude_tag_patterns: Vec<String>,
     /// StashHog's saved plugin settings; empty when never saved.
     pub plugin_settings: serde_json::Map<String, serde_json::Value>,
+    /// Stash's config file, as a path on the machine Stash runs on.
+    pub config_file: Option<std::path::PathBuf>,
 }

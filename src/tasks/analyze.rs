@@ -5,7 +5,7 @@
 //! `scene_ids`, `path`, `tag`, `since_last`, `limit`) → run the switched-on detectors over the
 //! mirror → when `analyzeWithAi` is on, ask the AI about the scenes the rules left open (after
 //! checking the run's cost) → store the proposals as one plan (source `analyze`),
-//! pre-approving those at least `autoApproveConfidence` sure → remember how far this analysis
+//! pre-approving those at least `analysisAutoApproveConfidence` sure → remember how far this analysis
 //! saw (only when it was not narrowed by `scene_ids`, `path`, `tag` or `limit`) → summarise.
 //! Nothing is written to Stash: the user approves and runs "Apply approved plan changes".
 
@@ -18,6 +18,7 @@ use super::{Context, Outcome};
 use crate::analysis::ai::{AiClient, AiReport};
 use crate::analysis::{self, Analysis, Analyzer, Library};
 use crate::mirror;
+use crate::protocol::args::ArgSpec;
 use crate::store::mirror::SceneScope;
 
 /// Where the newest scene update the last analysis saw is kept (`since_last`).
@@ -36,7 +37,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     }
     let mark = cx.store.newest_scene_update()?;
     let ids = cx.store.scenes_in_scope(&scope)?;
-    log::info!("Analyzing {} scene(s)", ids.len());
+    log::info!("Analyzing {}", crate::words::count(ids.len() as u64, "scene"));
     let auto_approve = cx.settings.auto_approve_confidence;
     let with_ai = cx.settings.ai.enabled;
     // With the AI on, the rules are the first half of the progress bar and the AI the second.
@@ -47,7 +48,11 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let mut found = analysis::analyze_scenes(&cx.store, &analyzer, &ids, auto_approve, with_ai, progress(0.0))?;
     let ai = if with_ai { Some(ask_ai(cx, &mut found, &analyzer, progress(0.5))?) } else { None };
-    let name = format!("Analyze {} scene(s)", ids.len());
+    let name = format!(
+        "Analyze: {} for {}",
+        crate::words::count(found.changes.len() as u64, "change"),
+        crate::words::count(found.scenes_with_changes as u64, "scene")
+    );
     let examined: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let proposed = cx.store.propose_plan(&name, "analyze", &source(cx), &found.changes, &examined)?;
     super::log_proposed(&proposed);
@@ -67,7 +72,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
 }
 
 /// Asks the AI about the scenes the rules left open; refuses before any call when the estimate
-/// is above `aiMaxCostUsd`.
+/// is above `analyzeWithAiMaxCostCents`.
 fn ask_ai(
     cx: &Context,
     found: &mut Analysis,
@@ -96,6 +101,16 @@ fn ask_ai(
     );
     Ok(report)
 }
+
+/// What `analyze` takes (besides the settings): its scope. Without any, scenes not organized.
+pub const ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "scene_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "these scenes, organized or not" },
+    ArgSpec { name: "path", takes: "text", help: "scenes with a file path containing this" },
+    ArgSpec { name: "tag", takes: "a tag name or id", help: "scenes with this tag" },
+    ArgSpec { name: "since_last", takes: "true or false", help: "only scenes changed since the last analysis" },
+    ArgSpec { name: "limit", takes: "a number", help: "at most this many scenes" },
+    ArgSpec { name: "include_organized", takes: "true or false", help: "organized scenes too" },
+];
 
 /// The scenes to analyze, from the arguments.
 fn scope(cx: &Context) -> anyhow::Result<SceneScope> {
@@ -147,17 +162,17 @@ fn source(cx: &Context) -> Value {
         "mode": "analyze",
         "args": cx.session.args.redacted(),
         "settings": {
-            "analysisMinConfidence": s.analysis_min_confidence,
-            "autoApproveConfidence": s.auto_approve_confidence,
+            "analysisMinConfidence": (s.analysis_min_confidence * 100.0).round(),
+            "analysisAutoApproveConfidence": s.auto_approve_confidence.map(|f| (f * 100.0).round()),
             "analyzeStudios": s.analyze.studios,
             "analyzePerformers": s.analyze.performers,
             "analyzeTags": s.analyze.tags,
             "analyzeDetails": s.analyze.details,
-            "createMissingPerformers": s.analyze.create_missing_performers,
-            "studioRules": s.studio_rules,
-            "detailsTemplate": s.details_template,
+            "analyzePerformersCreateMissing": s.analyze.create_missing_performers,
+            "analyzeStudiosRules": s.studio_rules,
+            "analyzeDetailsTemplate": s.details_template,
             "analyzeWithAi": s.ai.enabled,
-            "aiModel": s.ai.model,
+            "analyzeWithAiModel": s.ai.model,
         },
     })
 }
@@ -173,15 +188,19 @@ fn summarise(
     let approved = found.changes.iter().filter(|c| c.status == crate::plans::ChangeStatus::Approved).count();
     let top = found.tally.top_unmatched(TOP_UNMATCHED);
     match plan_id {
-        Some(id) => log::info!(
-            "Analyzed {} scene(s): plan {id} proposes {} change(s) for {} scene(s) ({approved} pre-approved); by field {:?}; by confidence {:?}. Review it on the StashHog page in Stash (or with show_plan / review_plan), then apply it there or run \"Apply approved plan changes\".",
-            found.scenes,
-            found.changes.len(),
-            found.scenes_with_changes,
-            found.tally.by_field,
-            found.tally.by_confidence
+        Some(id) => {
+            log::info!(
+                "Analyzed {}: plan {id} proposes {} for {} ({approved} approved already). Review and approve them on the StashHog page, then run \"Apply approved plan changes\" in Settings > Tasks",
+                crate::words::count(found.scenes as u64, "scene"),
+                crate::words::count(found.changes.len() as u64, "change"),
+                crate::words::count(found.scenes_with_changes as u64, "scene"),
+            );
+            log::debug!("By field {:?}; by confidence {:?}", found.tally.by_field, found.tally.by_confidence);
+        }
+        None => log::info!(
+            "Analyzed {}: nothing to propose; no plan made",
+            crate::words::count(found.scenes as u64, "scene")
         ),
-        None => log::info!("Analyzed {} scene(s): nothing to propose; no plan made", found.scenes),
     }
     let new_performers = found.new_performer_names();
     if !new_performers.is_empty() {

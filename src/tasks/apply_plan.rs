@@ -10,12 +10,25 @@
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, engine_summary, lock_plan, plan_arg};
+use super::plans::{BATCH_SIZE, DRY_RUN, PLAN_ID, batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome, Refused};
 use crate::mirror;
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
 use crate::plans::{ChangeStatus, PlanStatus};
+use crate::protocol::args::ArgSpec;
+
+/// What `apply_plan` takes.
+pub const ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    DRY_RUN,
+    BATCH_SIZE,
+    ArgSpec {
+        name: "revision",
+        takes: "a plan revision",
+        help: "the revision a preview showed: refuse if the approvals changed since",
+    },
+];
 
 /// Applies the approved changes of the chosen plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
@@ -24,13 +37,16 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
     let revision = args.integer("revision")?;
-    let plan = plan_arg(
+    let (plan, taken) = plan_arg(
         &cx.store,
         args,
+        "the newest plan with approved changes",
         || cx.store.newest_plan_to_apply(),
-        "no plan has approved changes; review a plan on the StashHog page in Stash (or with review_plan) and approve changes first",
+        "no plan has approved changes: approve changes on the StashHog page (or with review_plan), then run this again",
     )?;
-    apply(cx, plan, revision, dry_run, batch_size, started)
+    let mut outcome = apply(cx, plan, revision, dry_run, batch_size, started)?;
+    outcome.output["plan_taken"] = taken.into();
+    Ok(outcome)
 }
 
 /// Applies `plan`'s approved changes (or, with `dry_run`, logs the requests it would send);
@@ -68,13 +84,17 @@ pub fn apply(
     let approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
     let interrupted = plan.status == PlanStatus::Applying;
     if approved == 0 && !interrupted {
-        bail!("plan {} has no approved changes; approve some with review_plan first", plan.id);
+        bail!(
+            "plan {} has no approved changes; approve some on the StashHog page (or with review_plan) first",
+            plan.id
+        );
     }
     log::info!(
-        "{} plan {} '{}': {approved} approved change(s){}",
+        "{} plan {} \"{}\": {}{}",
         if dry_run { "Dry run of" } else { "Applying" },
         plan.id,
         plan.name,
+        crate::words::count(approved as u64, "approved change"),
         if interrupted { ", resuming an interrupted run" } else { "" }
     );
     if !dry_run {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, json};
 
 use super::{Outcome, Session};
-use crate::settings::{Effective, Settings};
+use crate::settings::{Effective, Settings, Source};
 use crate::stash::{SceneQuery, StashBox, SystemInfo, SystemState};
 use crate::stashbox::StashBoxClient;
 use crate::store::Store;
@@ -46,7 +46,10 @@ struct StashBoxReport {
 #[derive(Debug, Serialize)]
 struct DatabaseReport {
     path: String,
+    /// Why this path, in words.
+    chosen: String,
     ok: bool,
+    exists: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     schema_version: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,11 +83,34 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     report_settings(&effective);
 
     let path = session.database_path(&settings);
-    let (store, mut database) = match session.open_store(&path) {
-        Ok((store, killed)) => {
+    let chosen = session.database_origin(&settings);
+    // Without Stash there is nothing to put in a new database: report where it would be, and
+    // leave no empty file (or a wrong one, when Stash would have said where it is) behind.
+    let opened = if stash.reachable || path.exists() { Some(session.open_store(&path)) } else { None };
+    let (store, mut database) = match opened {
+        None => {
+            log::info!(
+                "Database: {} ({chosen}) does not exist yet; the first task run against a reachable Stash creates it",
+                path.display()
+            );
             let report = DatabaseReport {
                 path: path.display().to_string(),
+                chosen,
+                ok: false,
+                exists: false,
+                schema_version: None,
+                size_bytes: None,
+                killed_runs_found: None,
+                error: None,
+            };
+            (None, report)
+        }
+        Some(Ok((store, killed))) => {
+            let report = DatabaseReport {
+                path: path.display().to_string(),
+                chosen,
                 ok: true,
+                exists: true,
                 schema_version: store.schema_version().ok(),
                 size_bytes: None,
                 killed_runs_found: Some(killed),
@@ -92,13 +118,15 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             };
             (Some(store), report)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             let error = format!("{e:#}");
             log::error!("Database: {error}");
             problems.push(error.clone());
             let report = DatabaseReport {
                 path: path.display().to_string(),
+                chosen,
                 ok: false,
+                exists: path.exists(),
                 schema_version: None,
                 size_bytes: None,
                 killed_runs_found: None,
@@ -115,14 +143,18 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
         if let Some(store) = store {
             database.size_bytes = Some(store.size_bytes());
             log::info!(
-                "Database: {} (schema version {}, {} KiB)",
+                "Database: {} ({}; schema version {}, {} KiB)",
                 database.path,
+                database.chosen,
                 database.schema_version.unwrap_or_default(),
                 database.size_bytes.unwrap_or_default() / 1024
             );
             mirror = crate::mirror::status(store).unwrap_or_default();
             match mirror["full_sync"]["completed_at"].as_str() {
-                Some(at) => log::info!("Mirror: {} scenes, last full sync {at}", mirror["mirror"]["scenes"]),
+                Some(at) => log::info!(
+                    "Mirror: {}, last full sync {at}",
+                    crate::words::count(mirror["mirror"]["scenes"].as_u64().unwrap_or_default(), "scene")
+                ),
                 None => log::info!(
                     "Mirror: empty until the first \"Full sync\" (every task starts with one if the library is small)"
                 ),
@@ -138,7 +170,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             "mirror": mirror,
             "settings": effective
                 .iter()
-                .map(|e| (e.key.to_owned(), json!({"value": e.value, "source": e.source})))
+                .map(|e| (e.key.to_owned(), json!({"name": e.name, "value": e.value, "source": e.source})))
                 .collect::<serde_json::Map<_, _>>(),
             "problems": problems,
         });
@@ -174,13 +206,18 @@ fn check_stash(session: &Session, problems: &mut Vec<String>) -> StashReport {
             }
             report.scenes = stash.count_scenes(&SceneQuery::default()).ok();
             log::info!(
-                "Stash: {} ({}) at {}, status {:?}, credentials: {}, {} scenes",
+                "Stash: {} ({}) at {}, {}, logged in with {}, {}",
                 system.version.as_deref().unwrap_or("unknown version"),
                 system.hash,
                 report.url,
-                system.status,
+                match &system.status {
+                    SystemState::Ok => "ready",
+                    SystemState::Setup => "not set up yet",
+                    SystemState::NeedsMigration => "needs a database migration",
+                    SystemState::Other(_) => "in an unknown state",
+                },
                 credentials,
-                report.scenes.map_or("?".into(), |n| n.to_string())
+                report.scenes.map_or("scene count unknown".into(), |n| crate::words::count(n, "scene"))
             );
             report.system = Some(system);
         }
@@ -228,10 +265,22 @@ fn check_stash_boxes(boxes: &[StashBox], problems: &mut Vec<String>) -> Vec<Stas
         .collect()
 }
 
+/// The settings that differ from StashHog's defaults at info, every setting at debug (the
+/// output has them all, and Stash's settings page shows them).
 fn report_settings(effective: &[Effective]) {
+    let line = |s: &Effective| format!("\"{}\" ({}) = {}, {}", s.name, s.key, s.value_words(), s.source.words());
+    let changed: Vec<String> = effective.iter().filter(|s| s.source != Source::Default).map(line).collect();
+    if changed.is_empty() {
+        log::info!("Settings: all {} at StashHog's defaults", effective.len());
+    } else {
+        log::info!(
+            "Settings: {} at StashHog's defaults; changed: {}",
+            effective.len() - changed.len(),
+            changed.join("; ")
+        );
+    }
     for setting in effective {
-        let value = if setting.value.is_null() { "(default)".to_owned() } else { setting.value.to_string() };
-        log::info!("Setting {} = {value} ({:?})", setting.key, setting.source);
+        log::debug!("Setting {}", line(setting));
     }
 }
 

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::Value;
 
-use crate::manifest::TaskMode;
-use crate::protocol::args::Args;
+use crate::manifest::{SettingKey, TaskMode};
+use crate::protocol::args::{ArgSpec, Args, UnknownArg};
 use crate::protocol::input::HookContext;
 use crate::protocol::progress::Progress;
 use crate::settings::{Effective, Settings};
@@ -141,6 +141,72 @@ impl Mode {
             Mode::Operation(operation) => operation.name(),
         }
     }
+
+    /// The arguments the mode takes besides the settings, as its module declares them. A new
+    /// mode adds its module's list here (the match makes forgetting it a build error).
+    pub fn args(self) -> &'static [ArgSpec] {
+        match self {
+            Mode::Task(task) => match task {
+                TaskMode::Check
+                | TaskMode::FullSync
+                | TaskMode::IncrementalSync
+                | TaskMode::MirrorHook
+                | TaskMode::SyncSceneTags => &[],
+                TaskMode::Analyze => analyze::ARGS,
+                TaskMode::ApplyPlan => apply_plan::ARGS,
+                TaskMode::RollbackPlan => rollback_plan::ARGS,
+            },
+            Mode::Operation(operation) => match operation {
+                Operation::SyncStatus => sync_status::ARGS,
+                Operation::ListPlans => plans::LIST_PLANS_ARGS,
+                Operation::ShowPlan => plans::SHOW_PLAN_ARGS,
+                Operation::ReviewPlan => plans::REVIEW_PLAN_ARGS,
+                Operation::ExportPlan => plans::EXPORT_PLAN_ARGS,
+                Operation::ImportPlan => plans::IMPORT_PLAN_ARGS,
+                Operation::DeletePlan => plans::DELETE_PLAN_ARGS,
+                Operation::PreviewApply => plans::PREVIEW_APPLY_ARGS,
+                Operation::PreviewRollback => plans::PREVIEW_ROLLBACK_ARGS,
+                Operation::RunSummary => plans::RUN_SUMMARY_ARGS,
+                Operation::ListRejections => plans::LIST_REJECTIONS_ARGS,
+                Operation::RemoveRejection => plans::REMOVE_REJECTION_ARGS,
+            },
+        }
+    }
+
+    /// Refuses an argument the mode does not take: not among [`Mode::args`] nor a setting
+    /// (every setting can be overridden for one run). A setting's old key says its new one.
+    pub fn check_args(self, args: &Args) -> Result<(), ArgumentError> {
+        for key in args.as_map().keys() {
+            if let Some(new) = crate::settings::renamed(key) {
+                return Err(ArgumentError::Renamed { old: key.clone(), new: new.key() });
+            }
+        }
+        let own: Vec<&str> = self.args().iter().map(|a| a.name).collect();
+        let listed = if own.is_empty() {
+            "no arguments but the settings".to_owned()
+        } else {
+            format!("{} and the settings", own.join(", "))
+        };
+        let known = own.iter().copied().chain(SettingKey::ALL.iter().map(|k| k.key()));
+        args.refuse_unknown(self.name(), known, &listed)?;
+        Ok(())
+    }
+}
+
+/// An argument the mode does not take.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgumentError {
+    /// Not a key of this mode, nor a setting.
+    #[error(transparent)]
+    Unknown(#[from] UnknownArg),
+    /// A setting's key from an older version.
+    #[error("the setting `{old}` is called `{new}` now")]
+    Renamed {
+        /// The old key.
+        old: String,
+        /// Today's key.
+        new: &'static str,
+    },
 }
 
 /// Which face started this run.
@@ -174,6 +240,11 @@ pub struct Session {
     pub stash: StashClient,
     /// Stash's config folder, when known (the plugin input's `Dir`).
     pub stash_dir: Option<PathBuf>,
+    /// Whether Stash runs on this machine (always for the plugin; for the command line, a
+    /// loopback `--url`): only then is the config file Stash reports a path we can use.
+    pub stash_is_local: bool,
+    /// Stash's config folder as found from the config file Stash reports (command line).
+    pub found_stash_dir: std::cell::OnceCell<PathBuf>,
     /// `--db` from the command line.
     pub database_override: Option<PathBuf>,
     /// Who started us.
@@ -194,6 +265,7 @@ pub struct Outcome {
 
 /// Runs the session's mode.
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
+    session.mode.check_args(&session.args)?;
     let run = match session.mode {
         Mode::Task(task) => match task {
             // Diagnoses Stash, the settings and the database itself: needs none of them up front.
@@ -250,18 +322,20 @@ fn log_proposed(proposed: &crate::store::Proposed) {
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.
 fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> {
+    use crate::words::count;
+    let removed = summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted;
     log::info!(
-        "{} sync done in {:.1} s: {} scenes, {} tags, {} performers, {} studios copied; {} removed; mirror holds {} scenes; {} requests",
+        "{} sync done in {:.1} s: copied {}, {}, {}, {}; removed {} Stash no longer has; the mirror holds {}",
         if summary.kind == "full" { "Full" } else { "Incremental" },
         summary.seconds,
-        summary.scenes.copied,
-        summary.tags.copied,
-        summary.performers.copied,
-        summary.studios.copied,
-        summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted,
-        summary.mirror.scenes,
-        summary.requests
+        count(summary.scenes.copied, "scene"),
+        count(summary.tags.copied, "tag"),
+        count(summary.performers.copied, "performer"),
+        count(summary.studios.copied, "studio"),
+        count(removed, "object"),
+        count(summary.mirror.scenes, "scene"),
     );
+    log::debug!("{} to Stash", count(summary.requests, "request"));
     let mut output = serde_json::to_value(summary)?;
     if let Some(rss) = peak_rss_bytes() {
         output["peak_rss_mib"] = ((rss as f64 / 1048576.0 * 10.0).round() / 10.0).into();
@@ -307,16 +381,70 @@ impl Context<'_> {
 }
 
 impl Session {
-    /// Stash's configuration and the settings in effect.
+    /// Stash's configuration and the settings in effect; first saves StashHog's defaults for
+    /// settings never saved (see [`Session::save_default_settings`]).
     pub fn load_settings(&self) -> anyhow::Result<(StashConfig, Settings, Vec<Effective>)> {
-        let config = self.stash.configuration().context("reading Stash's configuration")?;
+        let mut config = self.stash.configuration().context("reading Stash's configuration")?;
+        self.find_stash_dir(&config);
+        if self.mode != Mode::Task(TaskMode::MirrorHook) {
+            self.save_default_settings(&mut config);
+        }
         let (settings, effective) = Settings::resolve(&config.plugin_settings, &self.args)?;
         Ok((config, settings, effective))
     }
 
-    /// Stash's config folder: the plugin input's `Dir`, else `~/.stash`.
+    /// Writes StashHog's defaults for never-saved settings (and saved values moved to renamed
+    /// keys) into Stash's plugin settings, so Stash's settings page shows what is in effect
+    /// instead of "off" and 0. Hooks skip it: they run inside the user's own save.
+    ///
+    /// `configurePlugin` replaces the whole map, so a user saving the page between our read and
+    /// our write would lose that save. The map is therefore read again right before writing
+    /// (the window shrinks to one request) and only when something is missing, which after the
+    /// first run is never. A user's page that still holds the old map may write it back later:
+    /// that loses nothing of theirs, and the next run completes it again. A failure is only a
+    /// warning: the defaults are in effect either way.
+    fn save_default_settings(&self, config: &mut StashConfig) {
+        if crate::settings::completed(&config.plugin_settings).is_none() {
+            return;
+        }
+        let written =
+            self.stash.configuration().and_then(|fresh| match crate::settings::completed(&fresh.plugin_settings) {
+                None => Ok((fresh.plugin_settings, 0)),
+                Some(complete) => {
+                    let added = complete.len().saturating_sub(fresh.plugin_settings.len());
+                    self.stash.configure_plugin(&complete).map(|()| (complete, added))
+                }
+            });
+        match written {
+            Ok((settings, 0)) => config.plugin_settings = settings,
+            Ok((settings, added)) => {
+                log::info!(
+                    "Saved StashHog's defaults for {} in Stash, so Settings > Plugins > StashHog shows what is in effect",
+                    crate::words::count(added as u64, "setting")
+                );
+                config.plugin_settings = settings;
+            }
+            Err(e) => log::warn!("Could not save StashHog's default settings in Stash ({e}); they apply all the same"),
+        }
+    }
+
+    /// The command line shares the plugin's database when Stash runs on this machine: Stash's
+    /// config folder is where the config file it reports lives. A Stash elsewhere (or in a
+    /// container) reports a path that means nothing here, so we keep `~/.stash` and say so.
+    fn find_stash_dir(&self, config: &StashConfig) {
+        if self.stash_dir.is_some() || !self.stash_is_local {
+            return;
+        }
+        let folder = config.config_file.as_ref().filter(|file| file.is_file()).and_then(|file| file.parent());
+        if let Some(folder) = folder {
+            let _ = self.found_stash_dir.set(folder.to_path_buf());
+        }
+    }
+
+    /// Stash's config folder: the plugin input's `Dir`, else the folder of the config file the
+    /// local Stash reports, else `~/.stash`.
     pub fn stash_config_dir(&self) -> PathBuf {
-        self.stash_dir.clone().unwrap_or_else(default_stash_dir)
+        self.stash_dir.clone().or_else(|| self.found_stash_dir.get().cloned()).unwrap_or_else(default_stash_dir)
     }
 
     /// Where the database lives: `--db`, else the databasePath setting (relative to Stash's
@@ -330,10 +458,33 @@ impl Session {
         }
     }
 
+    /// Why [`Session::database_path`] is what it is, in words, for the command line's log.
+    pub fn database_origin(&self, settings: &Settings) -> String {
+        let beside = match (self.stash_dir.is_some(), self.found_stash_dir.get()) {
+            (true, _) => "beside Stash's config".to_owned(),
+            (false, Some(dir)) => format!("the plugin's, beside the config of the Stash at {}", dir.display()),
+            (false, None) if self.stash_is_local => "Stash reports a config folder that is not on this machine \
+                (in a container?), so a database of this machine's own; pass --db with the plugin's database to share it"
+                .to_owned(),
+            (false, None) => "Stash runs on another machine, so a database of this machine's own; pass --db to \
+                              choose another"
+                .to_owned(),
+        };
+        match (&self.database_override, &settings.database_path) {
+            (Some(_), _) => "given with --db".to_owned(),
+            (None, Some(_)) => format!("the databasePath setting, {beside}"),
+            (None, None) => beside,
+        }
+    }
+
     /// Reads Stash's configuration and the settings, and opens the database.
     pub fn context(&self) -> anyhow::Result<Context<'_>> {
         let (config, settings, _) = self.load_settings()?;
-        let (store, _) = self.open_store(&self.database_path(&settings))?;
+        let path = self.database_path(&settings);
+        if self.face == Face::Cli {
+            log::info!("Database: {} ({})", path.display(), self.database_origin(&settings));
+        }
+        let (store, _) = self.open_store(&path)?;
         Ok(Context { session: self, config, settings, store })
     }
 
@@ -343,7 +494,12 @@ impl Session {
         let killed = store.sweep_killed_runs()?;
         store.prune_runs(RUNS_KEPT)?;
         if killed > 0 {
-            log::warn!("{killed} earlier run(s) were killed before they finished; they are marked 'killed'");
+            let runs = if killed == 1 {
+                "1 earlier run was killed before it finished".to_owned()
+            } else {
+                format!("{killed} earlier runs were killed before they finished")
+            };
+            log::warn!("{runs}; marked as killed (run the task again to resume)");
         }
         Ok((store, killed))
     }

@@ -12,8 +12,126 @@ use crate::plan_runner::{Engine, Report};
 use crate::plans::file::{self, ParsedPlan};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
-use crate::protocol::args::{Args, as_string};
+use crate::protocol::args::{ArgSpec, Args, as_string};
 use crate::store::{PlanLock, Store};
+use crate::words;
+
+/// `plan_id`, shared by every mode that works on one plan.
+pub const PLAN_ID: ArgSpec = ArgSpec {
+    name: "plan_id",
+    takes: "a plan id",
+    help: "the plan to work on; without it, the newest plan (apply: the newest with approved changes; rollback: the one applied last)",
+};
+/// `dry_run` of apply and rollback.
+pub const DRY_RUN: ArgSpec =
+    ArgSpec { name: "dry_run", takes: "true or false", help: "log the requests it would send and change nothing" };
+/// `batch_size` of apply and rollback.
+pub const BATCH_SIZE: ArgSpec =
+    ArgSpec { name: "batch_size", takes: "1 to 1000", help: "scenes per request (default 500)" };
+const STATUS: ArgSpec = ArgSpec {
+    name: "status",
+    takes: "statuses, comma separated",
+    help: "only changes with these statuses (pending, approved, rejected, applied, …)",
+};
+const FIELD: ArgSpec =
+    ArgSpec { name: "field", takes: "a field", help: "only changes of this field (tags, studio, …)" };
+const MIN_CONFIDENCE: ArgSpec =
+    ArgSpec { name: "min_confidence", takes: "0 to 1, or percent", help: "only changes at least this sure" };
+const BELOW_CONFIDENCE: ArgSpec =
+    ArgSpec { name: "below_confidence", takes: "0 to 1, or percent", help: "only changes less sure than this" };
+const MAX_CONFIDENCE: ArgSpec =
+    ArgSpec { name: "max_confidence", takes: "0 to 1, or percent", help: "only changes at most this sure" };
+const CHANGE_IDS: ArgSpec =
+    ArgSpec { name: "change_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "only these changes" };
+const SCENE_IDS: ArgSpec =
+    ArgSpec { name: "scene_ids", takes: "ids, e.g. 1,2,5 or 1-20", help: "only changes to these scenes" };
+const ACTION: ArgSpec =
+    ArgSpec { name: "action", takes: "add, remove, set or create", help: "only changes of this action" };
+const VALUE: ArgSpec = ArgSpec {
+    name: "value",
+    takes: "an id or a name",
+    help: "only changes proposing this value (a tag, performer or studio id or name, or a text)",
+};
+const TEXT: ArgSpec =
+    ArgSpec { name: "text", takes: "text", help: "only changes to scenes whose title or path contains this" };
+/// What `list_plans` takes.
+pub const LIST_PLANS_ARGS: &[ArgSpec] =
+    &[ArgSpec { name: "limit", takes: "a number", help: "how many plans, newest first (default 100)" }];
+/// What `show_plan` takes.
+pub const SHOW_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    STATUS,
+    FIELD,
+    ACTION,
+    VALUE,
+    MIN_CONFIDENCE,
+    MAX_CONFIDENCE,
+    BELOW_CONFIDENCE,
+    CHANGE_IDS,
+    SCENE_IDS,
+    TEXT,
+    ArgSpec { name: "view", takes: "changes or scenes", help: "a list of changes, or one card per scene" },
+    ArgSpec { name: "page", takes: "a number", help: "which page of changes or scenes (default 1)" },
+    ArgSpec { name: "per_page", takes: "a number", help: "changes (or scenes) per page (default 100)" },
+];
+/// What `review_plan` takes.
+pub const REVIEW_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    STATUS,
+    FIELD,
+    ACTION,
+    VALUE,
+    MIN_CONFIDENCE,
+    MAX_CONFIDENCE,
+    BELOW_CONFIDENCE,
+    CHANGE_IDS,
+    SCENE_IDS,
+    TEXT,
+    ArgSpec {
+        name: "decision",
+        takes: "approve, reject, pending or cancel",
+        help: "what to do with the chosen changes (cancel: the whole plan)",
+    },
+    ArgSpec { name: "all", takes: "true or false", help: "every change still up for review" },
+    ArgSpec {
+        name: "remember",
+        takes: "scene or everywhere",
+        help: "with decision=reject: never propose this value again for the scene (default) or for any scene",
+    },
+];
+/// What `preview_apply` takes.
+pub const PREVIEW_APPLY_ARGS: &[ArgSpec] = &[PLAN_ID, BATCH_SIZE];
+/// What `preview_rollback` takes.
+pub const PREVIEW_ROLLBACK_ARGS: &[ArgSpec] = &[PLAN_ID, BATCH_SIZE, DELETE_CREATED];
+/// `delete_created` of rollback and its preview.
+pub const DELETE_CREATED: ArgSpec = ArgSpec {
+    name: "delete_created",
+    takes: "true or false",
+    help: "also delete the tags, performers and studios the plan created once nothing uses them",
+};
+/// What `run_summary` takes.
+pub const RUN_SUMMARY_ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "request_id", takes: "text", help: "the id the page started the task with" },
+    ArgSpec { name: "run_id", takes: "a run id", help: "a run's id (sync_status lists recent runs)" },
+];
+/// What `list_rejections` takes.
+pub const LIST_REJECTIONS_ARGS: &[ArgSpec] = &[];
+/// What `remove_rejection` takes.
+pub const REMOVE_REJECTION_ARGS: &[ArgSpec] =
+    &[ArgSpec { name: "id", takes: "a rejection id", help: "the rejection to forget (list_rejections lists them)" }];
+/// What `export_plan` takes.
+pub const EXPORT_PLAN_ARGS: &[ArgSpec] =
+    &[PLAN_ID, ArgSpec { name: "file", takes: "a path", help: "write the plan file here (else it is the output)" }];
+/// What `import_plan` takes.
+pub const IMPORT_PLAN_ARGS: &[ArgSpec] = &[
+    ArgSpec { name: "file", takes: "a path", help: "the plan file to import" },
+    ArgSpec { name: "plan", takes: "a plan document", help: "the plan file's JSON itself, instead of file" },
+];
+/// What `delete_plan` takes.
+pub const DELETE_PLAN_ARGS: &[ArgSpec] = &[
+    PLAN_ID,
+    ArgSpec { name: "force", takes: "true or false", help: "delete even while a run applies or rolls it back" },
+];
 
 /// Changes `show_plan` returns per page unless `per_page` says otherwise.
 const PER_PAGE: usize = 100;
@@ -24,12 +142,12 @@ pub fn list_plans(cx: &mut Context) -> anyhow::Result<Outcome> {
     let plans = cx.store.plans(limit)?;
     for plan in &plans {
         log::info!(
-            "Plan {} '{}' ({}, made {}): {:?}",
+            "Plan {} \"{}\" ({}, made {}): {}",
             plan.id,
             plan.name,
-            plan.status.as_str(),
+            words::status(plan.status.as_str()),
             plan.created_at,
-            plan.changes
+            words::tally(&plan.changes, "change")
         );
     }
     Ok(Outcome { output: json!({ "plans": plans }), error: None })
@@ -43,7 +161,7 @@ const VALUES_SHOWN: usize = 200;
 /// (`view=scenes`, `per_page` scenes) — with names beside every id.
 pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(cx.store.plans(1)?.first().map(|p| p.id)), "there are no plans yet")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let filter = change_filter(args)?;
     let by_scene = match args.string("view")?.as_deref() {
         None | Some("changes") => false,
@@ -96,24 +214,25 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     output["matching"] = matching.into();
     output["values"] = serde_json::to_value(&values)?;
     log::info!(
-        "Plan {} '{}' ({}, revision {}): {:?}; showing {shown} of {matching} matching {}",
+        "Plan {} \"{}\" ({}, revision {}): {}; showing {shown} of {}",
         plan.id,
         plan.name,
-        plan.status.as_str(),
+        words::status(plan.status.as_str()),
         plan.revision,
-        plan.changes,
-        if by_scene { "scene(s)" } else { "change(s)" }
+        words::tally(&plan.changes, "change"),
+        words::count(matching as u64, if by_scene { "matching scene" } else { "matching change" })
     );
     for value in values.iter().take(10) {
-        log::info!(
-            "  {} {} {}: {} scene(s) {:?}",
+        log::debug!(
+            "  {} {} {}: {} {:?}",
             value.action.to_ascii_uppercase(),
             value.field,
             value.value_name.as_deref().unwrap_or("(empty)"),
-            value.scenes,
+            words::count(value.scenes as u64, "scene"),
             value.counts
         );
     }
+    output["plan_taken"] = taken.into();
     Ok(Outcome { output, error: None })
 }
 
@@ -158,13 +277,13 @@ fn fill_value_names(names: &Names, values: &mut [crate::store::ValueSummary]) {
 /// `remember=everywhere` for every scene, so later tag syncs and analyses do not propose it.
 pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
-    let decision = args.string("decision")?.unwrap_or_default();
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
+    let decision = args.string("decision")?.unwrap_or_default().trim().to_ascii_lowercase();
     if matches!(
         plan.status,
         PlanStatus::Applying | PlanStatus::RollingBack | PlanStatus::RolledBack | PlanStatus::Superseded
     ) {
-        bail!("plan {} is {}; it can no longer be reviewed", plan.id, plan.status.as_str());
+        bail!("plan {} is {}; it can no longer be reviewed", plan.id, words::status(plan.status.as_str()));
     }
     if decision == "cancel" {
         if plan.changes.contains_key(ChangeStatus::Applied.as_str()) {
@@ -172,7 +291,10 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         }
         cx.store.set_plan_status(plan.id, PlanStatus::Cancelled)?;
         log::info!("Plan {} cancelled", plan.id);
-        return Ok(Outcome { output: json!({"plan_id": plan.id, "plan_status": PlanStatus::Cancelled}), error: None });
+        return Ok(Outcome {
+            output: json!({"plan_id": plan.id, "plan_taken": taken, "plan_status": PlanStatus::Cancelled}),
+            error: None,
+        });
     }
     let to = match decision.as_str() {
         "approve" | "approved" => ChangeStatus::Approved,
@@ -220,16 +342,20 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     cx.store.set_plan_status(plan.id, status)?;
     let after = cx.store.plan(plan.id)?.context("the plan disappeared")?;
     log::info!(
-        "Plan {}: {} change(s) now {}{}; revision {}; {:?}",
+        "Plan {}: {} now {}{}; revision {}; the plan has {}",
         plan.id,
-        changed.len(),
+        words::count(changed.len() as u64, "change"),
         to.as_str(),
-        if remembered > 0 { format!(" ({remembered} rejection(s) remembered)") } else { String::new() },
+        if remembered > 0 {
+            format!(" ({} remembered)", words::count(remembered as u64, "rejection"))
+        } else {
+            String::new()
+        },
         after.revision,
-        after.changes
+        words::tally(&after.changes, "change")
     );
-    let output = json!({"plan_id": plan.id, "changed": changed.len(), "decision": to, "remembered": remembered,
-                        "plan": after});
+    let output = json!({"plan_id": plan.id, "plan_taken": taken, "changed": changed.len(), "decision": to,
+                        "remembered": remembered, "plan": after});
     Ok(Outcome { output, error: None })
 }
 
@@ -237,21 +363,25 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
 /// as text (`output.file`, with a `file_name` to save it under).
 pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let (_, changes) = cx.store.changes(plan.id, &ChangeFilter::default(), usize::MAX, 0)?;
     let document = file::export(&plan, &changes);
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
             std::fs::write(&path, text + "\n").with_context(|| format!("writing the plan file {path}"))?;
-            log::info!("Plan {} exported to {path} ({} changes)", plan.id, changes.len());
-            Ok(Outcome { output: json!({"plan_id": plan.id, "file": path, "changes": changes.len()}), error: None })
+            log::info!("Plan {} exported to {path} ({})", plan.id, words::count(changes.len() as u64, "change"));
+            Ok(Outcome {
+                output: json!({"plan_id": plan.id, "plan_taken": taken, "file": path, "changes": changes.len()}),
+                error: None,
+            })
         }
         None => {
             // The page offers the text as a download, under this name.
             let text = serde_json::to_string_pretty(&document)? + "\n";
             let file_name = format!("stashhog-plan-{}.json", plan.id);
-            let output = json!({"plan_id": plan.id, "plan": document, "file": text, "file_name": file_name});
+            let output = json!({"plan_id": plan.id, "plan_taken": taken, "plan": document, "file": text,
+                                "file_name": file_name});
             Ok(Outcome { output, error: None })
         }
     }
@@ -276,7 +406,7 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     check_scenes_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
     let plan_id = cx.store.create_plan(&parsed.name, "import_plan", &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
-    log::info!("Imported plan {plan_id} '{}' from {from}: {:?}", plan.name, plan.changes);
+    log::info!("Imported plan {plan_id} \"{}\" from {from}: {}", plan.name, words::tally(&plan.changes, "change"));
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
 }
 
@@ -302,34 +432,47 @@ fn check_scenes_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
 /// `delete_plan`: forgets a plan, its changes and its journal (Stash is not touched).
 pub fn delete_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     if matches!(plan.status, PlanStatus::Applying | PlanStatus::RollingBack) && !args.bool("force")?.unwrap_or(false) {
         bail!(
             "plan {} is {}: finish that run first (run it again to resume), or pass force=true",
             plan.id,
-            plan.status.as_str()
+            words::status(plan.status.as_str())
         );
     }
     cx.store.delete_plan(plan.id)?;
-    log::info!("Plan {} '{}' deleted", plan.id, plan.name);
-    Ok(Outcome { output: json!({"deleted": plan.id}), error: None })
+    log::info!("Plan {} \"{}\" deleted", plan.id, plan.name);
+    Ok(Outcome { output: json!({"deleted": plan.id, "plan_taken": taken}), error: None })
 }
 
-/// The plan named by `plan_id`, else the one `default` picks; `none` says what to do when there
-/// is none (empty: `plan_id` is required).
+/// The plan named by `plan_id`, else the one `default` picks — `which` says which in words
+/// ("the newest plan"), logged and returned for the output so the user knows what was taken;
+/// `none` says what to do when there is none.
 pub fn plan_arg(
     store: &Store,
     args: &Args,
+    which: &'static str,
     default: impl FnOnce() -> Result<Option<i64>, crate::store::StoreError>,
     none: &str,
-) -> anyhow::Result<Plan> {
-    let id = match args.integer("plan_id")? {
-        Some(id) => id,
-        None if none.is_empty() => bail!("`plan_id` is required; list_plans shows the plans"),
-        None => default()?.ok_or_else(|| anyhow!("{none}"))?,
-    };
-    store.plan(id)?.ok_or_else(|| anyhow!("there is no plan {id}; list_plans shows the plans"))
+) -> anyhow::Result<(Plan, &'static str)> {
+    if let Some(id) = args.integer("plan_id")? {
+        let plan = store.plan(id)?.ok_or_else(|| anyhow!("there is no plan {id}; list_plans shows the plans"))?;
+        return Ok((plan, "plan_id"));
+    }
+    let id = default()?.ok_or_else(|| anyhow!("{none}"))?;
+    let plan = store.plan(id)?.ok_or_else(|| anyhow!("plan {id} was deleted meanwhile"))?;
+    log::info!("No plan_id given: taking plan {} \"{}\", {which}", plan.id, plan.name);
+    Ok((plan, which))
 }
+
+/// The newest plan, the default of the operations on one plan.
+fn newest(store: &Store) -> Result<Option<i64>, crate::store::StoreError> {
+    Ok(store.plans(1)?.first().map(|p| p.id))
+}
+
+/// Said when there is no plan at all.
+const NO_PLANS: &str =
+    "there are no plans yet: run \"Analyze scenes\" or \"Sync Scene Tags from StashDB\", or import one";
 
 /// Takes `plan`'s lock for an apply or rollback (see [`Store::lock_plan`]), and reads the plan
 /// again under it: the run that held it may have just changed it.
@@ -375,20 +518,27 @@ pub fn engine_summary(
         map.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
     }
     log::info!(
-        "{}Plan {} is {}: {} {done}, {} already in place, {} conflict(s), {failed} failed; {mutations} request(s) ({:?}) to {} scene(s) in {:.1} s",
+        "{}Plan {} is {}: {} {done}, {} already in place, {}, {failed} failed; {} to {} in {:.1} s",
         if dry_run { "Dry run, nothing changed. " } else { "" },
         plan.id,
-        status.as_str(),
+        words::status(status.as_str()),
         report.done,
         report.already_in_place,
-        report.conflicted,
-        report.requests,
-        report.scenes_touched,
+        words::count(report.conflicted as u64, "conflict"),
+        words::count(mutations as u64, "request"),
+        words::count(report.scenes_touched as u64, "scene"),
         started.elapsed().as_secs_f64()
     );
+    log::debug!("Requests by kind: {:?}", report.requests);
+    if report.conflicted > 0 {
+        log::info!(
+            "Conflicts are fields you edited in Stash since the plan was made: StashHog left your edits alone (the StashHog page lists them)"
+        );
+    }
     let error = (failed > 0).then(|| {
         format!(
-            "{failed} change(s) failed; see failures, or show_plan with status=failed, and approve them again to retry"
+            "{} failed; the StashHog page (or show_plan with status=failed) lists them: approve them again to retry",
+            words::count(failed as u64, "change")
         )
     });
     Ok(Outcome { output, error })
@@ -434,7 +584,22 @@ pub fn preview_rollback(cx: &mut Context) -> anyhow::Result<Outcome> {
 fn preview(cx: &mut Context, direction: Direction) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let args = &cx.session.args;
-    let plan = plan_arg(&cx.store, args, || Ok(None), "")?;
+    let (plan, taken) = match direction {
+        Direction::Apply => plan_arg(
+            &cx.store,
+            args,
+            "the newest plan with approved changes",
+            || cx.store.newest_plan_to_apply(),
+            "no plan has approved changes: approve changes on the StashHog page (or with review_plan) first",
+        )?,
+        Direction::Rollback => plan_arg(
+            &cx.store,
+            args,
+            "the plan applied last",
+            || cx.store.newest_plan_to_roll_back(),
+            "no plan has been applied, so there is nothing to roll back",
+        )?,
+    };
     let batch_size = batch_size(args)?;
     let from = if direction == Direction::Apply { ChangeStatus::Approved } else { ChangeStatus::Applied };
     let total = plan.changes.get(from.as_str()).copied().unwrap_or(0) as usize;
@@ -455,6 +620,7 @@ fn preview(cx: &mut Context, direction: Direction) -> anyhow::Result<Outcome> {
         report.requests.iter().map(|(operation, count)| json!({"operation": operation, "count": count})).collect();
     let mut output = json!({
         "plan_id": plan.id,
+        "plan_taken": taken,
         "plan_status": plan.status,
         "revision": plan.revision,
         "requests": requests,
@@ -604,11 +770,16 @@ fn change_filter(args: &Args) -> anyhow::Result<ChangeFilter> {
         field,
         action,
         values,
-        min_confidence: number(args, "min_confidence")?,
-        max_confidence: number(args, "max_confidence")?,
-        below_confidence: number(args, "below_confidence")?,
+        min_confidence: confidence(args, "min_confidence")?,
+        max_confidence: confidence(args, "max_confidence")?,
+        below_confidence: confidence(args, "below_confidence")?,
         text: args.string("text")?.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
     })
+}
+
+/// A confidence as a fraction; above 1 it is read as percent, as the settings take it (`90`).
+fn confidence(args: &Args, key: &str) -> anyhow::Result<Option<f64>> {
+    Ok(number(args, key)?.map(|n| if n > 1.0 { n / 100.0 } else { n }))
 }
 
 /// A number argument (JSON number or text).

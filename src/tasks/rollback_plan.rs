@@ -13,11 +13,18 @@
 
 use anyhow::{Context as _, bail};
 
-use super::plans::{batch_size, deleted_list, engine_summary, kept_list, lock_plan, plan_arg};
+use super::plans::{
+    BATCH_SIZE, DELETE_CREATED, DRY_RUN, PLAN_ID, batch_size, deleted_list, engine_summary, kept_list, lock_plan,
+    plan_arg,
+};
 use super::{Context, Outcome};
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
 use crate::plans::{ChangeFilter, ChangeStatus, PlanStatus};
+use crate::protocol::args::ArgSpec;
+
+/// What `rollback_plan` takes.
+pub const ARGS: &[ArgSpec] = &[PLAN_ID, DRY_RUN, DELETE_CREATED, BATCH_SIZE];
 
 /// Reverts the applied changes of the chosen plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
@@ -26,9 +33,10 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let dry_run = args.bool("dry_run")?.unwrap_or(false);
     let delete_created = args.bool("delete_created")?.unwrap_or(false);
     let batch_size = batch_size(args)?;
-    let plan = plan_arg(
+    let (plan, taken) = plan_arg(
         &cx.store,
         args,
+        "the plan applied last",
         || cx.store.newest_plan_to_roll_back(),
         "no plan has been applied, so there is nothing to roll back",
     )?;
@@ -36,14 +44,19 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let (_lock, plan) = if dry_run { (None, plan) } else { lock_plan(&cx.store, plan).map(|(l, p)| (Some(l), p))? };
     if matches!(plan.status, PlanStatus::Draft | PlanStatus::Reviewing | PlanStatus::Cancelled | PlanStatus::Superseded)
     {
-        bail!("plan {} was never applied (it is {}); there is nothing to roll back", plan.id, plan.status.as_str());
+        bail!(
+            "plan {} was never applied (it is {}); there is nothing to roll back",
+            plan.id,
+            crate::words::status(plan.status.as_str())
+        );
     }
     let applied = plan.changes.get(ChangeStatus::Applied.as_str()).copied().unwrap_or(0) as usize;
     log::info!(
-        "{} plan {} '{}': {applied} applied change(s) to revert",
+        "{} plan {} \"{}\": {} to revert",
         if dry_run { "Dry run of rolling back" } else { "Rolling back" },
         plan.id,
-        plan.name
+        plan.name,
+        crate::words::count(applied as u64, "applied change")
     );
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::RollingBack)?;
@@ -91,5 +104,6 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     outcome.output["deleted"] = deleted_list(&created.deleted).into();
     outcome.output["created_deleted"] = created.deleted.into();
     outcome.output["created_kept"] = created.kept.into();
+    outcome.output["plan_taken"] = taken.into();
     Ok(outcome)
 }

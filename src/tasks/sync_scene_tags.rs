@@ -15,9 +15,14 @@ use super::{Context, Outcome, apply_plan};
 use crate::matching::{TagMatcher, blacklist_names};
 use crate::mirror;
 use crate::tag_sync::{self, Proposal};
+use crate::words;
 
-/// Scenes whose additions a dry run lists in the log (the plan keeps all of them).
+/// Scenes whose additions a dry run lists in the debug log (the plan keeps all of them).
 const LOGGED_SCENES: usize = 200;
+/// Local scenes named in the info log's warning about merged stash-box scenes.
+const NAMED_MERGED: usize = 5;
+/// stash-box tags without a local match named in the info log.
+const NAMED_UNMATCHED: usize = 5;
 
 /// Syncs tags from the chosen stash-box onto linked scenes.
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
@@ -29,7 +34,8 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
 
     let linked = ctx.store.scenes_linked_to(&endpoint)?;
-    log::info!("{} scenes are linked to stash-box '{}'", linked.len(), stash_box.name);
+    let scene_count = linked.iter().map(|(s, _)| s).collect::<HashSet<_>>().len();
+    log::info!("{} linked to stash-box \"{}\"", count(scene_count as u64, "scene is", "scenes are"), stash_box.name);
     let resume_key = format!("tag_sync.started_at.{endpoint}");
     let run_start = match ctx.store.state(&resume_key)? {
         Some(earlier) => {
@@ -52,11 +58,14 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     })?;
 
     log::info!(
-        "Asked stash-box '{}' about {} StashIDs in {:.1} s ({} reused from earlier answers)",
+        "Asked \"{}\" about {} in {:.1} s{}",
         stash_box.name,
-        lookups.looked_up,
+        words::count(lookups.looked_up, "scene"),
         started.elapsed().as_secs_f64(),
-        lookups.answered_recently
+        match lookups.answered_recently {
+            0 => String::new(),
+            n => format!(", reusing {} from earlier runs", words::count(n, "recent answer")),
+        }
     );
     let blacklist = blacklist_names(settings.blacklist.as_deref().unwrap_or_default());
     let tags = ctx.store.mirrored_tags()?;
@@ -78,7 +87,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
 
     let mut output = json!({
         "stash_box": {"name": stash_box.name, "endpoint": endpoint},
-        "scenes_considered": linked.iter().map(|(s, _)| s).collect::<HashSet<_>>().len(),
+        "scenes_considered": scene_count,
         "looked_up": lookups.looked_up,
         "answered_recently": lookups.answered_recently,
         "failed_batches": lookups.failed_batches,
@@ -89,32 +98,21 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     });
     merge(&mut output, serde_json::to_value(&proposal)?);
     log_summary(&proposal, &stash_box.name, client.requests_sent());
+    warn_merged(ctx, &proposal, &stash_box.name, settings.fix_merged_stash_ids)?;
 
     let outcome = match plan_id {
         None => {
-            log::info!("Nothing to add: every linked scene already has the tags StashDB has for it (that exist here)");
+            log::info!(
+                "Nothing to add: every linked scene already has the tags \"{}\" has for it (those that exist here)",
+                stash_box.name
+            );
             Outcome { output, error: None }
         }
         Some(plan_id) if settings.dry_run => {
-            for (scene, added) in proposal.additions.iter().take(LOGGED_SCENES) {
-                let list: Vec<String> = added
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            "{} ({})",
-                            names.get(&a.tag_id).unwrap_or(&a.scraped.as_str()),
-                            a.how.reason(&a.scraped)
-                        )
-                    })
-                    .collect();
-                log::info!("Scene {scene} would get: {}", list.join("; "));
-            }
-            if proposal.additions.len() > LOGGED_SCENES {
-                log::info!("… and {} more scenes (the plan has them all)", proposal.additions.len() - LOGGED_SCENES);
-            }
+            log_additions(ctx, &proposal, &names)?;
             log::info!(
-                "Dry run: nothing was changed. Plan {plan_id} holds {} tag addition(s): open the StashHog page in Stash (the StashHog button in the navigation bar) to review them by tag or by scene, approve what you want and apply it; or turn off \"Scene Tag Sync - Dry Run\" to apply at once",
-                proposed.changes
+                "Dry run, nothing changed in Stash. Plan {plan_id} holds the {}: open the StashHog page (the StashHog button in Stash's navigation bar) to review them by tag or by scene, approve what you want and apply it; or turn off \"Scene Tag Sync - Dry Run\" in Settings > Plugins to apply at once",
+                words::count(proposed.changes as u64, "change")
             );
             Outcome { output, error: None }
         }
@@ -127,6 +125,9 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
             let plan = ctx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
             let applied = apply_plan::apply(ctx, plan, None, false, 500, Instant::now())?;
             output["apply"] = applied.output;
+            log::info!(
+                "Done. Plan {plan_id} can be rolled back from the StashHog page (or with \"Roll back last applied plan\" in Settings > Tasks)"
+            );
             Outcome { output, error: applied.error }
         }
     };
@@ -147,22 +148,129 @@ fn merge(into: &mut Value, from: Value) {
     }
 }
 
+/// `n` with the singular or plural phrase ("1 scene is", "2 scenes are").
+fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// What the sync found, in one line; the tags the stash-box has that this Stash lacks in
+/// another (the whole list is in the output and at debug).
 fn log_summary(p: &Proposal, box_name: &str, requests: u64) {
+    let mut skipped = Vec::new();
+    for (n, why) in [
+        (p.skipped_deleted, "deleted on the stash-box"),
+        (p.skipped_not_found, "unknown to the stash-box"),
+        (p.skipped_errors, "not answered this time"),
+    ] {
+        if n > 0 {
+            skipped.push(format!("{} {why}", words::count(n, "scene")));
+        }
+    }
+    let complete = match p.scenes_unchanged {
+        0 => String::new(),
+        n => format!("; {} already complete", count(n, "scene is", "scenes are")),
+    };
     log::info!(
-        "Tags from '{box_name}': {} tags for {} scenes; {} scenes already complete; skipped {} deleted, {} not found, {} failed; {} merged scenes followed; {requests} stash-box requests",
-        p.tags_to_add,
-        p.scenes_to_update,
-        p.scenes_unchanged,
-        p.skipped_deleted,
-        p.skipped_not_found,
-        p.skipped_errors,
-        p.followed_merges
+        "Found {} to add to {}{complete}{}; {} to \"{box_name}\"",
+        words::count(p.tags_to_add, "tag"),
+        words::count(p.scenes_to_update, "scene"),
+        if skipped.is_empty() { String::new() } else { format!("; skipped {}", skipped.join(", ")) },
+        words::count(requests, "request")
     );
     let mut unmatched: Vec<(&String, &u64)> = p.unmatched.iter().collect();
     unmatched.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    for (name, scenes) in unmatched.iter().take(10) {
+    if !unmatched.is_empty() {
+        let named: Vec<String> = unmatched
+            .iter()
+            .take(NAMED_UNMATCHED)
+            .map(|(name, scenes)| format!("{name} ({})", words::count(**scenes, "scene")))
+            .collect();
+        let more = unmatched.len().saturating_sub(NAMED_UNMATCHED);
         log::info!(
-            "{scenes} scenes would get '{name}' if a local tag '{name}' existed (or had it as an alias or StashID)"
+            "{} of \"{box_name}\" match no tag here: {}{}. Create them in Stash (or add the name as an alias of yours) and run the sync again to add them",
+            words::count(unmatched.len() as u64, "tag"),
+            named.join(", "),
+            if more > 0 { format!(" and {more} more (all in the task's output)") } else { String::new() }
+        );
+        for (name, scenes) in &unmatched {
+            log::debug!("No local tag for \"{name}\" ({})", words::count(**scenes, "scene"));
+        }
+    }
+}
+
+/// One warning for all the linked scenes whose stash-box scene was merged into another: the
+/// first few by name, what it means, and the setting that fixes them through the plan.
+fn warn_merged(ctx: &Context, p: &Proposal, box_name: &str, fixing: bool) -> anyhow::Result<()> {
+    let merged: Vec<i64> =
+        p.stale.iter().filter(|s| s["merged_into"].is_string()).filter_map(|s| s["scene_id"].as_i64()).collect();
+    if merged.is_empty() {
+        return Ok(());
+    }
+    let labels = scene_labels(ctx, &merged)?;
+    let named: Vec<&str> =
+        merged.iter().take(NAMED_MERGED).filter_map(|id| labels.get(id).map(String::as_str)).collect();
+    let more = merged.len().saturating_sub(NAMED_MERGED);
+    let list = format!("{}{}", named.join(", "), if more > 0 { format!(" and {more} more") } else { String::new() });
+    if fixing {
+        log::info!(
+            "{} linked to \"{box_name}\" scenes that were merged into others ({list}): the plan replaces those StashIDs by the surviving scenes' and takes their tags",
+            count(merged.len() as u64, "local scene is", "local scenes are")
+        );
+    } else {
+        log::warn!(
+            "{} linked to \"{box_name}\" scenes that were merged into others ({list}); their tags came from the surviving scenes. Turn on \"Scene Tag Sync - fix merged StashIDs\" (syncFixMergedStashIds) in Settings > Plugins to have the plan update those StashIDs",
+            count(merged.len() as u64, "local scene is", "local scenes are")
         );
     }
+    for s in p.stale.iter().filter(|s| s["merged_into"].is_string()) {
+        log::debug!(
+            "Merged: scene {} has StashID {} now merged into {}",
+            s["scene_id"],
+            s["stash_id"],
+            s["merged_into"]
+        );
+    }
+    Ok(())
+}
+
+/// The first scenes' additions, for the debug log (a dry run's detail; the plan has them all).
+fn log_additions(ctx: &Context, p: &Proposal, names: &std::collections::HashMap<i64, &str>) -> anyhow::Result<()> {
+    if !log::log_enabled!(log::Level::Debug) {
+        return Ok(());
+    }
+    let ids: Vec<i64> = p.additions.iter().take(LOGGED_SCENES).map(|(scene, _)| *scene).collect();
+    let labels = scene_labels(ctx, &ids)?;
+    for (scene, added) in p.additions.iter().take(LOGGED_SCENES) {
+        let list: Vec<String> = added
+            .iter()
+            .map(|a| format!("{} ({})", names.get(&a.tag_id).unwrap_or(&a.scraped.as_str()), a.how.reason(&a.scraped)))
+            .collect();
+        log::debug!("{} would get: {}", labels.get(scene).map_or("a scene", String::as_str), list.join("; "));
+    }
+    if p.additions.len() > LOGGED_SCENES {
+        log::debug!(
+            "… and {} (the plan has them all)",
+            words::count((p.additions.len() - LOGGED_SCENES) as u64, "more scene")
+        );
+    }
+    Ok(())
+}
+
+/// How a person recognises a scene: its title, else its file name, with its id.
+fn scene_labels(ctx: &Context, ids: &[i64]) -> anyhow::Result<std::collections::HashMap<i64, String>> {
+    Ok(ctx
+        .store
+        .mirrored_scenes(ids)?
+        .into_iter()
+        .map(|scene| {
+            let file = scene.files.first().map(|f| f.path.rsplit(['/', '\\']).next().unwrap_or(&f.path).to_owned());
+            let name = scene.title.clone().filter(|t| !t.trim().is_empty()).or(file).unwrap_or_default();
+            let label = if name.is_empty() {
+                format!("scene {}", scene.id)
+            } else {
+                format!("\"{name}\" (scene {})", scene.id)
+            };
+            (scene.id, label)
+        })
+        .collect())
 }

@@ -52,7 +52,10 @@ impl TestEnv {
         let plugin_dir = root.subdir("stash/plugins/stashhog");
         let options =
             RunOptions { cwd: Some(root.subdir("cwd")), home: Some(root.subdir("home")), ..RunOptions::default() };
-        TestEnv { stash: FakeStash::start(), stashbox: None, options, root, dir, plugin_dir }
+        let stash = FakeStash::start();
+        let config_file = dir.join("config.yml").display().to_string();
+        stash.config(|c| c.config_file_path = config_file);
+        TestEnv { stash, stashbox: None, options, root, dir, plugin_dir }
     }
 
     /// Like [`TestEnv::new`], plus a fake stash-box configured in Stash's `stashBoxes`

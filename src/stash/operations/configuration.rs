@@ -1,4 +1,5 @@
-//! `Configuration`: StashHog's settings, stash-box endpoints and tag exclusions, in one request.
+//! `Configuration`: StashHog's settings, stash-box endpoints, tag exclusions and where Stash's
+//! config file is, in one request.
 
 use graphql_client::GraphQLQuery;
 
@@ -32,6 +33,9 @@ pub fn run(transport: &Transport) -> Result<StashConfig, ApiError> {
             })
             .collect(),
         exclude_tag_patterns: config.scraping.exclude_tag_patterns,
+        config_file: Some(config.general.config_file_path)
+            .filter(|p| !p.trim().is_empty())
+            .map(std::path::PathBuf::from),
         plugin_settings: plugins.remove(crate::PLUGIN_ID).unwrap_or_default(),
     })
 }

@@ -2,6 +2,7 @@
 //! into its variables, and of its answer into [`crate::stash::model`] types.
 
 pub mod configuration;
+pub mod configure_plugin;
 pub mod entity_usage;
 pub mod find_performers;
 pub mod find_scene_ids;

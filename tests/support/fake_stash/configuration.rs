@@ -59,6 +59,8 @@ pub struct StashConfig {
     pub exclude_tag_patterns: Vec<String>,
     /// Saved plugin settings by plugin id; a plugin never saved is absent.
     pub plugins: BTreeMap<String, Map<String, Value>>,
+    /// `general.configFilePath`: where Stash's config.yml is on its machine.
+    pub config_file_path: String,
 }
 
 impl Default for StashConfig {
@@ -73,6 +75,8 @@ impl Default for StashConfig {
             stash_boxes: Vec::new(),
             exclude_tag_patterns: Vec::new(),
             plugins: BTreeMap::new(),
+            // Stash always reports one; this one exists on no test machine.
+            config_file_path: "/nonexistent-stash-home/.stash/config.yml".into(),
         }
     }
 }

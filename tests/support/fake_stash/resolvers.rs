@@ -161,7 +161,10 @@ impl ObjectValue for ConfigObj<'_> {
                         })
                     })
                     .collect();
-                Ok(ResolvedValue::object(JsonObject::new("ConfigGeneralResult", json!({ "stashBoxes": boxes }))))
+                Ok(ResolvedValue::object(JsonObject::new(
+                    "ConfigGeneralResult",
+                    json!({ "stashBoxes": boxes, "configFilePath": c.config_file_path }),
+                )))
             }
             "scraping" => Ok(ResolvedValue::object(JsonObject::new(
                 "ConfigScrapingResult",

@@ -9,10 +9,16 @@ pub(super) struct Auth {
     pub(super) rotate_after: Option<u64>,
 }
 
+/// An edit of the state made just before the `n`th request of an operation is answered.
+type Interleaved = (String, usize, Box<dyn FnOnce(&mut StashState) + Send>);
+
 pub(super) struct StashInner {
     pub(super) state: Mutex<StashState>,
     pub(super) auth: Mutex<Auth>,
     pub(super) hooks: Mutex<Option<HookRunner>>,
+    interleaved: Mutex<Vec<Interleaved>>,
+    /// Requests answered so far, by operation name.
+    answered: Mutex<BTreeMap<String, usize>>,
 }
 
 /// The fake Stash server (see the module docs). Request log and faults come from
@@ -43,6 +49,8 @@ impl FakeStash {
             state: Mutex::new(StashState::default()),
             auth: Mutex::new(Auth { api_key: None, cookie: new_cookie(0), generation: 0, rotate_after: None }),
             hooks: Mutex::new(None),
+            interleaved: Mutex::new(Vec::new()),
+            answered: Mutex::new(BTreeMap::new()),
         });
         let server = FakeServer::start(Arc::new(StashHandler { inner: Arc::clone(&inner) }));
         FakeStash { server, inner }
@@ -53,6 +61,14 @@ impl FakeStash {
     /// (so a client that holds a lock across its mutation deadlocks here as it would there).
     pub fn on_hook(&self, runner: HookRunner) {
         *lock(&self.inner.hooks) = Some(runner);
+    }
+
+    /// Edits the state just before the `n`th request (from 1, counted from now) of operation
+    /// `operation` is answered: someone else's change landing between two of a client's
+    /// requests, such as a user saving the settings page while the plugin runs.
+    pub fn before_nth(&self, operation: &str, n: usize, edit: impl FnOnce(&mut StashState) + Send + 'static) {
+        let seen = lock(&self.inner.answered).get(operation).copied().unwrap_or(0);
+        lock(&self.inner.interleaved).push((operation.to_owned(), seen + n, Box::new(edit)));
     }
 
     /// Starts a fake Stash with credentials configured and this API key.
@@ -167,6 +183,19 @@ impl StashHandler {
             Err(errors) => return Reply::json(422, &gql::errors_body(errors)),
         };
         let mut state = lock(&self.inner.state);
+        if let Some(name) = request.operation_name() {
+            let number = {
+                let mut answered = lock(&self.inner.answered);
+                let count = answered.entry(name.clone()).or_insert(0);
+                *count += 1;
+                *count
+            };
+            let mut pending = lock(&self.inner.interleaved);
+            while let Some(i) = pending.iter().position(|(op, at, _)| *op == name && *at == number) {
+                let (_, _, edit) = pending.remove(i);
+                edit(&mut state);
+            }
+        }
         let cell = RefCell::new(&mut *state);
         let cx = Cx { st: &cell, seed: next_seed() };
         let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -1,0 +1,63 @@
+//! Wording shared by every message a user reads: counts with the right plural, so a log says
+//! "1 scene" and "2 scenes", never "1 scenes" or "scene(s)".
+
+/// `n` and the noun, pluralised when `n` is not 1: `count(1, "tag")` = `1 tag`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {}", plural(noun)) }
+}
+
+/// The plural of an English noun as our messages use them ("scene", "batch", "StashID",
+/// "entry").
+pub fn plural(noun: &str) -> String {
+    // Only the last word of "stash-box request" or "merged scene" takes the plural.
+    let (head, last) = match noun.rfind(' ') {
+        Some(i) => noun.split_at(i + 1),
+        None => ("", noun),
+    };
+    let lower = last.to_ascii_lowercase();
+    let last = if ["s", "x", "ch", "sh"].iter().any(|end| lower.ends_with(end)) {
+        format!("{last}es")
+    } else if lower.ends_with('y') && !lower.ends_with("ay") && !lower.ends_with("ey") && !lower.ends_with("oy") {
+        format!("{}ies", &last[..last.len() - 1])
+    } else {
+        format!("{last}s")
+    };
+    format!("{head}{last}")
+}
+
+/// A status as a person reads it: `rolled_back` → `rolled back`.
+pub fn status(snake: &str) -> String {
+    snake.replace('_', " ")
+}
+
+/// Counts by status as words: `5 changes: 3 pending, 2 approved`, or `no changes`.
+pub fn tally<'a>(by_status: impl IntoIterator<Item = (&'a &'a str, &'a i64)>, noun: &str) -> String {
+    let parts: Vec<(String, i64)> =
+        by_status.into_iter().filter(|(_, n)| **n > 0).map(|(s, n)| (status(s), *n)).collect();
+    let total: i64 = parts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return format!("no {}", plural(noun));
+    }
+    let list: Vec<String> = parts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!("{}: {}", count(total as u64, noun), list.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count(1, "scene"), "1 scene");
+        assert_eq!(count(0, "scene"), "0 scenes");
+        assert_eq!(count(2, "batch"), "2 batches");
+        assert_eq!(count(3, "StashID"), "3 StashIDs");
+        assert_eq!(count(2, "stash-box request"), "2 stash-box requests");
+        assert_eq!(count(5, "entry"), "5 entries");
+        assert_eq!(count(5, "key"), "5 keys");
+        assert_eq!(status("partially_applied"), "partially applied");
+        let by = std::collections::BTreeMap::from([("approved", 2), ("pending", 3), ("failed", 0)]);
+        assert_eq!(tally(&by, "change"), "5 changes: 2 approved, 3 pending");
+        assert_eq!(tally(&std::collections::BTreeMap::new(), "change"), "no changes");
+    }
+}
