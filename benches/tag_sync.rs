@@ -21,6 +21,10 @@ use support::fake_stashbox::BoxScene;
 use support::runner::Run;
 
 fn main() {
+    if std::env::var_os("STASHHOG_TEST_TIMEOUT_SECS").is_none() {
+        // SAFETY: set before any thread starts. At the default pace a run takes minutes.
+        unsafe { std::env::set_var("STASHHOG_TEST_TIMEOUT_SECS", "900") };
+    }
     let only: Option<String> = std::env::args().skip(1).find(|a| a == "shape" || a == "10k");
     if only.as_deref() != Some("10k") {
         shaped_library();
@@ -30,15 +34,17 @@ fn main() {
     }
 }
 
-/// CPU seconds (user + system) of the children this process has waited for: the binary.
-fn children_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // cutime and cstime are fields 16 and 17 of the whole line, 14 and 15 after the name.
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(13) + ticks(14)) / 100.0
+/// CPU seconds (user + system) of the children this process has waited for — the binary —
+/// and the largest peak RSS among them, in MiB.
+fn children() -> (f64, f64) {
+    // SAFETY: getrusage only writes into the struct we hand it.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_maxrss as f64 / 1024.0)
 }
 
 fn shaped_library() {
@@ -59,22 +65,29 @@ fn shaped_library() {
         env.stash.clear_requests();
         env.stash.clear_scene_updates();
         let box_before = env.stashbox().requests().len();
-        let cpu_before = children_cpu();
+        let (cpu_before, _) = children();
         let run = env.run(json!({"mode": "sync_scene_tags"}));
         run.assert_ok();
-        report(pass, &env, &run, env.stashbox().requests().len() - box_before, children_cpu() - cpu_before);
+        report(pass, &env, &run, env.stashbox().requests().len() - box_before, children().0 - cpu_before);
     }
     println!("  (fewest stash-box requests that answer everything: {})", shape.fewest_box_requests());
 }
 
 fn report(pass: &str, env: &TestEnv, run: &Run, box_requests: usize, cpu: f64) {
-    let mutations = env.stash.requests().iter().filter(|r| r.query.as_deref().is_some_and(|q| q.trim_start().starts_with("mutation") || q.contains("\nmutation"))).count();
+    let mutations = env
+        .stash
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.query.as_deref().is_some_and(|q| q.trim_start().starts_with("mutation") || q.contains("\nmutation"))
+        })
+        .count();
     let (updates, busiest) = env.stash.scene_updates();
     println!(
-        "  {pass}: {box_requests} stash-box requests; {mutations} Stash mutation requests; {updates} scene updates (at most {busiest} on one scene); wall {:.1} s; CPU {:.2} s; peak RSS {} MiB",
+        "  {pass}: {box_requests} stash-box requests; {mutations} Stash mutation requests; {updates} scene updates (at most {busiest} on one scene); wall {:.1} s; CPU {:.2} s; peak RSS {:.1} MiB",
         run.duration.as_secs_f64(),
         cpu,
-        run.out("/peak_rss_mib"),
+        children().1,
     );
     if std::env::var_os("STASHHOG_BENCH_LOG").is_some() {
         eprint!("{}", run.log_text());
@@ -101,13 +114,10 @@ fn ten_thousand() {
     env.run(json!({"mode": "full_sync"})).assert_ok();
     env.stash.clear_requests();
     env.stash.clear_scene_updates();
-    let cpu_before = children_cpu();
+    let (cpu_before, _) = children();
     let run = env.run(json!({"mode": "sync_scene_tags"}));
     run.assert_ok();
     println!("tag sync, {n} linked scenes, {} tags added, rate limit raised:", run.out("/tags_to_add"));
-    report("run", &env, &run, env.stashbox().requests().len(), children_cpu() - cpu_before);
-    println!(
-        "  of which applying the plan {:.1} s",
-        run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3
-    );
+    report("run", &env, &run, env.stashbox().requests().len(), children().0 - cpu_before);
+    println!("  of which applying the plan {:.1} s", run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3);
 }

@@ -183,10 +183,12 @@ fn the_sync_adds_exactly_what_the_tagger_merge_would() {
     );
     assert!(stale.iter().any(|s| s["merged_into"].is_string()));
     assert!(run.logged(Level::Info, "would get 'Lumberjack' if a local tag 'Lumberjack' existed"));
-    // Merge only: one bulk ADD per tag group, never a replace.
+    // Merge only: bulk ADDs, never a replace; each scene updated once.
     for request in w.env.stash.requests_named("BulkSceneUpdate") {
-        assert_eq!(request.var("/input/tag_ids/mode"), Some(&json!("ADD")));
+        let inputs = request.variables.as_object().cloned().unwrap_or_default();
+        assert!(inputs.values().all(|input| input["tag_ids"]["mode"] == json!("ADD")), "{inputs:?}");
     }
+    assert_eq!(w.env.stash.scene_updates().1, 1, "no scene updated twice");
     assert!(w.env.stash.requests_named("SceneUpdate").is_empty());
     // A second run has nothing left to add.
     let again = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
