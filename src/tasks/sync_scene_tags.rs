@@ -2,7 +2,8 @@
 //! does one scene at a time, for every StashDB-linked scene at once, as a plan.
 //!
 //! Steps: refresh the mirror → choose the stash-box and check its key → ask it about every
-//! linked scene, oldest edit first (40 a request, paced; recent answers reused) → match its tags
+//! linked scene, oldest edit first (40 a request, paced; recent answers and lasting verdicts
+//! reused; follow-ups gathered across the run, 40 a request) → match its tags
 //! to local tags as the Tagger does → make a plan of ADD changes → dry run: log and keep it for
 //! review; otherwise apply it through the plans engine (so it can be rolled back) → summarise.
 
@@ -52,11 +53,12 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     })?;
 
     log::info!(
-        "Asked stash-box '{}' about {} StashIDs in {:.1} s ({} reused from earlier answers)",
+        "Asked stash-box '{}' about {} StashIDs in {:.1} s ({} reused from earlier answers, {} known deleted or unknown)",
         stash_box.name,
         lookups.looked_up,
         started.elapsed().as_secs_f64(),
-        lookups.answered_recently
+        lookups.answered_recently,
+        lookups.remembered_stale
     );
     let blacklist = blacklist_names(settings.blacklist.as_deref().unwrap_or_default());
     let tags = ctx.store.mirrored_tags()?;
@@ -81,6 +83,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "scenes_considered": linked.iter().map(|(s, _)| s).collect::<HashSet<_>>().len(),
         "looked_up": lookups.looked_up,
         "answered_recently": lookups.answered_recently,
+        "remembered_stale": lookups.remembered_stale,
         "failed_batches": lookups.failed_batches,
         "plan_id": plan_id,
         "proposed": proposed,

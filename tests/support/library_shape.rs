@@ -57,11 +57,12 @@ impl Shape {
     }
 
     /// The fewest stash-box requests that answer everything: the key check, the live lookups
-    /// 40 a request, and each kind of follow-up (merge edits per step of the longest chain,
-    /// survivors, fingerprints) 40 a request.
+    /// 40 a request, and each kind of follow-up 40 a request: merge edits for every deleted
+    /// scene (whether it was merged is what they tell) and once more for the chain's second
+    /// step, the survivors, the fingerprints of what was not merged.
     pub fn fewest_box_requests(&self) -> usize {
         let per = |n: usize| n.div_ceil(40);
-        let merge_edits = per(self.merged) + usize::from(self.merged > 0); // the chain's second step
+        let merge_edits = per(self.deleted + self.merged) + usize::from(self.merged > 0);
         1 + per(self.linked) + merge_edits + per(self.merged) + per(self.deleted + self.unknown)
     }
 }
