@@ -587,3 +587,68 @@ fn scalar_of(field: Field) -> Option<SceneScalar> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(id: i64, scene: i64, action: Action, tag: i64) -> Change {
+        Change {
+            id,
+            entity: ObjectKind::Scene,
+            entity_id: Some(scene),
+            field: Field::Tags,
+            action,
+            value: json!(tag),
+            before: json!([]),
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Approved,
+            error: None,
+            created_id: None,
+        }
+    }
+
+    fn edits(changes: &[(i64, ListEdit, i64)]) -> BTreeMap<i64, SceneEdits> {
+        let mut scenes: BTreeMap<i64, SceneEdits> = BTreeMap::new();
+        for (i, (scene, edit, tag)) in changes.iter().enumerate() {
+            let action = if *edit == ListEdit::Add { Action::Add } else { Action::Remove };
+            let c = change(i as i64, *scene, action, *tag);
+            scenes.entry(*scene).or_default().push(SceneList::Tags, *edit, json!(tag), c);
+        }
+        scenes
+    }
+
+    fn groups(pending: &Pending) -> &[ListGroup] {
+        match &pending.write {
+            StashWrite::EditLists { groups } => groups,
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn each_scene_gets_one_update_shared_by_scenes_with_the_same_edits() {
+        use ListEdit::Add;
+        let scenes = edits(&[(1, Add, 10), (1, Add, 11), (2, Add, 10), (2, Add, 11), (3, Add, 10)]);
+        let requests = pack(scenes, 500);
+        assert_eq!(requests.len(), 1);
+        let groups = groups(&requests[0]);
+        assert_eq!(groups.len(), 2, "{{10, 11}} for scenes 1 and 2, {{10}} for scene 3");
+        assert!(groups.iter().any(|g| g.scene_ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
+        assert_eq!(requests[0].changes.len(), 5);
+    }
+
+    #[test]
+    fn a_scene_gaining_and_losing_in_one_list_gets_two_updates_and_requests_respect_their_limits() {
+        let scenes = edits(&[(1, ListEdit::Add, 10), (1, ListEdit::Remove, 11)]);
+        let requests = pack(scenes, 500);
+        assert_eq!(groups(&requests[0]).len(), 2, "one bulkSceneUpdate takes one mode per list");
+        // 100 scenes, each its own tag set: 40 aliases per request at most, 30 scenes at most.
+        let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
+        let sizes: Vec<usize> = pack(scenes, 30).iter().map(|p| groups(p).len()).collect();
+        assert_eq!(sizes, [30, 30, 30, 10]);
+        let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
+        let sizes: Vec<usize> = pack(scenes, 500).iter().map(|p| groups(p).len()).collect();
+        assert_eq!(sizes, [40, 40, 20]);
+    }
+}
