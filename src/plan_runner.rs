@@ -606,6 +606,7 @@ mod tests {
             status: ChangeStatus::Approved,
             error: None,
             created_id: None,
+            stash_now: None,
         }
     }
 
