@@ -5,12 +5,16 @@
 //! For each page of scenes it reads what Stash holds NOW, and compares it with what the plan
 //! expects (the value before, for apply; the plan's own value, for rollback). A change whose
 //! field moved on is left alone and reported as a conflict: StashHog never overwrites an edit it
-//! did not see. The rest are grouped: every scene getting the same list member (tag,
-//! performer, URL) in one `bulkSceneUpdate` ADD / REMOVE — atomic on the server, so it cannot
-//! race with the user — and each scene's single-valued fields in one `sceneUpdate` carrying only
-//! those keys. A scene whose net change is empty gets no request at all.
+//! did not see. The rest are grouped so that Stash updates each scene ONCE (every update runs
+//! every plugin's `Scene.Update.Post` hook): all list edits of a scene (tags, performers, URLs
+//! it gains or loses) go in one `bulkSceneUpdate` ADD / REMOVE — member by member and atomic on
+//! the server, so it cannot race with the user's own edits, never a read-then-SET — shared by
+//! every scene getting exactly the same edits; up to 40 such updates travel aliased in one
+//! request. Each scene's single-valued fields go in one `sceneUpdate` carrying only those keys.
+//! A scene whose net change is empty gets no request at all.
 //!
-//! Journal: before a request leaves, a batch row is committed as `sending`; when Stash answers,
+//! Journal: a batch is one request, whatever number of aliased updates it carries. Before a
+//! request leaves, a batch row is committed as `sending`; when Stash answers,
 //! the changes' statuses and the batch are committed together. No transaction is ever open while
 //! a request is out (Stash runs our hook, which opens this database, inside our mutation). A
 //! batch found still `sending` at start was cut off by a kill: the engine re-reads those scenes
@@ -26,7 +30,9 @@ use serde_json::{Value, json};
 
 use crate::plans::{Action, Change, ChangeStatus, Direction, Field, Settled, created_ref, same_value};
 use crate::protocol::progress::Progress;
-use crate::stash::{ListEdit, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite};
+use crate::stash::{
+    ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite,
+};
 use crate::store::Store;
 
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
@@ -306,7 +312,7 @@ impl<'a> Engine<'a> {
         let scenes = self.scenes_now(&changes)?;
         let apply = self.direction == Direction::Apply;
         let mut now_settled = Vec::new();
-        let mut lists: BTreeMap<(SceneList, ListEdit, String), (Value, Pending)> = BTreeMap::new();
+        let mut lists: BTreeMap<i64, SceneEdits> = BTreeMap::new();
         let mut updates: BTreeMap<i64, Pending> = BTreeMap::new();
         for change in changes {
             let scene_id = change.entity_id.unwrap_or_default();
@@ -334,15 +340,7 @@ impl<'a> Engine<'a> {
                     }
                     let adds = (change.action == Action::Add) == apply;
                     let edit = if adds { ListEdit::Add } else { ListEdit::Remove };
-                    let (_, pending) = lists.entry((list, edit, value.to_string())).or_insert_with(|| {
-                        let write =
-                            StashWrite::EditList { scene_ids: Vec::new(), list, edit, members: vec![value.clone()] };
-                        (value.clone(), Pending { write, changes: Vec::new() })
-                    });
-                    if let StashWrite::EditList { scene_ids, .. } = &mut pending.write {
-                        scene_ids.push(scene_id);
-                    }
-                    pending.changes.push(change);
+                    lists.entry(scene_id).or_default().push(list, edit, value, change);
                 }
                 (Action::Set, None) => {
                     let (expected, target) = if apply { (&change.before, &value) } else { (&value, &change.before) };
@@ -375,8 +373,7 @@ impl<'a> Engine<'a> {
         }
         let mut touched: Vec<i64> = Vec::new();
         let batch_size = self.batch_size;
-        let lists = lists.into_values().flat_map(|(_, p)| split(p, batch_size));
-        for pending in lists.chain(updates.into_values()) {
+        for pending in pack(lists, batch_size).into_iter().chain(updates.into_values()) {
             touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
             self.send(pending)?;
         }
@@ -480,31 +477,82 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Splits a list edit for more than `batch_size` scenes into requests of at most that many.
-fn split(pending: Pending, batch_size: usize) -> Vec<Pending> {
-    let StashWrite::EditList { scene_ids, list, edit, members } = &pending.write else { return vec![pending] };
-    if scene_ids.len() <= batch_size {
-        return vec![pending];
+/// The list edits one scene gets, by direction, and the changes they carry out.
+#[derive(Default)]
+struct SceneEdits {
+    adds: BTreeMap<SceneList, Vec<Value>>,
+    removes: BTreeMap<SceneList, Vec<Value>>,
+    add_changes: Vec<Change>,
+    remove_changes: Vec<Change>,
+}
+
+impl SceneEdits {
+    fn push(&mut self, list: SceneList, edit: ListEdit, member: Value, change: Change) {
+        let (members, changes) = match edit {
+            ListEdit::Add => (&mut self.adds, &mut self.add_changes),
+            ListEdit::Remove => (&mut self.removes, &mut self.remove_changes),
+        };
+        members.entry(list).or_default().push(member);
+        changes.push(change);
     }
-    let mut scene_ids = scene_ids.clone();
-    scene_ids.dedup();
-    scene_ids
-        .chunks(batch_size)
-        .map(|chunk| Pending {
-            write: StashWrite::EditList {
-                scene_ids: chunk.to_vec(),
-                list: *list,
-                edit: *edit,
-                members: members.clone(),
-            },
-            changes: pending
-                .changes
-                .iter()
-                .filter(|c| c.entity_id.is_some_and(|id| chunk.contains(&id)))
-                .cloned()
-                .collect(),
-        })
-        .collect()
+
+    /// The scene's updates: one, unless it gains and loses members of the same list (only a
+    /// hand-made plan does that), since one `bulkSceneUpdate` takes one mode per list.
+    fn updates(self) -> Vec<(Vec<ListChange>, Vec<Change>)> {
+        let edits = |lists: BTreeMap<SceneList, Vec<Value>>, edit| {
+            lists.into_iter().map(move |(list, members)| ListChange { list, edit, members }).collect::<Vec<_>>()
+        };
+        let both_ways = self.adds.keys().any(|list| self.removes.contains_key(list));
+        let (mut adds, mut removes) = (edits(self.adds, ListEdit::Add), edits(self.removes, ListEdit::Remove));
+        let (mut add_changes, remove_changes) = (self.add_changes, self.remove_changes);
+        if both_ways {
+            return vec![(adds, add_changes), (removes, remove_changes)]
+                .into_iter()
+                .filter(|(edits, _)| !edits.is_empty())
+                .collect();
+        }
+        adds.append(&mut removes);
+        add_changes.extend(remove_changes);
+        vec![(adds, add_changes)]
+    }
+}
+
+/// Packs the scenes' list edits into as few requests as possible, each scene's edits in ONE
+/// `bulkSceneUpdate` (so Stash updates it, and runs every plugin's hook, once): scenes getting
+/// exactly the same edits share an update, and up to [`MAX_ALIASES`] updates for at most
+/// `batch_size` scenes in all go in one request.
+fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
+    /// The edits, and the scenes getting exactly them with the changes each carries out.
+    type Group = (Vec<ListChange>, Vec<(i64, Vec<Change>)>);
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for (scene_id, scene) in scenes {
+        for (edits, changes) in scene.updates() {
+            let key = edits.iter().map(ListChange::key).collect::<Vec<_>>().join(";");
+            groups.entry(key).or_insert_with(|| (edits, Vec::new())).1.push((scene_id, changes));
+        }
+    }
+    let empty = || Pending { write: StashWrite::EditLists { groups: Vec::new() }, changes: Vec::new() };
+    let mut requests = Vec::new();
+    let mut current = empty();
+    let mut scenes_in_current = 0;
+    for (edits, scenes) in groups.into_values() {
+        for chunk in scenes.chunks(batch_size) {
+            let StashWrite::EditLists { groups } = &mut current.write else { continue };
+            if scenes_in_current + chunk.len() > batch_size || groups.len() == MAX_ALIASES {
+                requests.push(std::mem::replace(&mut current, empty()));
+                scenes_in_current = 0;
+            }
+            if let StashWrite::EditLists { groups } = &mut current.write {
+                groups.push(ListGroup { scene_ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
+            }
+            current.changes.extend(chunk.iter().flat_map(|(_, changes)| changes.iter().cloned()));
+            scenes_in_current += chunk.len();
+        }
+    }
+    if !current.changes.is_empty() {
+        requests.push(current);
+    }
+    requests
 }
 
 /// What a plan's CREATE of `entity` makes in Stash: anything but a scene.
@@ -538,4 +586,70 @@ fn scalar_of(field: Field) -> Option<SceneScalar> {
         Field::StashIds => SceneScalar::StashIds,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(id: i64, scene: i64, action: Action, tag: i64) -> Change {
+        Change {
+            id,
+            entity: ObjectKind::Scene,
+            entity_id: Some(scene),
+            field: Field::Tags,
+            action,
+            value: json!(tag),
+            before: json!([]),
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Approved,
+            error: None,
+            created_id: None,
+            stash_now: None,
+        }
+    }
+
+    fn edits(changes: &[(i64, ListEdit, i64)]) -> BTreeMap<i64, SceneEdits> {
+        let mut scenes: BTreeMap<i64, SceneEdits> = BTreeMap::new();
+        for (i, (scene, edit, tag)) in changes.iter().enumerate() {
+            let action = if *edit == ListEdit::Add { Action::Add } else { Action::Remove };
+            let c = change(i as i64, *scene, action, *tag);
+            scenes.entry(*scene).or_default().push(SceneList::Tags, *edit, json!(tag), c);
+        }
+        scenes
+    }
+
+    fn groups(pending: &Pending) -> &[ListGroup] {
+        match &pending.write {
+            StashWrite::EditLists { groups } => groups,
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn each_scene_gets_one_update_shared_by_scenes_with_the_same_edits() {
+        use ListEdit::Add;
+        let scenes = edits(&[(1, Add, 10), (1, Add, 11), (2, Add, 10), (2, Add, 11), (3, Add, 10)]);
+        let requests = pack(scenes, 500);
+        assert_eq!(requests.len(), 1);
+        let groups = groups(&requests[0]);
+        assert_eq!(groups.len(), 2, "{{10, 11}} for scenes 1 and 2, {{10}} for scene 3");
+        assert!(groups.iter().any(|g| g.scene_ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
+        assert_eq!(requests[0].changes.len(), 5);
+    }
+
+    #[test]
+    fn a_scene_gaining_and_losing_in_one_list_gets_two_updates_and_requests_respect_their_limits() {
+        let scenes = edits(&[(1, ListEdit::Add, 10), (1, ListEdit::Remove, 11)]);
+        let requests = pack(scenes, 500);
+        assert_eq!(groups(&requests[0]).len(), 2, "one bulkSceneUpdate takes one mode per list");
+        // 100 scenes, each its own tag set: 40 aliases per request at most, 30 scenes at most.
+        let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
+        let sizes: Vec<usize> = pack(scenes, 30).iter().map(|p| groups(p).len()).collect();
+        assert_eq!(sizes, [30, 30, 30, 10]);
+        let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
+        let sizes: Vec<usize> = pack(scenes, 500).iter().map(|p| groups(p).len()).collect();
+        assert_eq!(sizes, [40, 40, 20]);
+    }
 }

@@ -63,6 +63,14 @@ pub fn connect(stash_box: &StashBox, requests_per_minute: u32) -> anyhow::Result
     Ok((client, pace))
 }
 
+/// How long a lasting verdict (deleted, merged into X, unknown id) is trusted before the
+/// stash-box is asked again. A stash-box never undoes a merge nor reuses an id, but a moderator
+/// can restore a deleted scene: a month keeps re-runs cheap and such a rare case still heard.
+const RECHECK_LASTING_DAYS: f64 = 30.0;
+
+/// How many merges of merges a follow-up walks before calling the scene deleted.
+const MERGE_STEPS: usize = 5;
+
 /// What the lookups did.
 #[derive(Debug, Default, Serialize)]
 pub struct LookupReport {
@@ -70,6 +78,9 @@ pub struct LookupReport {
     pub looked_up: u64,
     /// StashIDs skipped because a recent answer was recorded (resume, `syncMinAgeHours`).
     pub answered_recently: u64,
+    /// StashIDs not asked again because the stash-box said, in the last 30 days, they are
+    /// deleted or unknown (merged ones are asked through the scene they were merged into).
+    pub remembered_stale: u64,
     /// Batches that failed and will be asked again next run.
     pub failed_batches: Vec<FailedBatch>,
 }
@@ -85,6 +96,10 @@ pub struct FailedBatch {
 
 /// Asks the stash-box about each StashID in `linked` (scene id, StashID) that has no answer
 /// since `fresh_since`, and records the answers.
+///
+/// First the live lookups, 40 a request; what they turn up (deleted scenes to follow through
+/// their merges, survivors to look up, fingerprints of scenes that no longer resolve) is
+/// gathered across the whole run and asked 40 to a request too, kind by kind.
 pub fn look_up(
     store: &Store,
     client: &StashBoxClient,
@@ -94,89 +109,236 @@ pub fn look_up(
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<LookupReport> {
     let fresh = store.answered_since(endpoint, fresh_since)?;
+    let lasting = store.lasting_verdicts(endpoint, &store.hours_ago(RECHECK_LASTING_DAYS * 24.0)?)?;
     let mut scenes_of: HashMap<&str, Vec<i64>> = HashMap::new();
     for (scene, stash_id) in linked {
         scenes_of.entry(stash_id.as_str()).or_default().push(*scene);
     }
-    let mut queued = HashSet::new();
-    let todo: Vec<&str> = linked
-        .iter()
-        .map(|(_, stash_id)| stash_id.as_str())
-        .filter(|stash_id| !fresh.contains(*stash_id) && queued.insert(*stash_id))
-        .collect();
-    let mut report = LookupReport {
-        answered_recently: scenes_of.len().saturating_sub(todo.len()) as u64,
-        ..LookupReport::default()
-    };
-    let total = todo.len() as u64;
-    for batch in todo.chunks(BATCH) {
-        match look_up_batch(store, client, batch, &scenes_of) {
-            Ok(answers) => store.record_answers(endpoint, &answers)?,
-            Err(e @ ApiError::Auth { .. }) => return Err(e).context("the stash-box stopped accepting our key"),
-            Err(e) => {
-                let scenes: Vec<i64> = batch.iter().flat_map(|id| scenes_of[id].clone()).collect();
-                log::error!(
-                    "stash-box lookup of {} scenes failed, they are skipped and asked again next run: {e}",
-                    scenes.len()
-                );
-                report.failed_batches.push(FailedBatch { scenes, error: e.to_string() });
-            }
+    let mut lookups = Lookups { store, client, endpoint, scenes_of: &scenes_of, report: LookupReport::default() };
+    // Who each asked id answers for: itself when linked, the scenes merged into it.
+    let mut ask: Vec<String> = Vec::new();
+    let mut answers_for: HashMap<String, Vec<Origin>> = HashMap::new();
+    for stash_id in scenes_of.keys().copied() {
+        if fresh.contains(stash_id) {
+            lookups.report.answered_recently += 1;
+            continue;
         }
-        report.looked_up += batch.len() as u64;
-        progress(report.looked_up, total);
+        let (target, origin) = match lasting.get(stash_id) {
+            Some(Answer::Merged { into, .. }) => (into.clone(), Origin::MergedInto(stash_id.to_owned())),
+            Some(_) => {
+                lookups.report.remembered_stale += 1;
+                continue;
+            }
+            None => (stash_id.to_owned(), Origin::Itself),
+        };
+        let origins = answers_for.entry(target.clone()).or_default();
+        if origins.is_empty() {
+            ask.push(target);
+        }
+        origins.push(origin);
     }
-    Ok(report)
+    ask.sort_unstable_by_key(|id| linked_order(&scenes_of, id));
+    let total = ask.len() as u64;
+    let mut followups = Followups::default();
+    for (i, batch) in ask.chunks(BATCH).enumerate() {
+        lookups.live(batch, &answers_for, &mut followups)?;
+        progress(((i * BATCH + batch.len()) as u64).min(total), total);
+    }
+    lookups.report.looked_up = ask.iter().map(|id| answers_for[id].len() as u64).sum();
+    lookups.follow_merges(followups.merged, &mut followups.stale)?;
+    lookups.fingerprints(followups.stale)?;
+    Ok(lookups.report)
 }
 
-/// One batch: the scenes, then where deleted ones were merged, then what the fingerprints of
-/// those that no longer resolve match now.
-fn look_up_batch(
-    store: &Store,
-    client: &StashBoxClient,
-    batch: &[&str],
-    scenes_of: &HashMap<&str, Vec<i64>>,
-) -> Result<Vec<(String, Answer)>, ApiError> {
-    // stash-box ids are UUIDs, and one that is not fails the whole request: never send it.
-    let (ids, malformed): (Vec<String>, Vec<String>) =
-        batch.iter().map(|s| (*s).to_owned()).partition(|id| is_uuid(id));
-    for id in &malformed {
-        log::warn!("StashID {id:?} is not a stash-box id (not a UUID); reported as not found");
+/// Sorts asked ids by the first scene linked to them (oldest edit first), survivors last.
+fn linked_order(scenes_of: &HashMap<&str, Vec<i64>>, id: &str) -> (bool, i64) {
+    scenes_of.get(id).and_then(|s| s.first()).map_or((true, 0), |s| (false, *s))
+}
+
+/// Whose answer a looked-up id gives.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// The linked StashID itself.
+    Itself,
+    /// A linked StashID known to be merged into the looked-up scene.
+    MergedInto(String),
+}
+
+/// Follow-ups the live lookups turned up, asked after them, 40 to a request.
+#[derive(Default)]
+struct Followups {
+    /// (linked StashID, the deleted scene to follow from).
+    merged: Vec<(String, String)>,
+    /// (linked StashID, deleted — else unknown): what its fingerprints match now.
+    stale: Vec<(String, bool)>,
+}
+
+/// One run's lookups: where answers go, and what failed.
+struct Lookups<'a> {
+    store: &'a Store,
+    client: &'a StashBoxClient,
+    endpoint: &'a str,
+    scenes_of: &'a HashMap<&'a str, Vec<i64>>,
+    report: LookupReport,
+}
+
+impl Lookups<'_> {
+    /// Records a failed request about `stash_ids`: an auth error stops the run, anything else
+    /// skips those scenes until the next run.
+    fn failed<'s>(&mut self, stash_ids: impl IntoIterator<Item = &'s str>, e: ApiError) -> anyhow::Result<()> {
+        if matches!(e, ApiError::Auth { .. }) {
+            return Err(e).context("the stash-box stopped accepting our key");
+        }
+        let scenes: Vec<i64> =
+            stash_ids.into_iter().flat_map(|id| self.scenes_of.get(id).cloned().unwrap_or_default()).collect();
+        log::error!(
+            "stash-box lookup of {} scenes failed, they are skipped and asked again next run: {e}",
+            scenes.len()
+        );
+        self.report.failed_batches.push(FailedBatch { scenes, error: e.to_string() });
+        Ok(())
     }
-    let lookups = if ids.is_empty() { Vec::new() } else { client.scenes(&ids)? };
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut stale = Vec::new();
-    let malformed = malformed.into_iter().map(|id| (id, Lookup::NotFound));
-    for (id, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
-        match lookup {
-            Lookup::Found(scene) => answers.push((id, Answer::Found(scene.tags))),
-            Lookup::Deleted => match client.merged_into(&id)? {
-                Some(into) => match client.scenes(std::slice::from_ref(&into))?.pop() {
-                    Some(Lookup::Found(survivor)) => {
-                        // Reported once for all of them, by local scene, after the lookups.
-                        log::debug!("stash-box scene {id} was merged into {into}");
-                        answers.push((id, Answer::Merged { into, tags: survivor.tags }));
+
+    /// One request of live lookups; records what it settles, queues what needs a follow-up.
+    fn live(
+        &mut self,
+        batch: &[String],
+        answers_for: &HashMap<String, Vec<Origin>>,
+        followups: &mut Followups,
+    ) -> anyhow::Result<()> {
+        // stash-box ids are UUIDs, and one that is not fails the whole request: never send it.
+        let (ids, malformed): (Vec<String>, Vec<String>) = batch.iter().cloned().partition(|id| is_uuid(id));
+        for id in &malformed {
+            log::warn!("StashID {id:?} is not a stash-box id (not a UUID); reported as not found");
+        }
+        let lookups = match self.client.scenes(&ids) {
+            Ok(lookups) => lookups,
+            Err(e) => {
+                let origins = batch.iter().flat_map(|id| answers_for[id].iter().map(move |o| o.stash_id(id)));
+                let origins: Vec<&str> = origins.collect();
+                return self.failed(origins, e);
+            }
+        };
+        let malformed = malformed.into_iter().map(|id| (id, Lookup::NotFound));
+        let mut answers = Vec::new();
+        for (id, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
+            for origin in &answers_for[&id] {
+                match (origin, &lookup) {
+                    (Origin::Itself, Lookup::Found(scene)) => {
+                        answers.push((id.clone(), Answer::Found(scene.tags.clone())))
                     }
-                    _ => stale.push((id, true)),
-                },
-                None => stale.push((id, true)),
-            },
-            Lookup::NotFound => stale.push((id, false)),
+                    (Origin::Itself, Lookup::Deleted) => followups.merged.push((id.clone(), id.clone())),
+                    (Origin::Itself, Lookup::NotFound) => followups.stale.push((id.clone(), false)),
+                    (Origin::MergedInto(old), Lookup::Found(scene)) => {
+                        answers.push((old.clone(), Answer::Merged { into: id.clone(), tags: scene.tags.clone() }));
+                    }
+                    // The survivor was merged on since: follow on from it.
+                    (Origin::MergedInto(old), Lookup::Deleted) => followups.merged.push((old.clone(), id.clone())),
+                    (Origin::MergedInto(old), Lookup::NotFound) => followups.stale.push((old.clone(), true)),
+                }
+            }
+        }
+        self.store.record_answers(self.endpoint, &answers)?;
+        Ok(())
+    }
+
+    /// Follows deleted scenes through the MERGE edits that consumed them (a step of every chain
+    /// per round), then looks up the survivors; what was not merged goes to `stale`.
+    fn follow_merges(
+        &mut self,
+        mut queue: Vec<(String, String)>,
+        stale: &mut Vec<(String, bool)>,
+    ) -> anyhow::Result<()> {
+        let mut survivors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for _ in 0..MERGE_STEPS {
+            let mut next = Vec::new();
+            for batch in queue.chunks(BATCH) {
+                let from: Vec<String> = batch.iter().map(|(_, current)| current.clone()).collect();
+                match self.client.merged_into(&from) {
+                    Ok(targets) => {
+                        for ((origin, _), target) in batch.iter().zip(targets) {
+                            match target {
+                                Some((into, false)) => survivors.entry(into).or_default().push(origin.clone()),
+                                Some((into, true)) => next.push((origin.clone(), into)),
+                                None => stale.push((origin.clone(), true)),
+                            }
+                        }
+                    }
+                    Err(e) => self.failed(batch.iter().map(|(origin, _)| origin.as_str()), e)?,
+                }
+            }
+            queue = next;
+        }
+        stale.extend(queue.into_iter().map(|(origin, _)| (origin, true)));
+        let survivors: Vec<(String, Vec<String>)> = survivors.into_iter().collect();
+        for batch in survivors.chunks(BATCH) {
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            let lookups = match self.client.scenes(&ids) {
+                Ok(lookups) => lookups,
+                Err(e) => {
+                    self.failed(batch.iter().flat_map(|(_, origins)| origins.iter().map(String::as_str)), e)?;
+                    continue;
+                }
+            };
+            let mut answers = Vec::new();
+            for ((into, origins), lookup) in batch.iter().zip(lookups) {
+                for origin in origins {
+                    match &lookup {
+                        Lookup::Found(survivor) => {
+                            // Reported once for all of them, by local scene, after the lookups.
+                            log::debug!("stash-box scene {origin} was merged into {into}");
+                            answers.push((
+                                origin.clone(),
+                                Answer::Merged { into: into.clone(), tags: survivor.tags.clone() },
+                            ));
+                        }
+                        _ => stale.push((origin.clone(), true)),
+                    }
+                }
+            }
+            self.store.record_answers(self.endpoint, &answers)?;
+        }
+        Ok(())
+    }
+
+    /// What the files of scenes whose StashID no longer resolves match now, 40 scenes a request.
+    fn fingerprints(&mut self, stale: Vec<(String, bool)>) -> anyhow::Result<()> {
+        for batch in stale.chunks(BATCH) {
+            let mut groups = Vec::with_capacity(batch.len());
+            for (id, _) in batch {
+                let scenes = self.scenes_of.get(id.as_str()).cloned().unwrap_or_default();
+                let mirrored = self.store.mirrored_scenes(&scenes)?;
+                groups
+                    .push(mirrored.iter().flat_map(|s| s.files.iter().flat_map(|f| f.fingerprints.clone())).collect());
+            }
+            let candidates = match self.client.scenes_by_fingerprints(&groups) {
+                Ok(candidates) => candidates,
+                Err(e) => {
+                    self.failed(batch.iter().map(|(id, _)| id.as_str()), e)?;
+                    continue;
+                }
+            };
+            let answers: Vec<(String, Answer)> = batch
+                .iter()
+                .zip(candidates)
+                .map(|((id, deleted), now)| {
+                    (id.clone(), if *deleted { Answer::Deleted(now) } else { Answer::NotFound(now) })
+                })
+                .collect();
+            self.store.record_answers(self.endpoint, &answers)?;
+        }
+        Ok(())
+    }
+}
+
+impl Origin {
+    /// The linked StashID this origin stands for, when `asked` was looked up.
+    fn stash_id<'a>(&'a self, asked: &'a str) -> &'a str {
+        match self {
+            Origin::Itself => asked,
+            Origin::MergedInto(old) => old,
         }
     }
-    if !stale.is_empty() {
-        let mut groups = Vec::with_capacity(stale.len());
-        for (id, _) in &stale {
-            let scenes = scenes_of.get(id.as_str()).cloned().unwrap_or_default();
-            let mirrored = store.mirrored_scenes(&scenes).unwrap_or_default();
-            groups.push(mirrored.iter().flat_map(|s| s.files.iter().flat_map(|f| f.fingerprints.clone())).collect());
-        }
-        let candidates = client.scenes_by_fingerprints(&groups)?;
-        for ((id, deleted), candidates) in stale.into_iter().zip(candidates) {
-            let answer = if deleted { Answer::Deleted(candidates) } else { Answer::NotFound(candidates) };
-            answers.push((id, answer));
-        }
-    }
-    Ok(answers)
 }
 
 /// A tag a scene would get.

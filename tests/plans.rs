@@ -95,8 +95,8 @@ fn an_imported_plan_reviewed_in_part_applies_exactly_the_approved_changes() {
         assert_eq!(s1.studio_id, Some(studio));
         assert_eq!(l.scene(ids[2]).unwrap().tag_ids.last(), Some(&new_tag));
     });
-    // One ADD of A for all three scenes, one REMOVE, one ADD of the new tag, one sceneUpdate.
-    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 3);
+    // Each scene's list edits in one update, all of them aliased in one request; one sceneUpdate.
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 1);
     let updates = env.stash.requests_named("SceneUpdate");
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].variables["input"], json!({"id": ids[1].to_string(), "studio_id": studio.to_string()}));
@@ -158,9 +158,10 @@ fn n_scenes_getting_the_same_tag_take_one_request_per_batch() {
     run.assert_ok();
     let bulk = env.stash.requests_named("BulkSceneUpdate");
     assert_eq!(bulk.len(), 3, "10 scenes in batches of 4");
-    assert_eq!(bulk[0].var("/input/ids").and_then(Value::as_array).map(Vec::len), Some(4));
-    assert_eq!(bulk[0].var("/input/tag_ids"), Some(&json!({"ids": [a.to_string()], "mode": "ADD"})));
+    assert_eq!(bulk[0].var("/u0/ids").and_then(Value::as_array).map(Vec::len), Some(4));
+    assert_eq!(bulk[0].var("/u0/tag_ids"), Some(&json!({"ids": [a.to_string()], "mode": "ADD"})));
     assert_eq!(run.out("/mutations"), &json!(3));
+    assert_eq!(env.stash.scene_updates(), (10, 1), "Stash updated each scene once");
     env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["A"])));
 }
 
@@ -176,7 +177,7 @@ fn a_dry_run_logs_the_requests_and_changes_nothing() {
     run.assert_ok();
     assert_eq!(mutations(&env), 0);
     assert_eq!(run.out("/would_send/0/operation"), &json!("BulkSceneUpdate"));
-    assert_eq!(run.out("/would_send/0/variables/input/tag_ids/mode"), &json!("ADD"));
+    assert_eq!(run.out("/would_send/0/variables/u0/tag_ids/mode"), &json!("ADD"));
     assert!(run.logged(Level::Info, "Dry run: would send BulkSceneUpdate"));
     env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id).is_empty())));
     let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "status": "approved"}));
@@ -295,8 +296,8 @@ fn rollback_restores_the_previous_state_and_skips_a_field_touched_since() {
         assert!(l.scene(ids[2]).unwrap().tag_ids.is_empty());
         assert_eq!(l.scene(ids[2]).unwrap().title.as_deref(), Some("User's title"), "the user's edit stays");
     });
-    // One REMOVE of A for all three scenes, one ADD of B back, one sceneUpdate.
-    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 2);
+    // The REMOVE of A and the ADD of B back, aliased in one request; one sceneUpdate.
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 1);
     assert_eq!(env.stash.requests_named("SceneUpdate").len(), 1);
     let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "status": "revert_conflict"}));
     assert_eq!(shown.out("/changes/0/field"), &json!("title"));

@@ -187,7 +187,8 @@ fn the_preview_is_exactly_what_apply_sends_and_a_moved_revision_is_refused() {
     let preview = env.run(json!({"mode": "preview_apply", "plan_id": plan_id}));
     preview.assert_ok();
     assert!(env.stash.requests_named("BulkSceneUpdate").is_empty(), "a preview sends nothing");
-    assert_eq!(preview.out("/requests"), &json!([{"operation": "BulkSceneUpdate", "count": 3}]));
+    // Each scene's tags in one update, all three aliased in one request.
+    assert_eq!(preview.out("/requests"), &json!([{"operation": "BulkSceneUpdate", "count": 1}]));
     assert_eq!(preview.out("/scenes"), &json!(3));
     assert_eq!(preview.out("/changes"), &json!(5));
     let revision = preview.out("/revision").as_i64().expect("a revision");

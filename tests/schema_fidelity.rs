@@ -132,14 +132,26 @@ fn operation_documents(api: &Api) -> Vec<PathBuf> {
     documents
 }
 
-/// Validates every operation document of `api` against `schema`; one failure lists them all.
+/// The documents the binary builds at run time (aliased batches, one per size) for `api`.
+fn built_documents(api: &Api) -> Vec<&'static str> {
+    match api.name {
+        "stash-box" => stashhog::stashbox::batch_documents(),
+        _ => stashhog::stash::bulk_update_documents(),
+    }
+}
+
+/// Validates every operation document of `api` against `schema` — the files, and every document
+/// the binary builds at run time; one failure lists them all.
 fn assert_operations_validate(api: &Api, schema: &Valid<Schema>, schema_name: &str) {
     let documents = operation_documents(api);
+    let built = built_documents(api);
+    assert!(!built.is_empty(), "no built documents for {}", api.name);
     let mut invalid = 0;
     let mut diagnostics = String::new();
-    for rel in &documents {
-        let source = read(&crate_root().join(rel));
-        if let Err(e) = ExecutableDocument::parse_and_validate(schema, source, rel) {
+    let files = documents.iter().map(|rel| (read(&crate_root().join(rel)), rel.display().to_string()));
+    let built = built.iter().enumerate().map(|(i, doc)| ((*doc).to_owned(), format!("built document {i}")));
+    for (source, name) in files.chain(built) {
+        if let Err(e) = ExecutableDocument::parse_and_validate(schema, source, name) {
             invalid += 1;
             write!(diagnostics, "{}", e.errors).expect("writing to a String");
         }

@@ -183,10 +183,12 @@ fn the_sync_adds_exactly_what_the_tagger_merge_would() {
     );
     assert!(stale.iter().any(|s| s["merged_into"].is_string()));
     assert!(run.logged(Level::Info, "match no tag here: Lumberjack (1 scene)"), "{}", run.log_text());
-    // Merge only: one bulk ADD per tag group, never a replace.
+    // Merge only: bulk ADDs, never a replace; each scene updated once.
     for request in w.env.stash.requests_named("BulkSceneUpdate") {
-        assert_eq!(request.var("/input/tag_ids/mode"), Some(&json!("ADD")));
+        let inputs = request.variables.as_object().cloned().unwrap_or_default();
+        assert!(inputs.values().all(|input| input["tag_ids"]["mode"] == json!("ADD")), "{inputs:?}");
     }
+    assert_eq!(w.env.stash.scene_updates().1, 1, "no scene updated twice");
     assert!(w.env.stash.requests_named("SceneUpdate").is_empty());
     // A second run has nothing left to add.
     let again = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
@@ -435,4 +437,56 @@ fn a_900_scene_sync_logs_a_short_story_at_info() {
     assert!(info.iter().any(|l| l.contains("StashHog page")), "says what to do next");
     assert!(!info.iter().any(|l| l.contains("StashDB")), "the box is named by its name");
     assert!(run.logs_at(Level::Debug).iter().any(|l| l.contains("would get")), "the per-scene detail is at debug");
+}
+
+/// Issue 13's library (540 linked: 45 deleted, 45 merged with a chain, 18 unknown, fingerprint
+/// matches): the fewest stash-box requests, one scene update per changed scene, the exact
+/// Tagger result; a re-run asks only about live links.
+#[test]
+fn a_real_shaped_library_takes_the_fewest_requests_and_one_update_per_scene() {
+    let env = TestEnv::with_stashbox();
+    fast(&env);
+    let shape = crate::support::library_shape::build(&env, 900);
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    run.assert_ok();
+
+    assert_eq!(env.stashbox().requests().len(), shape.fewest_box_requests(), "1 key check + live + follow-ups");
+    assert!(shape.fewest_box_requests() <= 24);
+    for (operation, expected) in [("FindScenesByFingerprints", 2), ("MergedIntoBatch", 4), ("Me", 1)] {
+        assert_eq!(env.stashbox().requests_named(operation).len(), expected, "{operation}");
+    }
+    // Every follow-up document is sized to its batch: 90 deleted scenes ask 40 + 40 + 10.
+    let merges = env.stashbox().requests_named("MergedIntoBatch");
+    let aliases: Vec<usize> = merges.iter().map(|r| r.variables.as_object().map_or(0, |v| v.len())).collect();
+    assert_eq!(aliases, [40, 40, 10, 1], "the chain's second step goes alone");
+
+    let (updates, busiest) = env.stash.scene_updates();
+    assert_eq!(updates as usize, shape.changed(), "scene updates = scenes changed");
+    assert_eq!(busiest, 1);
+    let mutations = env.stash.requests_named("BulkSceneUpdate").len();
+    assert!(mutations <= shape.changed().div_ceil(40), "{mutations} mutation requests");
+    assert_eq!(run.out("/followed_merges"), &json!(shape.merged));
+    assert_eq!(run.out("/skipped_deleted"), &json!(shape.deleted));
+    assert_eq!(run.out("/skipped_not_found"), &json!(shape.unknown));
+    env.stash.lib(|l| {
+        for (id, tags) in &shape.expected {
+            let now: std::collections::BTreeSet<u64> =
+                l.scene(*id).map(|s| s.tag_ids.iter().copied().collect()).unwrap_or_default();
+            assert_eq!(&now, tags, "scene {id}");
+        }
+    });
+
+    // A re-run: deleted, merged and unknown verdicts are remembered; merged scenes are asked
+    // through their survivors, among the live lookups.
+    env.stashbox().clear_requests();
+    env.stash.clear_scene_updates();
+    let again = env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
+    again.assert_ok();
+    let live = shape.live + shape.merged;
+    assert_eq!(env.stashbox().requests().len(), 1 + live.div_ceil(40), "only live links are asked");
+    assert_eq!(again.out("/remembered_stale"), &json!(shape.deleted + shape.unknown));
+    assert_eq!(again.out("/followed_merges"), &json!(shape.merged));
+    assert_eq!(env.stash.scene_updates().0, 0, "nothing left to add");
 }

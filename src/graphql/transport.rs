@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{ApiError, Cookie, Service, tls};
 
@@ -126,23 +127,35 @@ impl Transport {
 
     /// Runs a query; it is retried on connection errors, 5xx and 429, as reading is safe to repeat.
     pub fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
-        self.send::<Q>(&Q::build_query(variables), true)
+        self.send(&Q::build_query(variables), true)
+    }
+
+    /// Runs a query whose document is built at run time (an aliased batch, sized to the batch),
+    /// retried like [`Transport::query`]; the answer's `data` as JSON.
+    pub fn query_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
+        self.send(body, true)
+    }
+
+    /// Runs a mutation whose document is built at run time, sent again only as
+    /// [`Transport::mutate`] would be; the answer's `data` as JSON.
+    pub fn mutate_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
+        self.send(body, false)
     }
 
     /// Runs a mutation; it is sent again only when the server cannot have run it (the connection
     /// failed before sending, or a 429), never after a timeout or a 5xx.
     pub fn mutate<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
-        self.send::<Q>(&Q::build_query(variables), false)
+        self.send(&Q::build_query(variables), false)
     }
 
-    fn send<Q: GraphQLQuery>(
+    fn send<V: Serialize, D: serde::de::DeserializeOwned>(
         &self,
-        body: &QueryBody<Q::Variables>,
+        body: &QueryBody<V>,
         idempotent: bool,
-    ) -> Result<Q::ResponseData, ApiError> {
+    ) -> Result<D, ApiError> {
         let mut attempt = 0;
         loop {
-            match self.post_once::<Q::Variables, Q::ResponseData>(body) {
+            match self.post_once::<V, D>(body) {
                 Ok(data) => return Ok(data),
                 Err(f) => {
                     let retryable = f.error.is_transient() && (idempotent || f.unprocessed);

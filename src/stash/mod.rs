@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
-pub use operations::writes::{ListEdit, SceneList, SceneScalar, StashWrite};
+pub use operations::writes::{
+    ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, bulk_update_documents,
+};
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
 /// The largest page Stash serves: it cuts any bigger `per_page` to this.

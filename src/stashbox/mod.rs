@@ -15,7 +15,9 @@ use crate::stash::{Fingerprint, StashBox};
 pub use operations::find_by_fingerprints::same_hash;
 
 /// Scenes looked up per request (aliased `findScene`s, or fingerprint groups).
-pub const BATCH: usize = operations::find_scenes_batch::BATCH;
+pub const BATCH: usize = operations::batched::BATCH;
+
+pub use operations::batched::documents as batch_documents;
 
 /// A stash-box tag as a scene carries it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -118,8 +120,11 @@ impl StashBoxClient {
 
     /// Looks up to [`BATCH`] scenes by id in one request; one answer per id, in order.
     pub fn scenes(&self, ids: &[String]) -> Result<Vec<Lookup>, ApiError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         self.wait_turn();
-        operations::find_scenes_batch::run(&self.transport, ids)
+        operations::batched::scenes(&self.transport, ids)
     }
 
     /// For up to [`BATCH`] groups of local fingerprints, the live stash-box scenes that carry one.
@@ -128,17 +133,13 @@ impl StashBoxClient {
         operations::find_by_fingerprints::run(&self.transport, groups)
     }
 
-    /// The live scene a merged scene ended up in, following merges of merges (at most 5 steps).
-    pub fn merged_into(&self, id: &str) -> Result<Option<String>, ApiError> {
-        let mut current = id.to_owned();
-        for _ in 0..5 {
-            self.wait_turn();
-            match operations::merged_into::run(&self.transport, &current)? {
-                Some((target, false)) => return Ok(Some(target)),
-                Some((target, true)) => current = target,
-                None => return Ok(None),
-            }
+    /// For up to [`BATCH`] deleted scenes, in one request: the scene the applied MERGE that
+    /// consumed each went to, and whether that one is deleted (merged on) too.
+    pub fn merged_into(&self, ids: &[String]) -> Result<Vec<Option<(String, bool)>>, ApiError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(None)
+        self.wait_turn();
+        operations::batched::merged_into(&self.transport, ids)
     }
 }

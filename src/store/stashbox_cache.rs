@@ -2,7 +2,7 @@
 //! up, and when. It lets a killed sync resume without asking again, `syncMinAgeHours` skip
 //! fresh answers, and the summary name stale StashIDs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::params;
 use serde_json::json;
@@ -78,6 +78,27 @@ impl Store {
             "deleted" => Answer::Deleted(candidates),
             _ => Answer::NotFound(candidates),
         }))
+    }
+
+    /// The lasting verdicts (deleted, merged into a scene, unknown) recorded at or after
+    /// `since`: a stash-box does not change its mind about them, so a re-run need not ask again.
+    pub fn lasting_verdicts(&self, endpoint: &str, since: &str) -> Result<HashMap<String, Answer>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT stash_id, status, merged_into, candidates FROM stashbox_scenes
+             WHERE endpoint = ?1 AND fetched_at >= ?2 AND status IN ('deleted', 'merged', 'not_found')",
+        )?;
+        let rows = statement.query_map([endpoint, since], |r| {
+            let candidates: Vec<String> = serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default();
+            let answer = match r.get::<_, String>(1)?.as_str() {
+                "merged" => {
+                    Answer::Merged { into: r.get::<_, Option<String>>(2)?.unwrap_or_default(), tags: Vec::new() }
+                }
+                "deleted" => Answer::Deleted(candidates),
+                _ => Answer::NotFound(candidates),
+            };
+            Ok((r.get(0)?, answer))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// StashIDs of `endpoint` answered at or after `since` (our clock, RFC3339 UTC).

@@ -2,7 +2,8 @@
 //! does one scene at a time, for every StashDB-linked scene at once, as a plan.
 //!
 //! Steps: refresh the mirror → choose the stash-box and check its key → ask it about every
-//! linked scene, oldest edit first (40 a request, paced; recent answers reused) → match its tags
+//! linked scene, oldest edit first (40 a request, paced; recent answers and lasting verdicts
+//! reused; follow-ups gathered across the run, 40 a request) → match its tags
 //! to local tags as the Tagger does → make a plan of ADD changes → dry run: log and keep it for
 //! review; otherwise apply it through the plans engine (so it can be rolled back) → summarise.
 
@@ -58,13 +59,17 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     })?;
 
     log::info!(
-        "Asked \"{}\" about {} in {:.1} s{}",
+        "Asked \"{}\" about {} in {:.1} s{}{}",
         stash_box.name,
         words::count(lookups.looked_up, "scene"),
         started.elapsed().as_secs_f64(),
         match lookups.answered_recently {
             0 => String::new(),
             n => format!(", reusing {} from earlier runs", words::count(n, "recent answer")),
+        },
+        match lookups.remembered_stale {
+            0 => String::new(),
+            n => format!("; {} known deleted or unknown were not asked again", words::count(n, "StashID")),
         }
     );
     let blacklist = blacklist_names(settings.blacklist.as_deref().unwrap_or_default());
@@ -90,6 +95,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "scenes_considered": scene_count,
         "looked_up": lookups.looked_up,
         "answered_recently": lookups.answered_recently,
+        "remembered_stale": lookups.remembered_stale,
         "failed_batches": lookups.failed_batches,
         "plan_id": plan_id,
         "proposed": proposed,

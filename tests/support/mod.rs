@@ -18,6 +18,8 @@ pub mod fake_stash;
 pub mod fake_stashbox;
 /// GraphQL over HTTP: envelope, cached validation, execution, JSON-backed objects.
 pub mod gql;
+/// A library of the shape real ones have (deleted, merged, unknown StashIDs) for the tag sync.
+pub mod library_shape;
 /// The mirror test's oracle: Stash's library and the mirror, compared field by field.
 pub mod mirror_oracle;
 /// Running the binary as Stash does, and reading stdout/stderr with Stash's rules.

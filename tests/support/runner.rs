@@ -21,9 +21,10 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The binary under test.
+/// The binary under test: the one cargo built, or `STASHHOG_BINARY` (a bench measuring an
+/// earlier build for a before/after table).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stashhog"))
+    std::env::var_os("STASHHOG_BINARY").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stashhog")), PathBuf::from)
 }
 
 /// Stash's longest stderr line; longer ones are cut and marked `" [truncated]"`.

@@ -34,7 +34,6 @@ macro_rules! operation {
 }
 
 operation!(SceneUpdate, "scene_update.graphql");
-operation!(BulkSceneUpdate, "bulk_scene_update.graphql");
 operation!(TagCreate, "tag_create.graphql");
 operation!(PerformerCreate, "performer_create.graphql");
 operation!(StudioCreate, "studio_create.graphql");
@@ -85,19 +84,72 @@ pub enum SceneScalar {
     StashIds,
 }
 
+/// Members added to, or removed from, one list of a scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListChange {
+    /// Which list.
+    pub list: SceneList,
+    /// Add or remove.
+    pub edit: ListEdit,
+    /// Ids (tags, performers) or URL strings.
+    pub members: Vec<Value>,
+}
+
+impl ListChange {
+    /// A text that is equal for equal edits (to group scenes getting the same ones).
+    pub fn key(&self) -> String {
+        format!("{:?} {:?} {}", self.list, self.edit, Value::Array(self.members.clone()))
+    }
+}
+
+/// Scenes that get exactly the same list edits: one `bulkSceneUpdate`, so each of them is
+/// updated (and runs its `Scene.Update.Post` hooks) once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListGroup {
+    /// The scenes.
+    pub scene_ids: Vec<i64>,
+    /// The edits, at most one per list.
+    pub edits: Vec<ListChange>,
+}
+
+/// Most `bulkSceneUpdate`s aliased into one request.
+pub const MAX_ALIASES: usize = 40;
+
+/// The `bulkSceneUpdate` request for `n` groups (1 to [`MAX_ALIASES`]): aliases `u0 … u{n-1}`,
+/// built once per size.
+fn bulk_update_document(n: usize) -> &'static str {
+    static DOCUMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = DOCUMENTS.get_or_init(|| {
+        (1..=MAX_ALIASES)
+            .map(|n| {
+                let variables: Vec<String> = (0..n).map(|i| format!("$u{i}: BulkSceneUpdateInput!")).collect();
+                let fields: String =
+                    (0..n).map(|i| format!("  u{i}: bulkSceneUpdate(input: $u{i}) {{ id }}\n")).collect();
+                format!(
+                    "# ADD or REMOVE list members (tags, performers, urls): atomic per scene on the server, so\n\
+                     # it never races with the user editing the same scene; one alias per group of scenes.\n\
+                     mutation BulkSceneUpdate({}) {{\n{fields}}}\n",
+                    variables.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[n.clamp(1, MAX_ALIASES) - 1]
+}
+
+/// Every `bulkSceneUpdate` document the writes can send, for the schema-fidelity tests.
+pub fn bulk_update_documents() -> Vec<&'static str> {
+    (1..=MAX_ALIASES).map(bulk_update_document).collect()
+}
+
 /// One write request to Stash.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StashWrite {
-    /// Adds or removes the same members on every scene of `scene_ids`, in one request.
-    EditList {
-        /// The scenes.
-        scene_ids: Vec<i64>,
-        /// Which list.
-        list: SceneList,
-        /// Add or remove.
-        edit: ListEdit,
-        /// Ids (tags, performers) or URL strings.
-        members: Vec<Value>,
+    /// Adds or removes members on scenes: each group one aliased `bulkSceneUpdate`, all in one
+    /// request (at most [`MAX_ALIASES`] groups).
+    EditLists {
+        /// The groups.
+        groups: Vec<ListGroup>,
     },
     /// Sets some fields of one scene; every other field is left alone (null clears a field).
     UpdateScene {
@@ -133,22 +185,9 @@ impl StashWrite {
     /// The operation name and the exact variables this write sends.
     pub fn request(&self) -> (&'static str, Value) {
         match self {
-            StashWrite::EditList { scene_ids, list, edit, members } => {
-                let mode = match edit {
-                    ListEdit::Add => "ADD",
-                    ListEdit::Remove => "REMOVE",
-                };
-                let (key, update) = match list {
-                    SceneList::Tags => {
-                        ("tag_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
-                    }
-                    SceneList::Performers => {
-                        ("performer_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
-                    }
-                    SceneList::Urls => ("urls", json!({"values": members, "mode": mode})),
-                };
-                let ids: Vec<String> = scene_ids.iter().map(i64::to_string).collect();
-                ("BulkSceneUpdate", json!({"input": {"ids": ids, key: update}}))
+            StashWrite::EditLists { groups } => {
+                let inputs = groups.iter().enumerate().map(|(i, group)| (format!("u{i}"), bulk_input(group)));
+                ("BulkSceneUpdate", Value::Object(inputs.collect()))
             }
             StashWrite::UpdateScene { scene_id, values } => {
                 let mut input = Map::new();
@@ -191,6 +230,30 @@ impl StashWrite {
     }
 }
 
+/// One group's `BulkSceneUpdateInput`.
+fn bulk_input(group: &ListGroup) -> Value {
+    let mut input = Map::new();
+    let ids: Vec<String> = group.scene_ids.iter().map(i64::to_string).collect();
+    input.insert("ids".into(), json!(ids));
+    for ListChange { list, edit, members } in &group.edits {
+        let mode = match edit {
+            ListEdit::Add => "ADD",
+            ListEdit::Remove => "REMOVE",
+        };
+        let (key, update) = match list {
+            SceneList::Tags => {
+                ("tag_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
+            }
+            SceneList::Performers => {
+                ("performer_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
+            }
+            SceneList::Urls => ("urls", json!({"values": members, "mode": mode})),
+        };
+        input.insert(key.into(), update);
+    }
+    Value::Object(input)
+}
+
 /// Plans never create or delete scenes (a plan file cannot say so); a caller that tries gets
 /// this instead of a request.
 pub(crate) fn scenes_are_not_created() -> ApiError {
@@ -212,7 +275,11 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, Api
         }),
     };
     match write {
-        StashWrite::EditList { .. } => transport.mutate::<BulkSceneUpdate>(variables).map(|_| None),
+        StashWrite::EditLists { groups } => {
+            let body =
+                QueryBody { variables, query: bulk_update_document(groups.len()), operation_name: "BulkSceneUpdate" };
+            transport.mutate_built(&body).map(|_| None)
+        }
         StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| None),
         StashWrite::Create { kind: ObjectKind::Tag, .. } => {
             created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id")

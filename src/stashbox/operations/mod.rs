@@ -1,6 +1,6 @@
-//! One module per GraphQL operation in `graphql/stashbox/`.
+//! One module per stash-box operation: the documents in `graphql/stashbox/`, and the aliased
+//! batches built to size.
 
+pub mod batched;
 pub mod find_by_fingerprints;
-pub mod find_scenes_batch;
 pub mod me;
-pub mod merged_into;

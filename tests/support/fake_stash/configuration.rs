@@ -107,6 +107,9 @@ pub struct StashState {
     pub config: StashConfig,
     /// Post hooks the running mutation triggered, run once it has committed.
     pub(super) pending_hooks: Vec<HookEvent>,
+    /// Scene updates per scene id: each one is a `Scene.Update.Post` hook Stash fires, for
+    /// StashHog and for every other plugin the user has installed.
+    pub scene_updates: BTreeMap<u64, u64>,
 }
 
 /// A post hook Stash fires after a mutation commits (see [`FakeStash::on_hook`]).

@@ -19,6 +19,7 @@ impl ObjectValue for MutationRoot<'_> {
             ("sceneUpdate", Some(input)) => {
                 let mut st = cx.st.borrow_mut();
                 let id = scene_update(&mut st.library, input)?;
+                *st.scene_updates.entry(id).or_default() += 1;
                 st.pending_hooks.push(hook_event(id, "Scene.Update.Post", input));
                 Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Scene, id)))
             }
@@ -26,6 +27,7 @@ impl ObjectValue for MutationRoot<'_> {
                 let mut st = cx.st.borrow_mut();
                 let ids = bulk_scene_update(&mut st.library, input)?;
                 for id in &ids {
+                    *st.scene_updates.entry(*id).or_default() += 1;
                     st.pending_hooks.push(hook_event(*id, "Scene.Update.Post", input));
                 }
                 let items: Vec<ResolvedValue<'a>> =

@@ -88,6 +88,18 @@ impl FakeStash {
         f(&mut lock(&self.inner.state).config)
     }
 
+    /// Scene updates Stash made so far (each fires `Scene.Update.Post` once), in all and on
+    /// the busiest scene.
+    pub fn scene_updates(&self) -> (u64, u64) {
+        let state = lock(&self.inner.state);
+        (state.scene_updates.values().sum(), state.scene_updates.values().copied().max().unwrap_or(0))
+    }
+
+    /// Forgets the scene updates counted so far.
+    pub fn clear_scene_updates(&self) {
+        lock(&self.inner.state).scene_updates.clear();
+    }
+
     /// Sets `systemStatus.status`.
     pub fn set_status(&self, status: SystemStatus) {
         self.config(|c| c.status = status);
