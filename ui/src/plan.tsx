@@ -107,28 +107,32 @@ export function PlanPage(props: { planId: number; query: Query; go: (q: Query) =
         />
       ) : null}
       <ErrorAlert error={error || shownPlan.error} onClose={error ? () => setError(undefined) : undefined} />
-      <ul className="nav nav-tabs mb-3 stashhog-tabs">
-        {[
-          ["summary", "Summary"],
-          ["values", "By value"],
-          ["scenes", "Scenes"],
-        ].map(([name, label]) => (
-          <li className="nav-item" key={name}>
-            <a
-              href="#"
-              className={`nav-link${tab === name ? " active" : ""}`}
-              data-tab={name}
-              onClick={(e) => {
-                e.preventDefault();
-                update({ view: name, page: "" });
-              }}
-            >
-              {label}
-            </a>
-          </li>
-        ))}
-      </ul>
-      <Filters query={query} update={update} plan={plan} />
+      {plan ? (
+        <>
+          <ul className="nav nav-tabs mb-3 stashhog-tabs">
+            {[
+              ["summary", "Summary"],
+              ["values", "By value"],
+              ["scenes", "Scenes"],
+            ].map(([name, label]) => (
+              <li className="nav-item" key={name}>
+                <a
+                  href="#"
+                  className={`nav-link${tab === name ? " active" : ""}`}
+                  data-tab={name}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    update({ view: name, page: "" });
+                  }}
+                >
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <Filters query={query} update={update} plan={plan} />
+        </>
+      ) : null}
       {plan ? <ConfidenceApprover planId={planId} filters={filters} busy={busy} review={review} revision={String(plan.revision)} /> : null}
       {shownPlan.loading && !data ? <Loading /> : null}
       {data && tab === "summary" ? <FieldSummary data={data} review={review} busy={busy} update={update} /> : null}

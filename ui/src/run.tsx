@@ -132,8 +132,12 @@ function Watch(props: {
   const [run, setRun] = React.useState<RunRecord | null | undefined>(undefined);
   const [error, setError] = React.useState<string>();
   const [stopping, setStopping] = React.useState(false);
+  const [stale, setStale] = React.useState(0);
   const toast = useToast();
-  const finished = run !== undefined && run !== null && run.status !== "running" && jobDone(job === undefined ? null : job);
+  // Stash kills a cancelled task outright, so StashHog cannot record its own end: a run still
+  // "running" after Stash ended its job was killed.
+  const shownRun = run && run.status === "running" && stale >= 3 ? { ...run, status: "killed" } : run;
+  const finished = !!shownRun && shownRun.status !== "running" && job !== undefined && jobDone(job);
   const onProgress = React.useRef(props.onProgress);
   onProgress.current = props.onProgress;
 
@@ -152,8 +156,12 @@ function Watch(props: {
         setError(undefined);
         onProgress.current();
         const over = jobDone(found.job) && summary.run && summary.run.status !== "running";
-        // A job Stash ended without StashHog ever recording the run (killed before it started).
-        if (jobDone(found.job) && !summary.run) misses += 1;
+        // A job Stash ended while the run still reads "running" (killed), or without StashHog
+        // ever recording it (killed before it started): a few more looks, then stop.
+        if (jobDone(found.job) && (!summary.run || summary.run.status === "running")) {
+          misses += 1;
+          setStale(misses);
+        }
         if (over || misses > 5) return;
       } catch (e) {
         if (!live) return;
@@ -220,7 +228,7 @@ function Watch(props: {
         )}
       </div>
       <ErrorAlert error={error} />
-      {finished && run ? <Outcome run={run} kind={props.kind} onRestart={props.onRestart} /> : null}
+      {finished && shownRun ? <Outcome run={shownRun} kind={props.kind} onRestart={props.onRestart} /> : null}
       {job === null && run === null ? (
         <div className="alert alert-secondary">Stash no longer lists this job and StashHog has no record of the run.</div>
       ) : null}
