@@ -29,8 +29,10 @@ export function PlansList(props: { go: (q: Query) => void }) {
 
   const exportPlan = (plan: Plan) =>
     run(async () => {
-      const out = await operation<{ file: unknown; file_name?: string }>("export_plan", { plan_id: id(plan.id) });
-      const text = typeof out.file === "string" ? out.file : JSON.stringify(out.file, null, 2);
+      // Without `file` (a path on Stash's machine) the binary returns the plan file itself.
+      const out = await operation<{ plan?: unknown; file?: unknown; file_name?: string }>("export_plan", { plan_id: id(plan.id) });
+      const document = out.plan !== undefined ? out.plan : out.file;
+      const text = typeof document === "string" ? document : `${JSON.stringify(document, null, 2)}\n`;
       const blob = new Blob([text], { type: "application/json" });
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
@@ -53,7 +55,8 @@ export function PlansList(props: { go: (q: Query) => void }) {
   const importFile = (file: File) =>
     run(async () => {
       const text = await file.text();
-      const out = await operation<{ plan_id: number }>("import_plan", { file: text });
+      // `plan` carries the document itself (`file` would be a path on Stash's machine).
+      const out = await operation<{ plan_id: number }>("import_plan", { plan: text });
       if (toast.success) toast.success(`Imported as plan ${id(out.plan_id)}`);
       props.go({ plan: String(id(out.plan_id)) });
     });
