@@ -283,6 +283,13 @@ fn deep_links_survive_refresh_and_back() {
     ui.env.run(json!({"mode": "sync_scene_tags"})).assert_ok();
     let report = ui.scenario("deep_link", json!({}));
     assert_eq!(report["ok"], true);
+    // The exported file came back as a second plan with every change.
+    let plans = ui.env.run(json!({"mode": "list_plans"}));
+    plans.assert_ok();
+    let plans = plans.output["plans"].as_array().cloned().unwrap_or_default();
+    assert_eq!(plans.len(), 2, "{plans:?}");
+    let total = |p: &Value| p["changes"].as_object().map(|m| m.values().filter_map(Value::as_f64).sum::<f64>());
+    assert_eq!(total(&plans[0]), report["exported"].as_f64());
 }
 
 #[test]

@@ -401,10 +401,13 @@ function Scenes(props: {
   const [selected, setSelected] = React.useState<Set<number>>(new Set());
   const [focus, setFocus] = React.useState(0);
   const cards = React.useRef<(HTMLDivElement | null)[]>([]);
+  // A new page (or filter) starts at its first card; a review on this page keeps the place.
+  const shownIds = scenes.map((s) => s.scene_id).join(",");
   React.useEffect(() => {
     setSelected(new Set());
     setFocus(0);
-  }, [props.data]);
+  }, [shownIds]);
+  React.useEffect(() => setSelected(new Set()), [props.data]);
 
   const reviewableIds = (list: SceneCard[]) =>
     list.flatMap((s) => s.changes.filter((c) => REVIEWABLE.includes(c.status)).map((c) => id(c.id)));

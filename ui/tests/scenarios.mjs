@@ -5,7 +5,7 @@
 //
 //   STASH_URL=http://127.0.0.1:PORT SCENARIO_ARGS='{…}' SCREENSHOTS=docs/ui node tests/scenarios.mjs <name>
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const scenario = process.argv[2];
@@ -220,9 +220,9 @@ const scenarios = {
 
   async deep_link({ page }) {
     await page.goto(`${base}/plugins/stashhog?plan=1&view=values`);
-    const row = page.locator('.stashhog-value-row[data-value-name="Blonde"]');
-    await row.waitFor();
-    await row.locator("button", { hasText: "Scenes" }).click();
+    const blonde = page.locator('.stashhog-value-row[data-value-name="Blonde"]');
+    await blonde.waitFor();
+    await blonde.locator("button", { hasText: "Scenes" }).click();
     await page.locator(".stashhog-scene").first().waitFor();
     const url = page.url();
     check(/view=scenes/.test(url) && /value=/.test(url), `the view is in the URL: ${url}`);
@@ -238,7 +238,19 @@ const scenarios = {
     await page.locator(".stashhog-scene").first().waitFor();
     await page.goto(`${base}/plugins/stashhog?view=rejections`);
     await page.locator(".stashhog-rejections").waitFor();
-    return { cards };
+
+    // Export plan 1 as a file, and import that file back as a new plan.
+    await page.goto(`${base}/plugins/stashhog`);
+    const row = page.locator('.stashhog-plan-row[data-plan="1"]');
+    const [download] = await Promise.all([page.waitForEvent("download"), row.locator("button", { hasText: "Export" }).click()]);
+    const saved = join(process.env.FAILURE_SHOTS || "/tmp", `plan-1-${Date.now()}.json`);
+    await download.saveAs(saved);
+    const exported = JSON.parse(readFileSync(saved, "utf8"));
+    check(Array.isArray(exported.changes) && exported.changes.length > 0, "the download is a plan file");
+    await page.locator(".stashhog-import-input").setInputFiles(saved);
+    await until(() => /plan=2/.test(page.url()), "the imported plan opens");
+    await page.locator(".stashhog-fields").waitFor();
+    return { cards, exported: exported.changes.length };
   },
 
   async v024({ page, errors }) {
