@@ -212,11 +212,13 @@ fn a_conflict_is_shown_after_apply() {
             "reason": "title case", "confidence": 0.9, "status": "approved"
         })).collect::<Vec<_>>()
     });
+    // The mirror is how StashHog names scenes on the page.
+    ui.env.run(json!({"mode": "full_sync"})).assert_ok();
     ui.env.run(json!({"mode": "import_plan", "plan": plan})).assert_ok();
     // The user retitles one scene in Stash after the plan was made.
     ui.env.stash.lib(|l| l.edit_scene(scenes[1], |s| s.title = Some("My own title".into())));
 
-    let report = ui.scenario("conflict", json!({"stash_now": "My own title", "applied": scenes.len() - 1}));
+    let report = ui.scenario("conflict", json!({"stash_now": "My own title", "title": "Beach day 01"}));
     assert_eq!(report["ok"], true);
     let title = ui.env.stash.lib(|l| l.scene(scenes[1]).and_then(|s| s.title.clone()));
     assert_eq!(title.as_deref(), Some("My own title"), "the user's edit was overwritten");
@@ -269,6 +271,7 @@ fn a_page_of_a_100k_change_plan_renders_quickly() {
     let file = env.root().join("big-plan.json");
     std::fs::write(&file, plan.to_string()).expect("write the plan file");
     let Some(ui) = ui(env) else { return };
+    ui.env.run(json!({"mode": "full_sync"})).assert_ok();
     ui.env.run(json!({"mode": "import_plan", "file": file.display().to_string()})).assert_ok();
 
     let report = ui.scenario("large_plan", json!({"changes": 100_000}));

@@ -161,6 +161,8 @@ const scenarios = {
     check((await conflicts.count()) === 1, `one conflict shown, got ${await conflicts.count()}`);
     const row = await conflicts.first().innerText();
     check(row.includes(args.stash_now), `the conflict shows Stash's current value: ${row}`);
+    // Named by its title (as the mirror knew it before or after the user's edit), not its id.
+    check(row.includes(args.title) || row.split(args.stash_now).length > 2, `the conflict names the scene: ${row}`);
     await shot(page, "conflict");
     return { conflict: row };
   },
