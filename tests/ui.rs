@@ -218,8 +218,15 @@ fn a_conflict_is_shown_after_apply() {
     // The user retitles one scene in Stash after the plan was made.
     ui.env.stash.lib(|l| l.edit_scene(scenes[1], |s| s.title = Some("My own title".into())));
 
-    let report = ui.scenario("conflict", json!({"stash_now": "My own title", "title": "Beach day 01"}));
+    let report = ui.scenario(
+        "conflict",
+        json!({"stash_now": "My own title", "title": "Beach day 01", "reject_title": "Beach day 03"}),
+    );
     assert_eq!(report["ok"], true);
+    // The refused run sent nothing; the change rejected after the preview was never applied.
+    let title = ui.env.stash.lib(|l| l.scene(scenes[3]).and_then(|s| s.title.clone()));
+    assert_eq!(title.as_deref(), Some("Beach day 03"));
+    assert_eq!(ui.tasks_started().len(), 2);
     let title = ui.env.stash.lib(|l| l.scene(scenes[1]).and_then(|s| s.title.clone()));
     assert_eq!(title.as_deref(), Some("My own title"), "the user's edit was overwritten");
     let title = ui.env.stash.lib(|l| l.scene(scenes[0]).and_then(|s| s.title.clone()));

@@ -73,6 +73,9 @@ export interface Preview {
   scenes: number;
   changes: number;
   creates?: number;
+  already_in_place?: number;
+  conflicted?: number;
+  failed?: number;
 }
 
 export interface RunRecord {

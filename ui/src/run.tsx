@@ -90,6 +90,16 @@ function PreviewStep(props: { plan: Plan; kind: Kind; onStarted: (requestId: str
         ) : null}
         , in these requests to Stash:
       </p>
+      {p.already_in_place || p.conflicted ? (
+        <p className="text-muted stashhog-preview-skips">
+          {p.already_in_place ? `${count(p.already_in_place)} already as planned in Stash. ` : ""}
+          {p.conflicted ? (
+            <span className="text-warning stashhog-preview-conflicts">
+              {count(p.conflicted)} conflict(s): Stash holds something else now, so these are left alone.
+            </span>
+          ) : null}
+        </p>
+      ) : null}
       <ul className="stashhog-requests">
         {(p.requests || []).map((r) => (
           <li key={r.operation}>

@@ -45,6 +45,14 @@ async function gql(query, variables = {}) {
   return body.data;
 }
 
+/** A StashHog operation, as a script would run it through Stash. */
+async function op(mode, opArgs = {}) {
+  const data = await gql(`mutation ScenarioOperation($args: Map) { runPluginOperation(plugin_id: "stashhog", args: $args) }`, {
+    args: { ...opArgs, mode },
+  });
+  return data.runPluginOperation;
+}
+
 async function sceneTags() {
   const data = await gql(`query ScenarioScenes { findScenes(filter: {per_page: -1}) { scenes { id title tags { name } } } }`);
   const out = {};
@@ -84,8 +92,9 @@ async function startRun(page, kind) {
   const panel = page.locator(`.stashhog-run-${kind}`);
   await panel.locator(".stashhog-preview").waitFor();
   const previewed = Number((await panel.locator(".stashhog-preview-changes").innerText()).replace(/[^0-9]/g, ""));
+  const preview = await panel.locator(".stashhog-preview").innerText();
   await panel.locator(".stashhog-start").click();
-  return { panel, previewed };
+  return { panel, previewed, preview };
 }
 
 async function outcome(panel) {
@@ -154,7 +163,18 @@ const scenarios = {
   async conflict({ page }) {
     await page.goto(`${base}/plugins/stashhog?plan=1`);
     await page.locator(".stashhog-apply").click();
+    // Someone changes the approvals between the preview and the start (another tab, a script):
+    // StashHog refuses to apply what was not previewed.
+    await page.locator(".stashhog-run-apply .stashhog-preview").waitFor();
+    await op("review_plan", { plan_id: 1, decision: "reject", text: args.reject_title });
+    const stale = await startRun(page, "apply");
+    const refused = await outcome(stale.panel);
+    check(refused.status === "refused", `a stale preview is refused, got ${refused.status}: ${refused.text}`);
+    await shot(page, "refused");
+    await stale.panel.locator(".stashhog-resume").click();
     const apply = await startRun(page, "apply");
+    check(apply.previewed === 2, `the new preview has 2 changes to send, got ${apply.previewed}`);
+    check(/1 conflict\(s\)/.test(apply.preview), `the preview foresees the conflict: ${apply.preview}`);
     const result = await outcome(apply.panel);
     check(result.status === "ok", `apply ended ${result.status}: ${result.text}`);
     const conflicts = apply.panel.locator(".stashhog-conflicts tbody tr");
