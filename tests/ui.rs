@@ -56,6 +56,16 @@ fn shell() -> Result<PathBuf, String> {
         .clone()
 }
 
+/// Where scenarios save their screenshots: `docs/ui/` (shown by the README) when
+/// `UPDATE_SCREENSHOTS=1`, else beside the test build, so a test run leaves the tree clean.
+fn screenshots() -> PathBuf {
+    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        repo().join("docs/ui")
+    } else {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots")
+    }
+}
+
 /// A fake Stash with its web side, ready for a scenario; `None` when the browser tests are
 /// skipped here.
 struct Ui {
@@ -97,7 +107,7 @@ impl Ui {
             .arg(scenario)
             .env("STASH_URL", self.env.stash.url())
             .env("SCENARIO_ARGS", args.to_string())
-            .env("SCREENSHOTS", repo().join("docs/ui"))
+            .env("SCREENSHOTS", screenshots())
             .env("FAILURE_SHOTS", env!("CARGO_TARGET_TMPDIR"))
             .current_dir(repo().join("ui"))
             .output()
