@@ -213,15 +213,19 @@ fn review_a_tag_sync_by_value_apply_part_and_roll_back() {
 fn a_conflict_is_shown_after_apply() {
     let (env, scenes) = tag_sync_world(4);
     let Some(ui) = ui(env) else { return };
-    let plan = json!({
-        "version": 1,
-        "name": "Better titles",
-        "changes": scenes.iter().enumerate().map(|(i, id)| json!({
+    let mut changes = vec![
+        json!({"entity": "tag", "action": "CREATE", "value": "Beach", "reason": "a new tag", "status": "approved"}),
+        json!({"entity": "scene", "id": scenes[0], "field": "tags", "action": "ADD", "value": {"created": 0},
+               "reason": "beach in the title", "confidence": 0.8, "status": "approved"}),
+    ];
+    changes.extend(scenes.iter().enumerate().map(|(i, id)| {
+        json!({
             "entity": "scene", "id": id, "field": "title", "action": "SET",
             "value": format!("Beach Day, part {}", i + 1), "before": format!("Beach day {i:02}"),
             "reason": "title case", "confidence": 0.9, "status": "approved"
-        })).collect::<Vec<_>>()
-    });
+        })
+    }));
+    let plan = json!({"version": 1, "name": "Better titles", "changes": changes});
     // The mirror is how StashHog names scenes on the page.
     ui.env.run(json!({"mode": "full_sync"})).assert_ok();
     ui.env.run(json!({"mode": "import_plan", "plan": plan})).assert_ok();
@@ -236,11 +240,15 @@ fn a_conflict_is_shown_after_apply() {
     // The refused run sent nothing; the change rejected after the preview was never applied.
     let title = ui.env.stash.lib(|l| l.scene(scenes[3]).and_then(|s| s.title.clone()));
     assert_eq!(title.as_deref(), Some("Beach day 03"));
-    assert_eq!(ui.tasks_started().len(), 2);
+    let tasks = ui.tasks_started();
+    assert_eq!(tasks.len(), 3, "{tasks:?}");
+    assert_eq!(tasks[2]["args_map"]["delete_created"], true);
+    // The rollback restored the titles StashHog set and deleted the tag it had created.
+    let title = ui.env.stash.lib(|l| l.scene(scenes[0]).and_then(|s| s.title.clone()));
+    assert_eq!(title.as_deref(), Some("Beach day 00"));
+    assert!(ui.env.stash.lib(|l| l.tag_by_name("Beach").is_none()), "the created tag is still there");
     let title = ui.env.stash.lib(|l| l.scene(scenes[1]).and_then(|s| s.title.clone()));
     assert_eq!(title.as_deref(), Some("My own title"), "the user's edit was overwritten");
-    let title = ui.env.stash.lib(|l| l.scene(scenes[0]).and_then(|s| s.title.clone()));
-    assert_eq!(title.as_deref(), Some("Beach Day, part 1"));
 }
 
 #[test]

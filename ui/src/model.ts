@@ -76,6 +76,8 @@ export interface Preview {
   already_in_place?: number;
   conflicted?: number;
   failed?: number;
+  kept?: unknown[];
+  deleted?: unknown[];
 }
 
 export interface RunRecord {

@@ -46,8 +46,10 @@ export function RunPanel(props: {
 function PreviewStep(props: { plan: Plan; kind: Kind; onStarted: (requestId: string, jobId: string) => void }) {
   const planId = id(props.plan.id);
   const mode = props.kind === "apply" ? "preview_apply" : "preview_rollback";
-  const preview = useLoad(() => operation<Preview>(mode, { plan_id: planId }), `${mode}-${planId}-${props.plan.revision}`);
   const [deleteCreated, setDeleteCreated] = React.useState(false);
+  const previewArgs: Record<string, unknown> = { plan_id: planId };
+  if (props.kind === "rollback" && deleteCreated) previewArgs.delete_created = true;
+  const preview = useLoad(() => operation<Preview>(mode, previewArgs), `${mode}-${planId}-${props.plan.revision}-${deleteCreated}`);
   const [error, setError] = React.useState<string>();
   const [starting, setStarting] = React.useState(false);
 
@@ -108,6 +110,7 @@ function PreviewStep(props: { plan: Plan; kind: Kind; onStarted: (requestId: str
         ))}
         {!(p.requests || []).length ? <li className="text-muted">none</li> : null}
       </ul>
+      {props.kind === "rollback" ? <CreatedLists kept={list(p.kept)} deleted={list(p.deleted)} future={deleteCreated ? "asked" : "not-asked"} /> : null}
       {props.kind === "rollback" ? (
         <div className="custom-control custom-checkbox mb-2">
           <input id="stashhog-delete-created" type="checkbox" className="custom-control-input" checked={deleteCreated} onChange={(e) => setDeleteCreated(e.target.checked)} />
@@ -256,6 +259,32 @@ function number(value: unknown): number {
   return 0;
 }
 
+/** What a rollback deletes and keeps of the tags, performers and studios its plan created. */
+// A preview counts uses as Stash has them now, before any scene is reverted: what the plan
+// itself still links shows as "in use" and is deleted by the run once the scenes are reverted.
+function CreatedLists(props: { kept: any[]; deleted: any[]; future?: "asked" | "not-asked" }) {
+  if (!props.kept.length && !props.deleted.length) return null;
+  const name = (entry: any) => (typeof entry === "string" ? entry : String(entry && entry.name));
+  const kept = props.kept.map((k) => `${name(k)}${k && k.reason ? ` (${k.reason})` : ""}`).join(", ");
+  return (
+    <div className="stashhog-created">
+      {props.deleted.length ? (
+        <p className="stashhog-deleted mb-1">
+          {props.future ? "Would delete" : "Deleted"}: {props.deleted.map(name).join(", ")}
+        </p>
+      ) : null}
+      {props.kept.length && props.future === "not-asked" ? <p className="stashhog-kept mb-1">Created by this plan and kept: {kept}</p> : null}
+      {props.kept.length && props.future === "asked" ? (
+        <p className="stashhog-kept mb-1">
+          Created by this plan: {kept}. Each is deleted once the rollback has reverted the scenes, unless something else
+          still uses it.
+        </p>
+      ) : null}
+      {props.kept.length && !props.future ? <p className="stashhog-kept mb-1">Kept: {kept}</p> : null}
+    </div>
+  );
+}
+
 function Outcome(props: { run: RunRecord; kind: Kind; onRestart: (kind: Kind) => void }) {
   const { run } = props;
   const s = run.summary || {};
@@ -318,21 +347,7 @@ function Outcome(props: { run: RunRecord; kind: Kind; onRestart: (kind: Kind) =>
           </ul>
         </>
       ) : null}
-      {props.kind === "rollback" && (kept.length || deleted.length) ? (
-        <div className="stashhog-created">
-          {deleted.length ? (
-            <p className="stashhog-deleted">
-              Deleted: {deleted.map((d) => (typeof d === "string" ? d : d.name)).join(", ")}
-            </p>
-          ) : null}
-          {kept.length ? (
-            <p className="stashhog-kept">
-              Kept:{" "}
-              {kept.map((k) => (typeof k === "string" ? k : `${k.name}${k.reason ? ` (${k.reason})` : ""}`)).join(", ")}
-            </p>
-          ) : null}
-        </div>
-      ) : null}
+      {props.kind === "rollback" ? <CreatedLists kept={kept} deleted={deleted} /> : null}
       <div className="btn-group">
         {props.kind === "apply" && (run.status === "ok" || run.status === "killed" || run.status === "failed") ? (
           <button type="button" className="btn btn-secondary stashhog-outcome-rollback" onClick={() => props.onRestart("rollback")}>

@@ -173,7 +173,6 @@ const scenarios = {
     await shot(page, "refused");
     await stale.panel.locator(".stashhog-resume").click();
     const apply = await startRun(page, "apply");
-    check(apply.previewed === 2, `the new preview has 2 changes to send, got ${apply.previewed}`);
     check(/1 conflict\(s\)/.test(apply.preview), `the preview foresees the conflict: ${apply.preview}`);
     const result = await outcome(apply.panel);
     check(result.status === "ok", `apply ended ${result.status}: ${result.text}`);
@@ -184,6 +183,20 @@ const scenarios = {
     // Named by its title (as the mirror knew it before or after the user's edit), not its id.
     check(row.includes(args.title) || row.split(args.stash_now).length > 2, `the conflict names the scene: ${row}`);
     await shot(page, "conflict");
+    const tags = await sceneTags();
+    check(Object.values(tags).some((t) => t.includes("Beach")), "the created tag is on its scene");
+
+    // Roll back, deleting what the plan created once nothing uses it.
+    await apply.panel.locator(".stashhog-outcome-rollback").click();
+    const panel = page.locator(".stashhog-run-rollback");
+    await panel.locator(".stashhog-preview").waitFor();
+    await panel.locator("label[for=stashhog-delete-created]").click();
+    await until(async () => /Each is deleted once/.test(await panel.locator(".stashhog-preview").innerText()), "the preview lists what the plan created");
+    const rollback = await startRun(page, "rollback");
+    const reverted = await outcome(rollback.panel);
+    check(reverted.status === "ok", `rollback ended ${reverted.status}: ${reverted.text}`);
+    check(/Deleted: Beach/.test(reverted.text), `the outcome lists what was deleted: ${reverted.text}`);
+    await shot(page, "rollback-outcome");
     return { conflict: row };
   },
 
