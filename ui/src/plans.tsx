@@ -31,7 +31,7 @@ export function PlansList(props: { go: (q: Query) => void }) {
     run(async () => {
       // Without `file` (a path on Stash's machine) the binary returns the plan file itself.
       const out = await operation<{ plan?: unknown; file?: unknown; file_name?: string }>("export_plan", { plan_id: id(plan.id) });
-      const planFile = out.plan !== undefined ? out.plan : out.file;
+      const planFile = typeof out.file === "string" ? out.file : out.plan;
       const text = typeof planFile === "string" ? planFile : `${JSON.stringify(planFile, null, 2)}\n`;
       const blob = new Blob([text], { type: "application/json" });
       const link = document.createElement("a");
