@@ -31,7 +31,7 @@ export function DiffRow(props: { change: Change; selected: boolean; onSelect: (o
       <td className="stashhog-check">
         <input type="checkbox" aria-label="select change" disabled={!reviewable} checked={props.selected} onChange={(e) => props.onSelect(e.target.checked)} />
       </td>
-      <td className="stashhog-field text-nowrap">{c.field || c.entity}</td>
+      <td className="stashhog-field text-truncate">{c.field || c.entity}</td>
       <td>
         <DiffValue change={c} />
         {c.error ? <div className="text-danger small stashhog-change-error">{c.error}</div> : null}
@@ -40,11 +40,11 @@ export function DiffRow(props: { change: Change; selected: boolean; onSelect: (o
         ) : null}
       </td>
       <td className="text-muted small stashhog-reason">{c.reason}</td>
-      <td className="text-nowrap">{percent(c.confidence)}</td>
-      <td>
+      <td className="text-nowrap stashhog-confidence">{percent(c.confidence)}</td>
+      <td className="stashhog-state">
         <StatusBadge status={c.status} />
       </td>
-      <td className="text-nowrap text-right">
+      <td className="text-nowrap text-right stashhog-actions">
         <div className="btn-group btn-group-sm">
           <button type="button" className="btn btn-outline-success stashhog-approve" disabled={!reviewable || c.status === "approved"} onClick={() => props.decide("approve", [Math.round(c.id)])}>
             ✓

@@ -273,7 +273,7 @@ function ConfidenceApprover(props: {
           disabled={props.busy || would.loading || settled !== threshold || !would.data}
           onClick={() => props.review("approve", selector, `at least ${settled}% sure`)}
         >
-          Approve {would.data !== undefined && settled === threshold ? count(would.data) : ""}
+          Approve {would.data !== undefined && !would.loading && settled === threshold ? count(would.data) : ""}
         </button>
         {Object.keys(props.filters).length ? <span className="text-muted small ml-2">(within the filters above)</span> : null}
       </div>
