@@ -15,3 +15,4 @@ mod settings;
 mod stash_client;
 mod support;
 mod tag_sync;
+mod ui;

@@ -12,10 +12,14 @@ pub mod evaluation;
 pub mod fake_ai;
 /// The shared HTTP machinery of the fakes: request log, injected faults, dropped connections.
 pub mod fake_http;
+/// Stash's plugin runner: `runPluginOperation`, and tasks in a job queue.
+pub mod fake_plugins;
 /// The fake Stash GraphQL server and its in-memory library.
 pub mod fake_stash;
 /// The fake stash-box GraphQL server.
 pub mod fake_stashbox;
+/// Stash's web side: the plugin's page files, the test shell, screenshots.
+pub mod fake_web;
 /// GraphQL over HTTP: envelope, cached validation, execution, JSON-backed objects.
 pub mod gql;
 /// A library of the shape real ones have (deleted, merged, unknown StashIDs) for the tag sync.

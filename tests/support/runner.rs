@@ -514,7 +514,7 @@ pub fn run_cli(args: &[&str], options: &RunOptions) -> CliRun {
 
 /// The binary as Stash starts it: a clean environment (PATH, HOME and `options.envs`), an
 /// unrelated working directory.
-fn command(args: &[&str], options: &RunOptions, scratch: &TempDir) -> Command {
+pub fn command(args: &[&str], options: &RunOptions, scratch: &TempDir) -> Command {
     let cwd = options.cwd.clone().unwrap_or_else(|| scratch.subdir("cwd"));
     let home = options.home.clone().unwrap_or_else(|| scratch.subdir("home"));
     let mut command = match options.program.as_deref() {

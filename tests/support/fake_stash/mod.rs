@@ -14,6 +14,7 @@
 
 use super::fake_http::{self, FakeServer, Handler, Incoming, Reply};
 use super::fake_stashbox::fake_uuid;
+use super::fake_web::Extension;
 use super::gql::{self, EnvelopeError, JsonObject, arguments, field_error, lock, not_modelled, opt_leaf, string_list};
 use super::schema::Api;
 use apollo_compiler::executable::OperationType;

@@ -19,6 +19,7 @@ pub(super) struct StashInner {
     interleaved: Mutex<Vec<Interleaved>>,
     /// Requests answered so far, by operation name.
     answered: Mutex<BTreeMap<String, usize>>,
+    pub(super) extension: Mutex<Option<Arc<dyn Extension>>>,
 }
 
 /// The fake Stash server (see the module docs). Request log and faults come from
@@ -51,6 +52,7 @@ impl FakeStash {
             hooks: Mutex::new(None),
             interleaved: Mutex::new(Vec::new()),
             answered: Mutex::new(BTreeMap::new()),
+            extension: Mutex::new(None),
         });
         let server = FakeServer::start(Arc::new(StashHandler { inner: Arc::clone(&inner) }));
         FakeStash { server, inner }
@@ -69,6 +71,11 @@ impl FakeStash {
     pub fn before_nth(&self, operation: &str, n: usize, edit: impl FnOnce(&mut StashState) + Send + 'static) {
         let seen = lock(&self.inner.answered).get(operation).copied().unwrap_or(0);
         lock(&self.inner.interleaved).push((operation.to_owned(), seen + n, Box::new(edit)));
+    }
+
+    /// Adds Stash's web side (page files, plugin runner): see [`super::super::fake_web`].
+    pub fn extend(&self, extension: Arc<dyn Extension>) {
+        *lock(&self.inner.extension) = Some(extension);
     }
 
     /// Starts a fake Stash with credentials configured and this API key.
@@ -194,6 +201,10 @@ impl StashHandler {
             Ok(document) => document,
             Err(errors) => return Reply::json(422, &gql::errors_body(errors)),
         };
+        let extension = lock(&self.inner.extension).clone();
+        if let Some(reply) = extension.and_then(|e| e.graphql(&document, gql_request)) {
+            return reply;
+        }
         let mut state = lock(&self.inner.state);
         if let Some(name) = request.operation_name() {
             let number = {
@@ -241,7 +252,11 @@ impl StashHandler {
 
 impl Handler for StashHandler {
     fn handle(&self, request: &Incoming) -> Reply {
+        let extension = lock(&self.inner.extension).clone();
         if request.path != "/graphql" {
+            if let Some(reply) = extension.and_then(|e| e.serve(request)) {
+                return reply;
+            }
             return Reply::text(404, "text/plain; charset=utf-8", "404 page not found\n");
         }
         // Stash authenticates before the GraphQL handler sees anything.
