@@ -518,7 +518,11 @@ fn the_held_out_set_scores_at_least_98_percent_precision_and_95_percent_recall()
         eprintln!("{m}");
     }
     assert!(e.cases >= 100, "{} cases", e.cases);
+    for (batch, (cases, s)) in &e.batches {
+        eprintln!("batch {batch}: {cases} cases, {s:?}");
+    }
     let all = e.overall();
+    eprintln!("all: {all:?}");
     assert!(all.precision() >= 0.98, "precision {:.3} ({all:?})", all.precision());
     assert!(all.recall() >= 0.95, "recall {:.3} ({all:?})", all.recall());
 }

@@ -33,9 +33,12 @@ pub const ALIAS: f64 = 0.95;
 pub const SINGLE_WORD: f64 = 0.9;
 /// A full name one typo away.
 pub const CLOSE_SPELLING: f64 = 0.8;
-/// A full name in a folder more than one level above the file: the folder may be a
-/// collection that holds other people's scenes too.
+/// A full name standing as a whole part of a folder more than one level above the file
+/// ("Jane Doe/2021/1080p/clip.mp4"): the folder may still be a collection that holds other
+/// people's scenes too.
 pub const UPPER_FOLDER: f64 = 0.9;
+/// A full name among other words of a folder further up ("Jane Doe Fan Edits/…").
+pub const UPPER_FOLDER_WORDS: f64 = 0.85;
 /// A new performer named by a creator folder: sure enough to propose, below any sensible
 /// auto-approval, since creating a performer is a bigger step than linking one.
 pub const NEW_PERFORMER: f64 = 0.75;
@@ -164,7 +167,7 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mu
         let spaced = spaced(text);
         let (compounds, rest) = compound_names(&spaced, library);
         for (id, confidence, how) in compounds {
-            let confidence = if *place == Place::Upper { confidence.min(UPPER_FOLDER) } else { confidence };
+            let confidence = if *place == Place::Upper { confidence.min(UPPER_FOLDER_WORDS) } else { confidence };
             let reason = format!("{source} \"{text}\" names {} {how}", library.performer_name(id));
             keep(&mut best, id, confidence, reason);
         }
@@ -211,6 +214,9 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mu
 /// The performers whose own name contains a separator, read in the whole (spaced) text, and
 /// the text with those names blanked out so the parts do not read them again as pieces.
 fn compound_names(spaced: &str, library: &Library) -> (Vec<(i64, f64, &'static str)>, String) {
+    if library.performer_compounds.is_empty() {
+        return (Vec::new(), spaced.to_owned());
+    }
     let words = text::words(spaced);
     let others = [&library.studio_names, &library.tag_names];
     let hits = library.performer_compounds.hits(&words, &others);
@@ -240,9 +246,10 @@ fn matches(words: &[Word], library: &Library, place: Place) -> Vec<(i64, f64, &'
     let others = [&library.studio_names, &library.tag_names];
     let mut found = Vec::new();
     for hit in library.performer_names.hits(words, &others) {
+        let upper = if hit.covers(words.len()) { UPPER_FOLDER } else { UPPER_FOLDER_WORDS };
         match judge(&hit, words.len()) {
             Some((_, SINGLE_WORD, _)) if place == Place::Upper => {}
-            Some((id, confidence, how)) if place == Place::Upper => found.push((id, confidence.min(UPPER_FOLDER), how)),
+            Some((id, confidence, how)) if place == Place::Upper => found.push((id, confidence.min(upper), how)),
             Some(m) => found.push(m),
             None => {}
         }

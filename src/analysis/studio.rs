@@ -24,6 +24,8 @@ pub const FILE_NAME: f64 = 0.85;
 pub const CORROBORATED: f64 = 0.05;
 /// The most a studio found by its name can reach: a user's rule stays surer.
 const MOST: f64 = 0.96;
+/// Shortest one-word studio name read inside a longer folder name.
+const MIN_IN_FOLDER: usize = 6;
 /// Web address endings a studio folder may carry ("Girlsway.com").
 const DOMAINS: &[&str] = &["com", "net", "org", "tv", "xxx"];
 /// How much less an alias counts than the name.
@@ -85,6 +87,12 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library, rules: &[Rule]
         for hit in library.studio_names.hits(&words, &others) {
             for owner in hit.owners {
                 let (base, how) = if whole(&hit) { (FOLDER, "is") } else { (FILE_NAME, "names") };
+                // Inside a folder's longer name, a short one-word studio name is more often an
+                // ordinary word ("Hot Summer", "Colt 45 collection") than the studio.
+                let key_len: usize = words[hit.start..hit.end].iter().map(|w| w.text.chars().count()).sum();
+                if base == FILE_NAME && owner.words < 2 && key_len < MIN_IN_FOLDER {
+                    continue;
+                }
                 let reason = format!("folder \"{folder}\" {how} the studio {}", named_as(library, owner));
                 named.push((owner.id, weigh(base, owner), reason, place));
             }

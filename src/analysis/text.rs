@@ -11,8 +11,9 @@
 //!   "studio,name" name no one — the choice Stash's own Auto Tag tests make — while the words
 //!   inside a bracket ("[Jane Doe]", "(jane.doe)") are read like any others;
 //! - a CamelCase break is a guess, so a name cut out of a glued word counts only when the rest
-//!   of that word is accounted for (another name, or capitals like "XXX"): "McKenzieLee" is not
-//!   "Kenzie Lee", "aaaPerformer Name" is no one, "KiraNoirAbellaDanger" is both.
+//!   of that word is accounted for (another name, capitals like "XXX", a quality word like
+//!   "1080p"): "McKenzieLee" is not "Kenzie Lee", "aaaPerformer Name" is no one,
+//!   "KiraNoirAbellaDanger" is both.
 //!
 //! `&` reads as the word "and", so "Sam & Alex" and "Sam and Alex" are one name.
 
@@ -23,6 +24,10 @@ pub const MAX_RUN: usize = 5;
 
 /// Characters that end a name: a name's words are never read across them.
 const BOUNDARIES: &[char] = &['{', '}', '(', ')', '[', ']', ',', '/', '\\'];
+
+/// Words that say how a file was released, not who is in it: glued to a name ("xxxJaneDoe",
+/// "JaneDoe1080p") they leave the name standing.
+const QUALITY: &[&str] = &["xxx", "hd", "fhd", "uhd", "sd", "hq", "4k", "8k", "480p", "720p", "1080p", "2160p"];
 
 /// One word of a text: its folded lowercase form, where it is, and how it was cut off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +199,11 @@ impl NameIndex {
         }
     }
 
+    /// Whether no name was added.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
     /// The owners of `key`.
     pub fn owners(&self, key: &str) -> &[Owner] {
         self.by_key.get(key).map_or(&[], |e| e.owners.as_slice())
@@ -212,15 +222,10 @@ impl NameIndex {
         let mut kept = self.raw_hits(words);
         if kept.iter().any(|h| !h.clean(words)) {
             let mut covered = vec![false; words.len()];
-            for hit in kept.iter().filter(|h| h.clean(words)) {
+            for hit in kept.iter().chain(others.iter().flat_map(|o| o.raw_hits(words)).collect::<Vec<_>>().iter()) {
                 covered[hit.start..hit.end].iter_mut().for_each(|c| *c = true);
             }
-            for other in others {
-                for hit in other.raw_hits(words) {
-                    covered[hit.start..hit.end].iter_mut().for_each(|c| *c = true);
-                }
-            }
-            let explained = |i: usize| words[i].upper || covered[i];
+            let explained = |i: usize| covered[i] || words[i].upper || QUALITY.contains(&words[i].text.as_str());
             kept.retain(|h| {
                 let left = !words[h.start].glued || explained(h.start - 1);
                 let right = words.get(h.end).is_none_or(|w| !w.glued || explained(h.end));

@@ -69,6 +69,8 @@ pub struct Evaluation {
     pub tags: Score,
     /// All three together, per class of case (`note`): (cases, score).
     pub classes: BTreeMap<String, (usize, Score)>,
+    /// All three together, per batch of cases (`batch`, 1 when absent): (cases, score).
+    pub batches: BTreeMap<i64, (usize, Score)>,
     /// Proposals per confidence band (see [`BANDS`]): right and wrong.
     pub bands: BTreeMap<&'static str, Score>,
     /// Each wrong or missed value, with its case and (for a wrong one) the reason given.
@@ -254,9 +256,13 @@ pub fn evaluate(data: &str, mut settings: Settings, only: Option<&str>) -> Evalu
                 _ => evaluation.tags.add(score),
             }
         }
-        let entry = evaluation.classes.entry(class).or_default();
-        entry.0 += 1;
-        entry.1.add(case_score);
+        for entry in [
+            evaluation.classes.entry(class).or_default(),
+            evaluation.batches.entry(case["batch"].as_i64().unwrap_or(1)).or_default(),
+        ] {
+            entry.0 += 1;
+            entry.1.add(case_score);
+        }
     }
     evaluation
 }
