@@ -367,6 +367,17 @@ mod tests {
     }
 
     #[test]
+    fn brackets_underscores_and_upper_folders_are_read() {
+        assert_eq!(performers_of("/p/Scene.2020-04-19.[Brent Corrigan].mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/videos(BrentCorrigan)/clip.mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/Jay_Roberts - Poolside.mp4", None).0, [(11, NAME)]);
+        assert_eq!(performers_of("/p/Brent Corrigan/2021/1080p/clip 01.mp4", None).0, [(10, UPPER_FOLDER)]);
+        assert_eq!(performers_of("/p/Brent Corrigan Fan Edits/2021/clip 01.mp4", None).0, [(10, UPPER_FOLDER_WORDS)]);
+        assert!(performers_of("/Madonna/2021/clip.mp4", None).0.is_empty(), "one word, far up");
+        assert_eq!(performers_of("/Performers/Madonna/2021/clip.mp4", None).0, [(12, SINGLE_WORD)]);
+    }
+
+    #[test]
     fn close_spellings_count_less_and_look_alikes_propose_nothing() {
         assert_eq!(performers_of("/p/Brent Corigan.mp4", None).0, [(10, CLOSE_SPELLING)]);
         // "Ashley Lane" and "Ashlee Lane" are both one typo from "Ashlea Lane".

@@ -152,6 +152,7 @@ fn named_as(library: &Library, owner: &Owner) -> String {
 mod tests {
     use super::*;
     use crate::analysis::tests::{library, scene_at};
+    use crate::stash::Studio;
 
     fn studio_of(path: &str, rules: &str) -> Option<(i64, f64)> {
         let lib = library();
@@ -186,6 +187,24 @@ mod tests {
     fn inside_a_word_or_tied_proposes_nothing() {
         assert_eq!(studio_of("/x/Colton Ford solo.mp4", ""), None);
         assert_eq!(studio_of("/x/Colt vs Sean Cody.mp4", ""), None, "a tie");
+    }
+
+    #[test]
+    fn a_child_studio_under_its_parent_is_the_child() {
+        let mut studios: Vec<Studio> = library().studios.into_values().collect();
+        studios.push(Studio { id: 4, name: "Colt Classics".into(), parent_id: Some(2), ..studios[0].clone() });
+        studios.push(Studio { id: 5, name: "Reality Kings".into(), parent_id: None, ..studios[0].clone() });
+        let lib = Library::new(studios, vec![], vec![]);
+        let studio_of = |path: &str| {
+            detect(&scene_at(path), &PathParts::of(path), &lib, &[])
+                .map(|p| (p.value.as_i64().unwrap_or(0), p.confidence))
+        };
+        assert_eq!(studio_of("/Studios/Colt/Colt Classics/x.mp4"), Some((4, MOST)));
+        assert_eq!(studio_of("/Colt/2020/coltclassics - x.mp4"), Some((4, FILE_NAME + CORROBORATED)));
+        assert_eq!(studio_of("/Studios/Colt/clip.mp4"), Some((2, FOLDER)));
+        assert_eq!(studio_of("/Studios/Reality Kings/Colt/x.mp4"), None, "unrelated: no guess");
+        assert_eq!(studio_of("/Studios/Reality Kings/Colt/Colt - x.mp4").map(|s| s.0), Some(2), "named twice");
+        assert_eq!(studio_of("/Sites/Men.com/2020/x.mp4"), Some((3, FOLDER)));
     }
 
     #[test]

@@ -201,6 +201,35 @@ mod tests {
     }
 
     #[test]
+    fn a_two_letter_alias_counts_standing_alone_when_one_tag_has_it() {
+        let tag = |id: i64, name: &str, aliases: &[&str]| crate::stash::Tag {
+            id,
+            name: name.into(),
+            sort_name: None,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            ignore_auto_tag: false,
+            updated_at: String::new(),
+            stash_ids: vec![],
+        };
+        let lib = Library::new(
+            vec![],
+            vec![],
+            vec![tag(1, "Double Penetration", &["DP"]), tag(2, "Big Boobs", &["BB"]), tag(3, "Bareback", &["BB"])],
+        );
+        let tags_of = |path: &str| -> Vec<(i64, f64)> {
+            detect(&scene_at(path), &PathParts::of(path), &lib)
+                .into_iter()
+                .map(|p| (p.value.as_i64().unwrap_or(0), p.confidence))
+                .collect()
+        };
+        assert_eq!(tags_of("/v/Jane Doe - DP - Night.mp4"), [(1, SHORT)]);
+        assert_eq!(tags_of("/v/jane.doe.dp.1080p.mp4"), [(1, SHORT)]);
+        assert!(tags_of("/v/Jane Doe BB Special.mp4").is_empty(), "two tags have it");
+        assert!(tags_of("/v/DPP Promo.mp4").is_empty());
+        assert!(tags_of("/v/JaneDoeDP.mp4").is_empty(), "glued");
+    }
+
+    #[test]
     fn technical_tags_only_when_the_tag_exists() {
         assert_eq!(tags_of("/v/x.mp4", None, 1080, 59.94), [(22, TECHNICAL), (24, TECHNICAL)]);
         assert!(tags_of("/v/x.mp4", None, 720, 30.0).is_empty(), "no 720p tag in this library");

@@ -369,6 +369,54 @@ mod tests {
     }
 
     #[test]
+    fn a_join_keeps_the_names_word_breaks() {
+        let mut index = NameIndex::default();
+        index.add(1, "My Studio", false);
+        for text in ["My Studio", "mystudio", "My.Studio", "MyStudio"] {
+            assert_eq!(index.hits(&words(text), &[]).len(), 1, "{text}");
+        }
+        assert!(index.hits(&words("mys tudio"), &[]).is_empty());
+    }
+
+    #[test]
+    fn boundaries_end_a_name_and_brackets_do_not_hide_one() {
+        let mut index = NameIndex::default();
+        index.add(1, "Performer Name", false);
+        for text in ["performer(name", "performer{name", "performer,name", "performer]name"] {
+            assert!(index.hits(&words(text), &[]).is_empty(), "{text}");
+        }
+        for text in ["(performer.name)", "[Performer Name]", "x{performer name}y", "performer name,aaa"] {
+            assert_eq!(index.hits(&words(text), &[]).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_name_cut_out_of_a_glued_word_needs_the_rest_accounted_for() {
+        let mut people = NameIndex::default();
+        people.add(1, "Kenzie Lee", false);
+        people.add(2, "Kira Noir", false);
+        people.add(3, "Abella Danger", false);
+        let mut studios = NameIndex::default();
+        studios.add(9, "Evil Angel", false);
+        assert!(people.hits(&words("McKenzieLee"), &[]).is_empty());
+        assert!(people.hits(&words("aaaKira Noir"), &[]).is_empty());
+        assert_eq!(people.hits(&words("KiraNoirAbellaDanger"), &[]).len(), 2);
+        assert_eq!(people.hits(&words("KiraNoirXXX"), &[]).len(), 1);
+        assert_eq!(people.hits(&words("xxxKiraNoir"), &[]).len(), 1);
+        assert!(people.hits(&words("KiraNoirEvilAngel"), &[]).is_empty());
+        assert_eq!(people.hits(&words("KiraNoirEvilAngel"), &[&studios]).len(), 1);
+    }
+
+    #[test]
+    fn an_ampersand_is_the_word_and() {
+        let mut index = NameIndex::default();
+        index.add(1, "Sam & Alex", false);
+        for text in ["Sam & Alex", "Sam and Alex", "sam_and_alex", "Sam&Alex"] {
+            assert_eq!(index.hits(&words(text), &[]).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
     fn one_edit_apart() {
         assert!(within_one_edit("brentcorrigan", "brentcorigan"));
         assert!(within_one_edit("brentcorrigan", "berntcorrigan"));
