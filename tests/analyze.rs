@@ -176,7 +176,7 @@ fn child_studios_upper_folders_brackets_and_names_with_separators_are_read() {
     assert_eq!(values(&all, underscore, "performers"), [json!(jessie_b)], "Jessie B, not also Jessie");
     assert_eq!(values(&all, underscore, "tags"), [json!(dp)], "a two-letter alias only one tag has");
     assert_eq!(values(&all, compound, "performers"), [json!(jones)]);
-    assert!(all.iter().all(|c| c.0 != organized), "organized scenes are left alone");
+    assert!(all.iter().all(|c| c.scene != organized), "organized scenes are left alone");
     let plan = env.run(json!({"mode": "show_plan", "plan_id": out["plan_id"], "per_page": 100}));
     let reasons: Vec<String> =
         plan.out("/changes").as_array().into_iter().flatten().map(|c| c["reason"].to_string()).collect();
