@@ -86,9 +86,29 @@ fn report_quality() {
         row("studio", e.studio);
         row("performers", e.performers);
         row("tags", e.tags);
-        println!("  per class (cases):");
+        let auto_tag = evaluation::evaluate_auto_tag(data);
+        row("Stash's Auto Tag rule, all", auto_tag.overall());
+        for (batch, (cases, score)) in &e.batches {
+            row(&format!("batch {batch} ({cases} cases)"), *score);
+        }
+        println!("  per class (cases):                  StashHog                                      Auto Tag rule");
+        let auto_classes = auto_tag.classes;
         for (class, (cases, score)) in &e.classes {
-            row(&format!("{class} ({cases})"), *score);
+            let theirs = auto_classes.get(class).map(|c| c.1).unwrap_or_default();
+            println!(
+                "    {:<34} P {:.3} R {:.3} ({:>3}/{:>2}/{:>2})   P {:.3} R {:.3} ({:>3}/{:>2}/{:>2})",
+                format!("{class} ({cases})"),
+                score.precision(),
+                score.recall(),
+                score.right,
+                score.wrong,
+                score.missed,
+                theirs.precision(),
+                theirs.recall(),
+                theirs.right,
+                theirs.wrong,
+                theirs.missed
+            );
         }
         println!("  calibration, precision per confidence band:");
         for (band, _) in evaluation::BANDS {

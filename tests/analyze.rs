@@ -580,6 +580,15 @@ fn the_held_out_set_scores_at_least_98_percent_precision_and_95_percent_recall()
 }
 
 #[test]
+fn the_held_out_set_is_read_better_than_by_stashs_auto_tag_rule() {
+    let ours = evaluation::evaluate(evaluation::HELD_OUT, stashhog::settings::Settings::default(), None).overall();
+    let auto_tag = evaluation::evaluate_auto_tag(evaluation::HELD_OUT).overall();
+    eprintln!("StashHog {ours:?}, Auto Tag {auto_tag:?}");
+    assert!(ours.precision() > auto_tag.precision(), "precision {ours:?} vs {auto_tag:?}");
+    assert!(ours.recall() > auto_tag.recall(), "recall {ours:?} vs {auto_tag:?}");
+}
+
+#[test]
 fn a_narrowed_analysis_does_not_move_the_since_last_mark() {
     let env = TestEnv::new();
     library(&env);

@@ -205,10 +205,100 @@ pub fn evaluate(data: &str, mut settings: Settings, only: Option<&str>) -> Evalu
 
     let analyzer = Analyzer::new(Library::new(studios, performers, tags), &settings).expect("the set's rules parse");
     let lib = &analyzer.library;
-    let mut evaluation = Evaluation::default();
-    for (case, scene) in cases.iter().zip(&scenes) {
-        evaluation.cases += 1;
+    let proposed = scenes.iter().map(|scene| {
         let proposals = if selected.contains(&scene.id) { analyzer.scene(scene, &mut Vec::new()) } else { Vec::new() };
+        proposals
+            .into_iter()
+            .filter_map(|p| {
+                let id = p.value.as_i64()?;
+                let name = match p.field {
+                    Field::Studio => lib.studio_name(id),
+                    Field::Performers => lib.performer_name(id),
+                    Field::Tags => lib.tag_name(id),
+                    _ => return None,
+                };
+                Some(Named { field: p.field, name: name.to_owned(), confidence: p.confidence, reason: p.reason })
+            })
+            .collect()
+    });
+    score(&cases, proposed)
+}
+
+/// What Stash's own Auto Tag would set on every case of `data`, by its documented rule
+/// (stashapp/stash pkg/match/path.go, re-implemented here from its description, not its code):
+/// a name or alias matches the lowercased path when its words appear in order separated by
+/// any run of `.`, `-`, `_` or spaces (or nothing), with no letter or digit right before or
+/// after; every matching performer and tag is set, and of the studios the one matching
+/// furthest right in the path. Titles are not read, organized scenes are skipped, and tags
+/// marked "ignore auto tag" are never set. For comparison in the bench only.
+pub fn evaluate_auto_tag(data: &str) -> Evaluation {
+    let doc: Value = serde_json::from_str(data).expect("the evaluation set is JSON");
+    let (studios, performers, tags) = library(&doc);
+    let cases: Vec<&Value> = doc["cases"].as_array().into_iter().flatten().collect();
+    let pattern = |name: &str| {
+        let words: Vec<String> = name.to_lowercase().split(' ').map(regex::escape).collect();
+        regex::Regex::new(&format!(r"(?:^|[^\p{{L}}\d])({})(?:$|[^\p{{L}}\d])", words.join(r"[.\-_ ]*")))
+            .expect("an escaped name is a valid pattern")
+    };
+    let names = |name: &String, aliases: &Vec<String>| -> Vec<regex::Regex> {
+        std::iter::once(name).chain(aliases).map(|n| pattern(n)).collect()
+    };
+    let studio_patterns: Vec<(&str, Vec<regex::Regex>)> =
+        studios.iter().map(|s| (s.name.as_str(), names(&s.name, &s.aliases))).collect();
+    let performer_patterns: Vec<(&str, Vec<regex::Regex>)> =
+        performers.iter().map(|p| (p.name.as_str(), names(&p.name, &p.aliases))).collect();
+    let tag_patterns: Vec<(&str, Vec<regex::Regex>)> =
+        tags.iter().filter(|t| !t.ignore_auto_tag).map(|t| (t.name.as_str(), names(&t.name, &t.aliases))).collect();
+    let proposed = cases.iter().map(|case| {
+        if case["organized"] == true {
+            return Vec::new();
+        }
+        let path = case["path"].as_str().unwrap_or_default().to_lowercase();
+        // The start of the right-most match of any of `patterns`, if one matches.
+        let rightmost = |patterns: &[regex::Regex]| {
+            patterns
+                .iter()
+                .filter_map(|re| re.captures_iter(&path).filter_map(|c| c.get(1)).last())
+                .map(|m| m.start())
+                .max()
+        };
+        let named = |field: Field, name: &str| Named {
+            field,
+            name: name.to_owned(),
+            confidence: 1.0,
+            reason: "Auto Tag".into(),
+        };
+        let mut out: Vec<Named> = Vec::new();
+        if let Some((name, _)) = studio_patterns
+            .iter()
+            .filter_map(|(name, patterns)| rightmost(patterns).map(|at| (*name, at)))
+            .max_by_key(|(_, at)| *at)
+        {
+            out.push(named(Field::Studio, name));
+        }
+        for (field, list) in [(Field::Performers, &performer_patterns), (Field::Tags, &tag_patterns)] {
+            out.extend(
+                list.iter().filter(|(_, patterns)| rightmost(patterns).is_some()).map(|(name, _)| named(field, name)),
+            );
+        }
+        out
+    });
+    score(&cases, proposed)
+}
+
+/// One proposal, by the name of what it proposes.
+struct Named {
+    field: Field,
+    name: String,
+    confidence: f64,
+    reason: String,
+}
+
+/// Scores what was proposed for each case against its labels.
+fn score(cases: &[&Value], proposed: impl Iterator<Item = Vec<Named>>) -> Evaluation {
+    let mut evaluation = Evaluation::default();
+    for (case, proposals) in cases.iter().zip(proposed) {
+        evaluation.cases += 1;
         let labelled = |key: &str| -> BTreeSet<String> {
             match &case[key] {
                 Value::String(s) => BTreeSet::from([s.clone()]),
@@ -220,17 +310,11 @@ pub fn evaluate(data: &str, mut settings: Settings, only: Option<&str>) -> Evalu
         let class = case["note"].as_str().unwrap_or("other").to_owned();
         let mut case_score = Score::default();
         for (detector, field) in [("studio", Field::Studio), ("performers", Field::Performers), ("tags", Field::Tags)] {
-            let name = |id: i64| match field {
-                Field::Studio => lib.studio_name(id).to_owned(),
-                Field::Performers => lib.performer_name(id).to_owned(),
-                _ => lib.tag_name(id).to_owned(),
-            };
             let want = labelled(detector);
             let mut score = Score::default();
             let mut got = BTreeSet::new();
             for p in proposals.iter().filter(|p| p.field == field) {
-                let Some(value) = p.value.as_i64().map(name) else { continue };
-                let right = want.contains(&value);
+                let right = want.contains(&p.name);
                 let in_band = evaluation.bands.entry(band(p.confidence)).or_default();
                 if right {
                     score.right += 1;
@@ -239,11 +323,11 @@ pub fn evaluate(data: &str, mut settings: Settings, only: Option<&str>) -> Evalu
                     score.wrong += 1;
                     in_band.wrong += 1;
                     evaluation.mistakes.push(format!(
-                        "{detector}: wrongly proposed {value:?} ({:.2}: {}) for {path}",
-                        p.confidence, p.reason
+                        "{detector}: wrongly proposed {:?} ({:.2}: {}) for {path}",
+                        p.name, p.confidence, p.reason
                     ));
                 }
-                got.insert(value);
+                got.insert(p.name.clone());
             }
             for missed in want.difference(&got) {
                 score.missed += 1;
