@@ -55,7 +55,10 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library) -> Vec<Proposa
             if names.iter().any(|n| n.overlaps(&hit)) {
                 continue;
             }
-            let (owner, confidence, how) = match owner(&hit, &words) {
+            // A two-letter key as written in capitals ("DP"), or in a text without any (a
+            // lowercase release name): "Jo" in "Jo Smith" is a person, not the tag "JO".
+            let capitals_or_none = words[hit.start].upper || !text.chars().any(char::is_uppercase);
+            let (owner, confidence, how) = match owner(&hit, &words, capitals_or_none) {
                 Some(Key::Short(owner)) => (owner, SHORT, " (a short name only this tag has)"),
                 Some(Key::Full(owner)) => {
                     let base = if whole_is_folder && hit.covers(words.len()) { FOLDER } else { base };
@@ -96,13 +99,13 @@ enum Key<'a> {
 }
 
 /// The one tag a hit names: by name when one tag has that name, else by an alias only one tag
-/// has. A two-letter key counts only as a word standing on its own and when exactly one tag
-/// owns it in any way; a single letter never.
-fn owner<'a>(hit: &Hit<'a>, words: &[Word]) -> Option<Key<'a>> {
+/// has. A two-letter key counts only as a word standing on its own, written in capitals (or in
+/// a text without any), and when exactly one tag owns it in any way; a single letter never.
+fn owner<'a>(hit: &Hit<'a>, words: &[Word], capitals_or_none: bool) -> Option<Key<'a>> {
     let key_len: usize = words[hit.start..hit.end].iter().map(|w| w.text.chars().count()).sum();
     let has_digit = words[hit.start..hit.end].iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit()));
     if key_len < MIN_KEY && !has_digit {
-        let alone = key_len == 2 && hit.end - hit.start == 1 && hit.clean(words);
+        let alone = key_len == 2 && hit.end - hit.start == 1 && hit.clean(words) && capitals_or_none;
         return match hit.owners {
             [one] if alone => Some(Key::Short(one)),
             _ => None,
@@ -227,6 +230,7 @@ mod tests {
         assert!(tags_of("/v/Jane Doe BB Special.mp4").is_empty(), "two tags have it");
         assert!(tags_of("/v/DPP Promo.mp4").is_empty());
         assert!(tags_of("/v/JaneDoeDP.mp4").is_empty(), "glued");
+        assert!(tags_of("/v/Dp Smith - Solo.mp4").is_empty(), "written like a name");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! found when a run of complete words spells it, never inside another word ("Colton" is not
 //! "Colt"). Three guards keep the joining honest, each a wrong change seen in real paths:
 //! - where the text puts a break, the name must have one: "mys tudio" is not "My Studio" (the
-//!   fully joined "mystudio" still is);
+//!   fully joined "mystudio" still is; an apostrophe is a break a name may leave out:
+//!   "Mommy's Girl" is the studio "Mommys Girl");
 //! - `{ } ( ) [ ] ,` are boundaries between names, never inside one: "performer(name" and
 //!   "studio,name" name no one — the choice Stash's own Auto Tag tests make — while the words
 //!   inside a bracket ("[Jane Doe]", "(jane.doe)") are read like any others;
@@ -42,6 +43,9 @@ pub struct Word {
     pub glued: bool,
     /// A boundary character (see `BOUNDARIES`) stands between it and the word before.
     pub after_boundary: bool,
+    /// An apostrophe stands between it and the word before ("Mommy's"): a break a name may be
+    /// written without.
+    pub after_apostrophe: bool,
     /// Byte range of the word in the text it was read from.
     pub span: (usize, usize),
 }
@@ -53,28 +57,32 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut current = Pending::default();
     let mut previous: Option<char> = None;
     let mut boundary = false;
+    let mut apostrophe = false;
     for (at, c) in text.char_indices() {
         if c == '&' {
-            current.push_to(&mut out, at, &mut boundary);
+            current.push_to(&mut out, at, &mut boundary, &mut apostrophe);
             out.push(Word {
                 text: "and".into(),
                 capital: false,
                 upper: false,
                 glued: false,
                 after_boundary: std::mem::take(&mut boundary),
+                after_apostrophe: std::mem::take(&mut apostrophe),
                 span: (at, at + 1),
             });
             previous = None;
             continue;
         }
         if !c.is_alphanumeric() {
-            current.push_to(&mut out, at, &mut boundary);
+            let ended = !current.text.is_empty();
+            current.push_to(&mut out, at, &mut boundary, &mut apostrophe);
             boundary |= BOUNDARIES.contains(&c);
+            apostrophe = ended && matches!(c, '\'' | '’');
             previous = None;
             continue;
         }
         if previous.is_some_and(|p| p.is_lowercase() && c.is_uppercase()) {
-            current.push_to(&mut out, at, &mut boundary);
+            current.push_to(&mut out, at, &mut boundary, &mut apostrophe);
             current.glued = true;
         }
         if current.text.is_empty() {
@@ -87,7 +95,7 @@ pub fn words(text: &str) -> Vec<Word> {
         fold_into(c, &mut current.text);
         previous = Some(c);
     }
-    current.push_to(&mut out, text.len(), &mut boundary);
+    current.push_to(&mut out, text.len(), &mut boundary, &mut apostrophe);
     out
 }
 
@@ -103,7 +111,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn push_to(&mut self, out: &mut Vec<Word>, end: usize, boundary: &mut bool) {
+    fn push_to(&mut self, out: &mut Vec<Word>, end: usize, boundary: &mut bool, apostrophe: &mut bool) {
         let pending = std::mem::take(self);
         if pending.text.is_empty() {
             return;
@@ -114,6 +122,7 @@ impl Pending {
             upper: pending.upper && pending.letters >= 2,
             glued: pending.glued,
             after_boundary: std::mem::take(boundary),
+            after_apostrophe: std::mem::take(apostrophe),
             span: (pending.start, end),
         });
     }
@@ -248,7 +257,7 @@ impl NameIndex {
                         break;
                     }
                     let at = joined.chars().count();
-                    if !word.glued && at < 64 {
+                    if !word.glued && !word.after_apostrophe && at < 64 {
                         breaks |= 1 << at;
                     }
                 }
@@ -376,6 +385,15 @@ mod tests {
             assert_eq!(index.hits(&words(text), &[]).len(), 1, "{text}");
         }
         assert!(index.hits(&words("mys tudio"), &[]).is_empty());
+    }
+
+    #[test]
+    fn an_apostrophe_may_be_left_out_of_a_name() {
+        let mut index = NameIndex::default();
+        index.add(1, "Mommys Girl", false);
+        index.add(2, "Jane Doe", false);
+        assert_eq!(index.hits(&words("Mommy's Girl - Visit"), &[]).len(), 1);
+        assert_eq!(index.hits(&words("Jane Doe's First Time"), &[]).len(), 1);
     }
 
     #[test]
