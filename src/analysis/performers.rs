@@ -164,6 +164,10 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mu
         sources.push(("title".into(), title, Place::Near));
     }
     for (source, text, place) in &sources {
+        // Most folders further up ("media", "2023") name no one: skip the splitting for them.
+        if *place != Place::Near && library.performer_names.hits(&text::words(text), &[]).is_empty() {
+            continue;
+        }
         let spaced = spaced(text);
         let (compounds, rest) = compound_names(&spaced, library);
         for (id, confidence, how) in compounds {
