@@ -1,7 +1,8 @@
 //! The analyzer's quality and speed.
 //!
-//! `cargo bench --bench analyze [-- SCENES]` prints precision and recall per detector on the
-//! labelled evaluation set (`tests/data/analyze_eval.json`) at several minimum confidences, then
+//! `cargo bench --bench analyze [-- SCENES]` prints precision and recall on the held-out and the
+//! development evaluation sets (per detector, per class of case, and per confidence band: the
+//! calibration), then
 //! the time to analyze SCENES (default 100,000) mirrored scenes with the rules only: choosing
 //! the scenes, reading them from the mirror, running every detector, and storing the plan —
 //! everything the `analyze` task does after its incremental sync. Figures, not assertions.
@@ -64,41 +65,71 @@ fn main() {
 }
 
 fn report_quality() {
-    println!("Evaluation set (tests/data/analyze_eval.json), rules only:");
-    println!("{:<22} {:>10} {:>10} {:>10}   right / wrong / missed", "min confidence", "studio", "performers", "tags");
-    let runs = [(0.7, None), (0.8, None), (0.9, None), (0.7, Some("hand-labelled"))];
-    for (min, only) in runs {
-        let settings = Settings { analysis_min_confidence: min, ..Settings::default() };
-        let e = evaluation::evaluate(settings, only);
-        if let Some(only) = only {
-            println!("Only the {} {only} cases:", e.cases);
-        }
-        for (measure, pick) in [("precision", true), ("recall", false)] {
-            let value = |s: evaluation::Score| if pick { s.precision() } else { s.recall() };
+    for (name, data) in [
+        ("Held-out set (tests/data/analyze_heldout.json)", evaluation::HELD_OUT),
+        ("Development set (tests/data/analyze_eval.json)", evaluation::DEV),
+    ] {
+        println!("{name}, rules only, default settings:");
+        let e = evaluation::evaluate(data, Settings::default(), None);
+        let row = |label: &str, s: evaluation::Score| {
             println!(
-                "{:<22} {:>10.3} {:>10.3} {:>10.3}{}",
-                format!("{min:.2} {measure}"),
-                value(e.studio),
-                value(e.performers),
-                value(e.tags),
-                if pick {
-                    format!(
-                        "   {:?} / {:?} / {:?}",
-                        (e.studio.right, e.studio.wrong, e.studio.missed),
-                        (e.performers.right, e.performers.wrong, e.performers.missed),
-                        (e.tags.right, e.tags.wrong, e.tags.missed)
-                    )
-                } else {
-                    String::new()
-                }
+                "  {label:<28} P {:.3}  R {:.3}   right {:>4} / wrong {:>3} / missed {:>3}",
+                s.precision(),
+                s.recall(),
+                s.right,
+                s.wrong,
+                s.missed
+            )
+        };
+        println!("  {} cases", e.cases);
+        row("all detectors", e.overall());
+        row("studio", e.studio);
+        row("performers", e.performers);
+        row("tags", e.tags);
+        let auto_tag = evaluation::evaluate_auto_tag(data);
+        row("Stash's Auto Tag rule, all", auto_tag.overall());
+        for (batch, (cases, score)) in &e.batches {
+            row(&format!("batch {batch} ({cases} cases)"), *score);
+        }
+        println!("  per class (cases):                  StashHog                                      Auto Tag rule");
+        let auto_classes = auto_tag.classes;
+        for (class, (cases, score)) in &e.classes {
+            let theirs = auto_classes.get(class).map(|c| c.1).unwrap_or_default();
+            println!(
+                "    {:<34} P {:.3} R {:.3} ({:>3}/{:>2}/{:>2})   P {:.3} R {:.3} ({:>3}/{:>2}/{:>2})",
+                format!("{class} ({cases})"),
+                score.precision(),
+                score.recall(),
+                score.right,
+                score.wrong,
+                score.missed,
+                theirs.precision(),
+                theirs.recall(),
+                theirs.right,
+                theirs.wrong,
+                theirs.missed
             );
         }
-        if min == 0.7 && only.is_none() {
-            println!("  ({} cases; mistakes at the default threshold:)", e.cases);
-            for m in &e.mistakes {
-                println!("    {m}");
-            }
+        println!("  calibration, precision per confidence band:");
+        for (band, _) in evaluation::BANDS {
+            let s = e.bands.get(band).copied().unwrap_or_default();
+            println!("    {band}  {:>4} proposals  precision {:.3}", s.right + s.wrong, s.precision());
         }
+        println!("  mistakes:");
+        for m in &e.mistakes {
+            println!("    {m}");
+        }
+        println!();
+    }
+    println!("Development set at other minimum confidences:");
+    for min in [0.8, 0.9] {
+        let e = evaluation::evaluate(
+            evaluation::DEV,
+            Settings { analysis_min_confidence: min, ..Settings::default() },
+            None,
+        );
+        let o = e.overall();
+        println!("  {min:.2}: P {:.3} R {:.3}", o.precision(), o.recall());
     }
 }
 

@@ -149,6 +149,58 @@ fn each_file_name_convention_is_read() {
 }
 
 #[test]
+fn child_studios_upper_folders_brackets_and_names_with_separators_are_read() {
+    let env = TestEnv::new();
+    let (blacked, jane, jessie_b, jones, dp) = env.stash.lib(|l| {
+        let network = l.add_studio("VIXEN Media Group");
+        let blacked = l.insert_studio(Studio { name: "Blacked".into(), parent_id: Some(network), ..Studio::default() });
+        l.add_performer("Jessie");
+        let tag = l.insert_tag(Tag { name: "Double Penetration".into(), aliases: vec!["DP".into()], ..Tag::default() });
+        (blacked, l.add_performer("Jane Doe"), l.add_performer("Jessie B"), l.add_performer("Mr and Mrs Jones"), tag)
+    });
+    let (nested, deep, bracket, underscore, compound, organized) = env.stash.lib(|l| {
+        (
+            l.add_scene(unmeasured("/Networks/VIXEN Media Group/BLACKED/BLACKED - Late Night.mp4")),
+            l.add_scene(unmeasured("/media/Jane Doe/2021/1080p/clip_0412.mp4")),
+            l.add_scene(unmeasured("/dl/Scene.2020-04-19.[Jane Doe].mp4")),
+            l.add_scene(unmeasured("/dl/Jessie_B solo - DP.mp4")),
+            l.add_scene(unmeasured("/dl/Mr and Mrs Jones - Weekend.mp4")),
+            l.add_scene(Scene { organized: true, ..unmeasured("/dl/Jane Doe - DP.mp4") }),
+        )
+    });
+    let out = analyze(&env, json!({}));
+    let all = changes(&env, &out["plan_id"]);
+    assert_eq!(values(&all, nested, "studio"), [json!(blacked)], "the child, not its network");
+    assert_eq!(values(&all, deep, "performers"), [json!(jane)], "a folder three levels up");
+    assert_eq!(values(&all, bracket, "performers"), [json!(jane)]);
+    assert_eq!(values(&all, underscore, "performers"), [json!(jessie_b)], "Jessie B, not also Jessie");
+    assert_eq!(values(&all, underscore, "tags"), [json!(dp)], "a two-letter alias only one tag has");
+    assert_eq!(values(&all, compound, "performers"), [json!(jones)]);
+    assert!(all.iter().all(|c| c.scene != organized), "organized scenes are left alone");
+    let plan = env.run(json!({"mode": "show_plan", "plan_id": out["plan_id"], "per_page": 100}));
+    let reasons: Vec<String> =
+        plan.out("/changes").as_array().into_iter().flatten().map(|c| c["reason"].to_string()).collect();
+    assert!(reasons.iter().any(|r| r.contains("folder three levels up")), "{reasons:?}");
+}
+
+#[test]
+fn joins_across_breaks_boundaries_and_glued_words_propose_nothing() {
+    let env = TestEnv::new();
+    env.stash.lib(|l| {
+        l.add_studio("My Studio");
+        l.add_performer("Kenzie Lee");
+        l.add_performer("Performer Name");
+        l.add_scene(unmeasured("/dl/mys tudio - clip 4.mp4"));
+        l.add_scene(unmeasured("/dl/McKenzieLee - Pool.mp4"));
+        l.add_scene(unmeasured("/dl/aaaPerformer Name.mp4"));
+        l.add_scene(unmeasured("/dl/performer(name.mp4"));
+        l.add_scene(unmeasured("/dl/performer,name.mp4"));
+    });
+    let out = analyze(&env, json!({}));
+    assert_eq!(out["plan_id"], Value::Null, "{out}");
+}
+
+#[test]
 fn ties_look_alikes_and_words_inside_words_propose_nothing() {
     let env = TestEnv::new();
     library(&env);
@@ -513,16 +565,44 @@ fn the_ai_is_off_by_default() {
 }
 
 #[test]
-fn the_evaluation_set_scores_at_least_95_percent_precision() {
-    let e = evaluation::evaluate(stashhog::settings::Settings::default(), None);
+fn the_development_set_keeps_98_percent_precision_and_95_percent_recall_per_detector() {
+    let e = evaluation::evaluate(evaluation::DEV, stashhog::settings::Settings::default(), None);
     for m in &e.mistakes {
         eprintln!("{m}");
     }
     assert!(e.cases >= 300, "{} cases", e.cases);
     for (name, s) in [("studio", e.studio), ("performers", e.performers), ("tags", e.tags)] {
-        assert!(s.precision() >= 0.95, "{name}: precision {:.3} ({s:?})", s.precision());
-        assert!(s.recall() >= 0.8, "{name}: recall {:.3} ({s:?})", s.recall());
+        assert!(s.precision() >= 0.98, "{name}: precision {:.3} ({s:?})", s.precision());
+        assert!(s.recall() >= 0.95, "{name}: recall {:.3} ({s:?})", s.recall());
     }
+}
+
+#[test]
+fn the_held_out_set_scores_at_least_98_percent_precision_and_95_percent_recall() {
+    let e = evaluation::evaluate(evaluation::HELD_OUT, stashhog::settings::Settings::default(), None);
+    for m in &e.mistakes {
+        eprintln!("{m}");
+    }
+    assert!(e.cases >= 100, "{} cases", e.cases);
+    for (batch, (cases, s)) in &e.batches {
+        eprintln!("batch {batch}: {cases} cases, {s:?}");
+    }
+    let all = e.overall();
+    eprintln!("all: {all:?}");
+    for (name, s) in [("studio", e.studio), ("performers", e.performers), ("tags", e.tags)] {
+        assert!(s.precision() >= 0.95 && s.recall() >= 0.9, "{name}: {s:?}");
+    }
+    assert!(all.precision() >= 0.98, "precision {:.3} ({all:?})", all.precision());
+    assert!(all.recall() >= 0.95, "recall {:.3} ({all:?})", all.recall());
+}
+
+#[test]
+fn the_held_out_set_is_read_better_than_by_stashs_auto_tag_rule() {
+    let ours = evaluation::evaluate(evaluation::HELD_OUT, stashhog::settings::Settings::default(), None).overall();
+    let auto_tag = evaluation::evaluate_auto_tag(evaluation::HELD_OUT).overall();
+    eprintln!("StashHog {ours:?}, Auto Tag {auto_tag:?}");
+    assert!(ours.precision() > auto_tag.precision(), "precision {ours:?} vs {auto_tag:?}");
+    assert!(ours.recall() > auto_tag.recall(), "recall {ours:?} vs {auto_tag:?}");
 }
 
 #[test]

@@ -83,6 +83,9 @@ pub struct Library {
     pub tag_names: NameIndex,
     /// Close spellings of multi-word performer names: one-deletion variants → performer keys.
     pub performer_spellings: HashMap<String, Vec<String>>,
+    /// Performer names and aliases written with a separator the performer reader splits at
+    /// ("Mr and Mrs Jones", "Sam & Alex"): read in the whole text before it is split.
+    pub performer_compounds: NameIndex,
 }
 
 impl Library {
@@ -96,9 +99,11 @@ impl Library {
             }
         }
         for p in &performers {
-            library.performer_names.add(p.id, &p.name, false);
-            for alias in &p.aliases {
-                library.performer_names.add(p.id, alias, true);
+            for (name, alias) in std::iter::once((&p.name, false)).chain(p.aliases.iter().map(|a| (a, true))) {
+                library.performer_names.add(p.id, name, alias);
+                if performers::parts(name).len() > 1 {
+                    library.performer_compounds.add(p.id, name, alias);
+                }
             }
         }
         for t in tags.iter().filter(|t| !t.ignore_auto_tag) {
@@ -133,6 +138,20 @@ impl Library {
     /// A tag's name.
     pub fn tag_name(&self, id: i64) -> &str {
         self.tags.get(&id).map_or("?", |t| t.name.as_str())
+    }
+
+    /// Whether studio `ancestor` is above studio `id` in Stash's hierarchy (its parent, the
+    /// parent's parent, …).
+    pub fn studio_is_above(&self, ancestor: i64, id: i64) -> bool {
+        let mut at = self.studios.get(&id).and_then(|s| s.parent_id);
+        for _ in 0..16 {
+            match at {
+                Some(parent) if parent == ancestor => return true,
+                Some(parent) => at = self.studios.get(&parent).and_then(|s| s.parent_id),
+                None => return false,
+            }
+        }
+        false
     }
 }
 

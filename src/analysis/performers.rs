@@ -1,9 +1,13 @@
-//! Performer detector: the performers the file name, the folder it is in and the title name.
+//! Performer detector: the performers the file name, the folders above it and the title name.
 //!
 //! Names are read the way people write them in file names: "Brent & Jay", "Brent Corrigan,
-//! Jay Roberts - Poolside", "BrentCorrigan_x_JayRoberts [1080p] 2023-01-02". Brackets, dates,
-//! resolutions and quality words are removed first, then the text is split at the usual
-//! separators. A performer's full name counts fully, an alias only when it belongs to exactly
+//! Jay Roberts - Poolside", "BrentCorrigan_x_JayRoberts [1080p] 2023-01-02",
+//! "Scene.2020-04-19.[Jane Doe]". Dates, resolutions and quality words are removed first, then
+//! the text is split at brackets, commas and the usual separators — except where a performer's
+//! own name contains one ("Mr and Mrs Jones", "Sam & Alex"), which is read in the whole text
+//! first. `_` is a space, never a separator: "Jessie_B" is Jessie B. The file name, the folder
+//! it is in and the title are read fully; folders further up only for full names (a one-word
+//! name there is too often a word), except right below a `Performers`/`Creators` folder. A performer's full name counts fully, an alias only when it belongs to exactly
 //! one performer, a one-word name only when it is a whole part by itself and exactly one
 //! performer owns it (words that are also names — "Summer", "Hunter" — are too common inside
 //! titles), and a spelling one typo away from a full name counts less. Parts that look like a
@@ -29,6 +33,12 @@ pub const ALIAS: f64 = 0.95;
 pub const SINGLE_WORD: f64 = 0.9;
 /// A full name one typo away.
 pub const CLOSE_SPELLING: f64 = 0.8;
+/// A full name standing as a whole part of a folder more than one level above the file
+/// ("Jane Doe/2021/1080p/clip.mp4"): the folder may still be a collection that holds other
+/// people's scenes too.
+pub const UPPER_FOLDER: f64 = 0.9;
+/// A full name among other words of a folder further up ("Jane Doe Fan Edits/…").
+pub const UPPER_FOLDER_WORDS: f64 = 0.85;
 /// A new performer named by a creator folder: sure enough to propose, below any sensible
 /// auto-approval, since creating a performer is a bigger step than linking one.
 pub const NEW_PERFORMER: f64 = 0.75;
@@ -52,7 +62,7 @@ const SEPARATORS: &[&str] = &[
     " x ",
     " vs ",
     " + ",
-    "_",
+    "|",
 ];
 
 /// Words that never make a part look like a person's name.
@@ -66,8 +76,7 @@ fn noise() -> &'static Regex {
     NOISE.get_or_init(|| {
         Regex::new(
             r"(?ix)
-            \[[^\]]*\] | \([^)]*\) | \{[^}]*\}                                   # bracketed parts
-          | \b\d{4}[-._\ ]\d{1,2}[-._\ ]\d{1,2}\b | \b\d{1,2}[-._\ ]\d{1,2}[-._\ ]\d{2,4}\b  # dates
+            \b\d{4}[-._\ ]\d{1,2}[-._\ ]\d{1,2}\b | \b\d{1,2}[-._\ ]\d{1,2}[-._\ ]\d{2,4}\b  # dates
           | \b(?:19|20)\d{2}\b                                                   # years
           | \b\d{3,4}[pi]\b | \b\d{3,4}x\d{3,4}\b | \b[248]k\b                     # resolutions
           | \b(?:hd|fhd|uhd|sd|hq|x264|x265|h264|h265|hevc|avc|web-?dl|webrip|hdrip|bluray|xxx|60fps|30fps|remastered|mp4|mkv)\b",
@@ -76,11 +85,22 @@ fn noise() -> &'static Regex {
     })
 }
 
-/// The candidate parts of one source text: noise removed, split at the separators. When the
-/// text has no spaces, `_` and `.` are its word separators, not part separators.
+/// `source` with `_` as a space, and `.` too when the text has no spaces (a scene-release name):
+/// the same length, so positions in it are positions in `source`.
+fn spaced(source: &str) -> String {
+    let spaced = source.replace('_', " ");
+    if source.contains([' ', '_']) { spaced } else { spaced.replace('.', " ") }
+}
+
+/// The candidate parts of one source text: noise removed, split at brackets, commas and the
+/// separators.
 pub fn parts(source: &str) -> Vec<String> {
-    let spaced = if source.contains(' ') { source.to_owned() } else { source.replace(['_', '.'], " ") };
-    let cleaned = noise().replace_all(&spaced, " ");
+    parts_of_spaced(&spaced(source))
+}
+
+fn parts_of_spaced(spaced: &str) -> Vec<String> {
+    let cut = spaced.replace(['[', ']', '(', ')', '{', '}', ','], " | ");
+    let cleaned = noise().replace_all(&cut, " ");
     let mut parts = vec![format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))];
     for separator in SEPARATORS {
         parts =
@@ -108,17 +128,57 @@ fn split_ignoring_case(text: &str, separator: &str) -> Vec<String> {
     out
 }
 
-/// The performers the scene's file name, folder and title name, that it does not have yet.
+/// Where a name was read, and how far that place may be trusted.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    /// The file name, the folder it is in, the title: every rule applies.
+    Near,
+    /// A folder right below `Performers`/`Creators`: a one-word name is a person there too.
+    CreatorFolder,
+    /// A folder further up: full names only, a little less sure.
+    Upper,
+}
+
+/// The performers the scene's file name, folders and title name, that it does not have yet.
 pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mut Vec<String>) -> Vec<Proposal> {
     let mut best: HashMap<i64, (f64, String)> = HashMap::new();
-    let sources =
-        [("file name", Some(path.stem.as_str())), ("folder", path.parent()), ("title", scene.title.as_deref())];
-    for (source, text) in sources {
-        let Some(text) = text else { continue };
-        for part in parts(text) {
+    let mut sources: Vec<(String, &str, Place)> = vec![("file name".into(), path.stem.as_str(), Place::Near)];
+    let creator = creator_folder_index(path);
+    let levels = path.folders.len();
+    for (i, folder) in path.folders.iter().enumerate().rev() {
+        let up = levels - i;
+        let place = match up {
+            1 => Place::Near,
+            _ if creator == Some(i) => Place::CreatorFolder,
+            _ => Place::Upper,
+        };
+        let source = match up {
+            1 => "folder".to_owned(),
+            2 => "folder two levels up".to_owned(),
+            3 => "folder three levels up".to_owned(),
+            n => format!("folder {n} levels up"),
+        };
+        sources.push((source, folder.as_str(), place));
+    }
+    if let Some(title) = scene.title.as_deref() {
+        sources.push(("title".into(), title, Place::Near));
+    }
+    for (source, text, place) in &sources {
+        // Most folders further up ("media", "2023") name no one: skip the splitting for them.
+        if *place != Place::Near && library.performer_names.hits(&text::words(text), &[]).is_empty() {
+            continue;
+        }
+        let spaced = spaced(text);
+        let (compounds, rest) = compound_names(&spaced, library);
+        for (id, confidence, how) in compounds {
+            let confidence = if *place == Place::Upper { confidence.min(UPPER_FOLDER_WORDS) } else { confidence };
+            let reason = format!("{source} \"{text}\" names {} {how}", library.performer_name(id));
+            keep(&mut best, id, confidence, reason);
+        }
+        for part in parts_of_spaced(&rest) {
             let words = text::words(&part);
-            let found = matches(&words, library);
-            if found.is_empty() {
+            let found = matches(&words, library, *place);
+            if found.is_empty() && *place == Place::Near {
                 match close_spelling(&words, library) {
                     Some(id) => {
                         let reason =
@@ -155,6 +215,29 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library, unmatched: &mu
     proposals
 }
 
+/// The performers whose own name contains a separator, read in the whole (spaced) text, and
+/// the text with those names blanked out so the parts do not read them again as pieces.
+fn compound_names(spaced: &str, library: &Library) -> (Vec<(i64, f64, &'static str)>, String) {
+    if library.performer_compounds.is_empty() {
+        return (Vec::new(), spaced.to_owned());
+    }
+    let words = text::words(spaced);
+    let others = [&library.studio_names, &library.tag_names];
+    let hits = library.performer_compounds.hits(&words, &others);
+    if hits.is_empty() {
+        return (Vec::new(), spaced.to_owned());
+    }
+    let mut rest = spaced.to_owned();
+    let mut found = Vec::new();
+    for hit in hits.iter().rev() {
+        let Some((id, confidence, how)) = judge(hit, hit.end - hit.start) else { continue };
+        found.push((id, confidence, how));
+        let (from, to) = (words[hit.start].span.0, words[hit.end - 1].span.1);
+        rest.replace_range(from..to, " | ");
+    }
+    (found, rest)
+}
+
 fn keep(best: &mut HashMap<i64, (f64, String)>, id: i64, confidence: f64, reason: String) {
     let entry = best.entry(id).or_insert((confidence, reason.clone()));
     if confidence > entry.0 {
@@ -163,11 +246,16 @@ fn keep(best: &mut HashMap<i64, (f64, String)>, id: i64, confidence: f64, reason
 }
 
 /// The performers a part's words name: (id, confidence, how).
-fn matches(words: &[Word], library: &Library) -> Vec<(i64, f64, &'static str)> {
+fn matches(words: &[Word], library: &Library, place: Place) -> Vec<(i64, f64, &'static str)> {
+    let others = [&library.studio_names, &library.tag_names];
     let mut found = Vec::new();
-    for hit in library.performer_names.hits(words) {
-        if let Some(m) = judge(&hit, words.len()) {
-            found.push(m);
+    for hit in library.performer_names.hits(words, &others) {
+        let upper = if hit.covers(words.len()) { UPPER_FOLDER } else { UPPER_FOLDER_WORDS };
+        match judge(&hit, words.len()) {
+            Some((_, SINGLE_WORD, _)) if place == Place::Upper => {}
+            Some((id, confidence, how)) if place == Place::Upper => found.push((id, confidence.min(upper), how)),
+            Some(m) => found.push(m),
+            None => {}
         }
     }
     found
@@ -223,11 +311,17 @@ fn close_spelling(words: &[Word], library: &Library) -> Option<i64> {
 /// it is one name that looks like a person's and that no performer has, not even in part or
 /// one typo away.
 pub fn unknown_creator(path: &PathParts, library: &Library) -> Option<String> {
-    let at = path.folders.iter().rposition(|f| CREATOR_FOLDERS.iter().any(|c| f.eq_ignore_ascii_case(c)))?;
-    let [name]: [String; 1] = parts(path.folders.get(at + 1)?).try_into().ok()?;
+    let [name]: [String; 1] = parts(path.folders.get(creator_folder_index(path)?)?).try_into().ok()?;
     let words = text::words(&name);
-    let known = !library.performer_names.hits(&words).is_empty() || close_spelling(&words, library).is_some();
+    let known = !library.performer_names.hits(&words, &[]).is_empty() || close_spelling(&words, library).is_some();
     (!known && looks_like_a_name(&name, &words, library)).then_some(name)
+}
+
+/// The index in `path.folders` of the creator folder: the one right below the last folder
+/// called `Performers` or `Creators`, when the file is not directly in that folder.
+fn creator_folder_index(path: &PathParts) -> Option<usize> {
+    let at = path.folders.iter().rposition(|f| CREATOR_FOLDERS.iter().any(|c| f.eq_ignore_ascii_case(c)))?;
+    (at + 1 < path.folders.len()).then_some(at + 1)
 }
 
 /// Two or three capitalised words of letters, none of them a studio, a tag or a common word.
@@ -235,8 +329,8 @@ fn looks_like_a_name(part: &str, words: &[Word], library: &Library) -> bool {
     (2..=3).contains(&words.len())
         && words.iter().all(|w| w.capital && w.text.chars().all(char::is_alphabetic) && w.text.chars().count() >= 2)
         && !words.iter().any(|w| NOT_NAMES.contains(&w.text.as_str()))
-        && library.studio_names.hits(words).is_empty()
-        && library.tag_names.hits(words).is_empty()
+        && library.studio_names.hits(words, &[]).is_empty()
+        && library.tag_names.hits(words, &[]).is_empty()
         && part.chars().count() <= 40
 }
 
@@ -274,6 +368,17 @@ mod tests {
     fn one_word_names_only_standing_alone() {
         assert_eq!(performers_of("/p/Madonna - Live.mp4", None).0, [(12, SINGLE_WORD)]);
         assert!(performers_of("/p/x.mp4", Some("Madonna fans unite")).0.is_empty());
+    }
+
+    #[test]
+    fn brackets_underscores_and_upper_folders_are_read() {
+        assert_eq!(performers_of("/p/Scene.2020-04-19.[Brent Corrigan].mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/videos(BrentCorrigan)/clip.mp4", None).0, [(10, NAME)]);
+        assert_eq!(performers_of("/p/Jay_Roberts - Poolside.mp4", None).0, [(11, NAME)]);
+        assert_eq!(performers_of("/p/Brent Corrigan/2021/1080p/clip 01.mp4", None).0, [(10, UPPER_FOLDER)]);
+        assert_eq!(performers_of("/p/Brent Corrigan Fan Edits/2021/clip 01.mp4", None).0, [(10, UPPER_FOLDER_WORDS)]);
+        assert!(performers_of("/Madonna/2021/clip.mp4", None).0.is_empty(), "one word, far up");
+        assert_eq!(performers_of("/Performers/Madonna/2021/clip.mp4", None).0, [(12, SINGLE_WORD)]);
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub const PATH: f64 = 0.8;
 pub const ALIAS_PENALTY: f64 = 0.05;
 /// Measured from the file.
 pub const TECHNICAL: f64 = 0.95;
+/// A two-letter name or alias ("DP") standing alone that only one tag has: initials and
+/// abbreviations collide more than words do, so it waits for review at the default settings.
+pub const SHORT: f64 = 0.75;
 /// Shortest tag key matched in text: two letters are initials more often than tags ("4K" has
 /// a digit and is no initials).
 const MIN_KEY: usize = 3;
@@ -48,14 +51,22 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library) -> Vec<Proposa
     for (source, text, whole_is_folder, base) in sources {
         let words = text::words(text);
         let names = names_of_people_and_studios(&words, library);
-        for hit in library.tag_names.hits(&words) {
+        for hit in library.tag_names.hits(&words, &[&library.studio_names, &library.performer_names]) {
             if names.iter().any(|n| n.overlaps(&hit)) {
                 continue;
             }
-            let Some(owner) = owner(&hit, &words) else { continue };
-            let base = if whole_is_folder && hit.covers(words.len()) { FOLDER } else { base };
-            let confidence = if owner.alias { base - ALIAS_PENALTY } else { base };
-            let how = if owner.alias { " (by alias)" } else { "" };
+            // A two-letter key as written in capitals ("DP"), or in a text without any (a
+            // lowercase release name): "Jo" in "Jo Smith" is a person, not the tag "JO".
+            let capitals_or_none = words[hit.start].upper || !text.chars().any(char::is_uppercase);
+            let (owner, confidence, how) = match owner(&hit, &words, capitals_or_none) {
+                Some(Key::Short(owner)) => (owner, SHORT, " (a short name only this tag has)"),
+                Some(Key::Full(owner)) => {
+                    let base = if whole_is_folder && hit.covers(words.len()) { FOLDER } else { base };
+                    let confidence = if owner.alias { base - ALIAS_PENALTY } else { base };
+                    (owner, confidence, if owner.alias { " (by alias)" } else { "" })
+                }
+                None => continue,
+            };
             keep(
                 owner.id,
                 confidence,
@@ -79,25 +90,44 @@ pub fn detect(scene: &Scene, path: &PathParts, library: &Library) -> Vec<Proposa
     proposals
 }
 
+/// How a hit names its tag.
+enum Key<'a> {
+    /// A name or alias of three letters or more (or with a digit).
+    Full(&'a Owner),
+    /// A two-letter name or alias ("DP", "BJ").
+    Short(&'a Owner),
+}
+
 /// The one tag a hit names: by name when one tag has that name, else by an alias only one tag
-/// has; short keys never.
-fn owner<'a>(hit: &Hit<'a>, words: &[Word]) -> Option<&'a Owner> {
+/// has. A two-letter key counts only as a word standing on its own, written in capitals (or in
+/// a text without any), and when exactly one tag owns it in any way; a single letter never.
+fn owner<'a>(hit: &Hit<'a>, words: &[Word], capitals_or_none: bool) -> Option<Key<'a>> {
     let key_len: usize = words[hit.start..hit.end].iter().map(|w| w.text.chars().count()).sum();
     let has_digit = words[hit.start..hit.end].iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit()));
     if key_len < MIN_KEY && !has_digit {
-        return None;
+        let alone = key_len == 2 && hit.end - hit.start == 1 && hit.clean(words) && capitals_or_none;
+        return match hit.owners {
+            [one] if alone => Some(Key::Short(one)),
+            _ => None,
+        };
     }
     let names: Vec<&Owner> = hit.owners.iter().filter(|o| !o.alias).collect();
     match names.as_slice() {
-        [one] => Some(one),
-        [] if hit.owners.len() == 1 => hit.owners.first(),
+        [one] => Some(Key::Full(one)),
+        [] if hit.owners.len() == 1 => hit.owners.first().map(Key::Full),
         _ => None,
     }
 }
 
 fn names_of_people_and_studios<'a>(words: &[Word], library: &'a Library) -> Vec<Hit<'a>> {
-    let mut hits = library.studio_names.hits(words);
-    hits.extend(library.performer_names.hits(words).into_iter().filter(|h| h.end - h.start >= 2));
+    let mut hits = library.studio_names.hits(words, &[&library.performer_names, &library.tag_names]);
+    hits.extend(
+        library
+            .performer_names
+            .hits(words, &[&library.studio_names, &library.tag_names])
+            .into_iter()
+            .filter(|h| h.end - h.start >= 2),
+    );
     hits
 }
 
@@ -171,6 +201,36 @@ mod tests {
     #[test]
     fn words_of_a_performer_or_studio_name_are_not_tags() {
         assert!(tags_of("/v/Sean Cody/x.mp4", Some("Sean Cody"), 0, 0.0).is_empty());
+    }
+
+    #[test]
+    fn a_two_letter_alias_counts_standing_alone_when_one_tag_has_it() {
+        let tag = |id: i64, name: &str, aliases: &[&str]| crate::stash::Tag {
+            id,
+            name: name.into(),
+            sort_name: None,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            ignore_auto_tag: false,
+            updated_at: String::new(),
+            stash_ids: vec![],
+        };
+        let lib = Library::new(
+            vec![],
+            vec![],
+            vec![tag(1, "Double Penetration", &["DP"]), tag(2, "Big Boobs", &["BB"]), tag(3, "Bareback", &["BB"])],
+        );
+        let tags_of = |path: &str| -> Vec<(i64, f64)> {
+            detect(&scene_at(path), &PathParts::of(path), &lib)
+                .into_iter()
+                .map(|p| (p.value.as_i64().unwrap_or(0), p.confidence))
+                .collect()
+        };
+        assert_eq!(tags_of("/v/Jane Doe - DP - Night.mp4"), [(1, SHORT)]);
+        assert_eq!(tags_of("/v/jane.doe.dp.1080p.mp4"), [(1, SHORT)]);
+        assert!(tags_of("/v/Jane Doe BB Special.mp4").is_empty(), "two tags have it");
+        assert!(tags_of("/v/DPP Promo.mp4").is_empty());
+        assert!(tags_of("/v/JaneDoeDP.mp4").is_empty(), "glued");
+        assert!(tags_of("/v/Dp Smith - Solo.mp4").is_empty(), "written like a name");
     }
 
     #[test]
