@@ -16,6 +16,8 @@ pub mod fake_http;
 pub mod fake_stash;
 /// The fake stash-box GraphQL server.
 pub mod fake_stashbox;
+/// fansly-scraper metadata databases (both eras) for the import tests.
+pub mod fansly;
 /// GraphQL over HTTP: envelope, cached validation, execution, JSON-backed objects.
 pub mod gql;
 /// The mirror test's oracle: Stash's library and the mirror, compared field by field.
