@@ -146,7 +146,8 @@ mod proposal {
 
     use serde_json::json;
     use stashhog::fansly::propose::{Options, StashSide, propose};
-    use stashhog::plans::{Action, Entity, Field};
+    use stashhog::plans::{Action, Creation, Field};
+    use stashhog::stash::ObjectKind;
     use stashhog::stash::{Performer, Scene, SceneFile, Studio, Tag};
 
     use super::*;
@@ -205,19 +206,19 @@ mod proposal {
         };
         let options = Options { preview_tag: Some("Trailer".into()), create_tags: true, ..Options::default() };
         let proposal = propose(&library, &side, &options);
-        let creates: Vec<(Entity, String)> = proposal
+        let creates: Vec<(ObjectKind, String)> = proposal
             .changes
             .iter()
             .filter(|c| c.action == Action::Create)
-            .map(|c| (c.entity, c.value.as_str().unwrap_or_default().to_string()))
+            .map(|c| (c.entity, Creation::parse(&c.value).map(|c| c.name).unwrap_or_default()))
             .collect();
         assert_eq!(
             creates,
             vec![
-                (Entity::Performer, "Anna Lee".to_string()),
-                (Entity::Studio, "Fansly (network)".to_string()),
-                (Entity::Studio, "anna (Fansly)".to_string()),
-                (Entity::Studio, "bella_new (Fansly)".to_string()),
+                (ObjectKind::Performer, "Anna Lee".to_string()),
+                (ObjectKind::Studio, "Fansly (network)".to_string()),
+                (ObjectKind::Studio, "anna (Fansly)".to_string()),
+                (ObjectKind::Studio, "bella_new (Fansly)".to_string()),
             ],
             "Anna is not Annabelle; Bella is found by name although renamed"
         );

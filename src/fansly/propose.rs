@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use super::model::{Account, Item, ItemId, Library, Located, NotFound};
 use crate::matching::TagMatcher;
-use crate::plans::{Action, ChangeStatus, Entity, Field, NewChange};
-use crate::stash::{Performer, Scene, Studio, Tag};
+use crate::plans::{Action, ChangeStatus, Creation, Field, NewChange};
+use crate::stash::{ObjectKind, Performer, Scene, Studio, Tag};
 
 /// How sure a change that fills an empty field, or adds a missing member, is.
 pub const FILL: f64 = 0.9;
@@ -341,9 +341,19 @@ impl<'a> Planner<'a> {
                 (Ref::Existing(id), how)
             }
             None => {
+                let creation = Creation {
+                    name: account.performer_name().to_string(),
+                    aliases: vec![account.username.clone()]
+                        .into_iter()
+                        .filter(|u| u != account.performer_name())
+                        .collect(),
+                    urls: vec![account.profile_url()],
+                    details: account.about.clone().filter(|a| !a.trim().is_empty()),
+                    parent: None,
+                };
                 let index = self.create(
-                    Entity::Performer,
-                    account.performer_name(),
+                    ObjectKind::Performer,
+                    creation,
                     format!(
                         "fansly creator @{} ({}) has no performer in Stash",
                         account.username,
@@ -410,10 +420,16 @@ impl<'a> Planner<'a> {
                 Ref::Existing(id)
             }
             None => {
-                let _network = self.network_studio();
+                let network = self.network_studio();
+                let creation = Creation {
+                    name,
+                    urls: vec![account.profile_url()],
+                    parent: Some(network.value()),
+                    ..Creation::default()
+                };
                 Ref::Created(self.create(
-                    Entity::Studio,
-                    &name,
+                    ObjectKind::Studio,
+                    creation,
                     format!("the studio of fansly creator @{}, under {NETWORK_STUDIO}", account.username),
                 ))
             }
@@ -429,8 +445,8 @@ impl<'a> Planner<'a> {
         let found = match find_studio(self.stash.studios, NETWORK_STUDIO) {
             Some(id) => Ref::Existing(id),
             None => Ref::Created(self.create(
-                Entity::Studio,
-                NETWORK_STUDIO,
+                ObjectKind::Studio,
+                Creation { name: NETWORK_STUDIO.into(), ..Creation::default() },
                 "the parent studio of Fansly creator studios (FansDB's naming)".into(),
             )),
         };
@@ -453,19 +469,21 @@ impl<'a> Planner<'a> {
             }
             return None;
         }
-        let index = self.create(Entity::Tag, value, format!("fansly hashtag #{value} matches no tag name or alias"));
+        let creation = Creation { name: value.to_string(), ..Creation::default() };
+        let index =
+            self.create(ObjectKind::Tag, creation, format!("fansly hashtag #{value} matches no tag name or alias"));
         self.created_tags.insert(key, Ref::Created(index));
         Some(Ref::Created(index))
     }
 
-    fn create(&mut self, entity: Entity, name: &str, reason: String) -> usize {
+    fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> usize {
         *self.proposal.report.creates.entry(entity.as_str()).or_default() += 1;
         self.proposal.changes.push(NewChange {
             entity,
             entity_id: None,
             field: Field::Name,
             action: Action::Create,
-            value: name.into(),
+            value: creation.value(),
             before: Value::Null,
             reason,
             confidence: FILL,
@@ -486,13 +504,20 @@ impl<'a> Planner<'a> {
         ];
         for (field, current, proposed) in fields {
             let Some(proposed) = proposed else { continue };
-            self.set(Entity::Scene, scene.id, field, current.map(Value::from), Value::from(proposed), &wanted.reason);
+            self.set(
+                ObjectKind::Scene,
+                scene.id,
+                field,
+                current.map(Value::from),
+                Value::from(proposed),
+                &wanted.reason,
+            );
         }
         let studio = scene.studio_id.map(Value::from);
-        self.set(Entity::Scene, scene.id, Field::Studio, studio, wanted.studio.value(), &wanted.reason);
+        self.set(ObjectKind::Scene, scene.id, Field::Studio, studio, wanted.studio.value(), &wanted.reason);
         for url in &wanted.urls {
             if !scene.urls.contains(url) {
-                self.add(Entity::Scene, scene.id, Field::Urls, json!(scene.urls), json!(url), &wanted.reason);
+                self.add(ObjectKind::Scene, scene.id, Field::Urls, json!(scene.urls), json!(url), &wanted.reason);
             }
         }
         for (field, have, want) in
@@ -502,7 +527,7 @@ impl<'a> Planner<'a> {
                 if matches!(member, Ref::Existing(id) if have.contains(id)) {
                     continue;
                 }
-                self.add(Entity::Scene, scene.id, field, json!(have), member.value(), &wanted.reason);
+                self.add(ObjectKind::Scene, scene.id, field, json!(have), member.value(), &wanted.reason);
             }
         }
         if self.proposal.changes.len() > before {
@@ -513,7 +538,15 @@ impl<'a> Planner<'a> {
     }
 
     /// A SET: nothing when equal; fill when empty; an overwrite at lower confidence otherwise.
-    fn set(&mut self, entity: Entity, id: i64, field: Field, current: Option<Value>, proposed: Value, reason: &str) {
+    fn set(
+        &mut self,
+        entity: ObjectKind,
+        id: i64,
+        field: Field,
+        current: Option<Value>,
+        proposed: Value,
+        reason: &str,
+    ) {
         let (confidence, reason) = match &current {
             None => (FILL, reason.to_string()),
             Some(old) if *old == proposed => return,
@@ -537,7 +570,7 @@ impl<'a> Planner<'a> {
         });
     }
 
-    fn add(&mut self, entity: Entity, id: i64, field: Field, before: Value, member: Value, reason: &str) {
+    fn add(&mut self, entity: ObjectKind, id: i64, field: Field, before: Value, member: Value, reason: &str) {
         self.proposal.report.fills += 1;
         self.proposal.changes.push(NewChange {
             entity,

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod apply_plan;
 pub mod check;
 pub mod full_sync;
+pub mod import_fansly;
 pub mod incremental_sync;
 pub mod mirror_hook;
 pub mod plans;
@@ -204,6 +205,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             TaskMode::IncrementalSync => incremental_sync::run,
             TaskMode::SyncSceneTags => sync_scene_tags::run,
             TaskMode::Analyze => analyze::run,
+            TaskMode::ImportFansly => import_fansly::run,
             TaskMode::ApplyPlan => apply_plan::run,
             TaskMode::RollbackPlan => rollback_plan::run,
         },
