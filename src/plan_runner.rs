@@ -193,8 +193,8 @@ impl<'a> Engine<'a> {
             let Some(kind) = creatable(change.entity) else { continue };
             let outcome = match (self.direction, change.status, change.created_id) {
                 (Direction::Apply, ChangeStatus::Approved, _) => {
-                    let name = change.value.as_str().unwrap_or_default();
-                    self.stash.find_named(kind, name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
+                    let name = Creation::parse(&change.value).map(|c| c.name).unwrap_or_default();
+                    self.stash.find_named(kind, &name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
                 }
                 (Direction::Rollback, ChangeStatus::Applied, Some(id)) => {
                     let gone = self.stash.usage(kind, id)?.is_none();
