@@ -34,7 +34,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let settings = cx.settings.fansly.clone();
     let source = source(&settings)?;
-    mirror::refresh(cx).context("bringing the mirror up to date before importing")?;
+    mirror::refresh(&cx.mirror()).context("bringing the mirror up to date before importing")?;
     log::info!("Reading fansly-scraper's database {}", source.describe());
     let fansly = read(&source)?;
     let era = fansly.era.clone();
