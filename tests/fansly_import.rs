@@ -184,6 +184,12 @@ fn filled_fields_stay_organized_scenes_are_untouched_and_overwrites_wait_for_rev
     let changes = pending.out("/changes").as_array().cloned().unwrap_or_default();
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!((&changes[0]["field"], &changes[0]["before"]), (&json!("title"), &json!("My beach video")));
+
+    // Rejected once, never proposed again; nothing else is left to do.
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "reject", "all": true})).assert_ok();
+    let again = import(&env, json!({}));
+    assert_eq!(again.out("/rejected_before_not_proposed"), &json!(1));
+    assert_eq!((again.out("/changes"), again.out("/plan_id")), (&json!(0), &Value::Null), "{}", again.output);
 }
 
 #[test]

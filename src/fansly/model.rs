@@ -516,9 +516,9 @@ impl Library {
         self.accounts.get(&id)
     }
 
-    /// The media's mimetype, from its row or (for orphan rows) unknown.
-    pub fn is_video(&self, media_id: i64) -> bool {
-        self.media.get(&media_id).and_then(|m| m.mimetype.as_deref()).is_some_and(|m| m.starts_with("video/"))
+    /// Whether the media is a photo (Stash holds those as images, not scenes).
+    pub fn is_image(&self, media_id: i64) -> bool {
+        self.media.get(&media_id).and_then(|m| m.mimetype.as_deref()).is_some_and(|m| m.starts_with("image/"))
     }
 }
 

@@ -598,7 +598,10 @@ impl<'a> Planner<'a> {
             if !self.selected(creator) {
                 continue;
             }
-            let reason = if !fansly.has_file(*media_id) {
+            let reason = if fansly.is_image(*media_id) {
+                // Stash holds photos as images, which this import does not cover yet.
+                "photo_images_not_imported"
+            } else if !fansly.has_file(*media_id) {
                 // Never downloaded (no access, previews off), or a legacy name the scraper reset.
                 "no_file_recorded_by_the_scraper"
             } else if !creators_seen.contains_key(&creator) {

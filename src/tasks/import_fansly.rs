@@ -8,7 +8,7 @@
 //! to Fansly accounts → store the plan → dry run: stop; else approve the fills and apply them →
 //! summarise: creators, files matched and not, media Stash lacks and why.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -19,7 +19,7 @@ use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
 use crate::mirror;
-use crate::plans::{ChangeFilter, ChangeStatus};
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Field, created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{ObjectKind, Scene};
 
@@ -66,8 +66,9 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         preview_tag: settings.preview_tag.clone(),
         create_tags: settings.create_tags,
     };
-    let proposal = propose::propose(&fansly, &side, &options);
+    let mut proposal = propose::propose(&fansly, &side, &options);
     remember_links(cx, &proposal)?;
+    let rejected_before = drop_rejected(cx, &mut proposal)?;
     cx.session.progress.borrow_mut().set(0.6);
 
     let plan_id = if proposal.changes.is_empty() {
@@ -84,6 +85,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         "accounts": fansly.accounts.len(),
         "posts_and_messages_with_media": fansly.items.len(),
         "changes": proposal.changes.len(),
+        "rejected_before_not_proposed": rejected_before,
     });
     if let (Some(into), Ok(Value::Object(report))) = (output.as_object_mut(), serde_json::to_value(&proposal.report)) {
         into.extend(report);
@@ -104,6 +106,34 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     outcome.output["duration_ms"] = (started.elapsed().as_millis() as u64).into();
     Ok(outcome)
+}
+
+/// Leaves out the changes the user already rejected in an earlier import's plan (the same
+/// field of the same scene, to the same value): re-running proposes only what is new. CREATEs
+/// and changes that refer to one stay, so every reference keeps its target.
+fn drop_rejected(cx: &Context, proposal: &mut Proposal) -> anyhow::Result<usize> {
+    let key = |entity: ObjectKind, id: Option<i64>, field: Field, action: Action, value: &Value| {
+        format!("{}/{id:?}/{}/{}/{value}", entity.as_str(), field.as_str(), action.as_str())
+    };
+    let rejected_only = ChangeFilter { statuses: vec![ChangeStatus::Rejected], ..ChangeFilter::default() };
+    let mut rejected = HashSet::new();
+    for plan in cx.store.plans(usize::MAX)? {
+        if plan.source.get("mode").and_then(Value::as_str) != Some("import_fansly") {
+            continue;
+        }
+        for change in cx.store.changes(plan.id, &rejected_only, usize::MAX, 0)?.1 {
+            if change.action != Action::Create && created_ref(&change.value).is_none() {
+                rejected.insert(key(change.entity, change.entity_id, change.field, change.action, &change.value));
+            }
+        }
+    }
+    let before = proposal.changes.len();
+    proposal.changes.retain(|c| {
+        c.action == Action::Create
+            || created_ref(&c.value).is_some()
+            || !rejected.contains(&key(c.entity, c.entity_id, c.field, c.action, &c.value))
+    });
+    Ok(before - proposal.changes.len())
 }
 
 /// Where the scraper's metadata lives, from the settings.
