@@ -17,7 +17,9 @@ use support::fansly::scenario::sf;
 
 fn main() {
     let files: i64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
-    let env = TestEnv::new();
+    let mut env = TestEnv::new();
+    // Applying 90k changes takes longer than a test's default limit in a debug build.
+    env.options.timeout = std::time::Duration::from_secs(1800);
     let creator = sf(410, 1);
     let mut fixture = Fixture::default();
     fixture.account(creator, "benchcreator", Some("Bench Creator"), Some("A creator with many posts."));
