@@ -267,3 +267,37 @@ mod proposal {
         assert_eq!(proposal.report.organized_skipped, 1);
     }
 }
+
+mod scope {
+    //! Narrowing an import: by creator, and by the folder Stash sees the downloads in.
+
+    use stashhog::fansly::propose::{Options, StashSide, propose};
+    use stashhog::stash::{Scene, SceneFile};
+
+    use super::*;
+
+    fn scene(id: i64, path: &str) -> Scene {
+        Scene { id, files: vec![SceneFile { path: path.into(), ..SceneFile::default() }], ..Scene::default() }
+    }
+
+    #[test]
+    fn only_the_named_creators_and_the_named_folder_are_imported() {
+        let (_dir, library) = sqlite_library();
+        let files = scenario::standard().files;
+        let anna = files.iter().find(|f| f.path.contains(&V_MESSAGE.to_string())).expect("anna's video");
+        let bella = files.iter().find(|f| f.path.contains(&V_SUNSET.to_string())).expect("bella's video");
+        let elsewhere = anna.path.replace(ROOT, "/data/fansly2");
+        let scenes = vec![scene(1, &anna.path), scene(2, &bella.path), scene(3, &elsewhere)];
+        let side = StashSide { scenes: &scenes, ..Default::default() };
+
+        let only_bella = Options { creators: vec!["Bella_New".into()], ..Options::default() };
+        let touched: std::collections::BTreeSet<i64> =
+            propose(&library, &side, &only_bella).changes.iter().filter_map(|c| c.entity_id).collect();
+        assert_eq!(touched.into_iter().collect::<Vec<_>>(), vec![2]);
+
+        let under_root = Options { stash_root: Some(format!("{ROOT}/")), ..Options::default() };
+        let touched: std::collections::BTreeSet<i64> =
+            propose(&library, &side, &under_root).changes.iter().filter_map(|c| c.entity_id).collect();
+        assert_eq!(touched.into_iter().collect::<Vec<_>>(), vec![1, 2], "/data/fansly2 is not under /data/fansly");
+    }
+}

@@ -233,9 +233,7 @@ impl<'a> Planner<'a> {
     fn locate(&mut self, scene: &Scene) -> Option<(i64, &'a Item, bool)> {
         let fansly = self.fansly;
         for file in &scene.files {
-            if let Some(root) = self.options.stash_root.as_deref().filter(|r| !r.is_empty())
-                && !file.path.starts_with(root)
-            {
+            if !self.in_root(&file.path) {
                 continue;
             }
             match fansly.locate(&file.path) {
@@ -257,6 +255,18 @@ impl<'a> Planner<'a> {
             }
         }
         None
+    }
+
+    /// Whether a file is under the folder the user named (a whole path component: `/data/fansly`
+    /// does not contain `/data/fansly2/…`; either separator).
+    fn in_root(&self, path: &str) -> bool {
+        let Some(root) = self.options.stash_root.as_deref().map(|r| r.trim_end_matches(['/', '\\'])) else {
+            return true;
+        };
+        if root.is_empty() {
+            return true;
+        }
+        path.strip_prefix(root).is_some_and(|rest| rest.starts_with(['/', '\\']))
     }
 
     fn count_unmatched(&mut self, reason: NotFound) {
