@@ -158,6 +158,7 @@ mod proposal {
             name: name.into(),
             disambiguation: None,
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            urls: vec![],
             updated_at: String::new(),
             stash_ids: vec![],
         }
@@ -241,6 +242,27 @@ mod proposal {
         assert_eq!(of(Field::Performers), vec![json!({"created": 0}), json!(3)]);
         assert_eq!(of(Field::Tags), vec![json!(10), json!(11)], "beach by name, summer by alias");
         assert_eq!(proposal.report.files_not_matched.get("media_without_post_or_message"), Some(&1));
+    }
+
+    #[test]
+    fn a_performer_fansly_scraper_made_is_found_by_its_profile_url() {
+        let (_dir, library) = sqlite_library();
+        let scenes = scenes();
+        let mut old = performer(7, "Anna L.", &[]);
+        old.urls = vec!["https://fansly.com/anna/posts".into()];
+        let mut trap = performer(8, "Annabelle", &[]);
+        trap.urls = vec!["https://fansly.com/annabelle".into()];
+        let performers = vec![trap, old];
+        let side = StashSide { scenes: &scenes, performers: &performers, ..Default::default() };
+        let proposal = propose(&library, &side, &Options::default());
+        assert_eq!(proposal.performer_links.get(&ANNA), Some(&7));
+        let created: Vec<String> = proposal
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Create && c.entity == ObjectKind::Performer)
+            .filter_map(|c| Creation::parse(&c.value).map(|c| c.name))
+            .collect();
+        assert_eq!(created, vec!["Bella"], "Anna is found; only Bella (no performer here) is created");
     }
 
     #[test]

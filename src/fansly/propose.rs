@@ -6,7 +6,7 @@
 //! details and URL; the creator gives its performer and studio; the post's hashtags its tags.
 //! Only empty fields are filled with confidence; a value that differs is proposed at a lower
 //! confidence with the old value shown; organized objects are left alone. Performers are found
-//! by StashHog's recorded link, then exact name or alias — never by substring, so `anna` is not
+//! by StashHog's recorded link, the profile URL, then exact name or alias — never by substring, so `anna` is not
 //! `annabelle`. Missing performers, studios and tags become reviewable CREATEs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -339,13 +339,15 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The creator's performer: the recorded link, else exactly one performer with the display
+    /// The creator's performer: the recorded link, else exactly one performer with the profile
+    /// URL, else exactly one performer with the display
     /// name (or handle) as name, else exactly one with the handle as alias; else a CREATE.
     fn creator_performer(&mut self, account: &Account) -> Ref {
         if let Some(found) = self.performers.get(&account.id) {
             return *found;
         }
-        let (found, how) = match self.find_performer(account.id, Some(account.performer_name()), &account.username) {
+        let found = self.find_performer(account.id, Some(account.performer_name()), &account.username);
+        let (found, how) = match found {
             Some((id, how)) => {
                 self.proposal.performer_links.insert(account.id, id);
                 (Ref::Existing(id), how)
@@ -386,6 +388,20 @@ impl<'a> Planner<'a> {
             return Some((*id, "link"));
         }
         let only = |hits: Vec<i64>| if hits.len() == 1 { Some(hits[0]) } else { None };
+        // The profile URL, as fansly-scraper writes it (`…/<username>`, formerly `…/<username>/posts`),
+        // compared whole: `fansly.com/anna` is not `fansly.com/annabelle`.
+        let profile = format!("https://fansly.com/{handle}");
+        let is_profile = |url: &str| {
+            let url = url.trim().trim_end_matches('/');
+            let url = url.strip_suffix("/posts").unwrap_or(url);
+            let url = url.strip_prefix("http://").map_or(url.to_string(), |rest| format!("https://{rest}"));
+            let url = url.replacen("https://www.", "https://", 1);
+            url.eq_ignore_ascii_case(&profile)
+        };
+        let by_url = performers.iter().filter(|p| p.urls.iter().any(|u| is_profile(u))).map(|p| p.id).collect();
+        if let Some(id) = only(by_url) {
+            return Some((id, "profile_url"));
+        }
         for candidate in [name, Some(handle)].into_iter().flatten() {
             let by_name = performers.iter().filter(|p| same_name(&p.name, candidate)).map(|p| p.id).collect();
             if let Some(id) = only(by_name) {

@@ -84,6 +84,7 @@ pub fn library(doc: &Value) -> Library {
             name,
             disambiguation: None,
             aliases,
+            urls: vec![],
             updated_at: String::new(),
             stash_ids: vec![],
         })
