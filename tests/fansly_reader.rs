@@ -323,3 +323,64 @@ mod scope {
         assert_eq!(touched.into_iter().collect::<Vec<_>>(), vec![1, 2], "/data/fansly2 is not under /data/fansly");
     }
 }
+
+mod failures {
+    //! What a user can get wrong, or what the scraper does under our feet.
+
+    use super::*;
+
+    #[test]
+    fn a_database_replaced_while_reading_is_read_as_it_was_opened() {
+        let dir = TempDir::new("fansly-replaced");
+        let path = dir.path().join("metadata_db.sqlite3");
+        scenario::standard().fixture.write_sqlite(&path);
+        let mut connection = Source::Sqlite(path.clone()).open().expect("open");
+        // The scraper's periodic sync: a new file written beside, then moved over the old one.
+        let next = dir.path().join("metadata_db.sqlite3.tmp");
+        crate::support::fansly::Fixture::default().write_sqlite(&next);
+        std::fs::rename(&next, &path).expect("replace the database");
+        let library = Library::read(&mut connection).expect("read the snapshot");
+        check_standard(&library);
+        let fresh = read(&Source::Sqlite(path));
+        assert!(fresh.items.is_empty(), "a new import sees the new file");
+    }
+
+    #[test]
+    fn an_unreachable_postgresql_server_gives_a_clear_error_without_the_password() {
+        let target = PgTarget {
+            host: "127.0.0.1".into(),
+            port: 1,
+            database: "fansly_metadata".into(),
+            user: "fansly_user".into(),
+            password: Some("hunter2".into()),
+        };
+        let error = Source::Postgres(target).open().err().expect("an error").to_string();
+        assert!(error.contains("fansly_user@127.0.0.1:1/fansly_metadata") && error.contains("fanslyPg"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn a_database_migrated_by_hand_with_text_content_types_and_no_keys_reads_the_same() {
+        let Some(server) = Server::from_env("a_database_migrated_by_hand_with_text_content_types") else { return };
+        // fansly-scraper's migrate_to_postgres.py: generic types, `contentType` as text, no FKs.
+        let without_keys = regex::Regex::new(r" REFERENCES \w+ \([^)]*\)( ON DELETE CASCADE)?").expect("regex");
+        let schema =
+            crate::support::fansly::schema::POSTGRES.replace("\"contentType\" contenttype", "\"contentType\" text");
+        let schema = without_keys.replace_all(&schema, "");
+        let mut client = server.create_database("fansly_reader_migrated");
+        client.batch_execute(&schema).expect("migrated schema");
+        let rows = scenario::standard()
+            .fixture
+            .sql(crate::support::fansly::Dialect::Postgres, "06658bf47c03")
+            .replace("::contenttype", "");
+        client.batch_execute(&rows).expect("rows");
+        let library = read(&Source::Postgres(PgTarget {
+            host: server.host.clone(),
+            port: server.port,
+            database: "fansly_reader_migrated".into(),
+            user: server.user.clone(),
+            password: None,
+        }));
+        check_standard(&library);
+    }
+}
