@@ -245,6 +245,34 @@ mod proposal {
     }
 
     #[test]
+    fn a_preview_gets_the_preview_tag_only_when_it_exists() {
+        let (_dir, library) = sqlite_library();
+        let preview = scenario::standard().files.into_iter().find(|f| f.path.contains("preview_id_")).expect("preview");
+        let scenes = vec![Scene {
+            id: 1,
+            files: vec![SceneFile { path: preview.path, ..SceneFile::default() }],
+            ..Scene::default()
+        }];
+        let tags = vec![tag(10, "Beach", &[]), tag(11, "Summer Vibes", &["summer"]), tag(12, "trailer", &[])];
+        let side = StashSide { scenes: &scenes, tags: &tags, ..Default::default() };
+        let options = Options { preview_tag: Some("Trailer".into()), ..Options::default() };
+        let tagged: Vec<serde_json::Value> = propose(&library, &side, &options)
+            .changes
+            .iter()
+            .filter(|c| c.field == Field::Tags)
+            .map(|c| c.value.clone())
+            .collect();
+        assert_eq!(tagged, vec![json!(10), json!(11), json!(12)], "matched as the Tagger matches: ASCII case folds");
+        let without = StashSide { scenes: &scenes, tags: &tags[..2], ..Default::default() };
+        let proposal = propose(&library, &without, &options);
+        assert!(proposal.report.preview_tag_missing);
+        assert!(
+            !proposal.changes.iter().any(|c| c.action == Action::Create && c.entity == ObjectKind::Tag),
+            "never created"
+        );
+    }
+
+    #[test]
     fn a_performer_fansly_scraper_made_is_found_by_its_profile_url() {
         let (_dir, library) = sqlite_library();
         let scenes = scenes();
