@@ -98,7 +98,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
             let fills = ChangeFilter { min_confidence: Some(propose::FILL), ..ChangeFilter::default() };
             cx.store.review_changes(plan_id, &fills, ChangeStatus::Approved)?;
             let plan = cx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
-            let applied = apply_plan::apply(cx, plan, false, 500, Instant::now())?;
+            let applied = apply_plan::apply(cx, plan, None, false, 500, Instant::now())?;
             output["apply"] = applied.output;
             Outcome { output, error: applied.error }
         }
