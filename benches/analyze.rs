@@ -150,6 +150,7 @@ fn library() -> (Vec<Studio>, Vec<Performer>, Vec<Tag>) {
             name: format!("{} {}", FIRST[i % FIRST.len()], LAST[i / FIRST.len()]),
             disambiguation: None,
             aliases: vec![],
+            urls: vec![],
             updated_at: String::new(),
             stash_ids: vec![],
         })

@@ -21,6 +21,8 @@ pub mod tasks;
 // Producers of plans.
 /// Detectors that propose scene metadata from paths, titles and an optional AI model.
 pub mod analysis;
+/// fansly-scraper's metadata database (read-only, both eras) and the import's plan from it.
+pub mod fansly;
 /// Syncing scene tags from StashDB into plans, matching as Stash's Tagger does.
 pub mod tag_sync;
 // The read path and the write path.

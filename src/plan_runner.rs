@@ -28,7 +28,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::plans::{Action, Change, ChangeStatus, Direction, Field, Settled, created_ref, same_value};
+use crate::plans::{Action, Change, ChangeStatus, Creation, Direction, Field, Settled, created_ref, same_value};
 use crate::protocol::progress::Progress;
 use crate::stash::{
     ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite,
@@ -199,8 +199,8 @@ impl<'a> Engine<'a> {
             let Some(kind) = creatable(change.entity) else { continue };
             let outcome = match (self.direction, change.status, change.created_id) {
                 (Direction::Apply, ChangeStatus::Approved, _) => {
-                    let name = change.value.as_str().unwrap_or_default();
-                    self.stash.find_named(kind, name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
+                    let name = Creation::parse(&change.value).map(|c| c.name).unwrap_or_default();
+                    self.stash.find_named(kind, &name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
                 }
                 (Direction::Rollback, ChangeStatus::Applied, Some(id)) => {
                     let gone = self.stash.usage(kind, id)?.is_none();
@@ -221,11 +221,43 @@ impl<'a> Engine<'a> {
             }
             if self.direction == Direction::Apply && change.status == ChangeStatus::Approved {
                 let Some(kind) = creatable(change.entity) else { continue };
-                let name = change.value.as_str().unwrap_or_default().to_owned();
-                self.send(Pending { write: StashWrite::Create { kind, name }, changes: vec![change] })?;
+                let Some(creation) = Creation::parse(&change.value) else { continue };
+                let with = self.create_input(kind, &creation);
+                let write = StashWrite::Create { kind, name: creation.name, with };
+                self.send(Pending { write, changes: vec![change] })?;
             }
         }
         Ok(())
+    }
+
+    /// The fields a CREATE sends besides the name, in Stash's input names; a parent the plan
+    /// did not manage to create is left out (the studio is still made, without it).
+    fn create_input(&self, kind: ObjectKind, creation: &Creation) -> serde_json::Map<String, Value> {
+        let mut with = serde_json::Map::new();
+        if !creation.aliases.is_empty() {
+            let key = if kind == ObjectKind::Performer { "alias_list" } else { "aliases" };
+            with.insert(key.into(), json!(creation.aliases));
+        }
+        if !creation.urls.is_empty() {
+            with.insert("urls".into(), json!(creation.urls));
+        }
+        if let Some(details) = &creation.details {
+            with.insert("details".into(), Value::from(details.clone()));
+        }
+        if let Some(parent) = creation.parent.as_ref().filter(|_| kind == ObjectKind::Studio) {
+            match self.resolve(parent) {
+                Ok(Value::Number(id)) => {
+                    with.insert("parent_id".into(), Value::from(id.to_string()));
+                }
+                Ok(other) if self.dry_run => {
+                    with.insert("parent_id".into(), other);
+                }
+                Ok(_) | Err(_) => {
+                    log::warn!("Creating studio '{}' without its parent: {parent} was not created", creation.name)
+                }
+            }
+        }
+        with
     }
 
     /// After a rollback: with `delete`, deletes what the plan created that nothing uses any more
@@ -235,12 +267,15 @@ impl<'a> Engine<'a> {
     /// deleted.
     pub fn settle_created(&mut self, delete: bool) -> anyhow::Result<CreatedOutcome> {
         let mut outcome = CreatedOutcome::default();
-        for change in self.store.plan_creates(self.plan_id)? {
+        // Newest first: a studio created under a studio the plan also created is deleted
+        // before its parent, which is then unused.
+        for change in self.store.plan_creates(self.plan_id)?.into_iter().rev() {
             let (Some(id), Some(kind)) = (change.created_id, creatable(change.entity)) else { continue };
             if change.status != ChangeStatus::Applied {
                 continue;
             }
-            let mut entry = json!({"entity": change.entity, "id": id, "name": change.value});
+            let name = Creation::parse(&change.value).map_or(change.value.clone(), |c| Value::from(c.name));
+            let mut entry = json!({"entity": change.entity, "id": id, "name": name});
             if !delete {
                 outcome.kept.push(entry);
                 continue;
@@ -270,6 +305,9 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        // Listed in the order the plan created them.
+        outcome.deleted.reverse();
+        outcome.kept.reverse();
         Ok(outcome)
     }
 

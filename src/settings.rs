@@ -109,7 +109,17 @@ pub fn default_value(key: SettingKey) -> Value {
         SettingKey::AnalyzeWithAiMaxCostCents => Value::from(DEFAULT_AI_MAX_COST_CENTS),
         SettingKey::SyncBoxRequestsPerMinute => Value::from(DEFAULT_REQUESTS_PER_MINUTE),
         SettingKey::SyncMinAgeHours => Value::from(0),
-        SettingKey::AnalyzeDetailsTemplate
+        SettingKey::FanslyCreateTags | SettingKey::FanslyDryRun => Value::Bool(true),
+        SettingKey::FanslyPgPort => Value::from(5432),
+        SettingKey::FanslyPgDatabase => Value::from("fansly_metadata"),
+        SettingKey::FanslyPgUser => Value::from("fansly_user"),
+        SettingKey::FanslyPreviewTag => Value::from("Trailer"),
+        SettingKey::FanslyDatabase
+        | SettingKey::FanslyPgHost
+        | SettingKey::FanslyPgPassword
+        | SettingKey::FanslyCreators
+        | SettingKey::FanslyStashPath
+        | SettingKey::AnalyzeDetailsTemplate
         | SettingKey::AnalyzeStudiosRules
         | SettingKey::AnalyzeWithAiApiKey
         | SettingKey::AnalyzeWithAiBaseUrl
@@ -197,6 +207,71 @@ pub struct Settings {
     pub ai: AiSettings,
     /// Sync Scene Tags.
     pub tag_sync: TagSync,
+    /// Import Fansly metadata.
+    pub fansly: FanslyImport,
+}
+
+/// The settings of "Import Fansly metadata".
+#[derive(Clone, PartialEq)]
+pub struct FanslyImport {
+    /// The SQLite era's database file; `None` = PostgreSQL.
+    pub database: Option<String>,
+    /// PostgreSQL host; `None` = no PostgreSQL configured.
+    pub pg_host: Option<String>,
+    /// PostgreSQL port.
+    pub pg_port: u16,
+    /// PostgreSQL database.
+    pub pg_database: String,
+    /// PostgreSQL role.
+    pub pg_user: String,
+    /// PostgreSQL password (`FANSLY_PG_PASSWORD` wins); never logged.
+    pub pg_password: Option<String>,
+    /// Usernames to import; empty = all.
+    pub creators: Vec<String>,
+    /// Only Stash files under this folder.
+    pub stash_path: Option<String>,
+    /// The tag previews get, when it exists.
+    pub preview_tag: Option<String>,
+    /// Propose CREATEs for unmatched hashtags.
+    pub create_tags: bool,
+    /// Only make the plan (default on).
+    pub dry_run: bool,
+}
+
+impl Default for FanslyImport {
+    fn default() -> Self {
+        FanslyImport {
+            database: None,
+            pg_host: None,
+            pg_port: 5432,
+            pg_database: "fansly_metadata".into(),
+            pg_user: "fansly_user".into(),
+            pg_password: None,
+            creators: Vec::new(),
+            stash_path: None,
+            preview_tag: Some("Trailer".into()),
+            create_tags: true,
+            dry_run: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for FanslyImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FanslyImport")
+            .field("database", &self.database)
+            .field("pg_host", &self.pg_host)
+            .field("pg_port", &self.pg_port)
+            .field("pg_database", &self.pg_database)
+            .field("pg_user", &self.pg_user)
+            .field("pg_password", &self.pg_password.as_ref().map(|_| "<redacted>"))
+            .field("creators", &self.creators)
+            .field("stash_path", &self.stash_path)
+            .field("preview_tag", &self.preview_tag)
+            .field("create_tags", &self.create_tags)
+            .field("dry_run", &self.dry_run)
+            .finish()
+    }
 }
 
 /// The settings of "Sync Scene Tags from StashDB".
@@ -318,6 +393,7 @@ impl Default for Settings {
             details_template: None,
             ai: AiSettings::default(),
             tag_sync: TagSync::default(),
+            fansly: FanslyImport::default(),
         }
     }
 }
@@ -379,13 +455,44 @@ impl Settings {
                         .filter(|n| *n > 0)
                         .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
                 }
+                SettingKey::FanslyDatabase => settings.fansly.database = text(&value),
+                SettingKey::FanslyPgHost => settings.fansly.pg_host = text(&value),
+                SettingKey::FanslyPgPort => {
+                    let port = number.filter(|p| (1.0..=65535.0).contains(p));
+                    settings.fansly.pg_port = port.map_or(5432, |p| p as u16);
+                }
+                SettingKey::FanslyPgDatabase => {
+                    settings.fansly.pg_database = text(&value).unwrap_or_else(|| "fansly_metadata".into());
+                }
+                SettingKey::FanslyPgUser => {
+                    settings.fansly.pg_user = text(&value).unwrap_or_else(|| "fansly_user".into());
+                }
+                SettingKey::FanslyPgPassword => settings.fansly.pg_password = text(&value),
+                SettingKey::FanslyCreators => {
+                    settings.fansly.creators = text(&value)
+                        .unwrap_or_default()
+                        .split([',', '\n'])
+                        .map(|c| c.trim().trim_start_matches('@').to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                }
+                SettingKey::FanslyStashPath => settings.fansly.stash_path = text(&value),
+                SettingKey::FanslyPreviewTag => {
+                    settings.fansly.preview_tag = if value.is_some() { text(&value) } else { Some("Trailer".into()) };
+                }
+                SettingKey::FanslyCreateTags => settings.fansly.create_tags = flag(true),
+                SettingKey::FanslyDryRun => settings.fansly.dry_run = flag(true),
                 SettingKey::SyncMinAgeHours => settings.tag_sync.min_age_hours = whole(0),
                 SettingKey::MirrorHooks => settings.mirror_hooks = flag(true),
                 SettingKey::DatabasePath => settings.database_path = text(&value),
             }
             let value = match (key, value) {
                 // A secret shows as set or not, never as itself (check prints every setting).
-                (SettingKey::AnalyzeWithAiApiKey, Some(v)) if text(&Some(v.clone())).is_some() => Value::from("<set>"),
+                (SettingKey::AnalyzeWithAiApiKey | SettingKey::FanslyPgPassword, Some(v))
+                    if text(&Some(v.clone())).is_some() =>
+                {
+                    Value::from("<set>")
+                }
                 (_, Some(Value::Number(n))) => {
                     let n = n.as_f64().unwrap_or_default();
                     if n.fract() == 0.0 { Value::from(n as i64) } else { Value::from(n) }

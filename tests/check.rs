@@ -34,7 +34,7 @@ fn healthy_setup_reports_stash_stash_box_database_and_settings() {
         run.out("/settings/syncDryRun"),
         &json!({"name": "Scene Tag Sync - Dry Run", "value": true, "source": "default"})
     );
-    assert!(run.logged(Level::Info, "Settings: all 22 at StashHog's defaults"), "{}", run.log_text());
+    assert!(run.logged(Level::Info, "Settings: all 33 at StashHog's defaults"), "{}", run.log_text());
     assert_eq!(run.out("/problems"), &json!([]));
     assert_eq!(run.out("/mirror/mirror/scenes"), &json!(0), "nothing mirrored before the first sync");
     assert!(run.out("/mirror/full_sync/completed_at").is_null());

@@ -67,7 +67,7 @@ fn defaults_are_written_for_never_saved_keys_without_touching_saved_ones() {
     assert_eq!(now["analyzeStudios"], json!(true));
     assert_eq!(now["syncBoxRequestsPerMinute"], json!(120), "not the 0 an unsaved number shows");
     assert_eq!(now["analysisMinConfidence"], json!(70));
-    assert_eq!(now.len(), 22, "every setting of the manifest: {now:?}");
+    assert_eq!(now.len(), 33, "every setting of the manifest: {now:?}");
     assert_eq!(env.stash.requests_named("ConfigurePlugin").len(), 1);
 
     // Complete now: later runs only read.
@@ -130,6 +130,7 @@ fn readme_settings_table_is_what_stash_shows() {
             Value::Bool(true) => "on".to_owned(),
             Value::Bool(false) => "off".to_owned(),
             Value::String(s) if s.is_empty() => "empty".to_owned(),
+            Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         assert!(row[2].starts_with(&shown), "README's default of {key} is {:?}, StashHog's {shown}", row[2]);

@@ -4,6 +4,8 @@
 mod analyze;
 mod check;
 mod cli;
+mod fansly_import;
+mod fansly_reader;
 mod harness;
 mod install;
 mod mirror;

@@ -519,6 +519,7 @@ pub(crate) mod tests {
             name: name.into(),
             disambiguation: None,
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            urls: vec![],
             updated_at: String::new(),
             stash_ids: vec![],
         }

@@ -154,7 +154,20 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
             return Err("CREATE makes a tag, performer or studio; scenes come from Stash's scan".into());
         }
         if field != Field::Name || entry.id.is_some() || entry.before.is_some() {
-            return Err("a CREATE takes `entity`, `value` (the name) and no `id`, `field` or `before`".into());
+            return Err(
+                "a CREATE takes `entity`, `value` (the name, or an object with it) and no `id`, `field` or `before`"
+                    .into(),
+            );
+        }
+        if let Some(target) = value.get("parent").and_then(created_ref) {
+            let parent_ok = entity == ObjectKind::Studio
+                && usize::try_from(target)
+                    .ok()
+                    .and_then(|i| earlier.get(i))
+                    .is_some_and(|c| c.action == Action::Create && c.entity == ObjectKind::Studio);
+            if !parent_ok {
+                return Err(format!("`parent` {target} must name the index of an earlier CREATE of a studio"));
+            }
         }
         let clash = earlier.iter().any(|c| c.action == Action::Create && c.entity == entity && c.value == value);
         if clash {
@@ -229,10 +242,15 @@ pub fn export(plan: &Plan, changes: &[Change]) -> Value {
     let entries: Vec<Value> = changes
         .iter()
         .map(|c| {
-            let value = match created_ref(&c.value) {
+            let mut value = match created_ref(&c.value) {
                 Some(id) => json!({"created": index.get(&id)}),
                 None => c.value.clone(),
             };
+            if let Some(parent) = value.get_mut("parent")
+                && let Some(id) = created_ref(parent)
+            {
+                *parent = json!({"created": index.get(&id)});
+            }
             let mut entry = json!({"entity": c.entity, "action": c.action, "value": value});
             if c.action != Action::Create {
                 entry["id"] = json!(c.entity_id);

@@ -208,7 +208,8 @@ impl Field {
             Field::Organized => value.is_boolean(),
             Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
             Field::Tags | Field::Performers => is_id(value) || created_ref(value).is_some(),
-            Field::Urls | Field::Name => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+            Field::Urls => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+            Field::Name => Creation::parse(value).is_some(),
             Field::StashIds => value.as_array().is_some_and(|ids| {
                 ids.iter()
                     .all(|id| id["endpoint"].as_str().is_some_and(|e| !e.is_empty()) && id["stash_id"].is_string())
@@ -227,7 +228,9 @@ impl Field {
             Field::Tags => "a tag id or {\"created\": <index of a CREATE>}",
             Field::Performers => "a performer id or {\"created\": <index of a CREATE>}",
             Field::Urls => "a URL string",
-            Field::Name => "a non-empty name",
+            Field::Name => {
+                "a non-empty name, or {\"name\": …} with optional \"aliases\", \"urls\" (lists of text), \"details\" and (studios) \"parent\" (a studio id or {\"created\": <index>})"
+            }
             Field::StashIds => "a list of {\"endpoint\": …, \"stash_id\": …}",
         }
     }
@@ -261,6 +264,83 @@ impl Field {
             (Field::Urls, Value::String(url)) => scene.urls.contains(url),
             _ => false,
         }
+    }
+}
+
+/// What a CREATE makes: a name, and for performers and studios what Stash takes with it on
+/// creation (an import knows a creator's alias, profile URL and bio, and a studio's network).
+/// A CREATE's value is the name alone, or an object with `name` and these optional keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Creation {
+    /// The name.
+    pub name: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Details (bio, description).
+    pub details: Option<String>,
+    /// A studio's parent: a studio id or `{"created": N}`.
+    pub parent: Option<Value>,
+}
+
+impl Creation {
+    /// Reads a CREATE's value; `None` when it is neither a non-empty name nor a well-formed object.
+    pub fn parse(value: &Value) -> Option<Creation> {
+        let text = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let list = |v: Option<&Value>| -> Option<Vec<String>> {
+            match v {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(Value::Array(items)) => items.iter().map(text).collect(),
+                Some(_) => None,
+            }
+        };
+        match value {
+            Value::String(_) => Some(Creation { name: text(value)?, ..Creation::default() }),
+            Value::Object(object) => {
+                if object.keys().any(|k| !["name", "aliases", "urls", "details", "parent"].contains(&k.as_str())) {
+                    return None;
+                }
+                let parent = object.get("parent").filter(|p| !p.is_null()).cloned();
+                if parent.as_ref().is_some_and(|p| !(is_id(p) || created_ref(p).is_some())) {
+                    return None;
+                }
+                Some(Creation {
+                    name: text(object.get("name")?)?,
+                    aliases: list(object.get("aliases"))?,
+                    urls: list(object.get("urls"))?,
+                    details: match object.get("details") {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(d)) => Some(d.clone()).filter(|d| !d.trim().is_empty()),
+                        Some(_) => return None,
+                    },
+                    parent,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The CREATE's value: the bare name when nothing else is set (as plan files write it).
+    pub fn value(&self) -> Value {
+        if self.aliases.is_empty() && self.urls.is_empty() && self.details.is_none() && self.parent.is_none() {
+            return Value::from(self.name.clone());
+        }
+        let mut object = serde_json::Map::new();
+        object.insert("name".into(), Value::from(self.name.clone()));
+        if !self.aliases.is_empty() {
+            object.insert("aliases".into(), json!(self.aliases));
+        }
+        if !self.urls.is_empty() {
+            object.insert("urls".into(), json!(self.urls));
+        }
+        if let Some(details) = &self.details {
+            object.insert("details".into(), Value::from(details.clone()));
+        }
+        if let Some(parent) = &self.parent {
+            object.insert("parent".into(), parent.clone());
+        }
+        Value::Object(object)
     }
 }
 

@@ -158,6 +158,8 @@ pub struct Performer {
     pub disambiguation: Option<String>,
     /// Aliases.
     pub aliases: Vec<String>,
+    /// URLs (profile pages).
+    pub urls: Vec<String>,
     /// Last update time.
     pub updated_at: String,
     /// StashIDs.

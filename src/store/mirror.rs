@@ -82,10 +82,11 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7)
+                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
                    aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
+                   urls = excluded.urls,
                    mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
             )?
             .execute(params![
@@ -95,7 +96,8 @@ impl MirrorWriter<'_> {
                 json!(p.aliases).to_string(),
                 stash_ids_json(&p.stash_ids),
                 p.updated_at,
-                pass
+                pass,
+                json!(p.urls).to_string()
             ])?;
         Ok(())
     }
@@ -333,7 +335,7 @@ impl Store {
     /// Every mirrored performer.
     pub fn mirrored_performers(&self) -> Result<Vec<Performer>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, disambiguation, aliases, updated_at, stash_ids FROM performers ORDER BY id",
+            "SELECT id, name, disambiguation, aliases, updated_at, stash_ids, urls FROM performers ORDER BY id",
         )?;
         let rows = statement.query_map([], |r| {
             Ok(Performer {
@@ -341,6 +343,7 @@ impl Store {
                 name: r.get(1)?,
                 disambiguation: r.get(2)?,
                 aliases: json_list(r.get(3)?),
+                urls: json_list(r.get(6)?),
                 updated_at: r.get(4)?,
                 stash_ids: stash_ids_from(&r.get::<_, String>(5)?),
             })

@@ -322,6 +322,13 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (field, action, value, scope, entity_type, scene_id)
     );
 "#,
+    r#"
+    -- Performers' URLs (the fansly import finds a creator by profile URL). Forgetting the
+    -- performers' watermark makes the next incremental sync copy every performer again, so
+    -- mirrors made before this column fill it.
+    ALTER TABLE performers ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
+    DELETE FROM sync_state WHERE key = 'watermark.performers';
+"#,
 ];
 
 /// An open database.

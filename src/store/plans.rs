@@ -104,13 +104,18 @@ pub(super) fn insert_plan(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
     for change in changes {
-        let value = match created_ref(&change.value) {
-            Some(index) => {
-                let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
-                serde_json::json!({ "created": id })
-            }
-            None => change.value.clone(),
+        let to_id = |value: &Value| {
+            let index = created_ref(value)?;
+            let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
+            Some(serde_json::json!({ "created": id }))
         };
+        let mut value = to_id(&change.value).unwrap_or_else(|| change.value.clone());
+        // A CREATE's parent studio may be another CREATE of the plan.
+        if let Some(parent) = value.get_mut("parent")
+            && let Some(id) = to_id(parent)
+        {
+            *parent = id;
+        }
         insert.execute(params![
             plan_id,
             change.entity.as_str(),

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod apply_plan;
 pub mod check;
 pub mod full_sync;
+pub mod import_fansly;
 pub mod incremental_sync;
 pub mod mirror_hook;
 pub mod plans;
@@ -151,7 +152,8 @@ impl Mode {
                 | TaskMode::FullSync
                 | TaskMode::IncrementalSync
                 | TaskMode::MirrorHook
-                | TaskMode::SyncSceneTags => &[],
+                | TaskMode::SyncSceneTags
+                | TaskMode::ImportFansly => &[],
                 TaskMode::Analyze => analyze::ARGS,
                 TaskMode::ApplyPlan => apply_plan::ARGS,
                 TaskMode::RollbackPlan => rollback_plan::ARGS,
@@ -276,6 +278,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             TaskMode::IncrementalSync => incremental_sync::run,
             TaskMode::SyncSceneTags => sync_scene_tags::run,
             TaskMode::Analyze => analyze::run,
+            TaskMode::ImportFansly => import_fansly::run,
             TaskMode::ApplyPlan => apply_plan::run,
             TaskMode::RollbackPlan => rollback_plan::run,
         },

@@ -124,6 +124,7 @@ pub fn library(doc: &Value) -> (Vec<Studio>, Vec<Performer>, Vec<Tag>) {
             name,
             disambiguation: None,
             aliases,
+            urls: vec![],
             updated_at: String::new(),
             stash_ids: vec![],
         })

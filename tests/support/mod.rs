@@ -20,6 +20,8 @@ pub mod fake_stash;
 pub mod fake_stashbox;
 /// Stash's web side: the plugin's page files, the test shell, screenshots.
 pub mod fake_web;
+/// fansly-scraper metadata databases (both eras) for the import tests.
+pub mod fansly;
 /// GraphQL over HTTP: envelope, cached validation, execution, JSON-backed objects.
 pub mod gql;
 /// A library of the shape real ones have (deleted, merged, unknown StashIDs) for the tag sync.

@@ -42,6 +42,7 @@ pub fn run(
                 name: p.name,
                 disambiguation: p.disambiguation,
                 aliases: p.alias_list,
+                urls: p.urls.unwrap_or_default(),
                 updated_at: p.updated_at,
                 stash_ids: stash_ids!(p.stash_ids),
             })

@@ -158,12 +158,15 @@ pub enum StashWrite {
         /// The fields and their new values.
         values: Vec<(SceneScalar, Value)>,
     },
-    /// Creates a tag, performer or studio with nothing but a name.
+    /// Creates a tag, performer or studio.
     Create {
         /// What to create.
         kind: ObjectKind,
         /// Its name.
         name: String,
+        /// Further fields of the create input, as Stash names them (`alias_list`, `urls`,
+        /// `details`, `parent_id`…); usually none.
+        with: Map<String, Value>,
     },
     /// Deletes a tag, performer or studio (Stash unlinks it from every scene).
     Destroy {
@@ -208,14 +211,16 @@ impl StashWrite {
                 }
                 ("SceneUpdate", json!({ "input": input }))
             }
-            StashWrite::Create { kind, name } => {
+            StashWrite::Create { kind, name, with } => {
                 let operation = match kind {
                     ObjectKind::Tag => "TagCreate",
                     ObjectKind::Performer => "PerformerCreate",
                     ObjectKind::Studio => "StudioCreate",
                     ObjectKind::Scene => "SceneCreate",
                 };
-                (operation, json!({"input": {"name": name}}))
+                let mut input = with.clone();
+                input.insert("name".into(), Value::from(name.clone()));
+                (operation, json!({ "input": input }))
             }
             StashWrite::Destroy { kind, id } => {
                 let operation = match kind {

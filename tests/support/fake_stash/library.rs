@@ -60,6 +60,8 @@ pub struct Performer {
     pub alias_list: Vec<String>,
     /// URLs.
     pub urls: Vec<String>,
+    /// Details (bio).
+    pub details: Option<String>,
     /// Ignore auto-tag.
     pub ignore_auto_tag: bool,
     /// Favorite.

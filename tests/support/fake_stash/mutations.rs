@@ -322,6 +322,7 @@ pub(super) fn performer_create(lib: &mut Library, input: &Map<String, Value>) ->
             "disambiguation" => performer.disambiguation = opt_string(value),
             "alias_list" => performer.alias_list = string_vec(value),
             "urls" => performer.urls = string_vec(value),
+            "details" => performer.details = opt_string(value),
             "ignore_auto_tag" => performer.ignore_auto_tag = value.as_bool().unwrap_or(false),
             "stash_ids" => performer.stash_ids = stash_ids_input(value, &now),
             other => {
