@@ -10,6 +10,7 @@ mod mirror;
 mod plans;
 mod protocol;
 mod review;
+mod robustness;
 mod schema_fidelity;
 mod stash_client;
 mod support;

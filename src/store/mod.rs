@@ -487,3 +487,42 @@ mod tests {
         assert!(e.to_string().contains("newer than this StashHog knows"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod race_tests {
+    use super::*;
+
+    #[test]
+    fn first_opens_racing_on_a_new_file_all_succeed_and_leave_it_whole() {
+        let root = std::env::temp_dir().join(format!("stashhog-store-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mut failures = Vec::new();
+        for round in 0..100 {
+            let path = root.join(format!("r{round}")).join("stashhog.sqlite");
+            let barrier = std::sync::Barrier::new(4);
+            let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            Store::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or(Err("panicked".into()))).collect()
+            });
+            failures.extend(results.into_iter().filter_map(Result::err));
+            let store = Store::open(&path).map_err(|e| e.to_string());
+            if let Ok(store) = store {
+                let n: Result<i64, _> = store.conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0));
+                if n.is_err() {
+                    failures.push(format!("round {round}: no tables"));
+                }
+            } else {
+                failures.push(format!("round {round}: reopen {store:?}"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(failures.is_empty(), "{} failures: {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    }
+}

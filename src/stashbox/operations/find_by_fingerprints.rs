@@ -37,7 +37,18 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
         .collect();
     let answer =
         transport.query::<FindScenesByFingerprints>(find_scenes_by_fingerprints::Variables { fingerprints })?;
-    Ok(answer
+    Ok(matches(answer, groups))
+}
+
+/// Reads an answer body for `groups` exactly as the transport decodes it off the wire.
+pub fn decode(body: &str, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, serde_json::Error> {
+    let answer: graphql_client::Response<find_scenes_by_fingerprints::ResponseData> = serde_json::from_str(body)?;
+    Ok(answer.data.map(|d| matches(d, groups)).unwrap_or_default())
+}
+
+/// Per group, the live scenes whose fingerprints really are one of ours.
+fn matches(answer: find_scenes_by_fingerprints::ResponseData, groups: &[Vec<Fingerprint>]) -> Vec<Vec<String>> {
+    answer
         .find_scenes_by_scene_fingerprints
         .into_iter()
         .zip(groups)
@@ -53,7 +64,7 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
                 .map(|scene| scene.id)
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// Whether two hex hashes are the same number (`0f1` = `00000000000000f1`).

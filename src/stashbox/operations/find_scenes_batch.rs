@@ -103,15 +103,25 @@ pub fn run(transport: &Transport, ids: &[String]) -> Result<Vec<Lookup>, ApiErro
         id39: id(39),
         use39: 39 < ids.len(),
     };
-    let d = transport.query::<FindScenesBatch>(variables)?;
+    Ok(lookups(transport.query::<FindScenesBatch>(variables)?, ids.len()))
+}
+
+/// Reads an answer body for `asked` ids exactly as the transport decodes it off the wire.
+pub fn decode(body: &str, asked: usize) -> Result<Vec<Lookup>, serde_json::Error> {
+    let answer: graphql_client::Response<find_scenes_batch::ResponseData> = serde_json::from_str(body)?;
+    Ok(answer.data.map(|d| lookups(d, asked)).unwrap_or_default())
+}
+
+/// One [`Lookup`] per id asked, in order.
+fn lookups(d: find_scenes_batch::ResponseData, asked: usize) -> Vec<Lookup> {
     let answers = [
         d.s0, d.s1, d.s2, d.s3, d.s4, d.s5, d.s6, d.s7, d.s8, d.s9, d.s10, d.s11, d.s12, d.s13, d.s14, d.s15, d.s16,
         d.s17, d.s18, d.s19, d.s20, d.s21, d.s22, d.s23, d.s24, d.s25, d.s26, d.s27, d.s28, d.s29, d.s30, d.s31, d.s32,
         d.s33, d.s34, d.s35, d.s36, d.s37, d.s38, d.s39,
     ];
-    Ok(answers
+    answers
         .into_iter()
-        .take(ids.len())
+        .take(asked)
         .map(|answer| match answer {
             None => Lookup::NotFound,
             Some(scene) if scene.deleted => Lookup::Deleted,
@@ -120,5 +130,5 @@ pub fn run(transport: &Transport, ids: &[String]) -> Result<Vec<Lookup>, ApiErro
                 tags: scene.tags.into_iter().map(|t| BoxTag { id: t.id, name: t.name }).collect(),
             }),
         })
-        .collect())
+        .collect()
 }

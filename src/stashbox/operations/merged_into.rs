@@ -14,10 +14,21 @@ struct MergedInto;
 
 /// The surviving scene's id and whether it is deleted too, if `id` was merged.
 pub fn run(transport: &Transport, id: &str) -> Result<Option<(String, bool)>, ApiError> {
-    use merged_into::MergedIntoQueryEditsEditsTarget as Target;
     let answer = transport.query::<MergedInto>(merged_into::Variables { id: id.to_owned() })?;
-    Ok(answer.query_edits.edits.into_iter().find_map(|edit| match edit.target {
+    Ok(survivor(answer, id))
+}
+
+/// Reads an answer body about `id` exactly as the transport decodes it off the wire.
+pub fn decode(body: &str, id: &str) -> Result<Option<(String, bool)>, serde_json::Error> {
+    let answer: graphql_client::Response<merged_into::ResponseData> = serde_json::from_str(body)?;
+    Ok(answer.data.and_then(|d| survivor(d, id)))
+}
+
+/// The scene a MERGE edit folded `id` into, and whether it is deleted too.
+fn survivor(answer: merged_into::ResponseData, id: &str) -> Option<(String, bool)> {
+    use merged_into::MergedIntoQueryEditsEditsTarget as Target;
+    answer.query_edits.edits.into_iter().find_map(|edit| match edit.target {
         Some(Target::Scene(scene)) if scene.id != id => Some((scene.id, scene.deleted)),
         _ => None,
-    }))
+    })
 }
