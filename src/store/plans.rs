@@ -7,7 +7,7 @@
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
@@ -361,7 +361,7 @@ impl Store {
         let lock_error = |reason: String| StoreError::Lock { path: path.clone(), reason };
         // Never deleted: a run that deleted it on its way out could leave two runs locking two
         // different files of the same name.
-        let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path);
+        let file = super::files::options().write(true).create(true).truncate(false).open(&path);
         let file = file.map_err(|e| lock_error(e.to_string()))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(PlanLock { _file: file })),
