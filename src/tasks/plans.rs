@@ -2,6 +2,7 @@
 //! `import_plan`, `delete_plan` — for the command line (`stashhog show_plan --set plan_id=3`)
 //! and the UI page (`runPluginOperation`). None of them writes to Stash; each returns JSON.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -243,7 +244,8 @@ pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
-            std::fs::write(&path, text + "\n").with_context(|| format!("writing the plan file {path}"))?;
+            crate::store::files::write(Path::new(&path), (text + "\n").as_bytes())
+                .with_context(|| format!("writing the plan file {path}"))?;
             log::info!("Plan {} exported to {path} ({} changes)", plan.id, changes.len());
             Ok(Outcome { output: json!({"plan_id": plan.id, "file": path, "changes": changes.len()}), error: None })
         }
@@ -387,8 +389,10 @@ pub fn engine_summary(
         started.elapsed().as_secs_f64()
     );
     let error = (failed > 0).then(|| {
+        let mode = if done == "reverted" { "rollback_plan" } else { "apply_plan" };
         format!(
-            "{failed} change(s) failed; see failures, or show_plan with status=failed, and approve them again to retry"
+            "{failed} change(s) failed (see failures, or show_plan with status=failed); run {mode} with plan_id={} again to retry them, or reject them with review_plan",
+            plan.id
         )
     });
     Ok(Outcome { output, error })
