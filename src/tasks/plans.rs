@@ -276,10 +276,51 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let parsed = file::parse(&text).with_context(|| format!("importing {from}; nothing was stored"))?;
     check_scenes_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
+    check_references_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
     let plan_id = cx.store.create_plan(&parsed.name, "import_plan", &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
     log::info!("Imported plan {plan_id} '{}' from {from}: {:?}", plan.name, plan.changes);
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
+}
+
+/// Every tag, performer and studio a change adds or sets must exist in Stash now: found at
+/// import, not as a failed request at apply.
+fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
+    let referred = |change: &crate::plans::NewChange| match (change.field.refers_to(), change.value.as_i64()) {
+        (Some(entity), Some(id)) if change.action != crate::plans::Action::Create => Some((entity, id)),
+        _ => None,
+    };
+    let mut found = std::collections::HashSet::new();
+    for entity in [Entity::Tag, Entity::Performer, Entity::Studio] {
+        let ids: Vec<i64> = parsed.changes.iter().filter_map(referred).filter(|r| r.0 == entity).map(|r| r.1).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let query = crate::stash::EntityQuery { ids: Some(ids), updated_after: None };
+        let filter = crate::stash::FindFilter::sorted(crate::stash::SortKey::Id);
+        let stash = &cx.session.stash;
+        let pages: Result<Vec<Vec<i64>>, _> = match entity {
+            Entity::Tag => {
+                stash.tags(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
+            }
+            Entity::Performer => {
+                stash.performers(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
+            }
+            _ => stash.studios(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect(),
+        };
+        let pages = pages.with_context(|| format!("checking the plan's {}s in Stash", entity.as_str()))?;
+        found.extend(pages.into_iter().flatten().map(|id| (entity, id)));
+    }
+    let missing = parsed.changes.iter().enumerate().find_map(|(index, change)| {
+        referred(change).filter(|r| !found.contains(r)).map(|(entity, id)| (index, entity, id))
+    });
+    match missing {
+        Some((index, entity, id)) => Err(anyhow!(
+            "changes[{index}]: {} {id} does not exist in Stash; fix the id, or CREATE it in the plan and refer to that",
+            entity.as_str()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_scenes_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
