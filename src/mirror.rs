@@ -203,10 +203,10 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
 /// A pass that was stopped and resumed copied its early pages long ago: what changed or was
 /// deleted there since is caught (changes since the pass's marks, then the id lists compared)
 /// before the mirror is called complete.
-fn catch_up_behind_checkpoint(ctx: &Context, marks: &Value, summary: &mut SyncSummary) -> anyhow::Result<()> {
+fn catch_up_behind_checkpoint(ctx: &Sources<'_>, marks: &Value, summary: &mut SyncSummary) -> anyhow::Result<()> {
     log::info!("Full sync: catching what changed in Stash while it was stopped");
-    for kind in Kind::ALL {
-        let after = marks[kind.as_str()]["latest"].as_str().map(one_second_before);
+    for kind in ObjectKind::ALL {
+        let after = marks[kind.plural()]["latest"].as_str().map(one_second_before);
         summary.of(kind).copied += copy_kind(ctx, kind, after, None, |_| {})?;
         summary.of(kind).deleted += remove_deleted(ctx, kind)?;
     }

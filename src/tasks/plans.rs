@@ -14,6 +14,7 @@ use crate::plans::file::{self, ParsedPlan};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
 use crate::protocol::args::{Args, as_string};
+use crate::stash::ObjectKind;
 use crate::store::{PlanLock, Store};
 
 /// Changes `show_plan` returns per page unless `per_page` says otherwise.
@@ -291,7 +292,7 @@ fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<(
         _ => None,
     };
     let mut found = std::collections::HashSet::new();
-    for entity in [Entity::Tag, Entity::Performer, Entity::Studio] {
+    for entity in [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio] {
         let ids: Vec<i64> = parsed.changes.iter().filter_map(referred).filter(|r| r.0 == entity).map(|r| r.1).collect();
         if ids.is_empty() {
             continue;
@@ -300,10 +301,10 @@ fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<(
         let filter = crate::stash::FindFilter::sorted(crate::stash::SortKey::Id);
         let stash = &cx.session.stash;
         let pages: Result<Vec<Vec<i64>>, _> = match entity {
-            Entity::Tag => {
+            ObjectKind::Tag => {
                 stash.tags(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
             }
-            Entity::Performer => {
+            ObjectKind::Performer => {
                 stash.performers(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
             }
             _ => stash.studios(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect(),
