@@ -140,6 +140,31 @@ fn rollback_settles_an_apply_request_left_in_flight() {
     assert_eq!(run.out("/plan_status"), &json!("rolled_back"));
 }
 
+#[test]
+fn a_rollback_killed_while_a_request_is_in_flight_resumes_without_sending_it_twice() {
+    let env = TestEnv::new();
+    let ids = env.stash.lib(|l| l.add_scenes(4, |_| Scene::default()));
+    let tag = env.stash.lib(|l| l.add_tag("A"));
+    let changes =
+        ids.iter().map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "ADD", "value": tag}));
+    let plan_id = import_approved(&env, plan(changes.collect()));
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id})).assert_ok();
+    env.stash.clear_requests();
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_millis(1500)));
+    let stash = &env.stash;
+    env.kill_when(json!({"mode": "rollback_plan", "plan_id": plan_id}), || {
+        !stash.requests_named("BulkSceneUpdate").is_empty()
+    });
+    wait_for_answers(&env);
+    env.stash.clear_faults();
+    let run = env.run(json!({"mode": "rollback_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    assert_eq!(run.out("/resumed_batches"), &json!(1));
+    assert_eq!(run.out("/plan_status"), &json!("rolled_back"));
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 1, "the landed request is not sent again");
+    assert!(scene_tags(&env).values().all(Vec::is_empty));
+}
+
 // ---- 2. a lost answer to a CREATE or a destroy ---------------------------------------------
 
 /// A plan creating a tag, a performer and a studio, each used by a later change of `scene`.
