@@ -1,19 +1,25 @@
-//! What a stash-box answers (somebody else's server): any body must be read or refused, never
-//! panic. The first byte picks the operation, the rest is the HTTP body.
+//! What a stash-box answers (somebody else's server): any status and body must be read or
+//! refused as a typed error, never panic. The first byte picks the operation and the number of
+//! ids asked, the second the HTTP status; the rest is the body.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use stashhog::stash::Fingerprint;
 use stashhog::stashbox::answers;
 
+/// Statuses a stash-box or a proxy in front of it answers with.
+const STATUSES: [u16; 8] = [200, 200, 200, 401, 404, 429, 502, 503];
+
 fuzz_target!(|bytes: &[u8]| {
-    let Some((&which, body)) = bytes.split_first() else { return };
+    let [which, status, body @ ..] = bytes else { return };
     let Ok(body) = std::str::from_utf8(body) else { return };
+    let status = STATUSES[usize::from(*status) % STATUSES.len()];
     match which % 3 {
         0 => {
             let asked = usize::from(which / 3 % 41);
-            if let Ok(lookups) = answers::scenes(body, asked) {
-                assert!(lookups.len() <= asked);
+            match answers::scenes(status, body, asked) {
+                Ok(lookups) => assert!(lookups.len() <= asked),
+                Err(e) => one_line(&e),
             }
         }
         1 => {
@@ -21,12 +27,21 @@ fuzz_target!(|bytes: &[u8]| {
                 vec![Fingerprint { kind: "phash".into(), value: "f1".into() }],
                 vec![Fingerprint { kind: "oshash".into(), value: "00ab".into() }],
             ];
-            if let Ok(found) = answers::scenes_by_fingerprints(body, &ours) {
-                assert!(found.len() <= ours.len());
+            match answers::scenes_by_fingerprints(status, body, &ours) {
+                Ok(found) => assert!(found.len() <= ours.len()),
+                Err(e) => one_line(&e),
             }
         }
         _ => {
-            let _ = answers::merged_into(body, "scene-1");
+            if let Err(e) = answers::merged_into(status, body, "scene-1") {
+                one_line(&e);
+            }
         }
     }
 });
+
+/// Stash shows a plugin's error as one log line: an error must never span two.
+fn one_line(e: &impl std::fmt::Display) {
+    let text = e.to_string();
+    assert!(!text.contains('\n') && !text.contains('\r'), "a multi-line error: {text:?}");
+}

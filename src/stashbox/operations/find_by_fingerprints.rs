@@ -2,7 +2,7 @@
 
 use graphql_client::GraphQLQuery;
 
-use crate::graphql::{ApiError, Transport};
+use crate::graphql::{ApiError, Service, Transport, read_answer};
 use crate::stash::Fingerprint;
 
 #[derive(GraphQLQuery)]
@@ -40,10 +40,9 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
     Ok(matches(answer, groups))
 }
 
-/// Reads an answer body for `groups` exactly as the transport decodes it off the wire.
-pub fn decode(body: &str, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, serde_json::Error> {
-    let answer: graphql_client::Response<find_scenes_by_fingerprints::ResponseData> = serde_json::from_str(body)?;
-    Ok(answer.data.map(|d| matches(d, groups)).unwrap_or_default())
+/// Reads an answer (HTTP status and body) for `groups` exactly as a request's is read.
+pub fn decode(status: u16, body: &str, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, ApiError> {
+    Ok(matches(read_answer(&Service::StashBox("decode".into()), status, body)?, groups))
 }
 
 /// Per group, the live scenes whose fingerprints really are one of ours.

@@ -2,7 +2,7 @@
 
 use graphql_client::GraphQLQuery;
 
-use crate::graphql::{ApiError, Transport};
+use crate::graphql::{ApiError, Service, Transport, read_answer};
 use crate::stashbox::{BoxScene, BoxTag, Lookup};
 
 #[derive(GraphQLQuery)]
@@ -106,10 +106,9 @@ pub fn run(transport: &Transport, ids: &[String]) -> Result<Vec<Lookup>, ApiErro
     Ok(lookups(transport.query::<FindScenesBatch>(variables)?, ids.len()))
 }
 
-/// Reads an answer body for `asked` ids exactly as the transport decodes it off the wire.
-pub fn decode(body: &str, asked: usize) -> Result<Vec<Lookup>, serde_json::Error> {
-    let answer: graphql_client::Response<find_scenes_batch::ResponseData> = serde_json::from_str(body)?;
-    Ok(answer.data.map(|d| lookups(d, asked)).unwrap_or_default())
+/// Reads an answer (HTTP status and body) for `asked` ids exactly as a request's is read.
+pub fn decode(status: u16, body: &str, asked: usize) -> Result<Vec<Lookup>, ApiError> {
+    Ok(lookups(read_answer(&Service::StashBox("decode".into()), status, body)?, asked))
 }
 
 /// One [`Lookup`] per id asked, in order.

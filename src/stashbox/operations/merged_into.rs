@@ -2,7 +2,7 @@
 
 use graphql_client::GraphQLQuery;
 
-use crate::graphql::{ApiError, Transport};
+use crate::graphql::{ApiError, Service, Transport, read_answer};
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -18,10 +18,9 @@ pub fn run(transport: &Transport, id: &str) -> Result<Option<(String, bool)>, Ap
     Ok(survivor(answer, id))
 }
 
-/// Reads an answer body about `id` exactly as the transport decodes it off the wire.
-pub fn decode(body: &str, id: &str) -> Result<Option<(String, bool)>, serde_json::Error> {
-    let answer: graphql_client::Response<merged_into::ResponseData> = serde_json::from_str(body)?;
-    Ok(answer.data.and_then(|d| survivor(d, id)))
+/// Reads an answer (HTTP status and body) about `id` exactly as a request's is read.
+pub fn decode(status: u16, body: &str, id: &str) -> Result<Option<(String, bool)>, ApiError> {
+    Ok(survivor(read_answer(&Service::StashBox("decode".into()), status, body)?, id))
 }
 
 /// The scene a MERGE edit folded `id` into, and whether it is deleted too.
