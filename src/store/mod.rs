@@ -460,6 +460,10 @@ impl Store {
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                 StoreError::Busy { path: self.path.clone(), holders: self.running_runs() }
             }
+            // The folder must take the -wal and -shm files beside the database.
+            ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied => {
+                StoreError::Open { path: self.path.clone(), reason }
+            }
             _ => e,
         }
     }
