@@ -193,11 +193,8 @@ impl<'a> Engine<'a> {
                         self.created.insert(outcome.change_id, id);
                     }
                 }
-                log::info!(
-                    "{} of its {} change(s) had landed; the rest are sent again",
-                    landed.len(),
-                    batch.changes.len()
-                );
+                let rest = if direction == self.direction { "are sent again" } else { "were never applied" };
+                log::info!("{} of its {} change(s) had landed; the rest {rest}", landed.len(), batch.changes.len());
                 self.store.settle(Some((batch.id, "verified")), &landed)?;
             }
         }
@@ -212,7 +209,7 @@ impl<'a> Engine<'a> {
         for change in changes {
             let Some(kind) = creatable(change.entity) else { continue };
             let outcome = match (direction, change.status, change.created_id) {
-                (Direction::Apply, ChangeStatus::Approved | ChangeStatus::Failed, _) => {
+                (Direction::Apply, ChangeStatus::Approved, _) => {
                     let name = change.value.as_str().unwrap_or_default();
                     self.stash.find_named(kind, name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
                 }
