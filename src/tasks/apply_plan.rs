@@ -121,7 +121,7 @@ pub fn finish_interrupted(cx: &Context, mode: &str) -> anyhow::Result<usize> {
     for &id in &plans {
         let plan = cx.store.plan(id)?.with_context(|| format!("plan {id} disappeared"))?;
         log::info!("Plan {id} '{}' was cut off while being applied: finishing it first", plan.name);
-        let outcome = apply(cx, plan, false, 500, std::time::Instant::now())
+        let outcome = apply(cx, plan, None, false, 500, std::time::Instant::now())
             .with_context(|| format!("finishing plan {id}, which a stopped run left half-applied"))?;
         if let Some(error) = outcome.error {
             log::warn!("Plan {id}: {error}");
