@@ -179,6 +179,10 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         log::info!("Full sync: removed {} Stash no longer has", crate::words::count(deleted, kind.as_str()));
     }
 
+    if summary.resumed {
+        catch_up_behind_checkpoint(ctx, &marks, &mut summary)?;
+    }
+
     let completed = store.now()?;
     store.write_mirror(|w| {
         for kind in ObjectKind::ALL {
@@ -194,6 +198,19 @@ pub fn full_sync(ctx: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     })?;
     ctx.progress.borrow_mut().set(1.0);
     finish(ctx, summary, started, requests_before)
+}
+
+/// A pass that was stopped and resumed copied its early pages long ago: what changed or was
+/// deleted there since is caught (changes since the pass's marks, then the id lists compared)
+/// before the mirror is called complete.
+fn catch_up_behind_checkpoint(ctx: &Sources<'_>, marks: &Value, summary: &mut SyncSummary) -> anyhow::Result<()> {
+    log::info!("Full sync: catching what changed in Stash while it was stopped");
+    for kind in ObjectKind::ALL {
+        let after = marks[kind.plural()]["latest"].as_str().map(one_second_before);
+        summary.of(kind).copied += copy_kind(ctx, kind, after, None, |_| {})?;
+        summary.of(kind).deleted += remove_deleted(ctx, kind)?;
+    }
+    Ok(())
 }
 
 /// Records a new pass: its id, our clock at its start, and Stash's counts and newest
@@ -496,8 +513,8 @@ fn pause_file(stash_dir: &std::path::Path) -> std::path::PathBuf {
 /// when the lock file cannot be made: the hooks then simply keep running.
 pub fn pause_hooks(stash_dir: &std::path::Path) -> Option<HooksPaused> {
     let path = pause_file(stash_dir);
-    std::fs::create_dir_all(path.parent()?).ok()?;
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).ok()?;
+    crate::store::files::create_dir_all(path.parent()?).ok()?;
+    let file = crate::store::files::options().create(true).truncate(false).write(true).open(&path).ok()?;
     file.try_lock_shared().ok()?;
     Some(HooksPaused { _lock: file })
 }

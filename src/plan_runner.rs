@@ -28,6 +28,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::graphql::ApiError;
 use crate::plans::{Action, Change, ChangeStatus, Creation, Direction, Field, Settled, created_ref, same_value};
 use crate::protocol::progress::Progress;
 use crate::stash::{
@@ -133,10 +134,7 @@ impl<'a> Engine<'a> {
 
     /// The status a change has when the engine picks it up, and the one it gets when done.
     fn statuses(&self) -> (ChangeStatus, ChangeStatus) {
-        match self.direction {
-            Direction::Apply => (ChangeStatus::Approved, ChangeStatus::Applied),
-            Direction::Rollback => (ChangeStatus::Applied, ChangeStatus::Reverted),
-        }
+        statuses(self.direction)
     }
 
     /// Runs the plan: first settles what an interrupted run left in flight, then creates what
@@ -165,39 +163,58 @@ impl<'a> Engine<'a> {
     }
 
     /// Settles the batches a killed run left `sending`: what landed is done, the rest goes back
-    /// in the queue to be checked and sent again.
+    /// in the queue to be checked and sent again. A rollback also settles what an apply left in
+    /// flight: a change that landed counts as applied (and so is reverted now), one that did not
+    /// stays approved — otherwise its effect would be in Stash with no plan owning it.
     fn resume(&mut self) -> anyhow::Result<()> {
-        let (from, to) = self.statuses();
-        for batch in self.store.open_batches(self.plan_id, self.direction)? {
-            self.report.resumed_batches += 1;
-            let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
-            log::info!("Checking in Stash whether an interrupted request ({operation}) landed");
-            let landed: Vec<Settled> = if operation.ends_with("Create") || operation.ends_with("Destroy") {
-                self.resume_entities(&batch.changes)?
-            } else {
-                let scenes = self.scenes_now(&batch.changes)?;
-                batch
-                    .changes
-                    .iter()
-                    .filter(|c| c.status == from)
-                    .filter(|c| scenes.get(&c.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(c, s)))
-                    .map(|c| settled(c, to, None, None))
-                    .collect()
-            };
-            self.report.done += landed.len();
-            log::info!("{} of its {} change(s) had landed; the rest are sent again", landed.len(), batch.changes.len());
-            self.store.settle(Some((batch.id, "verified")), &landed)?;
+        let directions: &[Direction] = match self.direction {
+            Direction::Apply => &[Direction::Apply],
+            Direction::Rollback => &[Direction::Apply, Direction::Rollback],
+        };
+        for &direction in directions {
+            let (from, to) = statuses(direction);
+            for batch in self.store.open_batches(self.plan_id, direction)? {
+                self.report.resumed_batches += 1;
+                let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
+                log::info!("Checking in Stash whether an interrupted request ({operation}) landed");
+                let landed: Vec<Settled> = if operation.ends_with("Create") || operation.ends_with("Destroy") {
+                    self.landed_entities(&batch.changes, direction)?
+                } else {
+                    let scenes = self.scenes_now(&batch.changes)?;
+                    batch
+                        .changes
+                        .iter()
+                        .filter(|c| c.status == from)
+                        .filter(|c| {
+                            scenes.get(&c.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(c, s, direction))
+                        })
+                        .map(|c| settled(c, to, None, None))
+                        .collect()
+                };
+                if direction == self.direction {
+                    self.report.done += landed.len();
+                }
+                for outcome in &landed {
+                    if let Some(id) = outcome.created_id {
+                        self.created.insert(outcome.change_id, id);
+                    }
+                }
+                let rest = if direction == self.direction { "are sent again" } else { "were never applied" };
+                log::info!("{} of its {} change(s) had landed; the rest {rest}", landed.len(), batch.changes.len());
+                self.store.settle(Some((batch.id, "verified")), &landed)?;
+            }
         }
         Ok(())
     }
 
-    /// A CREATE cut off mid-request landed if Stash now has an object of that name; a delete
-    /// of what a plan created landed if Stash no longer has it.
-    fn resume_entities(&self, changes: &[Change]) -> anyhow::Result<Vec<Settled>> {
+    /// Which of these CREATE or delete changes landed although no answer said so (the run was
+    /// killed, or the answer lost): a CREATE landed if Stash now has an object of that name; a
+    /// delete of what a plan created landed if Stash no longer has it.
+    fn landed_entities(&self, changes: &[Change], direction: Direction) -> anyhow::Result<Vec<Settled>> {
         let mut landed = Vec::new();
         for change in changes {
             let Some(kind) = creatable(change.entity) else { continue };
-            let outcome = match (self.direction, change.status, change.created_id) {
+            let outcome = match (direction, change.status, change.created_id) {
                 (Direction::Apply, ChangeStatus::Approved, _) => {
                     let name = Creation::parse(&change.value).map(|c| c.name).unwrap_or_default();
                     self.stash.find_named(kind, &name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
@@ -334,9 +351,9 @@ impl<'a> Engine<'a> {
 
     /// Whether Stash shows the change's effect (apply: the plan's value; rollback: the value
     /// before). Used to tell whether an interrupted or failed request landed.
-    fn landed(&self, change: &Change, scene: &Scene) -> bool {
+    fn landed(&self, change: &Change, scene: &Scene, direction: Direction) -> bool {
         let Ok(value) = self.resolve(&change.value) else { return false };
-        let apply = self.direction == Direction::Apply;
+        let apply = direction == Direction::Apply;
         match change.action {
             Action::Add => change.field.has_member(scene, &value) == apply,
             Action::Remove => change.field.has_member(scene, &value) != apply,
@@ -495,13 +512,29 @@ impl<'a> Engine<'a> {
                 // A timeout or a 5xx does not say whether Stash ran it: look before calling it failed.
                 let error = e.to_string();
                 log::error!("{operation} failed: {error}");
-                let scenes = match pending.write {
-                    StashWrite::Create { .. } | StashWrite::Destroy { .. } => HashMap::new(),
-                    _ => self.scenes_now(&pending.changes)?,
+                // Stash answering with an error did not run it; a lost answer may have. A check
+                // that fails in turn stops the run with the batch still open, for the next run.
+                let unanswered = matches!(e, ApiError::Connection { .. } | ApiError::Server { .. });
+                let (scenes, entities) = match pending.write {
+                    StashWrite::Create { .. } | StashWrite::Destroy { .. } if unanswered => {
+                        (HashMap::new(), self.landed_entities(&pending.changes, self.direction)?)
+                    }
+                    StashWrite::Create { .. } | StashWrite::Destroy { .. } => (HashMap::new(), Vec::new()),
+                    _ => (self.scenes_now(&pending.changes)?, Vec::new()),
                 };
                 let mut outcomes = Vec::new();
                 for change in &pending.changes {
-                    if scenes.get(&change.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(change, s)) {
+                    if let Some(outcome) = entities.iter().find(|o| o.change_id == change.id) {
+                        log::info!("… but it had landed in Stash: {} {:?}", change.entity.as_str(), change.value);
+                        if let Some(id) = outcome.created_id {
+                            self.created.insert(change.id, id);
+                        }
+                        self.report.done += 1;
+                        outcomes.push(outcome.clone());
+                    } else if scenes
+                        .get(&change.entity_id.unwrap_or_default())
+                        .is_some_and(|s| self.landed(change, s, self.direction))
+                    {
                         self.report.done += 1;
                         outcomes.push(settled(change, to, None, None));
                     } else {
@@ -596,6 +629,14 @@ fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
 /// What a plan's CREATE of `entity` makes in Stash: anything but a scene.
 fn creatable(entity: ObjectKind) -> Option<ObjectKind> {
     (entity != ObjectKind::Scene).then_some(entity)
+}
+
+/// The status a change has when a run in `direction` picks it up, and the one it gets when done.
+fn statuses(direction: Direction) -> (ChangeStatus, ChangeStatus) {
+    match direction {
+        Direction::Apply => (ChangeStatus::Approved, ChangeStatus::Applied),
+        Direction::Rollback => (ChangeStatus::Applied, ChangeStatus::Reverted),
+    }
 }
 
 fn settled(change: &Change, status: ChangeStatus, error: Option<String>, created_id: Option<i64>) -> Settled {

@@ -579,11 +579,12 @@ fn created_tags_and_studios_used_outside_scenes_survive_delete_created() {
 fn the_default_rollback_takes_the_plan_applied_last_not_the_one_reviewed_last() {
     let env = TestEnv::new();
     let ids = scenes(&env, 3);
-    let a = env.stash.lib(|l| l.add_tag("A"));
-    // Plan A: one change applies, one is refused (no tag 999), so A is partially applied.
-    let first = import(&env, plan(vec![add_tag(ids[0], a), add_tag(ids[1], 999)]));
+    let (a, b) = env.stash.lib(|l| (l.add_tag("A"), l.add_tag("B")));
+    // Plan A: one change applies, Stash refuses the other, so A is partially applied.
+    let first = import(&env, plan(vec![add_tag(ids[0], a), add_tag(ids[1], b)]));
     approve_all(&env, first);
-    let run = env.run(json!({"mode": "apply_plan", "plan_id": first}));
+    refuse_second_bulk_update(&env);
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": first, "batch_size": 1}));
     assert_eq!(run.out("/plan_status"), &json!("partially_applied"), "{:?}", run.error);
     let second = import(&env, plan(vec![add_tag(ids[2], a)]));
     approve_all(&env, second);
@@ -640,18 +641,19 @@ fn a_second_apply_of_a_plan_being_applied_is_refused_and_sends_nothing() {
 fn an_applied_plan_exported_imports_as_a_new_draft_with_pending_changes() {
     let env = TestEnv::new();
     let ids = scenes(&env, 2);
-    let a = env.stash.lib(|l| l.add_tag("A"));
+    let (a, b) = env.stash.lib(|l| (l.add_tag("A"), l.add_tag("B")));
     let plan_id = import(
         &env,
         plan(vec![
             json!({"entity": "tag", "action": "CREATE", "value": "New"}),
             add_tag(ids[0], a),
-            add_tag(ids[1], 999),
+            add_tag(ids[1], b),
             json!({"entity": "scene", "id": ids[1], "field": "tags", "action": "ADD", "value": {"created": 0}}),
         ]),
     );
     approve_all(&env, plan_id);
-    env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    refuse_second_bulk_update(&env);
+    env.run(json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 1}));
     let export = |name: &str| {
         let file = env.root().join(name);
         env.run(json!({"mode": "export_plan", "plan_id": plan_id, "file": file.display().to_string()})).assert_ok();
@@ -715,4 +717,11 @@ fn an_argument_no_mode_takes_is_refused_before_anything_happens() {
     assert_eq!(mutations(&env), 0, "nothing was applied");
     let old = env.run(json!({"mode": "sync_scene_tags", "stashBoxEndpoint": "https://stashdb.org/graphql"}));
     assert_eq!(old.error.as_deref(), Some("the setting `stashBoxEndpoint` is called `syncBoxEndpoint` now"));
+}
+
+/// Stash refuses the second `bulkSceneUpdate` request (with `batch_size=1` one scene a request:
+/// the first scene's ADD passes, the second's is refused).
+fn refuse_second_bulk_update(env: &TestEnv) {
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::ZERO));
+    env.stash.fail_next_named("BulkSceneUpdate", Fault::GraphqlError("refused by the test".into()));
 }

@@ -12,6 +12,7 @@ mod mirror;
 mod plans;
 mod protocol;
 mod review;
+mod robustness;
 mod schema_fidelity;
 mod settings;
 mod stash_client;

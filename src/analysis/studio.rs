@@ -55,7 +55,7 @@ pub fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<S
             .case_insensitive(true)
             .size_limit(1 << 20)
             .build()
-            .map_err(|e| bad(format!("not a valid regular expression ({e})")))?;
+            .map_err(|e| bad(format!("not a valid regular expression ({})", regex_problem(&e))))?;
         let name = name.trim();
         let studio = library.studio_names.owners(&text::key(name)).iter().find(|o| !o.alias).copied();
         match studio {
@@ -64,6 +64,17 @@ pub fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<S
         }
     }
     Ok((rules, warnings))
+}
+
+/// What is wrong with a pattern, on one line (the regex crate draws a multi-line picture).
+fn regex_problem(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(text) => {
+            text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("invalid syntax").to_owned()
+        }
+        regex::Error::CompiledTooBig(_) => "too big once compiled; make it simpler".to_owned(),
+        other => other.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// The studio the path names, if the scene has none and exactly one studio is best supported.

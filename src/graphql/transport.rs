@@ -258,6 +258,15 @@ fn snippet(text: &str) -> String {
     if flat.chars().count() > 200 { format!("{}…", flat.chars().take(200).collect::<String>()) } else { flat }
 }
 
+/// Reads one answer of `service` (an HTTP status and body) exactly as [`Transport`] reads a
+/// request's: the entry of the fuzz targets, since whatever a server sends is outside data that
+/// must never panic StashHog. An unknown status reads as a server error.
+pub fn read_answer<D: serde::de::DeserializeOwned>(service: &Service, status: u16, body: &str) -> Result<D, ApiError> {
+    let endpoint = Endpoint { service, url: "https://fuzzed.invalid/graphql", has_credentials: true };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    classify(&endpoint, status, None, body).map_err(|(error, _)| error)
+}
+
 /// Who answered, as [`classify`] needs it for its messages.
 struct Endpoint<'a> {
     service: &'a Service,

@@ -371,12 +371,25 @@ fn is_id(value: &Value) -> bool {
     value.as_i64().is_some_and(|id| id > 0)
 }
 
+/// A real calendar day written `YYYY-MM-DD` (Stash refuses `2024-13-45`, and so do we, before
+/// anything is sent).
 fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() == 10
+    let shaped = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let number = |range: std::ops::Range<usize>| text.get(range).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    shaped && year > 0 && (1..=days).contains(&day)
 }
 
 /// The target of a `{"created": N}` reference: the change (file: index) whose CREATE makes the

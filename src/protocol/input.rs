@@ -153,11 +153,21 @@ pub fn parse(bytes: &[u8]) -> Result<PluginInput, InputError> {
         .map_err(|e| InputError::Invalid(format!("`args.hookContext` is malformed: {e}")))?;
     let host = match raw.host.as_deref().map(str::trim) {
         None | Some("" | "0.0.0.0" | "::" | "[::]") => "127.0.0.1".to_owned(),
+        Some(h) if h.chars().any(|c| c.is_control() || c.is_whitespace() || "/?#@".contains(c)) => {
+            return Err(InputError::Invalid(format!(
+                "server_connection.Host {h:?} is not a host name or address; check Stash's host setting"
+            )));
+        }
         Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_owned(),
     };
-    let scheme = match raw.scheme.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let scheme = match raw.scheme.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
         Some("https") => "https",
-        _ => "http",
+        None | Some("" | "http") => "http",
+        Some(other) => {
+            return Err(InputError::Invalid(format!(
+                "server_connection.Scheme {other:?} is not one Stash serves (http or https)"
+            )));
+        }
     };
     let cookie = raw
         .session_cookie

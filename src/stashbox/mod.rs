@@ -14,6 +14,13 @@ use crate::stash::{Fingerprint, StashBox};
 
 pub use operations::find_by_fingerprints::same_hash;
 
+/// Stash-box answer bodies read exactly as the client reads them off the wire. A stash-box is
+/// somebody else's server: whatever it sends must never panic StashHog (the fuzz targets in
+/// `fuzz/` feed these).
+pub mod answers {
+    pub use super::operations::find_by_fingerprints::decode as scenes_by_fingerprints;
+}
+
 /// Scenes looked up per request (aliased `findScene`s, or fingerprint groups).
 pub const BATCH: usize = operations::batched::BATCH;
 

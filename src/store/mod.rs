@@ -4,6 +4,7 @@
 //! task with SIGKILL, so: WAL with a busy timeout, short write transactions that never span a
 //! network call, and migrations that are atomic and safe to race.
 
+pub mod files;
 pub mod mirror;
 mod plans;
 mod rejections;
@@ -13,13 +14,14 @@ pub mod stashbox_cache;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 pub use plans::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
-pub use runs::{RunHandle, RunRecord, RunStatus};
+pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 
-/// The database could not be opened or used.
+/// The database could not be opened or used. Each message says what happened and what to do,
+/// once: SQLite's own text is quoted, never chained.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The folder or file cannot be created or opened.
@@ -29,6 +31,28 @@ pub enum StoreError {
         path: PathBuf,
         /// Why, in a few words.
         reason: String,
+    },
+    /// The file is not a readable SQLite database any more.
+    #[error(
+        "the database at {path} is damaged ({reason}); StashHog left it untouched. To start over, move it aside (e.g. rename it to {}.damaged) and run Full sync: a new database is made and the library copied again. Your plans stay in the moved file: `sqlite3 <moved file> .recover | sqlite3 recovered.sqlite` rescues what is readable, and databasePath can point at the result",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    )]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's words.
+        reason: String,
+    },
+    /// Another process held the write lock longer than we wait.
+    #[error(
+        "the database at {path} is locked: another process kept it busy for {} s ({holders}); wait for it to finish and run this again",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// Which StashHog runs were going, or that none was.
+        holders: String,
     },
     /// The file was migrated by a newer StashHog.
     #[error(
@@ -51,8 +75,8 @@ pub enum StoreError {
         reason: String,
     },
     /// A statement failed.
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {}", sqlite_message(.0))]
+    Sqlite(rusqlite::Error),
     /// A run's or a plan's lock file could not be handled.
     #[error("cannot use the lock file {path} ({reason})")]
     Lock {
@@ -62,6 +86,35 @@ pub enum StoreError {
         reason: String,
     },
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+/// SQLite's error once, with what it means for a user when that is known.
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let text = message.clone().unwrap_or_else(|| failure.to_string());
+            match failure.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    format!("{text} (another StashHog run is writing; run this again when it has finished)")
+                }
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    format!("{text} (the file is damaged; run `stashhog check` for what to do)")
+                }
+                ErrorCode::DiskFull => format!("{text} (free some disk space and run this again)"),
+                _ => text,
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// How long a statement waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Schema migrations, in order; entry `i` takes `user_version` from `i` to `i + 1`. Never edit
 /// a released entry: append a new one.
@@ -331,6 +384,10 @@ const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
 /// An open database.
 #[derive(Debug)]
 pub struct Store {
@@ -339,36 +396,96 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating when needed) and migrates the database at `path`. When the file did not
-    /// exist and anything fails, nothing is left behind.
+    /// Opens (creating when needed) and migrates the database at `path`.
+    ///
+    /// Several processes may do this at once on a file that does not exist yet (a hook and a
+    /// task right after install), so nothing here ever deletes a file: what another process
+    /// created is used, not removed. The folder is created 0700 and the file 0600.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let existed = path.exists();
-        let result = Self::open_inner(path);
-        if result.is_err() && !existed {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut file = path.as_os_str().to_owned();
-                file.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(file));
-            }
-        }
-        result
-    }
-
-    fn open_inner(path: &Path) -> Result<Store, StoreError> {
         let open_error = |reason: String| StoreError::Open { path: path.to_owned(), reason };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+            files::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(e.to_string()))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        // The first write is where an unwritable file or folder shows: say so as an open error.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| open_error(e.to_string()))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Created here (never truncated) so it is private; SQLite gives its -wal and -shm files
+        // the database's mode.
+        files::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| open_error(e.to_string()))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(sqlite_message(&e)))?;
         let mut store = Store { conn, path: path.to_owned() };
-        store.migrate()?;
+        store.prepare().map_err(|e| store.explain(e))?;
         Ok(store)
+    }
+
+    /// Sets the connection up (WAL, a busy timeout, foreign keys) and migrates.
+    fn prepare(&mut self) -> Result<(), StoreError> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.use_wal()?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.migrate()
+    }
+
+    /// Switches the file to write-ahead logging, so readers never wait for a writer. Another
+    /// process switching it at the same moment makes this busy: wait and try again, as for any
+    /// lock. A file system without shared memory (some network shares) keeps the old journal:
+    /// StashHog still works, runs just wait for each other more.
+    fn use_wal(&self) -> Result<(), StoreError> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => {
+                    log::warn!(
+                        "The database at {} cannot use write-ahead logging here (journal mode {mode}); runs at the same time will wait for each other",
+                        self.path.display()
+                    );
+                    return Ok(());
+                }
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Turns a failure into what it means for the user: a damaged file, or a lock someone else
+    /// holds (naming the StashHog runs that are going), with the file's path.
+    pub fn explain(&self, e: StoreError) -> StoreError {
+        let StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, message)) = &e else { return e };
+        let reason = message.clone().unwrap_or_else(|| failure.to_string());
+        match failure.code {
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                StoreError::Damaged { path: self.path.clone(), reason }
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Busy { path: self.path.clone(), holders: self.running_runs() }
+            }
+            // The folder must take the -wal and -shm files beside the database.
+            ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied => {
+                StoreError::Open { path: self.path.clone(), reason }
+            }
+            _ => e,
+        }
+    }
+
+    /// The StashHog runs going now, for a lock message (read without taking any lock).
+    fn running_runs(&self) -> String {
+        let runs = self.live_runs().unwrap_or_default();
+        if runs.is_empty() {
+            return "no StashHog run is going: another program has the file open".into();
+        }
+        let list: Vec<String> = runs
+            .iter()
+            .map(|r| format!("run {} `{}` (pid {}, started {})", r.id, r.mode, r.pid, r.started_at))
+            .collect();
+        format!("held by StashHog {}", list.join(", "))
     }
 
     /// Applies pending migrations, each in its own IMMEDIATE transaction so two processes

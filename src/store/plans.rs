@@ -7,7 +7,7 @@
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
@@ -313,12 +313,21 @@ impl Store {
             .query_row(
                 "SELECT p.id FROM plans p
                  WHERE p.status NOT IN ('rolling_back', 'rolled_back', 'cancelled', 'superseded')
-                   AND EXISTS (SELECT 1 FROM plan_changes c WHERE c.plan_id = p.id AND c.status = 'approved')
+                   AND EXISTS (SELECT 1 FROM plan_changes c WHERE c.plan_id = p.id AND c.status IN ('approved', 'failed'))
                  ORDER BY p.id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// The plans made by `mode` whose apply was cut off (a killed run), oldest first.
+    pub fn interrupted_plans(&self, mode: &str) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id FROM plans WHERE status = 'applying' AND json_extract(source, '$.mode') = ?1 ORDER BY id",
+        )?;
+        let ids = statement.query_map([mode], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     /// A plan whose apply or rollback was cut off (that run is finished first), else the plan
@@ -366,7 +375,7 @@ impl Store {
         let lock_error = |reason: String| StoreError::Lock { path: path.clone(), reason };
         // Never deleted: a run that deleted it on its way out could leave two runs locking two
         // different files of the same name.
-        let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path);
+        let file = super::files::options().write(true).create(true).truncate(false).open(&path);
         let file = file.map_err(|e| lock_error(e.to_string()))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(PlanLock { _file: file })),
@@ -675,6 +684,15 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Gives a plan's failed changes back to the queue (`approved`), keeping their last error;
+    /// returns how many. Running the task again is how a failed change is retried.
+    pub fn retry_failed(&self, plan_id: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            &format!("UPDATE plan_changes SET status = 'approved', updated_at = {NOW} WHERE plan_id = ?1 AND status = 'failed'"),
+            [plan_id],
+        )?)
     }
 
     /// Batches of `direction` still `sending`: their requests' fate is unknown.

@@ -84,6 +84,19 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+/// A run going right now: its process holds its lock.
+#[derive(Debug, Clone)]
+pub struct LiveRun {
+    /// Row id.
+    pub id: i64,
+    /// The mode.
+    pub mode: String,
+    /// Its process.
+    pub pid: i64,
+    /// Start time (UTC, RFC3339).
+    pub started_at: String,
+}
+
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 impl Store {
@@ -91,6 +104,21 @@ impl Store {
         let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(format!(".run-{run_id}.lock"));
         self.path.with_file_name(name)
+    }
+
+    /// The runs whose process is alive, oldest first (reads only: usable while another process
+    /// holds the write lock).
+    pub fn live_runs(&self) -> Result<Vec<LiveRun>, StoreError> {
+        let mut statement =
+            self.conn.prepare("SELECT id, mode, pid, started_at FROM runs WHERE status = 'running' ORDER BY id")?;
+        let rows = statement
+            .query_map([], |r| Ok(LiveRun { id: r.get(0)?, mode: r.get(1)?, pid: r.get(2)?, started_at: r.get(3)? }))?;
+        let runs: Vec<LiveRun> = rows.collect::<Result<_, _>>()?;
+        let alive = |id: i64| {
+            let file = OpenOptions::new().write(true).open(self.lock_path(id));
+            matches!(file.map(|f| f.try_lock()), Ok(Err(TryLockError::WouldBlock)))
+        };
+        Ok(runs.into_iter().filter(|r| alive(r.id)).collect())
     }
 
     /// Marks runs whose process died as `killed`; returns how many.
@@ -155,7 +183,7 @@ impl Store {
         let id = tx.last_insert_rowid();
         let lock_path = self.lock_path(id);
         let lock_error = |reason: String| StoreError::Lock { path: lock_path.clone(), reason };
-        let lock = OpenOptions::new()
+        let lock = super::files::options()
             .write(true)
             .create(true)
             .truncate(true)

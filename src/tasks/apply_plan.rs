@@ -81,11 +81,17 @@ pub fn apply(
         ))
         .into());
     }
-    let approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
+    let mut approved = plan.changes.get(ChangeStatus::Approved.as_str()).copied().unwrap_or(0) as usize;
+    // Running the task again is how a failed change is retried (reject it to give up on it).
+    let failed = plan.changes.get(ChangeStatus::Failed.as_str()).copied().unwrap_or(0) as usize;
+    if failed > 0 && !dry_run {
+        log::info!("Retrying {failed} change(s) that failed before");
+        approved += cx.store.retry_failed(plan.id)?;
+    }
     let interrupted = plan.status == PlanStatus::Applying;
     if approved == 0 && !interrupted {
         bail!(
-            "plan {} has no approved changes; approve some on the StashHog page (or with review_plan) first",
+            "plan {} has no approved changes (and none that failed, to retry); approve some on the StashHog page (or with review_plan) first",
             plan.id
         );
     }
@@ -122,6 +128,23 @@ pub fn apply(
         status
     };
     engine_summary(&cx.store, &plan, status, dry_run, "applied", engine.report, started)
+}
+
+/// Finishes what a killed run of the producer `mode` (which applies its plans at once) left
+/// half-applied, before that producer plans anything new: otherwise the new plan would not
+/// own what the cut-off request wrote, and no rollback could undo it. Returns how many.
+pub fn finish_interrupted(cx: &Context, mode: &str) -> anyhow::Result<usize> {
+    let plans = cx.store.interrupted_plans(mode)?;
+    for &id in &plans {
+        let plan = cx.store.plan(id)?.with_context(|| format!("plan {id} disappeared"))?;
+        log::info!("Plan {id} '{}' was cut off while being applied: finishing it first", plan.name);
+        let outcome = apply(cx, plan, None, false, 500, std::time::Instant::now())
+            .with_context(|| format!("finishing plan {id}, which a stopped run left half-applied"))?;
+        if let Some(error) = outcome.error {
+            log::warn!("Plan {id}: {error}");
+        }
+    }
+    Ok(plans.len())
 }
 
 /// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is

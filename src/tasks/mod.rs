@@ -109,7 +109,7 @@ pub enum ModeError {
     #[error("no mode given: set `mode` in the task's args (command line: the first word); valid modes: {}", Mode::names().join(", "))]
     Missing,
     /// Unknown mode.
-    #[error("unknown mode `{0}`; valid modes: {names}", names = Mode::names().join(", "))]
+    #[error("unknown mode `{}`; valid modes: {names}", .0.escape_debug(), names = Mode::names().join(", "))]
     Unknown(String),
 }
 
@@ -494,8 +494,8 @@ impl Session {
     /// Opens the database and marks runs whose process died as killed.
     pub fn open_store(&self, path: &Path) -> anyhow::Result<(Store, usize)> {
         let store = Store::open(path)?;
-        let killed = store.sweep_killed_runs()?;
-        store.prune_runs(RUNS_KEPT)?;
+        let killed = store.sweep_killed_runs().map_err(|e| store.explain(e))?;
+        store.prune_runs(RUNS_KEPT).map_err(|e| store.explain(e))?;
         if killed > 0 {
             let runs = if killed == 1 {
                 "1 earlier run was killed before it finished".to_owned()
@@ -523,7 +523,9 @@ impl Session {
             Mode::Operation(Operation::RunSummary) => None,
             _ => self.args.string("request_id")?.filter(|id| !id.is_empty()),
         };
-        Ok(store.begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str(), request_id.as_deref())?)
+        Ok(store
+            .begin_run(self.mode.name(), &self.args.redacted(), self.face.as_str(), request_id.as_deref())
+            .map_err(|e| store.explain(e))?)
     }
 }
 

@@ -2,6 +2,7 @@
 //! `import_plan`, `delete_plan` — for the command line (`stashhog show_plan --set plan_id=3`)
 //! and the UI page (`runPluginOperation`). None of them writes to Stash; each returns JSON.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -13,6 +14,7 @@ use crate::plans::file::{self, ParsedPlan};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
 use crate::protocol::args::{ArgSpec, Args, as_string};
+use crate::stash::ObjectKind;
 use crate::store::{PlanLock, Store};
 use crate::words;
 
@@ -369,7 +371,8 @@ pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
-            std::fs::write(&path, text + "\n").with_context(|| format!("writing the plan file {path}"))?;
+            crate::store::files::write(Path::new(&path), (text + "\n").as_bytes())
+                .with_context(|| format!("writing the plan file {path}"))?;
             log::info!("Plan {} exported to {path} ({})", plan.id, words::count(changes.len() as u64, "change"));
             Ok(Outcome {
                 output: json!({"plan_id": plan.id, "plan_taken": taken, "file": path, "changes": changes.len()}),
@@ -404,10 +407,51 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let parsed = file::parse(&text).with_context(|| format!("importing {from}; nothing was stored"))?;
     check_scenes_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
+    check_references_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
     let plan_id = cx.store.create_plan(&parsed.name, "import_plan", &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
     log::info!("Imported plan {plan_id} \"{}\" from {from}: {}", plan.name, words::tally(&plan.changes, "change"));
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
+}
+
+/// Every tag, performer and studio a change adds or sets must exist in Stash now: found at
+/// import, not as a failed request at apply.
+fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
+    let referred = |change: &crate::plans::NewChange| match (change.field.refers_to(), change.value.as_i64()) {
+        (Some(entity), Some(id)) if change.action != crate::plans::Action::Create => Some((entity, id)),
+        _ => None,
+    };
+    let mut found = std::collections::HashSet::new();
+    for entity in [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio] {
+        let ids: Vec<i64> = parsed.changes.iter().filter_map(referred).filter(|r| r.0 == entity).map(|r| r.1).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let query = crate::stash::EntityQuery { ids: Some(ids), updated_after: None };
+        let filter = crate::stash::FindFilter::sorted(crate::stash::SortKey::Id);
+        let stash = &cx.session.stash;
+        let pages: Result<Vec<Vec<i64>>, _> = match entity {
+            ObjectKind::Tag => {
+                stash.tags(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
+            }
+            ObjectKind::Performer => {
+                stash.performers(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect()
+            }
+            _ => stash.studios(&query, filter).map(|p| p.map(|p| p.items.iter().map(|o| o.id).collect())).collect(),
+        };
+        let pages = pages.with_context(|| format!("checking the plan's {}s in Stash", entity.as_str()))?;
+        found.extend(pages.into_iter().flatten().map(|id| (entity, id)));
+    }
+    let missing = parsed.changes.iter().enumerate().find_map(|(index, change)| {
+        referred(change).filter(|r| !found.contains(r)).map(|(entity, id)| (index, entity, id))
+    });
+    match missing {
+        Some((index, entity, id)) => Err(anyhow!(
+            "changes[{index}]: {} {id} does not exist in Stash; fix the id, or CREATE it in the plan and refer to that",
+            entity.as_str()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_scenes_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
@@ -536,9 +580,11 @@ pub fn engine_summary(
         );
     }
     let error = (failed > 0).then(|| {
+        let mode = if done == "reverted" { "rollback_plan" } else { "apply_plan" };
         format!(
-            "{} failed; the StashHog page (or show_plan with status=failed) lists them: approve them again to retry",
-            words::count(failed as u64, "change")
+            "{} failed (the StashHog page, or show_plan with status=failed, lists them): run {mode} with plan_id={} again to retry them, or reject them",
+            words::count(failed as u64, "change"),
+            plan.id
         )
     });
     Ok(Outcome { output, error })

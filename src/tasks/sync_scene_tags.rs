@@ -18,6 +18,9 @@ use crate::mirror;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
 
+/// This mode's name, as recorded in the plans it makes.
+const MODE: &str = "sync_scene_tags";
+
 /// Scenes whose additions a dry run lists in the debug log (the plan keeps all of them).
 const LOGGED_SCENES: usize = 200;
 /// Local scenes named in the info log's warning about merged stash-box scenes.
@@ -29,6 +32,15 @@ const NAMED_UNMATCHED: usize = 5;
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let settings = ctx.settings.tag_sync.clone();
+    if settings.dry_run {
+        for id in ctx.store.interrupted_plans(MODE)? {
+            log::warn!(
+                "Plan {id} was cut off while being applied: run \"Apply approved plan changes\" to finish it, or \"Roll back last applied plan\" to undo it"
+            );
+        }
+    } else {
+        apply_plan::finish_interrupted(ctx, MODE)?;
+    }
     mirror::refresh(&ctx.mirror())?;
     let stash_box = tag_sync::choose_stash_box(&ctx.config, settings.endpoint.as_deref())?;
     let endpoint = stash_box.endpoint.clone();
@@ -80,12 +92,12 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     ctx.session.progress.borrow_mut().set(0.85);
 
     let names: std::collections::HashMap<i64, &str> = tags.iter().map(|t| (t.id, t.name.as_str())).collect();
-    let source = json!({"mode": "sync_scene_tags", "settings": {"endpoint": endpoint, "dry_run": settings.dry_run,
+    let source = json!({"mode": MODE, "settings": {"endpoint": endpoint, "dry_run": settings.dry_run,
         "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
     let name = format!("Sync scene tags from {}", stash_box.name);
     // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
     let examined: HashSet<i64> = linked.iter().map(|(s, _)| *s).filter(|s| !failed.contains(s)).collect();
-    let proposed = ctx.store.propose_plan(&name, "sync_scene_tags", &source, &proposal.changes, &examined)?;
+    let proposed = ctx.store.propose_plan(&name, MODE, &source, &proposal.changes, &examined)?;
     super::log_proposed(&proposed);
     let plan_id = proposed.plan_id;
     ctx.store.write_mirror(|w| w.clear_state(&resume_key))?;

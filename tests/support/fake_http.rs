@@ -41,6 +41,9 @@ pub enum Fault {
     Unauthorized,
     /// Answer 200 with a GraphQL error with this message and `"data": null`.
     GraphqlError(String),
+    /// Run the request, then lose its answer: cut the connection (`None`) or answer this status
+    /// instead (`Some(502)`, a proxy that gave up).
+    LoseAnswer(Option<u16>),
 }
 
 /// One request as the fake received it, and how it was answered.
@@ -216,7 +219,7 @@ impl Fault {
             ),
             Fault::Unauthorized => Reply::empty(401),
             Fault::GraphqlError(message) => Reply::json(200, &gql::error_body(message)),
-            Fault::Slow(_) | Fault::DropConnection => {
+            Fault::Slow(_) | Fault::DropConnection | Fault::LoseAnswer(_) => {
                 unreachable!("handled by the request thread")
             }
         }
@@ -479,6 +482,11 @@ fn serve(server: &tiny_http::Server, shared: &Arc<Shared>, handler: &Arc<dyn Han
                 Some(Fault::DropConnection) => {
                     shared.cut(request.remote_addr());
                     return; // dropping `request` now writes into a closed socket
+                }
+                Some(Fault::LoseAnswer(status)) => {
+                    let _ = handler.handle(&incoming);
+                    let Some(status) = status else { return shared.cut(request.remote_addr()) };
+                    Fault::Status(status).reply()
                 }
                 Some(Fault::Slow(delay)) => {
                     thread::sleep(delay);

@@ -2,7 +2,7 @@
 
 use graphql_client::GraphQLQuery;
 
-use crate::graphql::{ApiError, Transport};
+use crate::graphql::{ApiError, Service, Transport, read_answer};
 use crate::stash::Fingerprint;
 
 #[derive(GraphQLQuery)]
@@ -37,7 +37,17 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
         .collect();
     let answer =
         transport.query::<FindScenesByFingerprints>(find_scenes_by_fingerprints::Variables { fingerprints })?;
-    Ok(answer
+    Ok(matches(answer, groups))
+}
+
+/// Reads an answer (HTTP status and body) for `groups` exactly as a request's is read.
+pub fn decode(status: u16, body: &str, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, ApiError> {
+    Ok(matches(read_answer(&Service::StashBox("decode".into()), status, body)?, groups))
+}
+
+/// Per group, the live scenes whose fingerprints really are one of ours.
+fn matches(answer: find_scenes_by_fingerprints::ResponseData, groups: &[Vec<Fingerprint>]) -> Vec<Vec<String>> {
+    answer
         .find_scenes_by_scene_fingerprints
         .into_iter()
         .zip(groups)
@@ -53,7 +63,7 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
                 .map(|scene| scene.id)
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// Whether two hex hashes are the same number (`0f1` = `00000000000000f1`).
