@@ -257,10 +257,9 @@ fn cancel_mid_apply_then_resume() {
     let Some(ui) = ui(env) else { return };
     ui.env.run(json!({"mode": "sync_scene_tags"})).assert_ok();
     ui.env.run(json!({"mode": "review_plan", "decision": "approve", "all": true, "plan_id": 1})).assert_ok();
-    // Every bulk update takes a while, so the user has time to cancel after the first.
-    for _ in 0..6 {
-        ui.env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_millis(2500)));
-    }
+    // The apply sends its changes in one grouped request; Stash takes a while over it, so the
+    // user cancels while it is in flight, and the resumed run settles what landed.
+    ui.env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::from_millis(8000)));
     let report = ui.scenario("cancel_resume", json!({"scenes": scenes.len()}));
     assert_eq!(report["ok"], true);
     let jobs = ui.web.host.jobs();

@@ -204,7 +204,8 @@ const scenarios = {
     await page.goto(`${base}/plugins/stashhog?plan=1`);
     await page.locator(".stashhog-apply").click();
     const first = await startRun(page, "apply");
-    await until(async () => (await headerCount(page, "applied")) > 0, "the first changes are applied", LONG);
+    // Cancel while Stash is still busy with the apply's first request: the kill lands mid-request.
+    await first.panel.locator('.stashhog-watch[data-state="RUNNING"]').waitFor({ timeout: LONG });
     await shot(page, "apply-running");
     await first.panel.locator(".stashhog-cancel").click();
     const cancelled = await outcome(first.panel);
