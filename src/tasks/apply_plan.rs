@@ -12,11 +12,11 @@ use anyhow::{Context as _, bail};
 
 use super::plans::{BATCH_SIZE, DRY_RUN, PLAN_ID, batch_size, engine_summary, lock_plan, plan_arg};
 use super::{Context, Outcome, Refused};
-use crate::mirror;
 use crate::plan_runner::Engine;
 use crate::plans::Direction;
 use crate::plans::{ChangeStatus, PlanStatus};
 use crate::protocol::args::ArgSpec;
+use crate::sync;
 
 /// What `apply_plan` takes.
 pub const ARGS: &[ArgSpec] = &[
@@ -106,7 +106,7 @@ pub fn apply(
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::Applying)?;
     }
-    let hooks_paused = if dry_run { None } else { mirror::pause_hooks(&cx.session.stash_config_dir()) };
+    let hooks_paused = if dry_run { None } else { sync::pause_hooks(&cx.session.stash_config_dir()) };
     let mut engine =
         Engine::new(&cx.session.stash, &cx.store, plan.id, Direction::Apply, dry_run, batch_size, &cx.session.progress);
     engine.run(approved).with_context(|| format!("applying plan {} (run apply_plan again to resume)", plan.id))?;
@@ -150,7 +150,7 @@ pub fn finish_interrupted(cx: &Context, mode: &str) -> anyhow::Result<usize> {
 /// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is
 /// only a warning: Stash has the changes, and the next sync copies them.
 pub fn catch_up_mirror(cx: &Context) {
-    if let Err(e) = mirror::catch_up(&cx.mirror()) {
+    if let Err(e) = sync::catch_up(&cx.mirror()) {
         log::warn!("The mirror could not catch up with what was written ({e:#}); the next sync will");
     }
 }

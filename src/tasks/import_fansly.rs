@@ -18,10 +18,10 @@ use super::{Context, Outcome, apply_plan};
 use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
-use crate::mirror;
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Field, created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{ObjectKind, Scene};
+use crate::sync;
 
 /// Scenes read from the mirror at a time.
 const SCENES_PER_READ: usize = 500;
@@ -34,7 +34,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let settings = cx.settings.fansly.clone();
     let source = source(&settings)?;
-    mirror::refresh(&cx.mirror()).context("bringing the mirror up to date before importing")?;
+    sync::refresh(&cx.mirror()).context("bringing the mirror up to date before importing")?;
     log::info!("Reading fansly-scraper's database {}", source.describe());
     let fansly = read(&source)?;
     let era = fansly.era.clone();

@@ -324,7 +324,7 @@ fn log_proposed(proposed: &crate::store::Proposed) {
 }
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.
-fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> {
+fn report_sync(summary: &crate::sync::SyncSummary) -> anyhow::Result<Outcome> {
     use crate::words::count;
     let removed = summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted;
     log::info!(
@@ -370,8 +370,8 @@ pub struct Context<'s> {
 
 impl Context<'_> {
     /// What the mirror's copying needs from this context.
-    pub fn mirror(&self) -> crate::mirror::Sources<'_> {
-        crate::mirror::Sources { store: &self.store, stash: &self.session.stash, progress: &self.session.progress }
+    pub fn mirror(&self) -> crate::sync::Sources<'_> {
+        crate::sync::Sources { store: &self.store, stash: &self.session.stash, progress: &self.session.progress }
     }
 
     /// Runs `work` as a recorded run (see [`Session::recorded`]).

@@ -61,7 +61,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     if !dry_run {
         cx.store.set_plan_status(plan.id, PlanStatus::RollingBack)?;
     }
-    let hooks_paused = if dry_run { None } else { crate::mirror::pause_hooks(&cx.session.stash_config_dir()) };
+    let hooks_paused = if dry_run { None } else { crate::sync::pause_hooks(&cx.session.stash_config_dir()) };
     let mut engine = Engine::new(
         &cx.session.stash,
         &cx.store,

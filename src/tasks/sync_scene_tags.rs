@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Context, Outcome, apply_plan};
 use crate::matching::{TagMatcher, blacklist_names};
-use crate::mirror;
+use crate::sync;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
 
@@ -41,7 +41,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     } else {
         apply_plan::finish_interrupted(ctx, MODE)?;
     }
-    mirror::refresh(&ctx.mirror())?;
+    sync::refresh(&ctx.mirror())?;
     let stash_box = tag_sync::choose_stash_box(&ctx.config, settings.endpoint.as_deref())?;
     let endpoint = stash_box.endpoint.clone();
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
