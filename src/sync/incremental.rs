@@ -40,6 +40,9 @@ pub fn refresh(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
 /// complete one to build on.
 pub fn incremental_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     if state::pass_stopped(src.store)? {
+        // An unreadable record stops here, saying what to run: only the Full sync task, asked
+        // for by the user, copies everything again.
+        state::Pass::read(src.store)?;
         log::info!("A full sync was stopped before it finished: continuing it");
         return full_sync(src);
     }
