@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plans::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
+pub use plans::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 
@@ -77,6 +77,17 @@ pub enum StoreError {
     /// A statement failed.
     #[error("database error: {}", sqlite_message(.0))]
     Sqlite(rusqlite::Error),
+    /// A row reads back as something StashHog never writes (changed by hand or by another
+    /// program): StashHog stops rather than guess what it meant.
+    #[error("{what} cannot be read ({reason}); {remedy}")]
+    Unreadable {
+        /// The row, in words.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+        /// What the user can run.
+        remedy: &'static str,
+    },
     /// A run's or a plan's lock file could not be handled.
     #[error("cannot use the lock file {path} ({reason})")]
     Lock {

@@ -11,7 +11,7 @@ use std::fs::{File, TryLockError};
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Store, StoreError};
@@ -29,9 +29,43 @@ pub struct OpenBatch {
     /// Batch id.
     pub id: i64,
     /// The request as it was sent.
-    pub request: Value,
+    pub request: JournalRequest,
     /// The changes it carried.
     pub changes: Vec<Change>,
+}
+
+/// One request to Stash as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalRequest {
+    /// The GraphQL operation's name (`BulkSceneUpdate`, `TagCreate`, …).
+    pub operation: String,
+    /// Its variables.
+    pub variables: Value,
+}
+
+/// Where a journaled request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchState {
+    /// Written before the request left; still so after a kill: its fate is unknown.
+    Sending,
+    /// Stash answered that it ran.
+    Done,
+    /// Stash answered with an error, or did not answer and a check found it had not landed.
+    Failed,
+    /// Left `sending` by a killed run, and checked in Stash since.
+    Verified,
+}
+
+impl BatchState {
+    fn as_str(self) -> &'static str {
+        match self {
+            BatchState::Sending => "sending",
+            BatchState::Done => "done",
+            BatchState::Failed => "failed",
+            BatchState::Verified => "verified",
+        }
+    }
 }
 
 /// A plan's exclusive lock (see [`Store::lock_plan`]); released when dropped.
@@ -640,15 +674,17 @@ impl Store {
         &self,
         plan_id: i64,
         direction: Direction,
-        request: &Value,
+        request: &JournalRequest,
         change_ids: &[i64],
     ) -> Result<i64, StoreError> {
+        // Only text and JSON values: serializing cannot fail.
+        let request = serde_json::to_string(request).unwrap_or_default();
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         tx.execute(
             &format!(
-                "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, ?2, ?3, 'sending', {NOW})"
+                "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, ?2, ?3, ?4, {NOW})"
             ),
-            params![plan_id, direction.as_str(), request.to_string()],
+            params![plan_id, direction.as_str(), request, BatchState::Sending.as_str()],
         )?;
         let batch = tx.last_insert_rowid();
         {
@@ -661,9 +697,8 @@ impl Store {
         Ok(batch)
     }
 
-    /// Records what became of changes, and closes their batch (`done`, `failed` or
-    /// `verified`), in one transaction.
-    pub fn settle(&self, batch: Option<(i64, &str)>, outcomes: &[Settled]) -> Result<(), StoreError> {
+    /// Records what became of changes, and closes their batch, in one transaction.
+    pub fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(&format!(
@@ -679,7 +714,7 @@ impl Store {
         if let Some((id, state)) = batch {
             tx.execute(
                 &format!("UPDATE plan_batches SET state = ?2, ended_at = {NOW} WHERE id = ?1"),
-                params![id, state],
+                params![id, state.as_str()],
             )?;
         }
         tx.commit()?;
@@ -700,9 +735,11 @@ impl Store {
         let batches: Vec<(i64, String)> = self
             .conn
             .prepare_cached(
-                "SELECT id, request FROM plan_batches WHERE plan_id = ?1 AND direction = ?2 AND state = 'sending' ORDER BY id",
+                "SELECT id, request FROM plan_batches WHERE plan_id = ?1 AND direction = ?2 AND state = ?3 ORDER BY id",
             )?
-            .query_map(params![plan_id, direction.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![plan_id, direction.as_str(), BatchState::Sending.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
         let mut statement = self
             .conn
@@ -710,8 +747,14 @@ impl Store {
         batches
             .into_iter()
             .map(|(id, request)| {
+                // Without its request StashHog cannot tell what reached Stash: stop, never guess.
+                let request = serde_json::from_str(&request).map_err(|e| StoreError::Unreadable {
+                    what: format!("the journal of interrupted request {id} of plan {plan_id}"),
+                    reason: e.to_string(),
+                    remedy: "the database was changed by another program; restore it from a backup, or check the plan's changes in Stash by hand",
+                })?;
                 let changes = statement.query_map([id], change_from_row)?.collect::<Result<_, _>>()?;
-                Ok(OpenBatch { id, request: serde_json::from_str(&request).unwrap_or(Value::Null), changes })
+                Ok(OpenBatch { id, request, changes })
             })
             .collect()
     }
