@@ -4,6 +4,21 @@
 //! task with SIGKILL, so: WAL with a busy timeout, short write transactions that never span a
 //! network call, and migrations that are atomic and safe to race.
 
+/// Our clock in SQL, in the one form StashHog stores times in (UTC, milliseconds, `Z`), so
+/// that times compare as text; with an argument, a modifier such as `?1` (`-3 hours`). A macro,
+/// not a constant, so SQL text can `concat!` it at compile time.
+macro_rules! now_sql {
+    () => {
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    };
+    ($modifier:literal) => {
+        concat!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ", $modifier, ")")
+    };
+}
+
+/// [`now_sql!`] for SQL built at run time.
+const NOW: &str = now_sql!();
+
 pub mod files;
 pub mod mirror;
 mod plans;

@@ -14,13 +14,12 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::{NOW, Store, StoreError};
 use crate::plans::{
     Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled, created_ref,
 };
 use crate::stash::ObjectKind;
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 pub(super) const CHANGE_COLUMNS: &str = "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id, stash_now";
 
 /// A journal entry still `sending`: its request may or may not have reached Stash.

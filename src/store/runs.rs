@@ -12,7 +12,7 @@ use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::{NOW, Store, StoreError};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,8 +92,6 @@ pub struct LiveRun {
     /// Start time (UTC, RFC3339).
     pub started_at: String,
 }
-
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 impl Store {
     fn lock_path(&self, run_id: i64) -> PathBuf {

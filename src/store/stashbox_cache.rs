@@ -44,10 +44,10 @@ impl Store {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut upsert = tx.prepare_cached(
-                "INSERT INTO stashbox_scenes (endpoint, stash_id, status, tags, merged_into, candidates, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                concat!("INSERT INTO stashbox_scenes (endpoint, stash_id, status, tags, merged_into, candidates, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ", now_sql!(), ")
                  ON CONFLICT (endpoint, stash_id) DO UPDATE SET status = excluded.status, tags = excluded.tags,
-                   merged_into = excluded.merged_into, candidates = excluded.candidates, fetched_at = excluded.fetched_at",
+                   merged_into = excluded.merged_into, candidates = excluded.candidates, fetched_at = excluded.fetched_at"),
             )?;
             for (stash_id, answer) in answers {
                 let (status, tags, into, candidates) = match answer {
@@ -106,7 +106,7 @@ impl Store {
     /// Our clock `hours` ago, in the form `fetched_at` uses.
     pub fn hours_ago(&self, hours: f64) -> Result<String, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
+            concat!("SELECT ", now_sql!("?1")),
             [format!("-{} seconds", (hours * 3600.0).round() as i64)],
             |r| r.get(0),
         )?)
