@@ -137,3 +137,25 @@ pub fn completed_at(store: &Store) -> Result<Option<String>, StoreError> {
 pub fn pass_stopped(store: &Store) -> Result<bool, StoreError> {
     Ok(store.state(PASS)?.is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each layer says its own part and leaves the cause to the chain, so `{:#}` names each
+    /// thing once.
+    #[test]
+    fn a_nested_error_names_each_thing_once() {
+        let disk = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            Some("disk I/O error".into()),
+        );
+        let error = anyhow::Error::from(StateError::from(StoreError::from(disk))).context("continuing the full sync");
+        let text = format!("{error:#}");
+        for part in ["continuing the full sync", "reading the sync state", "database error", "disk I/O error"] {
+            assert_eq!(text.matches(part).count(), 1, "{part:?} once in {text:?}");
+        }
+        let stdin = anyhow::Error::from(crate::protocol::input::InputError::Read(std::io::Error::other("broken pipe")));
+        assert_eq!(format!("{stdin:#}"), "cannot read stdin: broken pipe");
+    }
+}
