@@ -24,7 +24,7 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     let started = Instant::now();
     let requests_before = src.stash.requests_sent();
     let store = &src.store;
-    let mut summary = SyncSummary { kind: "full", ..SyncSummary::default() };
+    let mut summary = SyncSummary { kind: super::SyncKind::Full, ..SyncSummary::default() };
 
     let stopped = match Pass::read(store) {
         Ok(stopped) => stopped,

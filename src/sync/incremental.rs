@@ -52,7 +52,7 @@ pub fn incremental_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     }
     let started = Instant::now();
     let requests_before = src.stash.requests_sent();
-    let mut summary = SyncSummary { kind: "incremental", ..SyncSummary::default() };
+    let mut summary = SyncSummary { kind: super::SyncKind::Incremental, ..SyncSummary::default() };
     for kind in MIRRORED {
         let (in_stash, latest) = kind.latest(src).context("asking Stash what changed")?;
         let after = state::watermark(src.store, kind.kind())?.as_deref().map(time::one_second_before);

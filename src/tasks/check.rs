@@ -18,7 +18,7 @@ use crate::store::Store;
 #[derive(Debug, Serialize)]
 struct StashReport {
     url: String,
-    credentials: &'static str,
+    credentials: crate::graphql::Credentials,
     reachable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     system: Option<SystemInfo>,
