@@ -103,6 +103,17 @@ pub enum StoreError {
         /// What the user can run.
         remedy: &'static str,
     },
+    /// A new plan's change refers by `{"created": index}` to something that is not an earlier
+    /// change of the same plan: stored, it would point at no change at all.
+    #[error(
+        "change {change} of the new plan refers to {{\"created\": {index}}}, which is not an earlier change of the plan; nothing was stored"
+    )]
+    BadReference {
+        /// The change's index in the plan (from 0).
+        change: usize,
+        /// The index it named.
+        index: i64,
+    },
     /// A run's or a plan's lock file could not be handled.
     #[error("cannot use the lock file {path} ({reason})")]
     Lock {

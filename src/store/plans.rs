@@ -136,16 +136,19 @@ pub(super) fn insert_plan(
              confidence, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
-    for change in changes {
-        let to_id = |value: &Value| {
-            let index = created_ref(value)?;
-            let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
-            Some(serde_json::json!({ "created": id }))
+    for (position, change) in changes.iter().enumerate() {
+        // In a new plan `{"created": i}` is the index of an earlier change; stored, the id of
+        // that change's row. An index that names no earlier change is refused, never stored.
+        let to_id = |value: &Value| -> Result<Option<Value>, StoreError> {
+            let Some(index) = created_ref(value) else { return Ok(None) };
+            let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied();
+            let id = id.ok_or(StoreError::BadReference { change: position, index })?;
+            Ok(Some(serde_json::json!({ "created": id })))
         };
-        let mut value = to_id(&change.value).unwrap_or_else(|| change.value.clone());
+        let mut value = to_id(&change.value)?.unwrap_or_else(|| change.value.clone());
         // A CREATE's parent studio may be another CREATE of the plan.
         if let Some(parent) = value.get_mut("parent")
-            && let Some(id) = to_id(parent)
+            && let Some(id) = to_id(parent)?
         {
             *parent = id;
         }
@@ -756,5 +759,50 @@ impl Store {
                 Ok(OpenBatch { id, request, changes })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn create_tag(name: &str) -> NewChange {
+        NewChange {
+            entity: ObjectKind::Tag,
+            entity_id: None,
+            field: Field::Name,
+            action: Action::Create,
+            value: json!(name),
+            before: Value::Null,
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Pending,
+        }
+    }
+
+    #[test]
+    fn a_reference_to_no_earlier_change_is_refused_and_nothing_is_stored() {
+        let dir = std::env::temp_dir().join(format!("stashhog-refs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let add = |target: Value| NewChange {
+            entity: ObjectKind::Scene,
+            entity_id: Some(1),
+            field: Field::Tags,
+            action: Action::Add,
+            value: target,
+            ..create_tag("x")
+        };
+        for bad in [json!({"created": 5}), json!({"created": -1}), json!({"created": 1})] {
+            let error =
+                store.create_plan("p", "test", &Value::Null, &[create_tag("New"), add(bad.clone())]).unwrap_err();
+            assert!(matches!(error, StoreError::BadReference { change: 1, .. }), "{bad}: {error}");
+        }
+        assert!(store.plans(10).expect("lists").is_empty(), "nothing was stored");
+        let plan = store.create_plan("p", "test", &Value::Null, &[create_tag("New"), add(json!({"created": 0}))]);
+        assert!(plan.is_ok(), "an earlier CREATE is a good reference");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
