@@ -18,11 +18,11 @@ use super::{Context, Outcome, plan_run};
 use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
-use crate::sync;
 use crate::plan_runner::RunOptions;
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{ObjectKind, Scene};
+use crate::sync;
 
 /// Scenes read from the mirror at a time.
 const SCENES_PER_READ: usize = 500;

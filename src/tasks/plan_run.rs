@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 
 use super::plans::{PLAN_ID, plan_arg};
 use super::{Context, Outcome, Refused};
-use crate::sync;
 use crate::plan_runner::{CreatedOutcome, DEFAULT_BATCH_SIZE, Engine, Report, RunOptions};
 use crate::plans::view::Wanted;
 use crate::plans::{ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus};
 use crate::protocol::args::{ArgSpec, Args};
 use crate::store::{PlanLock, Store};
+use crate::sync;
 use crate::words;
 
 /// `dry_run` of apply and rollback.

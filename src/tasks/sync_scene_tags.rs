@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::{Context, Outcome, apply_plan, plan_run};
 use crate::matching::{TagMatcher, blacklist_names};
-use crate::sync;
 use crate::plan_runner::RunOptions;
 use crate::plans::Direction;
+use crate::sync;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
 
