@@ -12,6 +12,8 @@
 pub mod file;
 pub mod view;
 
+use std::ops::RangeInclusive;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -510,10 +512,11 @@ pub struct NewChange {
 /// Which changes an operation looks at (`show_plan`, `review_plan`); every part given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeFilter {
-    /// Only these change ids (inclusive ranges; `5` is `5-5`).
-    pub ids: Option<Vec<(i64, i64)>>,
-    /// Only changes of these scenes (inclusive ranges).
-    pub scene_ids: Option<Vec<(i64, i64)>>,
+    /// Only these change ids (as [`Args::id_ranges`](crate::protocol::args::Args::id_ranges)
+    /// reads them: `5` is `5..=5`).
+    pub ids: Option<Vec<RangeInclusive<i64>>>,
+    /// Only changes of these scenes (the same).
+    pub scene_ids: Option<Vec<RangeInclusive<i64>>>,
     /// Only these statuses.
     pub statuses: Vec<ChangeStatus>,
     /// Only this field.

@@ -144,10 +144,11 @@ impl Mode {
         }
     }
 
-    /// The arguments the mode takes besides the settings, as its module declares them. A new
-    /// mode adds its module's list here (the match makes forgetting it a build error).
-    pub fn args(self) -> &'static [ArgSpec] {
-        match self {
+    /// The arguments the mode takes besides the settings, composed from the lists its modules
+    /// declare (an argument several modes share is declared once). A new mode adds its lists
+    /// here (the match makes forgetting it a build error).
+    pub fn args(self) -> Vec<ArgSpec> {
+        let lists: &[&[ArgSpec]] = match self {
             Mode::Task(task) => match task {
                 TaskMode::Check
                 | TaskMode::FullSync
@@ -155,25 +156,26 @@ impl Mode {
                 | TaskMode::MirrorHook
                 | TaskMode::SyncSceneTags
                 | TaskMode::ImportFansly => &[],
-                TaskMode::Analyze => analyze::ARGS,
-                TaskMode::ApplyPlan => apply_plan::ARGS,
-                TaskMode::RollbackPlan => rollback_plan::ARGS,
+                TaskMode::Analyze => &[analyze::ARGS],
+                TaskMode::ApplyPlan => &[apply_plan::ARGS],
+                TaskMode::RollbackPlan => &[rollback_plan::ARGS],
             },
             Mode::Operation(operation) => match operation {
-                Operation::SyncStatus => sync_status::ARGS,
-                Operation::ListPlans => plans::LIST_PLANS_ARGS,
-                Operation::ShowPlan => plans::SHOW_PLAN_ARGS,
-                Operation::ReviewPlan => plans::REVIEW_PLAN_ARGS,
-                Operation::ExportPlan => plans::EXPORT_PLAN_ARGS,
-                Operation::ImportPlan => plans::IMPORT_PLAN_ARGS,
-                Operation::DeletePlan => plans::DELETE_PLAN_ARGS,
-                Operation::PreviewApply => plan_run::PREVIEW_APPLY_ARGS,
-                Operation::PreviewRollback => plan_run::PREVIEW_ROLLBACK_ARGS,
-                Operation::RunSummary => plans::RUN_SUMMARY_ARGS,
-                Operation::ListRejections => plans::LIST_REJECTIONS_ARGS,
-                Operation::RemoveRejection => plans::REMOVE_REJECTION_ARGS,
+                Operation::SyncStatus => &[sync_status::ARGS],
+                Operation::ListPlans => &[plans::LIST_PLANS_ARGS],
+                Operation::ShowPlan => &[&[plans::PLAN_ID], plans::CHANGE_FILTER_ARGS, plans::SHOW_PLAN_ARGS],
+                Operation::ReviewPlan => &[&[plans::PLAN_ID], plans::CHANGE_FILTER_ARGS, plans::REVIEW_PLAN_ARGS],
+                Operation::ExportPlan => &[plans::EXPORT_PLAN_ARGS],
+                Operation::ImportPlan => &[plans::IMPORT_PLAN_ARGS],
+                Operation::DeletePlan => &[plans::DELETE_PLAN_ARGS],
+                Operation::PreviewApply => &[plan_run::PREVIEW_APPLY_ARGS],
+                Operation::PreviewRollback => &[plan_run::PREVIEW_ROLLBACK_ARGS],
+                Operation::RunSummary => &[plans::RUN_SUMMARY_ARGS],
+                Operation::ListRejections => &[plans::LIST_REJECTIONS_ARGS],
+                Operation::RemoveRejection => &[plans::REMOVE_REJECTION_ARGS],
             },
-        }
+        };
+        lists.concat()
     }
 
     /// Refuses an argument the mode does not take: not among [`Mode::args`] nor a setting
@@ -555,4 +557,25 @@ fn default_stash_dir() -> PathBuf {
         .or_else(|| std::env::var_os("USERPROFILE"))
         .map(|home| PathBuf::from(home).join(".stash"))
         .unwrap_or_else(|| PathBuf::from(".stash"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_and_review_plan_take_the_same_filters_and_no_mode_takes_an_argument_twice() {
+        let show = Mode::Operation(Operation::ShowPlan).args();
+        let review = Mode::Operation(Operation::ReviewPlan).args();
+        for filter in plans::CHANGE_FILTER_ARGS {
+            assert!(show.contains(filter) && review.contains(filter), "{}", filter.name);
+        }
+        for mode in Mode::all() {
+            let mut names: Vec<&str> = mode.args().iter().map(|a| a.name).collect();
+            let declared = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), declared, "{} declares an argument twice", mode.name());
+        }
+    }
 }

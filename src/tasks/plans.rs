@@ -51,36 +51,17 @@ const TEXT: ArgSpec =
 /// What `list_plans` takes.
 pub const LIST_PLANS_ARGS: &[ArgSpec] =
     &[ArgSpec { name: "limit", takes: "a number", help: "how many plans, newest first (default 100)" }];
-/// What `show_plan` takes.
+/// The filters `show_plan` and `review_plan` share, read by [`change_filter`].
+pub const CHANGE_FILTER_ARGS: &[ArgSpec] =
+    &[STATUS, FIELD, ACTION, VALUE, MIN_CONFIDENCE, MAX_CONFIDENCE, BELOW_CONFIDENCE, CHANGE_IDS, SCENE_IDS, TEXT];
+/// What `show_plan` takes besides `plan_id` and the filters.
 pub const SHOW_PLAN_ARGS: &[ArgSpec] = &[
-    PLAN_ID,
-    STATUS,
-    FIELD,
-    ACTION,
-    VALUE,
-    MIN_CONFIDENCE,
-    MAX_CONFIDENCE,
-    BELOW_CONFIDENCE,
-    CHANGE_IDS,
-    SCENE_IDS,
-    TEXT,
     ArgSpec { name: "view", takes: "changes or scenes", help: "a list of changes, or one card per scene" },
     ArgSpec { name: "page", takes: "a number", help: "which page of changes or scenes (default 1)" },
     ArgSpec { name: "per_page", takes: "a number", help: "changes (or scenes) per page (default 100)" },
 ];
-/// What `review_plan` takes.
+/// What `review_plan` takes besides `plan_id` and the filters.
 pub const REVIEW_PLAN_ARGS: &[ArgSpec] = &[
-    PLAN_ID,
-    STATUS,
-    FIELD,
-    ACTION,
-    VALUE,
-    MIN_CONFIDENCE,
-    MAX_CONFIDENCE,
-    BELOW_CONFIDENCE,
-    CHANGE_IDS,
-    SCENE_IDS,
-    TEXT,
     ArgSpec {
         name: "decision",
         takes: "approve, reject, pending or cancel",
