@@ -6,7 +6,7 @@
 //! back. This module holds the model and the rules a change's value must follow; [`file`] is the
 //! JSON file format; [`view`] how a change reads for review (names beside ids); `plan_runner` is
 //! the journaled engine behind `apply_plan` and `rollback_plan`. The rows themselves live in the
-//! database (`store::plans`); where plans are made — rejections, superseding — is
+//! database (`store::plan_rows`); where plans are made — rejections, superseding — is
 //! `store::rejections`.
 
 pub mod file;

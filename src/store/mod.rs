@@ -6,7 +6,7 @@
 
 pub mod files;
 pub mod mirror;
-mod plans;
+mod plan_rows;
 mod rejections;
 mod runs;
 pub mod stashbox_cache;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plans::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
+pub use plan_rows::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 

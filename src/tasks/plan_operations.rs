@@ -1,6 +1,8 @@
 //! The plan operations — `list_plans`, `show_plan`, `review_plan`, `export_plan`,
-//! `import_plan`, `delete_plan` — for the command line (`stashhog show_plan --set plan_id=3`)
-//! and the UI page (`runPluginOperation`). None of them writes to Stash; each returns JSON.
+//! `import_plan`, `delete_plan`, `run_summary`, `list_rejections`, `remove_rejection` — for the
+//! command line (`stashhog show_plan --set plan_id=3`) and the UI page (`runPluginOperation`).
+//! None of them writes to Stash; each returns JSON. (The plans model is `crate::plans`, its rows
+//! `store::plan_rows`; running a plan against Stash is `plan_run`.)
 
 use std::path::Path;
 
