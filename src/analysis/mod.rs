@@ -177,11 +177,6 @@ impl PathParts {
         };
         PathParts { folders: segments.into_iter().map(str::to_owned).collect(), file_name, stem }
     }
-
-    /// The folder the file is in.
-    pub fn parent(&self) -> Option<&str> {
-        self.folders.last().map(String::as_str)
-    }
 }
 
 /// A problem with the user's analysis settings.

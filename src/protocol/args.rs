@@ -186,9 +186,9 @@ impl Args {
         )
     }
 
-    /// The underlying map.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    /// The keys given.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 }
 

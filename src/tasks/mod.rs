@@ -187,9 +187,9 @@ impl Mode {
     /// Refuses an argument the mode does not take: not among [`Mode::args`] nor a setting
     /// (every setting can be overridden for one run). A setting's old key says its new one.
     pub fn check_args(self, args: &Args) -> Result<(), ArgumentError> {
-        for key in args.as_map().keys() {
+        for key in args.keys() {
             if let Some(new) = crate::settings::renamed(key) {
-                return Err(ArgumentError::Renamed { old: key.clone(), new: new.key() });
+                return Err(ArgumentError::Renamed { old: key.to_owned(), new: new.key() });
             }
         }
         let own: Vec<&str> = self.args().iter().map(|a| a.name).collect();
