@@ -82,7 +82,8 @@ fn report(pass: &str, env: &TestEnv, run: &Run, box_requests: usize, cpu: f64) {
             r.query.as_deref().is_some_and(|q| q.trim_start().starts_with("mutation") || q.contains("\nmutation"))
         })
         .count();
-    let (updates, busiest) = env.stash.scene_updates();
+    let updates = env.stash.scene_updates();
+    let (updates, busiest) = (updates.total, updates.busiest);
     println!(
         "  {pass}: {box_requests} stash-box requests; {mutations} Stash mutation requests; {updates} scene updates (at most {busiest} on one scene); wall {:.1} s; CPU {:.2} s; peak RSS {:.1} MiB",
         run.duration.as_secs_f64(),

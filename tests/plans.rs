@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::env::TestEnv;
 use crate::support::fake_http::Fault;
-use crate::support::fake_stash::Scene;
+use crate::support::fake_stash::{Scene, SceneUpdates};
 use crate::support::runner::Level;
 
 /// Imports `plan` (a plan file document) and returns the new plan's id.
@@ -161,7 +161,7 @@ fn n_scenes_getting_the_same_tag_take_one_request_per_batch() {
     assert_eq!(bulk[0].var("/u0/ids").and_then(Value::as_array).map(Vec::len), Some(4));
     assert_eq!(bulk[0].var("/u0/tag_ids"), Some(&json!({"ids": [a.to_string()], "mode": "ADD"})));
     assert_eq!(run.out("/mutations"), &json!(3));
-    assert_eq!(env.stash.scene_updates(), (10, 1), "Stash updated each scene once");
+    assert_eq!(env.stash.scene_updates(), SceneUpdates { total: 10, busiest: 1 }, "Stash updated each scene once");
     env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["A"])));
 }
 

@@ -438,3 +438,30 @@ fn fidelity_check_reports_every_departure_and_allows_omissions() {
     let exact_subset = Schema::parse_and_validate(exact_subset, "exact.graphql").expect("exact sample is valid");
     assert_eq!(departures(&exact_subset, &upstream), Vec::<String>::new());
 }
+
+/// Each operation module names its document after itself (`find_tags.rs` reads
+/// `find_tags.graphql`), so a reader finds one from the other; and no document lies unused.
+#[test]
+fn every_operation_document_is_named_after_its_module_and_used() {
+    for (api, modules) in [(&STASH, "src/stash/operations"), (&STASH_BOX, "src/stashbox/operations")] {
+        let mut used = IndexSet::default();
+        let entries = std::fs::read_dir(crate_root().join(modules)).expect("the operations folder exists");
+        for entry in entries {
+            let path = entry.expect("a readable folder entry").path();
+            let module = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+            let source = read(&path);
+            // `query_path = "graphql/…/x.graphql"` (a derive) or `"x.graphql")` (hand-built writes).
+            for piece in source.split('"').filter(|p| p.ends_with(".graphql") && !p.ends_with(SUBSET_FILE)) {
+                let document = Path::new(piece).file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                if source.contains(&format!("query_path = \"{piece}\"")) {
+                    assert_eq!(document, module, "{}: the derive reads {piece}", path.display());
+                }
+                used.insert(document);
+            }
+        }
+        for document in operation_documents(api) {
+            let name = document.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+            assert!(used.contains(&name), "{} is used by no module under {modules}", document.display());
+        }
+    }
+}

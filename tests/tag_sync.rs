@@ -188,7 +188,7 @@ fn the_sync_adds_exactly_what_the_tagger_merge_would() {
         let inputs = request.variables.as_object().cloned().unwrap_or_default();
         assert!(inputs.values().all(|input| input["tag_ids"]["mode"] == json!("ADD")), "{inputs:?}");
     }
-    assert_eq!(w.env.stash.scene_updates().1, 1, "no scene updated twice");
+    assert_eq!(w.env.stash.scene_updates().busiest, 1, "no scene updated twice");
     assert!(w.env.stash.requests_named("SceneUpdate").is_empty());
     // A second run has nothing left to add.
     let again = w.env.run(json!({"mode": "sync_scene_tags", "syncDryRun": false}));
@@ -462,9 +462,9 @@ fn a_real_shaped_library_takes_the_fewest_requests_and_one_update_per_scene() {
     let aliases: Vec<usize> = merges.iter().map(|r| r.variables.as_object().map_or(0, |v| v.len())).collect();
     assert_eq!(aliases, [40, 40, 10, 1], "the chain's second step goes alone");
 
-    let (updates, busiest) = env.stash.scene_updates();
-    assert_eq!(updates as usize, shape.changed(), "scene updates = scenes changed");
-    assert_eq!(busiest, 1);
+    let updates = env.stash.scene_updates();
+    assert_eq!(updates.total as usize, shape.changed(), "scene updates = scenes changed");
+    assert_eq!(updates.busiest, 1);
     let mutations = env.stash.requests_named("BulkSceneUpdate").len();
     assert!(mutations <= shape.changed().div_ceil(40), "{mutations} mutation requests");
     assert_eq!(run.out("/followed_merges"), &json!(shape.merged));
@@ -488,5 +488,5 @@ fn a_real_shaped_library_takes_the_fewest_requests_and_one_update_per_scene() {
     assert_eq!(env.stashbox().requests().len(), 1 + live.div_ceil(40), "only live links are asked");
     assert_eq!(again.out("/remembered_stale"), &json!(shape.deleted + shape.unknown));
     assert_eq!(again.out("/followed_merges"), &json!(shape.merged));
-    assert_eq!(env.stash.scene_updates().0, 0, "nothing left to add");
+    assert_eq!(env.stash.scene_updates().total, 0, "nothing left to add");
 }

@@ -196,8 +196,8 @@ impl AiClient {
         json!({"scenes": batch.len(), "body": body})
     }
 
-    /// Sends one request; returns the answer's text and the usage reported (input, output).
-    pub fn ask(&self, request: &Value) -> Result<(String, u64, u64), AiError> {
+    /// Sends one request; returns the answer's text and the usage the server reported.
+    pub fn ask(&self, request: &Value) -> Result<Answer, AiError> {
         let failed = |reason: String, fatal: bool| AiError::Endpoint { url: self.url.clone(), reason, fatal };
         let mut call = self.http.post(&self.url).json(&request["body"]);
         if let Some(key) = &self.api_key {
@@ -219,8 +219,19 @@ impl AiClient {
         }
         let text = body.pointer("/choices/0/message/content").and_then(Value::as_str).unwrap_or_default().to_owned();
         let usage = |key: &str| body["usage"][key].as_u64().unwrap_or(0);
-        Ok((text, usage("prompt_tokens"), usage("completion_tokens")))
+        Ok(Answer { text, prompt_tokens: usage("prompt_tokens"), completion_tokens: usage("completion_tokens") })
     }
+}
+
+/// What the model answered to one request, and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The answer's text (a JSON document, as the request asks).
+    pub text: String,
+    /// Input tokens the server counted.
+    pub prompt_tokens: u64,
+    /// Output tokens the server counted.
+    pub completion_tokens: u64,
 }
 
 /// USD per million tokens (input, output): the table's, else free on a local server, else the

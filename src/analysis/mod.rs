@@ -177,11 +177,6 @@ impl PathParts {
         };
         PathParts { folders: segments.into_iter().map(str::to_owned).collect(), file_name, stem }
     }
-
-    /// The folder the file is in.
-    pub fn parent(&self) -> Option<&str> {
-        self.folders.last().map(String::as_str)
-    }
 }
 
 /// A problem with the user's analysis settings.
@@ -398,12 +393,12 @@ pub fn consult_ai(
     for (n, (batch, request)) in batches.iter().zip(&requests).enumerate() {
         report.scenes_sent += batch.len();
         match client.ask(request) {
-            Ok((text, input, output)) => {
+            Ok(answer) => {
                 report.requests += 1;
-                report.prompt_tokens += input;
-                report.completion_tokens += output;
+                report.prompt_tokens += answer.prompt_tokens;
+                report.completion_tokens += answer.completion_tokens;
                 let mut by_scene: Vec<(i64, Vec<Proposal>)> = Vec::new();
-                for (scene_id, proposal) in ai::read_answer(&text, batch, &analyzer.library, &mut report) {
+                for (scene_id, proposal) in ai::read_answer(&answer.text, batch, &analyzer.library, &mut report) {
                     if proposal.confidence < analyzer.min_confidence {
                         continue;
                     }

@@ -6,11 +6,13 @@
 //! back. This module holds the model and the rules a change's value must follow; [`file`] is the
 //! JSON file format; [`view`] how a change reads for review (names beside ids); `plan_runner` is
 //! the journaled engine behind `apply_plan` and `rollback_plan`. The rows themselves live in the
-//! database (`store::plans`); where plans are made — rejections, superseding — is
+//! database (`store::plan_rows`); where plans are made — rejections, superseding — is
 //! `store::rejections`.
 
 pub mod file;
 pub mod view;
+
+use std::ops::RangeInclusive;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -510,10 +512,11 @@ pub struct NewChange {
 /// Which changes an operation looks at (`show_plan`, `review_plan`); every part given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeFilter {
-    /// Only these change ids (inclusive ranges; `5` is `5-5`).
-    pub ids: Option<Vec<(i64, i64)>>,
-    /// Only changes of these scenes (inclusive ranges).
-    pub scene_ids: Option<Vec<(i64, i64)>>,
+    /// Only these change ids (as [`Args::id_ranges`](crate::protocol::args::Args::id_ranges)
+    /// reads them: `5` is `5..=5`).
+    pub ids: Option<Vec<RangeInclusive<i64>>>,
+    /// Only changes of these scenes (the same).
+    pub scene_ids: Option<Vec<RangeInclusive<i64>>>,
     /// Only these statuses.
     pub statuses: Vec<ChangeStatus>,
     /// Only this field.

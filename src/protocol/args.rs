@@ -5,6 +5,8 @@
 //! values, and the command line's `--set key=value` gives strings. A reader accepts all of them
 //! and says exactly which key was wrong when a value makes no sense.
 
+use std::ops::RangeInclusive;
+
 use serde_json::{Map, Value};
 
 /// An argument had a value of the wrong kind.
@@ -117,58 +119,27 @@ impl Args {
         self.get(key).map(|v| as_number(v).ok_or_else(|| error(key, "a number", v))).transpose()
     }
 
-    /// A list of ids: a JSON list (of numbers or numeric text), or text `"1,2,3"` with ranges
-    /// (`"1-20,25"`).
-    pub fn ids(&self, key: &str) -> Result<Option<Vec<i64>>, ArgError> {
+    /// Ids as a person selects them: single ids and inclusive ranges, as text `"1,2,5-9"` or a
+    /// JSON list of ids and ranges (`[1, "5-9"]`). The one reader of every `…_ids` argument.
+    pub fn id_ranges(&self, key: &str) -> Result<Option<Vec<RangeInclusive<i64>>>, ArgError> {
         const EXPECTED: &str = "a list of ids (e.g. 1,2,3 or 1-20)";
-        /// A range longer than this is a typo, not a selection.
-        const LONGEST_RANGE: i64 = 1_000_000;
         let Some(value) = self.get(key) else { return Ok(None) };
         let bad = || error(key, EXPECTED, value);
-        let part = |s: &str| -> Result<Vec<i64>, ArgError> {
-            let number = |n: &str| n.trim().parse::<i64>().map_err(|_| bad());
-            match s.split_once('-') {
-                Some((from, to)) => {
-                    let (from, to) = (number(from)?, number(to)?);
-                    if from > to || to - from > LONGEST_RANGE {
-                        return Err(bad());
-                    }
-                    Ok((from..=to).collect())
-                }
-                None => Ok(vec![number(s)?]),
-            }
-        };
-        let ids: Result<Vec<i64>, ArgError> = match value {
-            Value::Array(items) => items.iter().map(|v| as_integer(v).ok_or_else(bad)).collect(),
-            other => {
-                let text = as_string(other).ok_or_else(bad)?;
-                let parts = text.split(',').map(str::trim).filter(|s| !s.is_empty());
-                parts.map(part).collect::<Result<Vec<_>, _>>().map(|lists| lists.concat())
-            }
-        };
-        ids.map(Some)
-    }
-
-    /// A list of ids and inclusive ranges: a JSON list, or text `"1,2,5-9"`.
-    pub fn id_ranges(&self, key: &str) -> Result<Option<Vec<(i64, i64)>>, ArgError> {
-        const EXPECTED: &str = "ids and ranges (e.g. 1,2,5-9)";
-        let Some(value) = self.get(key) else { return Ok(None) };
-        let bad = || error(key, EXPECTED, value);
-        let one = |text: &str| -> Result<(i64, i64), ArgError> {
+        let one = |text: &str| -> Result<RangeInclusive<i64>, ArgError> {
             let number = |t: &str| t.trim().parse::<i64>().map_err(|_| bad());
             match text.split_once('-') {
-                Some((lo, hi)) if !lo.trim().is_empty() => {
-                    let (lo, hi) = (number(lo)?, number(hi)?);
-                    if lo > hi { Err(bad()) } else { Ok((lo, hi)) }
+                Some((first, last)) if !first.trim().is_empty() => {
+                    let (first, last) = (number(first)?, number(last)?);
+                    if first > last { Err(bad()) } else { Ok(first..=last) }
                 }
-                _ => number(text).map(|id| (id, id)),
+                _ => number(text).map(|id| id..=id),
             }
         };
-        let ranges: Result<Vec<(i64, i64)>, ArgError> = match value {
+        let ranges: Result<Vec<RangeInclusive<i64>>, ArgError> = match value {
             Value::Array(items) => items
                 .iter()
                 .map(|v| match as_integer(v) {
-                    Some(id) => Ok((id, id)),
+                    Some(id) => Ok(id..=id),
                     None => as_string(v).ok_or_else(bad).and_then(|t| one(&t)),
                 })
                 .collect(),
@@ -215,9 +186,9 @@ impl Args {
         )
     }
 
-    /// The underlying map.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    /// The keys given.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 }
 
@@ -316,14 +287,15 @@ mod tests {
     #[test]
     fn ids_read_from_a_list_or_from_text() {
         let a = args(json!({"list": [1, "2"], "text": " 3, 4,", "bad": "3,x", "none": null}));
-        assert_eq!(a.ids("list"), Ok(Some(vec![1, 2])));
-        assert_eq!(a.ids("text"), Ok(Some(vec![3, 4])));
-        assert_eq!(a.ids("none"), Ok(None));
-        let e = a.ids("bad").unwrap_err();
+        assert_eq!(a.id_ranges("list"), Ok(Some(vec![1..=1, 2..=2])));
+        assert_eq!(a.id_ranges("text"), Ok(Some(vec![3..=3, 4..=4])));
+        assert_eq!(a.id_ranges("none"), Ok(None));
+        let e = a.id_ranges("bad").unwrap_err();
         assert_eq!(e.to_string(), "`bad` must be a list of ids (e.g. 1,2,3 or 1-20), got \"3,x\"");
-        let a = args(json!({"range": "1-3, 7", "backwards": "5-2"}));
-        assert_eq!(a.ids("range"), Ok(Some(vec![1, 2, 3, 7])));
-        assert!(a.ids("backwards").is_err());
+        let a = args(json!({"range": "1-3, 7", "backwards": "5-2", "listed": [1, "5-9"]}));
+        assert_eq!(a.id_ranges("range"), Ok(Some(vec![1..=3, 7..=7])));
+        assert_eq!(a.id_ranges("listed"), Ok(Some(vec![1..=1, 5..=9])));
+        assert!(a.id_ranges("backwards").is_err());
     }
 
     #[test]

@@ -54,8 +54,6 @@ impl FindFilter {
 pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,
-    /// 1-based page number.
-    pub number: i64,
     /// How many rows match in all, as Stash counted them for this page.
     pub total: u64,
 }
@@ -97,7 +95,7 @@ impl<T> Iterator for Pages<'_, T> {
                 if items.is_empty() && number > 1 {
                     return None;
                 }
-                Some(Ok(Page { items, number, total }))
+                Some(Ok(Page { items, total }))
             }
         }
     }

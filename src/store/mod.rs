@@ -21,7 +21,7 @@ const NOW: &str = now_sql!();
 
 pub mod files;
 pub mod mirror;
-mod plans;
+mod plan_rows;
 mod rejections;
 mod runs;
 pub mod stashbox_cache;
@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plans::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, ValueSummary};
+pub use plan_rows::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 

@@ -15,7 +15,7 @@ use rusqlite::{TransactionBehavior, params, params_from_iter};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::plans::{change_from_row, insert_plan};
+use super::plan_rows::{change_from_row, insert_plan};
 use super::{NOW, Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, Change, ChangeStatus, NewChange, created_ref, value_key};
@@ -122,7 +122,7 @@ impl Store {
         {
             let mut statement = tx.prepare(&format!(
                 "SELECT {} FROM plan_changes WHERE plan_id = ?1 AND status IN ('pending', 'approved') ORDER BY id",
-                super::plans::CHANGE_COLUMNS
+                super::plan_rows::CHANGE_COLUMNS
             ))?;
             for plan in &old_plans {
                 let rows = statement.query_map([plan], change_from_row)?;

@@ -9,6 +9,7 @@
 //! saw (only when it was not narrowed by `scene_ids`, `path`, `tag` or `limit`) → summarise.
 //! Nothing is written to Stash: the user approves and runs "Apply approved plan changes".
 
+use std::ops::RangeInclusive;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -112,10 +113,24 @@ pub const ARGS: &[ArgSpec] = &[
     ArgSpec { name: "include_organized", takes: "true or false", help: "organized scenes too" },
 ];
 
+/// The scenes `scene_ids` names, one by one; a range over a million ids is a typo, not a
+/// selection.
+fn each_id(ranges: &[RangeInclusive<i64>]) -> anyhow::Result<Vec<i64>> {
+    const LONGEST_RANGE: i64 = 1_000_000;
+    if let Some(range) = ranges.iter().find(|r| r.end().saturating_sub(*r.start()) > LONGEST_RANGE) {
+        bail!(
+            "`scene_ids` {}-{} spans more than a million ids: name the scenes, or a shorter range",
+            range.start(),
+            range.end()
+        );
+    }
+    Ok(ranges.iter().flat_map(Clone::clone).collect())
+}
+
 /// The scenes to analyze, from the arguments.
 fn scope(cx: &Context) -> anyhow::Result<SceneScope> {
     let args = &cx.session.args;
-    let ids = args.ids("scene_ids")?;
+    let ids = args.id_ranges("scene_ids")?.map(|ranges| each_id(&ranges)).transpose()?;
     let tag_ids = match args.string("tag")? {
         Some(tag) => Some(vec![tag_id(cx, &tag)?]),
         None => None,

@@ -10,8 +10,8 @@
 
 use anyhow::Context as _;
 
+use super::plan_operations::PLAN_ID;
 use super::plan_run::{self, BATCH_SIZE, DRY_RUN, REVISION};
-use super::plans::PLAN_ID;
 use super::{Context, Outcome};
 use crate::plan_runner::RunOptions;
 use crate::plans::Direction;

@@ -10,8 +10,8 @@ pub mod full_sync;
 pub mod import_fansly;
 pub mod incremental_sync;
 pub mod mirror_hook;
+pub mod plan_operations;
 pub mod plan_run;
-pub mod plans;
 pub mod rollback_plan;
 pub mod sync_scene_tags;
 pub mod sync_status;
@@ -144,10 +144,11 @@ impl Mode {
         }
     }
 
-    /// The arguments the mode takes besides the settings, as its module declares them. A new
-    /// mode adds its module's list here (the match makes forgetting it a build error).
-    pub fn args(self) -> &'static [ArgSpec] {
-        match self {
+    /// The arguments the mode takes besides the settings, composed from the lists its modules
+    /// declare (an argument several modes share is declared once). A new mode adds its lists
+    /// here (the match makes forgetting it a build error).
+    pub fn args(self) -> Vec<ArgSpec> {
+        let lists: &[&[ArgSpec]] = match self {
             Mode::Task(task) => match task {
                 TaskMode::Check
                 | TaskMode::FullSync
@@ -155,33 +156,40 @@ impl Mode {
                 | TaskMode::MirrorHook
                 | TaskMode::SyncSceneTags
                 | TaskMode::ImportFansly => &[],
-                TaskMode::Analyze => analyze::ARGS,
-                TaskMode::ApplyPlan => apply_plan::ARGS,
-                TaskMode::RollbackPlan => rollback_plan::ARGS,
+                TaskMode::Analyze => &[analyze::ARGS],
+                TaskMode::ApplyPlan => &[apply_plan::ARGS],
+                TaskMode::RollbackPlan => &[rollback_plan::ARGS],
             },
             Mode::Operation(operation) => match operation {
-                Operation::SyncStatus => sync_status::ARGS,
-                Operation::ListPlans => plans::LIST_PLANS_ARGS,
-                Operation::ShowPlan => plans::SHOW_PLAN_ARGS,
-                Operation::ReviewPlan => plans::REVIEW_PLAN_ARGS,
-                Operation::ExportPlan => plans::EXPORT_PLAN_ARGS,
-                Operation::ImportPlan => plans::IMPORT_PLAN_ARGS,
-                Operation::DeletePlan => plans::DELETE_PLAN_ARGS,
-                Operation::PreviewApply => plan_run::PREVIEW_APPLY_ARGS,
-                Operation::PreviewRollback => plan_run::PREVIEW_ROLLBACK_ARGS,
-                Operation::RunSummary => plans::RUN_SUMMARY_ARGS,
-                Operation::ListRejections => plans::LIST_REJECTIONS_ARGS,
-                Operation::RemoveRejection => plans::REMOVE_REJECTION_ARGS,
+                Operation::SyncStatus => &[sync_status::ARGS],
+                Operation::ListPlans => &[plan_operations::LIST_PLANS_ARGS],
+                Operation::ShowPlan => {
+                    &[&[plan_operations::PLAN_ID], plan_operations::CHANGE_FILTER_ARGS, plan_operations::SHOW_PLAN_ARGS]
+                }
+                Operation::ReviewPlan => &[
+                    &[plan_operations::PLAN_ID],
+                    plan_operations::CHANGE_FILTER_ARGS,
+                    plan_operations::REVIEW_PLAN_ARGS,
+                ],
+                Operation::ExportPlan => &[plan_operations::EXPORT_PLAN_ARGS],
+                Operation::ImportPlan => &[plan_operations::IMPORT_PLAN_ARGS],
+                Operation::DeletePlan => &[plan_operations::DELETE_PLAN_ARGS],
+                Operation::PreviewApply => &[plan_run::PREVIEW_APPLY_ARGS],
+                Operation::PreviewRollback => &[plan_run::PREVIEW_ROLLBACK_ARGS],
+                Operation::RunSummary => &[plan_operations::RUN_SUMMARY_ARGS],
+                Operation::ListRejections => &[plan_operations::LIST_REJECTIONS_ARGS],
+                Operation::RemoveRejection => &[plan_operations::REMOVE_REJECTION_ARGS],
             },
-        }
+        };
+        lists.concat()
     }
 
     /// Refuses an argument the mode does not take: not among [`Mode::args`] nor a setting
     /// (every setting can be overridden for one run). A setting's old key says its new one.
     pub fn check_args(self, args: &Args) -> Result<(), ArgumentError> {
-        for key in args.as_map().keys() {
+        for key in args.keys() {
             if let Some(new) = crate::settings::renamed(key) {
-                return Err(ArgumentError::Renamed { old: key.clone(), new: new.key() });
+                return Err(ArgumentError::Renamed { old: key.to_owned(), new: new.key() });
             }
         }
         let own: Vec<&str> = self.args().iter().map(|a| a.name).collect();
@@ -285,17 +293,17 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
         },
         Mode::Operation(operation) => match operation {
             Operation::SyncStatus => sync_status::run,
-            Operation::ListPlans => plans::list_plans,
-            Operation::ShowPlan => plans::show_plan,
-            Operation::ReviewPlan => plans::review_plan,
-            Operation::ExportPlan => plans::export_plan,
-            Operation::ImportPlan => plans::import_plan,
-            Operation::DeletePlan => plans::delete_plan,
+            Operation::ListPlans => plan_operations::list_plans,
+            Operation::ShowPlan => plan_operations::show_plan,
+            Operation::ReviewPlan => plan_operations::review_plan,
+            Operation::ExportPlan => plan_operations::export_plan,
+            Operation::ImportPlan => plan_operations::import_plan,
+            Operation::DeletePlan => plan_operations::delete_plan,
             Operation::PreviewApply => plan_run::preview_apply,
             Operation::PreviewRollback => plan_run::preview_rollback,
-            Operation::RunSummary => plans::run_summary,
-            Operation::ListRejections => plans::list_rejections,
-            Operation::RemoveRejection => plans::remove_rejection,
+            Operation::RunSummary => plan_operations::run_summary,
+            Operation::ListRejections => plan_operations::list_rejections,
+            Operation::RemoveRejection => plan_operations::remove_rejection,
         },
     };
     session.context()?.recorded(run)
@@ -555,4 +563,25 @@ fn default_stash_dir() -> PathBuf {
         .or_else(|| std::env::var_os("USERPROFILE"))
         .map(|home| PathBuf::from(home).join(".stash"))
         .unwrap_or_else(|| PathBuf::from(".stash"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_and_review_plan_take_the_same_filters_and_no_mode_takes_an_argument_twice() {
+        let show = Mode::Operation(Operation::ShowPlan).args();
+        let review = Mode::Operation(Operation::ReviewPlan).args();
+        for filter in plan_operations::CHANGE_FILTER_ARGS {
+            assert!(show.contains(filter) && review.contains(filter), "{}", filter.name);
+        }
+        for mode in Mode::all() {
+            let mut names: Vec<&str> = mode.args().iter().map(|a| a.name).collect();
+            let declared = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), declared, "{} declares an argument twice", mode.name());
+        }
+    }
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::plans::{PLAN_ID, plan_arg};
+use super::plan_operations::{PLAN_ID, plan_arg};
 use super::{Context, Outcome, Refused};
 use crate::plan_runner::{CreatedOutcome, DEFAULT_BATCH_SIZE, Engine, Report, RunOptions};
 use crate::plans::view::Wanted;

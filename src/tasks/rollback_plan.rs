@@ -11,8 +11,8 @@
 //! rolled back. Without it everything created is kept: a name the user
 //! may have started using elsewhere is not StashHog's to delete unasked.
 
+use super::plan_operations::PLAN_ID;
 use super::plan_run::{self, BATCH_SIZE, DELETE_CREATED, DRY_RUN};
-use super::plans::PLAN_ID;
 use super::{Context, Outcome};
 use crate::plans::Direction;
 use crate::protocol::args::ArgSpec;

@@ -18,9 +18,13 @@ struct Configuration;
 /// Reads the configuration StashHog depends on.
 pub fn run(transport: &Transport) -> Result<StashConfig, ApiError> {
     let variables = configuration::Variables { plugins: Some(vec![crate::PLUGIN_ID.to_owned()]) };
-    let config = transport.query::<Configuration>(variables)?.configuration;
+    Ok(convert(transport.query::<Configuration>(variables)?.configuration))
+}
+
+/// The generated configuration as the crate's own [`StashConfig`].
+fn convert(config: configuration::ConfigurationConfiguration) -> StashConfig {
     let mut plugins: PluginConfigMap = config.plugins;
-    Ok(StashConfig {
+    StashConfig {
         stash_boxes: config
             .general
             .stash_boxes
@@ -37,5 +41,5 @@ pub fn run(transport: &Transport) -> Result<StashConfig, ApiError> {
             .filter(|p| !p.trim().is_empty())
             .map(std::path::PathBuf::from),
         plugin_settings: plugins.remove(crate::PLUGIN_ID).unwrap_or_default(),
-    })
+    }
 }

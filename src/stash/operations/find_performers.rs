@@ -10,7 +10,7 @@ use crate::stash::{EntityQuery, FindFilter, Performer};
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/performers.graphql",
+    query_path = "graphql/stash/find_performers.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
@@ -33,20 +33,19 @@ pub fn run(
         ids: entity_ids(query),
     };
     let found = transport.query::<FindPerformers>(variables)?.find_performers;
-    let performers = found
-        .performers
-        .into_iter()
-        .map(|p| {
-            Ok(Performer {
-                id: parse_id(&p.id)?,
-                name: p.name,
-                disambiguation: p.disambiguation,
-                aliases: p.alias_list,
-                urls: p.urls.unwrap_or_default(),
-                updated_at: p.updated_at,
-                stash_ids: stash_ids!(p.stash_ids),
-            })
-        })
-        .collect::<Result<_, ApiError>>()?;
+    let performers = found.performers.into_iter().map(convert).collect::<Result<_, _>>()?;
     Ok((u64::try_from(found.count).unwrap_or(0), performers))
+}
+
+/// A generated performer as the crate's own [`Performer`].
+fn convert(p: find_performers::FindPerformersFindPerformersPerformers) -> Result<Performer, ApiError> {
+    Ok(Performer {
+        id: parse_id(&p.id)?,
+        name: p.name,
+        disambiguation: p.disambiguation,
+        aliases: p.alias_list,
+        urls: p.urls.unwrap_or_default(),
+        updated_at: p.updated_at,
+        stash_ids: stash_ids!(p.stash_ids),
+    })
 }

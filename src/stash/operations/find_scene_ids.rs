@@ -9,7 +9,7 @@ use crate::stash::FindFilter;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/scene_ids.graphql",
+    query_path = "graphql/stash/find_scene_ids.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
@@ -28,6 +28,11 @@ pub fn run(transport: &Transport, after: Option<i64>, filter: &FindFilter) -> Re
     });
     let variables = find_scene_ids::Variables { filter: Some(find_filter!(find_scene_ids, filter)), scene_filter };
     let found = transport.query::<FindSceneIds>(variables)?.find_scenes;
-    let ids = found.scenes.iter().map(|s| parse_id(&s.id)).collect::<Result<_, _>>()?;
+    let ids = found.scenes.into_iter().map(convert).collect::<Result<_, _>>()?;
     Ok((u64::try_from(found.count).unwrap_or(0), ids))
+}
+
+/// A generated scene of this page as its id.
+fn convert(scene: find_scene_ids::FindSceneIdsFindScenesScenes) -> Result<i64, ApiError> {
+    parse_id(&scene.id)
 }

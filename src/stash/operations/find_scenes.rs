@@ -10,7 +10,7 @@ use crate::stash::{FindFilter, Fingerprint, Scene, SceneFile, SceneQuery, StashI
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/scenes.graphql",
+    query_path = "graphql/stash/find_scenes.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
@@ -38,6 +38,7 @@ pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Re
     Ok((u64::try_from(found.count).unwrap_or(0), scenes))
 }
 
+/// A generated scene as the crate's own [`Scene`].
 fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError> {
     let ids = |list: Vec<String>| list.iter().map(|id| parse_id(id)).collect::<Result<Vec<_>, _>>();
     Ok(Scene {

@@ -10,7 +10,7 @@ use crate::stash::{EntityQuery, FindFilter, Studio};
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/studios.graphql",
+    query_path = "graphql/stash/find_studios.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
@@ -33,19 +33,18 @@ pub fn run(
         ids: entity_ids(query),
     };
     let found = transport.query::<FindStudios>(variables)?.find_studios;
-    let studios = found
-        .studios
-        .into_iter()
-        .map(|s| {
-            Ok(Studio {
-                id: parse_id(&s.id)?,
-                name: s.name,
-                aliases: s.aliases,
-                parent_id: s.parent_studio.map(|p| parse_id(&p.id)).transpose()?,
-                updated_at: s.updated_at,
-                stash_ids: stash_ids!(s.stash_ids),
-            })
-        })
-        .collect::<Result<_, ApiError>>()?;
+    let studios = found.studios.into_iter().map(convert).collect::<Result<_, _>>()?;
     Ok((u64::try_from(found.count).unwrap_or(0), studios))
+}
+
+/// A generated studio as the crate's own [`Studio`].
+fn convert(s: find_studios::FindStudiosFindStudiosStudios) -> Result<Studio, ApiError> {
+    Ok(Studio {
+        id: parse_id(&s.id)?,
+        name: s.name,
+        aliases: s.aliases,
+        parent_id: s.parent_studio.map(|p| parse_id(&p.id)).transpose()?,
+        updated_at: s.updated_at,
+        stash_ids: stash_ids!(s.stash_ids),
+    })
 }

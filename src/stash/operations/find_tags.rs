@@ -10,7 +10,7 @@ use crate::stash::{EntityQuery, FindFilter, Tag};
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/tags.graphql",
+    query_path = "graphql/stash/find_tags.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
@@ -29,20 +29,19 @@ pub fn run(
     let variables =
         find_tags::Variables { filter: Some(find_filter!(find_tags, filter)), tag_filter, ids: entity_ids(query) };
     let found = transport.query::<FindTags>(variables)?.find_tags;
-    let tags = found
-        .tags
-        .into_iter()
-        .map(|t| {
-            Ok(Tag {
-                id: parse_id(&t.id)?,
-                name: t.name,
-                sort_name: t.sort_name,
-                aliases: t.aliases,
-                ignore_auto_tag: t.ignore_auto_tag,
-                updated_at: t.updated_at,
-                stash_ids: stash_ids!(t.stash_ids),
-            })
-        })
-        .collect::<Result<_, ApiError>>()?;
+    let tags = found.tags.into_iter().map(convert).collect::<Result<_, _>>()?;
     Ok((u64::try_from(found.count).unwrap_or(0), tags))
+}
+
+/// A generated tag as the crate's own [`Tag`].
+fn convert(t: find_tags::FindTagsFindTagsTags) -> Result<Tag, ApiError> {
+    Ok(Tag {
+        id: parse_id(&t.id)?,
+        name: t.name,
+        sort_name: t.sort_name,
+        aliases: t.aliases,
+        ignore_auto_tag: t.ignore_auto_tag,
+        updated_at: t.updated_at,
+        stash_ids: stash_ids!(t.stash_ids),
+    })
 }

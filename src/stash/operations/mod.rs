@@ -1,5 +1,7 @@
-//! One module per GraphQL operation in `graphql/stash/`: the derive, the conversion of our input
-//! into its variables, and of its answer into [`crate::stash::model`] types.
+//! One module per GraphQL operation in `graphql/stash/`, reading the document named after it
+//! (`find_tags.rs` → `find_tags.graphql`): the derive, the conversion of our input into its
+//! variables, and a `convert` at its edge turning the generated answer into
+//! [`crate::stash::model`] types, so generated types never leave the module.
 
 pub mod configuration;
 pub mod configure_plugin;

@@ -8,7 +8,7 @@ use crate::stash::Fingerprint;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stashbox/schema.graphql",
-    query_path = "graphql/stashbox/fingerprints.graphql",
+    query_path = "graphql/stashbox/find_by_fingerprints.graphql",
     response_derives = "Debug"
 )]
 struct FindScenesByFingerprints;
@@ -37,16 +37,17 @@ pub fn run(transport: &Transport, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec
         .collect();
     let answer =
         transport.query::<FindScenesByFingerprints>(find_scenes_by_fingerprints::Variables { fingerprints })?;
-    Ok(matches(answer, groups))
+    Ok(convert(answer, groups))
 }
 
 /// Reads an answer (HTTP status and body) for `groups` exactly as a request's is read.
 pub fn decode(status: u16, body: &str, groups: &[Vec<Fingerprint>]) -> Result<Vec<Vec<String>>, ApiError> {
-    Ok(matches(read_answer(&Service::StashBox("decode".into()), status, body)?, groups))
+    Ok(convert(read_answer(&Service::StashBox("decode".into()), status, body)?, groups))
 }
 
-/// Per group, the live scenes whose fingerprints really are one of ours.
-fn matches(answer: find_scenes_by_fingerprints::ResponseData, groups: &[Vec<Fingerprint>]) -> Vec<Vec<String>> {
+/// The generated answer as, per group, the live scenes whose fingerprints really are one of
+/// ours.
+fn convert(answer: find_scenes_by_fingerprints::ResponseData, groups: &[Vec<Fingerprint>]) -> Vec<Vec<String>> {
     answer
         .find_scenes_by_scene_fingerprints
         .into_iter()

@@ -16,7 +16,7 @@ struct Me;
 /// Asks the stash-box who we are.
 pub fn run(transport: &Transport) -> Result<StashBoxUser, ApiError> {
     match transport.query::<Me>(me::Variables)?.me {
-        Some(user) => Ok(StashBoxUser { id: user.id, name: user.name }),
+        Some(user) => Ok(convert(user)),
         // stash-box answers `me: null` to a request without a valid user.
         None => Err(ApiError::Auth {
             service: transport.service().clone(),
@@ -24,4 +24,9 @@ pub fn run(transport: &Transport) -> Result<StashBoxUser, ApiError> {
             hint: "the stash-box did not recognise the key; renew it in Stash's Settings > Metadata Providers",
         }),
     }
+}
+
+/// The generated user as the crate's own [`StashBoxUser`].
+fn convert(user: me::MeMe) -> StashBoxUser {
+    StashBoxUser { id: user.id, name: user.name }
 }

@@ -95,11 +95,13 @@ impl FakeStash {
         f(&mut lock(&self.inner.state).config)
     }
 
-    /// Scene updates Stash made so far (each fires `Scene.Update.Post` once), in all and on
-    /// the busiest scene.
-    pub fn scene_updates(&self) -> (u64, u64) {
+    /// Scene updates Stash made so far (each fires `Scene.Update.Post` once).
+    pub fn scene_updates(&self) -> SceneUpdates {
         let state = lock(&self.inner.state);
-        (state.scene_updates.values().sum(), state.scene_updates.values().copied().max().unwrap_or(0))
+        SceneUpdates {
+            total: state.scene_updates.values().sum(),
+            busiest: state.scene_updates.values().copied().max().unwrap_or(0),
+        }
     }
 
     /// Forgets the scene updates counted so far.
@@ -311,4 +313,13 @@ impl SplitMix {
             items.swap(i, j);
         }
     }
+}
+
+/// How many times Stash updated scenes: what a test counts to pin "each scene updated once".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SceneUpdates {
+    /// Updates of any scene, in all.
+    pub total: u64,
+    /// Updates of the scene updated most.
+    pub busiest: u64,
 }

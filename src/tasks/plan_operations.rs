@@ -1,6 +1,8 @@
 //! The plan operations — `list_plans`, `show_plan`, `review_plan`, `export_plan`,
-//! `import_plan`, `delete_plan` — for the command line (`stashhog show_plan --set plan_id=3`)
-//! and the UI page (`runPluginOperation`). None of them writes to Stash; each returns JSON.
+//! `import_plan`, `delete_plan`, `run_summary`, `list_rejections`, `remove_rejection` — for the
+//! command line (`stashhog show_plan --set plan_id=3`) and the UI page (`runPluginOperation`).
+//! None of them writes to Stash; each returns JSON. (The plans model is `crate::plans`, its rows
+//! `store::plan_rows`; running a plan against Stash is `plan_run`.)
 
 use std::path::Path;
 
@@ -51,36 +53,17 @@ const TEXT: ArgSpec =
 /// What `list_plans` takes.
 pub const LIST_PLANS_ARGS: &[ArgSpec] =
     &[ArgSpec { name: "limit", takes: "a number", help: "how many plans, newest first (default 100)" }];
-/// What `show_plan` takes.
+/// The filters `show_plan` and `review_plan` share, read by [`change_filter`].
+pub const CHANGE_FILTER_ARGS: &[ArgSpec] =
+    &[STATUS, FIELD, ACTION, VALUE, MIN_CONFIDENCE, MAX_CONFIDENCE, BELOW_CONFIDENCE, CHANGE_IDS, SCENE_IDS, TEXT];
+/// What `show_plan` takes besides `plan_id` and the filters.
 pub const SHOW_PLAN_ARGS: &[ArgSpec] = &[
-    PLAN_ID,
-    STATUS,
-    FIELD,
-    ACTION,
-    VALUE,
-    MIN_CONFIDENCE,
-    MAX_CONFIDENCE,
-    BELOW_CONFIDENCE,
-    CHANGE_IDS,
-    SCENE_IDS,
-    TEXT,
     ArgSpec { name: "view", takes: "changes or scenes", help: "a list of changes, or one card per scene" },
     ArgSpec { name: "page", takes: "a number", help: "which page of changes or scenes (default 1)" },
     ArgSpec { name: "per_page", takes: "a number", help: "changes (or scenes) per page (default 100)" },
 ];
-/// What `review_plan` takes.
+/// What `review_plan` takes besides `plan_id` and the filters.
 pub const REVIEW_PLAN_ARGS: &[ArgSpec] = &[
-    PLAN_ID,
-    STATUS,
-    FIELD,
-    ACTION,
-    VALUE,
-    MIN_CONFIDENCE,
-    MAX_CONFIDENCE,
-    BELOW_CONFIDENCE,
-    CHANGE_IDS,
-    SCENE_IDS,
-    TEXT,
     ArgSpec {
         name: "decision",
         takes: "approve, reject, pending or cancel",

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, TryLockError};
+use std::ops::RangeInclusive;
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
@@ -205,15 +206,15 @@ pub(super) fn change_from_row(row: &Row<'_>) -> rusqlite::Result<Change> {
 fn filter_sql(plan_id: i64, filter: &ChangeFilter) -> (String, Vec<Sql>) {
     let mut sql = String::from("plan_id = ?");
     let mut values = vec![Sql::Integer(plan_id)];
-    let mut ranges = |column: &str, ranges: &[(i64, i64)], sql: &mut String| {
+    let mut ranges = |column: &str, ranges: &[RangeInclusive<i64>], sql: &mut String| {
         let any: Vec<&str> = ranges.iter().map(|_| "(? <= {c} AND {c} <= ?)").collect();
         sql.push_str(
             &format!(" AND ({})", if any.is_empty() { "0".to_owned() } else { any.join(" OR ") })
                 .replace("{c}", column),
         );
-        for (lo, hi) in ranges {
-            values.push(Sql::Integer(*lo));
-            values.push(Sql::Integer(*hi));
+        for range in ranges {
+            values.push(Sql::Integer(*range.start()));
+            values.push(Sql::Integer(*range.end()));
         }
     };
     if let Some(ids) = &filter.ids {
