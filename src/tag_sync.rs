@@ -361,10 +361,8 @@ fn is_uuid(id: &str) -> bool {
 /// The plan a sync proposes, and what it saw on the way.
 #[derive(Debug, Default, Serialize)]
 pub struct Proposal {
-    /// The ADD changes.
-    #[serde(skip)]
-    pub changes: Vec<NewChange>,
-    /// Per scene, in order: the tags it would get.
+    /// The first [`KEPT_ADDITIONS`] scenes, in order, with the tags each would get (the plan
+    /// has them all).
     #[serde(skip)]
     pub additions: Vec<(i64, Vec<Addition>)>,
     /// Scenes that would get at least one tag.
@@ -415,107 +413,172 @@ fn replace_stash_id(scene: &crate::stash::Scene, endpoint: &str, old: &str, into
     }
 }
 
-/// Matches each linked scene's stash-box tags to local tags and proposes the missing ones.
-/// `failed` scenes (lookup failed this run) are skipped. With `fix_merged`, a StashID whose
-/// stash-box scene was merged is replaced by the surviving scene's.
-pub fn propose(
-    store: &Store,
-    endpoint: &str,
-    linked: &[(i64, String)],
-    matcher: &TagMatcher,
-    failed: &HashSet<i64>,
+/// Scenes whose additions a [`Proposal`] keeps for the log.
+pub const KEPT_ADDITIONS: usize = 200;
+
+/// Scenes matched per part of the plan: a part is stored before the next is made, so memory
+/// stays flat however large the library.
+const SCENES_PER_PART: usize = 500;
+
+/// Matches each linked scene's stash-box tags to local tags and proposes the missing ones, a
+/// part (of [`SCENES_PER_PART`] scenes) at a time: iterate it to get the changes, then read
+/// what it saw with [`Proposing::finish`]. `failed` scenes (lookup failed this run) are
+/// skipped. With `fix_merged`, a StashID whose stash-box scene was merged is replaced by the
+/// surviving scene's.
+pub struct Proposing<'a> {
+    store: &'a Store,
+    endpoint: &'a str,
+    matcher: &'a TagMatcher,
+    failed: &'a HashSet<i64>,
     fix_merged: bool,
-) -> anyhow::Result<Proposal> {
-    let mut proposal = Proposal::default();
-    let mut order: Vec<i64> = Vec::new();
-    let mut stash_ids_of: HashMap<i64, Vec<&str>> = HashMap::new();
-    for (scene, stash_id) in linked {
-        if !stash_ids_of.contains_key(scene) {
-            order.push(*scene);
-        }
-        stash_ids_of.entry(*scene).or_default().push(stash_id);
+    /// The linked scenes, grouped by scene in the order they came.
+    linked: &'a [(i64, String)],
+    /// Where the next part starts in `linked`.
+    next: usize,
+    proposal: Proposal,
+}
+
+impl<'a> Proposing<'a> {
+    /// Starts proposing for `linked` (scene id, StashID), as [`Store::scenes_linked_to`] lists
+    /// them.
+    pub fn new(
+        store: &'a Store,
+        endpoint: &'a str,
+        linked: &'a [(i64, String)],
+        matcher: &'a TagMatcher,
+        failed: &'a HashSet<i64>,
+        fix_merged: bool,
+    ) -> Self {
+        Proposing { store, endpoint, matcher, failed, fix_merged, linked, next: 0, proposal: Proposal::default() }
     }
-    for chunk in order.chunks(500) {
-        for scene in store.mirrored_scenes(chunk)? {
-            if failed.contains(&scene.id) {
-                proposal.skipped_errors += 1;
-                continue;
-            }
-            let mut tags = Vec::new();
-            let mut trusted = false;
-            for stash_id in stash_ids_of.get(&scene.id).into_iter().flatten() {
-                let answer = store.answer(endpoint, stash_id)?;
-                match &answer {
-                    Some(Answer::Merged { into, .. }) => {
-                        proposal.followed_merges += 1;
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "merged_into": into}));
-                        if fix_merged {
-                            proposal.changes.push(replace_stash_id(&scene, endpoint, stash_id, into));
-                            proposal.stash_ids_to_fix += 1;
-                        }
-                    }
-                    Some(Answer::Deleted(now)) => {
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "deleted": true, "fingerprints_match": now}));
-                    }
-                    Some(Answer::NotFound(now)) => {
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "not_found": true, "fingerprints_match": now}));
-                    }
-                    _ => {}
+
+    /// What the sync saw, once every part was taken.
+    pub fn finish(self) -> Proposal {
+        self.proposal
+    }
+
+    /// The next part's changes.
+    fn part(&mut self) -> Result<Vec<NewChange>, crate::store::StoreError> {
+        // A part ends at a scene boundary, so a scene's StashIDs are seen together.
+        let mut order: Vec<i64> = Vec::new();
+        let mut stash_ids_of: HashMap<i64, Vec<&str>> = HashMap::new();
+        while let Some((scene, stash_id)) = self.linked.get(self.next) {
+            if !stash_ids_of.contains_key(scene) {
+                if order.len() == SCENES_PER_PART {
+                    break;
                 }
-                if let Some(found) = answer.as_ref().and_then(Answer::tags) {
-                    trusted = true;
-                    tags.extend(found.iter().cloned());
-                } else if matches!(answer, Some(Answer::NotFound(_))) {
-                    proposal.skipped_not_found += u64::from(stash_ids_of[&scene.id].len() == 1);
-                } else if answer.is_some() {
-                    proposal.skipped_deleted += u64::from(stash_ids_of[&scene.id].len() == 1);
-                }
+                order.push(*scene);
             }
-            if !trusted {
-                continue;
-            }
-            let mut added: Vec<Addition> = Vec::new();
-            let mut unmatched_here = HashSet::new();
-            for tag in &tags {
-                let found = matcher.find(&tag.id, &tag.name);
-                match found.tag_id() {
-                    Some(id) if !scene.tag_ids.contains(&id) && !added.iter().any(|a| a.tag_id == id) => {
-                        added.push(Addition { tag_id: id, how: found, scraped: tag.name.clone() });
-                    }
-                    Some(_) => {}
-                    None if found == TagMatch::Excluded => {
-                        if unmatched_here.insert(tag.name.clone()) {
-                            *proposal.excluded.entry(tag.name.clone()).or_default() += 1;
-                        }
-                    }
-                    None => {
-                        if unmatched_here.insert(tag.name.clone()) {
-                            *proposal.unmatched.entry(tag.name.clone()).or_default() += 1;
-                        }
+            stash_ids_of.entry(*scene).or_default().push(stash_id);
+            self.next += 1;
+        }
+        let mut changes = Vec::new();
+        for scene in self.store.mirrored_scenes(&order)? {
+            self.scene(&scene, &stash_ids_of[&scene.id], &mut changes)?;
+        }
+        Ok(changes)
+    }
+
+    /// One scene: what its StashIDs' answers say, and the tags it would get.
+    fn scene(
+        &mut self,
+        scene: &crate::stash::Scene,
+        stash_ids: &[&str],
+        changes: &mut Vec<NewChange>,
+    ) -> Result<(), crate::store::StoreError> {
+        let (store, endpoint, matcher) = (self.store, self.endpoint, self.matcher);
+        let proposal = &mut self.proposal;
+        if self.failed.contains(&scene.id) {
+            proposal.skipped_errors += 1;
+            return Ok(());
+        }
+        let mut tags = Vec::new();
+        let mut trusted = false;
+        for stash_id in stash_ids {
+            let answer = store.answer(endpoint, stash_id)?;
+            match &answer {
+                Some(Answer::Merged { into, .. }) => {
+                    proposal.followed_merges += 1;
+                    proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "merged_into": into}));
+                    if self.fix_merged {
+                        changes.push(replace_stash_id(scene, endpoint, stash_id, into));
+                        proposal.stash_ids_to_fix += 1;
                     }
                 }
+                Some(Answer::Deleted(now)) => {
+                    proposal.stale.push(
+                        json!({"scene_id": scene.id, "stash_id": stash_id, "deleted": true, "fingerprints_match": now}),
+                    );
+                }
+                Some(Answer::NotFound(now)) => {
+                    proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "not_found": true, "fingerprints_match": now}));
+                }
+                _ => {}
             }
-            if added.is_empty() {
-                proposal.scenes_unchanged += 1;
-                continue;
+            if let Some(found) = answer.as_ref().and_then(Answer::tags) {
+                trusted = true;
+                tags.extend(found.iter().cloned());
+            } else if matches!(answer, Some(Answer::NotFound(_))) {
+                proposal.skipped_not_found += u64::from(stash_ids.len() == 1);
+            } else if answer.is_some() {
+                proposal.skipped_deleted += u64::from(stash_ids.len() == 1);
             }
-            proposal.scenes_to_update += 1;
-            proposal.tags_to_add += added.len() as u64;
-            for Addition { tag_id, how, scraped } in &added {
-                proposal.changes.push(NewChange {
-                    entity: ObjectKind::Scene,
-                    entity_id: Some(scene.id),
-                    field: Field::Tags,
-                    action: Action::Add,
-                    value: json!(tag_id),
-                    before: json!(scene.tag_ids),
-                    reason: how.reason(scraped),
-                    confidence: 1.0,
-                    status: ChangeStatus::Pending,
-                });
+        }
+        if !trusted {
+            return Ok(());
+        }
+        let mut added: Vec<Addition> = Vec::new();
+        let mut unmatched_here = HashSet::new();
+        for tag in &tags {
+            let found = matcher.find(&tag.id, &tag.name);
+            match found.tag_id() {
+                Some(id) if !scene.tag_ids.contains(&id) && !added.iter().any(|a| a.tag_id == id) => {
+                    added.push(Addition { tag_id: id, how: found, scraped: tag.name.clone() });
+                }
+                Some(_) => {}
+                None if found == TagMatch::Excluded => {
+                    if unmatched_here.insert(tag.name.clone()) {
+                        *proposal.excluded.entry(tag.name.clone()).or_default() += 1;
+                    }
+                }
+                None => {
+                    if unmatched_here.insert(tag.name.clone()) {
+                        *proposal.unmatched.entry(tag.name.clone()).or_default() += 1;
+                    }
+                }
             }
+        }
+        if added.is_empty() {
+            proposal.scenes_unchanged += 1;
+            return Ok(());
+        }
+        proposal.scenes_to_update += 1;
+        proposal.tags_to_add += added.len() as u64;
+        let before = json!(scene.tag_ids);
+        for Addition { tag_id, how, scraped } in &added {
+            changes.push(NewChange {
+                entity: ObjectKind::Scene,
+                entity_id: Some(scene.id),
+                field: Field::Tags,
+                action: Action::Add,
+                value: json!(tag_id),
+                before: before.clone(),
+                reason: how.reason(scraped),
+                confidence: 1.0,
+                status: ChangeStatus::Pending,
+            });
+        }
+        if proposal.additions.len() < KEPT_ADDITIONS {
             proposal.additions.push((scene.id, added));
         }
+        Ok(())
     }
-    Ok(proposal)
+}
+
+impl Iterator for Proposing<'_> {
+    type Item = Result<Vec<NewChange>, crate::store::StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (self.next < self.linked.len()).then(|| self.part())
+    }
 }
