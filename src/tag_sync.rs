@@ -94,12 +94,13 @@ pub struct FailedBatch {
     pub error: String,
 }
 
-/// Asks the stash-box about each StashID in `linked` (scene id, StashID) that has no answer
-/// since `fresh_since`, and records the answers.
+/// Asks the stash-box about each StashID in `linked` (scene id, StashID; oldest edit first)
+/// that has no answer since `fresh_since`, and records the answers.
 ///
 /// First the live lookups, 40 a request; what they turn up (deleted scenes to follow through
 /// their merges, survivors to look up, fingerprints of scenes that no longer resolve) is
-/// gathered across the whole run and asked 40 to a request too, kind by kind.
+/// gathered across the whole run and asked 40 to a request too, kind by kind. Per StashID only
+/// an index into `linked` is kept, so memory stays small on a big library.
 pub fn look_up(
     store: &Store,
     client: &StashBoxClient,
@@ -108,60 +109,58 @@ pub fn look_up(
     fresh_since: &str,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<LookupReport> {
-    let fresh = store.answered_since(endpoint, fresh_since)?;
     let lasting = store.lasting_verdicts(endpoint, &store.hours_ago(RECHECK_LASTING_DAYS * 24.0)?)?;
-    let mut scenes_of: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (scene, stash_id) in linked {
-        scenes_of.entry(stash_id.as_str()).or_default().push(*scene);
-    }
-    let mut lookups = Lookups { store, client, endpoint, scenes_of: &scenes_of, report: LookupReport::default() };
-    // Who each asked id answers for: itself when linked, the scenes merged into it.
-    let mut ask: Vec<String> = Vec::new();
-    let mut answers_for: HashMap<String, Vec<Origin>> = HashMap::new();
-    for stash_id in scenes_of.keys().copied() {
-        if fresh.contains(stash_id) {
+    let mut by_stash_id: Vec<u32> = (0..linked.len() as u32).collect();
+    by_stash_id.sort_unstable_by(|a, b| linked[*a as usize].1.cmp(&linked[*b as usize].1).then(a.cmp(b)));
+    let mut lookups = Lookups { store, client, endpoint, linked, by_stash_id, report: LookupReport::default() };
+    // What to ask: each linked StashID at its first scene, unless answered recently or known
+    // stale; for one known merged, the scene it was merged into (after the linked ones).
+    let mut ask: Vec<Asked<'_>> = Vec::new();
+    let mut merged_into: HashMap<&str, Vec<&str>> = HashMap::new();
+    for group in lookups.by_stash_id.chunk_by(|a, b| linked[*a as usize].1 == linked[*b as usize].1) {
+        let first = group[0] as usize;
+        let stash_id = linked[first].1.as_str();
+        if store.answered_since(endpoint, stash_id, fresh_since)? {
             lookups.report.answered_recently += 1;
             continue;
         }
-        let (target, origin) = match lasting.get(stash_id) {
-            Some(Answer::Merged { into, .. }) => (into.clone(), Origin::MergedInto(stash_id.to_owned())),
-            Some(_) => {
-                lookups.report.remembered_stale += 1;
-                continue;
-            }
-            None => (stash_id.to_owned(), Origin::Itself),
-        };
-        let origins = answers_for.entry(target.clone()).or_default();
-        if origins.is_empty() {
-            ask.push(target);
+        match lasting.get(stash_id) {
+            Some(Answer::Merged { into, .. }) => merged_into.entry(into.as_str()).or_default().push(stash_id),
+            Some(_) => lookups.report.remembered_stale += 1,
+            None => ask.push(Asked { first, id: stash_id, itself: true }),
         }
-        origins.push(origin);
     }
-    ask.sort_unstable_by_key(|id| linked_order(&scenes_of, id));
+    ask.sort_unstable_by_key(|a| a.id);
+    let mut survivors: Vec<Asked<'_>> = Vec::new();
+    for into in merged_into.keys() {
+        if ask.binary_search_by_key(into, |a| a.id).is_err() {
+            survivors.push(Asked { first: usize::MAX, id: into, itself: false });
+        }
+    }
+    ask.extend(survivors);
+    ask.sort_unstable_by_key(|a| (a.first, a.id));
     let total = ask.len() as u64;
     let mut followups = Followups::default();
     for (i, batch) in ask.chunks(BATCH).enumerate() {
-        lookups.live(batch, &answers_for, &mut followups)?;
+        lookups.live(batch, &merged_into, &mut followups)?;
         progress(((i * BATCH + batch.len()) as u64).min(total), total);
     }
-    lookups.report.looked_up = ask.iter().map(|id| answers_for[id].len() as u64).sum();
+    lookups.report.looked_up = ask.iter().map(|a| u64::from(a.itself)).sum::<u64>()
+        + merged_into.values().map(|from| from.len() as u64).sum::<u64>();
     lookups.follow_merges(followups.merged, &mut followups.stale)?;
     lookups.fingerprints(followups.stale)?;
     Ok(lookups.report)
 }
 
-/// Sorts asked ids by the first scene linked to them (oldest edit first), survivors last.
-fn linked_order(scenes_of: &HashMap<&str, Vec<i64>>, id: &str) -> (bool, i64) {
-    scenes_of.get(id).and_then(|s| s.first()).map_or((true, 0), |s| (false, *s))
-}
-
-/// Whose answer a looked-up id gives.
-#[derive(Debug, Clone)]
-enum Origin {
-    /// The linked StashID itself.
-    Itself,
-    /// A linked StashID known to be merged into the looked-up scene.
-    MergedInto(String),
+/// A StashID to look up.
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    /// Its first row in `linked` (`usize::MAX` when only scenes merged into it are linked).
+    first: usize,
+    /// The stash-box scene.
+    id: &'a str,
+    /// Whether it is linked itself (else it answers only for the scenes merged into it).
+    itself: bool,
 }
 
 /// Follow-ups the live lookups turned up, asked after them, 40 to a request.
@@ -178,19 +177,31 @@ struct Lookups<'a> {
     store: &'a Store,
     client: &'a StashBoxClient,
     endpoint: &'a str,
-    scenes_of: &'a HashMap<&'a str, Vec<i64>>,
+    linked: &'a [(i64, String)],
+    /// Indexes into `linked`, sorted by StashID.
+    by_stash_id: Vec<u32>,
     report: LookupReport,
 }
 
 impl Lookups<'_> {
+    /// The local scenes linked to `stash_id`.
+    fn scenes_of(&self, stash_id: &str) -> Vec<i64> {
+        let row = |i: &u32| self.linked[*i as usize].1.as_str();
+        let start = self.by_stash_id.partition_point(|i| row(i) < stash_id);
+        self.by_stash_id[start..]
+            .iter()
+            .take_while(|i| row(i) == stash_id)
+            .map(|i| self.linked[*i as usize].0)
+            .collect()
+    }
+
     /// Records a failed request about `stash_ids`: an auth error stops the run, anything else
     /// skips those scenes until the next run.
     fn failed<'s>(&mut self, stash_ids: impl IntoIterator<Item = &'s str>, e: ApiError) -> anyhow::Result<()> {
         if matches!(e, ApiError::Auth { .. }) {
             return Err(e).context("the stash-box stopped accepting our key");
         }
-        let scenes: Vec<i64> =
-            stash_ids.into_iter().flat_map(|id| self.scenes_of.get(id).cloned().unwrap_or_default()).collect();
+        let scenes: Vec<i64> = stash_ids.into_iter().flat_map(|id| self.scenes_of(id)).collect();
         log::error!(
             "stash-box lookup of {} scenes failed, they are skipped and asked again next run: {e}",
             scenes.len()
@@ -200,41 +211,46 @@ impl Lookups<'_> {
     }
 
     /// One request of live lookups; records what it settles, queues what needs a follow-up.
-    fn live(
+    fn live<'a>(
         &mut self,
-        batch: &[String],
-        answers_for: &HashMap<String, Vec<Origin>>,
+        batch: &[Asked<'a>],
+        merged_into: &HashMap<&'a str, Vec<&'a str>>,
         followups: &mut Followups,
     ) -> anyhow::Result<()> {
+        // Whose answer each asked id gives: its own when linked, the scenes merged into it.
+        let origins = |asked: &Asked<'a>| -> Vec<(&'a str, bool)> {
+            let itself = asked.itself.then_some((asked.id, false));
+            let from = merged_into.get(asked.id).into_iter().flatten().map(|old| (*old, true));
+            itself.into_iter().chain(from).collect()
+        };
         // stash-box ids are UUIDs, and one that is not fails the whole request: never send it.
-        let (ids, malformed): (Vec<String>, Vec<String>) = batch.iter().cloned().partition(|id| is_uuid(id));
-        for id in &malformed {
-            log::warn!("StashID {id:?} is not a stash-box id (not a UUID); reported as not found");
+        let (ids, malformed): (Vec<&Asked<'a>>, Vec<&Asked<'a>>) = batch.iter().partition(|a| is_uuid(a.id));
+        for asked in &malformed {
+            log::warn!("StashID {:?} is not a stash-box id (not a UUID); reported as not found", asked.id);
         }
-        let lookups = match self.client.scenes(&ids) {
+        let sent: Vec<String> = ids.iter().map(|a| a.id.to_owned()).collect();
+        let lookups = match self.client.scenes(&sent) {
             Ok(lookups) => lookups,
             Err(e) => {
-                let origins = batch.iter().flat_map(|id| answers_for[id].iter().map(move |o| o.stash_id(id)));
-                let origins: Vec<&str> = origins.collect();
-                return self.failed(origins, e);
+                let failed: Vec<&str> = batch.iter().flat_map(|a| origins(a).into_iter().map(|(id, _)| id)).collect();
+                return self.failed(failed, e);
             }
         };
-        let malformed = malformed.into_iter().map(|id| (id, Lookup::NotFound));
+        let malformed = malformed.into_iter().map(|asked| (asked, Lookup::NotFound));
         let mut answers = Vec::new();
-        for (id, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
-            for origin in &answers_for[&id] {
-                match (origin, &lookup) {
-                    (Origin::Itself, Lookup::Found(scene)) => {
-                        answers.push((id.clone(), Answer::Found(scene.tags.clone())))
+        for (asked, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
+            for (origin, merged) in origins(asked) {
+                match (&lookup, merged) {
+                    (Lookup::Found(scene), false) => {
+                        answers.push((origin.to_owned(), Answer::Found(scene.tags.clone())));
                     }
-                    (Origin::Itself, Lookup::Deleted) => followups.merged.push((id.clone(), id.clone())),
-                    (Origin::Itself, Lookup::NotFound) => followups.stale.push((id.clone(), false)),
-                    (Origin::MergedInto(old), Lookup::Found(scene)) => {
-                        answers.push((old.clone(), Answer::Merged { into: id.clone(), tags: scene.tags.clone() }));
-                    }
-                    // The survivor was merged on since: follow on from it.
-                    (Origin::MergedInto(old), Lookup::Deleted) => followups.merged.push((old.clone(), id.clone())),
-                    (Origin::MergedInto(old), Lookup::NotFound) => followups.stale.push((old.clone(), true)),
+                    (Lookup::Found(scene), true) => answers.push((
+                        origin.to_owned(),
+                        Answer::Merged { into: asked.id.to_owned(), tags: scene.tags.clone() },
+                    )),
+                    // Deleted: follow its merges (a survivor was merged on since).
+                    (Lookup::Deleted, _) => followups.merged.push((origin.to_owned(), asked.id.to_owned())),
+                    (Lookup::NotFound, merged) => followups.stale.push((origin.to_owned(), merged)),
                 }
             }
         }
@@ -306,8 +322,7 @@ impl Lookups<'_> {
         for batch in stale.chunks(BATCH) {
             let mut groups = Vec::with_capacity(batch.len());
             for (id, _) in batch {
-                let scenes = self.scenes_of.get(id.as_str()).cloned().unwrap_or_default();
-                let mirrored = self.store.mirrored_scenes(&scenes)?;
+                let mirrored = self.store.mirrored_scenes(&self.scenes_of(id))?;
                 groups
                     .push(mirrored.iter().flat_map(|s| s.files.iter().flat_map(|f| f.fingerprints.clone())).collect());
             }
@@ -328,16 +343,6 @@ impl Lookups<'_> {
             self.store.record_answers(self.endpoint, &answers)?;
         }
         Ok(())
-    }
-}
-
-impl Origin {
-    /// The linked StashID this origin stands for, when `asked` was looked up.
-    fn stash_id<'a>(&'a self, asked: &'a str) -> &'a str {
-        match self {
-            Origin::Itself => asked,
-            Origin::MergedInto(old) => old,
-        }
     }
 }
 
