@@ -23,6 +23,7 @@ use support::env::TestEnv;
 use support::fake_stash::{Scene, StashId};
 use support::fake_stashbox::BoxScene;
 use support::runner::Run;
+use support::usage::children;
 
 fn main() {
     if std::env::var_os("STASHHOG_TEST_TIMEOUT_SECS").is_none() {
@@ -40,19 +41,6 @@ fn main() {
         let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
         memory(if sizes.is_empty() { &[5_000, 20_000, 100_000] } else { &sizes });
     }
-}
-
-/// CPU seconds (user + system) of the children this process has waited for — the binary —
-/// and the largest peak RSS among them, in MiB.
-fn children() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct we hand it.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_maxrss as f64 / 1024.0)
 }
 
 fn shaped_library() {
