@@ -47,7 +47,10 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
 
     let linked = ctx.store.scenes_linked_to(&endpoint)?;
-    let scene_count = linked.iter().map(|(s, _)| s).collect::<HashSet<_>>().len();
+    let mut linked_scenes: Vec<i64> = linked.iter().map(|(s, _)| *s).collect();
+    linked_scenes.sort_unstable();
+    linked_scenes.dedup();
+    let scene_count = linked_scenes.len();
     log::info!("{} linked to stash-box \"{}\"", count(scene_count as u64, "scene is", "scenes are"), stash_box.name);
     let resume_key = format!("tag_sync.started_at.{endpoint}");
     let run_start = match ctx.store.state(&resume_key)? {
@@ -92,9 +95,6 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
     let name = format!("Sync scene tags from {}", stash_box.name);
     // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
-    let mut linked_scenes: Vec<i64> = linked.iter().map(|(s, _)| *s).collect();
-    linked_scenes.sort_unstable();
-    linked_scenes.dedup();
     let examined = |scene: i64| !failed.contains(&scene) && linked_scenes.binary_search(&scene).is_ok();
     // The plan is stored part by part as the scenes are matched: the library's changes are
     // never all in memory.
@@ -102,7 +102,9 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         tag_sync::Proposing::new(&ctx.store, &endpoint, &linked, &matcher, &failed, settings.fix_merged_stash_ids);
     let proposed = ctx.store.propose_plan_in_parts(&name, MODE, &source, &mut proposing, examined)?;
     let proposal = proposing.finish();
+    // What the apply below holds is its own: the library's lists go first.
     drop(linked_scenes);
+    drop(linked);
     ctx.session.progress.borrow_mut().set(0.85);
     let names: std::collections::HashMap<i64, &str> = tags.iter().map(|t| (t.id, t.name.as_str())).collect();
     super::log_proposed(&proposed);
