@@ -9,7 +9,7 @@
 //! - 10k linked scenes with the rate limit raised, so what is measured is StashHog's own
 //!   overhead beyond the pacing.
 //!
-//! - memory: the applied sync's peak RSS (getrusage of the binary) at 5k, 20k and 100k linked
+//! - memory: the applied sync's peak RSS (the binary's own VmHWM) at 5k, 20k and 100k linked
 //!   scenes, rate limit raised — it must stay flat as the library grows.
 //!
 //! `-- shape`, `-- 10k` or `-- memory` runs only one of them (`-- memory 5000 50000` picks the
@@ -103,8 +103,8 @@ fn ten_thousand() {
     println!("  of which applying the plan {:.1} s", run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3);
 }
 
-/// The applied sync's peak RSS as the library grows (the largest of any child so far: sizes
-/// go up, and the full syncs before each stay at a flat ~13 MiB).
+/// The applied sync's peak RSS as the library grows, as the binary reads its own (VmHWM):
+/// getrusage's figure is the largest of every child so far.
 fn memory(sizes: &[usize]) {
     println!("tag sync memory, applied, rate limit raised:");
     for &n in sizes {
@@ -114,9 +114,9 @@ fn memory(sizes: &[usize]) {
         run.assert_ok();
         let cpu = children().0 - cpu_before;
         println!(
-            "  {n} linked scenes, {} tags added: peak RSS {:.1} MiB; wall {:.1} s; CPU {:.2} s ({:.0} µs/scene)",
+            "  {n} linked scenes, {} tags added: peak RSS {} MiB; wall {:.1} s; CPU {:.2} s ({:.0} µs/scene)",
             run.out("/tags_to_add"),
-            children().1,
+            run.out("/peak_rss_mib"),
             run.duration.as_secs_f64(),
             cpu,
             cpu / n as f64 * 1e6

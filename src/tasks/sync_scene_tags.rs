@@ -160,6 +160,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let mut outcome = outcome;
     outcome.output["duration_ms"] = (started.elapsed().as_millis() as u64).into();
+    super::add_peak_rss(&mut outcome.output);
     if outcome.error.is_none() && !lookups.failed_batches.is_empty() {
         outcome.error = Some(format!(
             "{} batch(es) of stash-box lookups failed; those scenes were skipped and the next run asks again",
