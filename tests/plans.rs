@@ -749,6 +749,7 @@ fn an_unreadable_journal_row_stops_the_apply_with_what_to_do_and_sends_nothing()
     assert!(!error.contains('\n'), "one line: {error}");
     assert_eq!(mutations(&env), 0, "nothing was sent");
     env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["B"])));
+}
 
 /// A mirrored library of `n` scenes, a plan adding tag "A" to all of them, approved.
 fn mirrored_plan_adding_a_tag(env: &TestEnv, n: usize) -> (Vec<u64>, i64) {
