@@ -1,8 +1,10 @@
 //! Applying a plan that adds a tag to 10k scenes, the way Stash runs it: the real binary with
 //! JSON on stdin, against the in-process fake Stash.
 //!
-//! `cargo bench --bench apply [-- SCENES]` prints the mutation requests sent and the wall time
-//! of `apply_plan` (and of importing and approving the plan). Figures, not assertions.
+//! `cargo bench --bench apply [-- SCENES]` prints the mutation requests sent, the scene reads
+//! (conflict checks, and whatever the mirror's catch-up needs: the library is mirrored first,
+//! as users have it), the wall and CPU time and peak RSS of `apply_plan` (and the time of
+//! importing and approving the plan). Figures, not assertions.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -10,6 +12,7 @@ mod support;
 use serde_json::{Value, json};
 use support::env::TestEnv;
 use support::fake_stash::Scene;
+use support::usage::children;
 
 fn main() {
     let scenes: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
@@ -17,6 +20,7 @@ fn main() {
     let ids =
         env.stash.lib(|l| l.add_scenes(scenes, |i| Scene { title: Some(format!("Scene {i}")), ..Scene::default() }));
     let tag = env.stash.lib(|l| l.add_tag("Added by the plan"));
+    env.run(json!({"mode": "full_sync"})).assert_ok();
     let changes: Vec<Value> = ids
         .iter()
         .map(|id| json!({"entity": "scene", "id": id, "field": "tags", "action": "ADD", "value": tag, "confidence": 1.0}))
@@ -32,8 +36,10 @@ fn main() {
     review.assert_ok();
     env.stash.clear_requests();
 
+    let (cpu_before, _) = children();
     let apply = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     apply.assert_ok();
+    let (cpu_after, peak) = children();
     let mutations = env.stash.requests_named("BulkSceneUpdate").len() + env.stash.requests_named("SceneUpdate").len();
     let reads = env.stash.requests_named("FindScenes").len();
     let tagged =
@@ -46,9 +52,10 @@ fn main() {
         apply.out("/mutations").as_u64().map_or(0, |m| scenes.div_ceil(m.max(1) as usize))
     );
     println!(
-        "  apply wall time: {:.0} ms (the binary's own count: {} ms)",
+        "  apply wall time: {:.0} ms (the binary's own count: {} ms); CPU {:.2} s; peak RSS {peak:.1} MiB",
         apply.duration.as_secs_f64() * 1e3,
-        apply.out("/duration_ms")
+        apply.out("/duration_ms"),
+        cpu_after - cpu_before
     );
     println!(
         "  import {:.0} ms, approve all {:.0} ms",

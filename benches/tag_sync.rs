@@ -9,7 +9,11 @@
 //! - 10k linked scenes with the rate limit raised, so what is measured is StashHog's own
 //!   overhead beyond the pacing.
 //!
-//! `-- shape` or `-- 10k` runs only one of them.
+//! - memory: the applied sync's peak RSS (the binary's own VmHWM) at 5k, 20k and 100k linked
+//!   scenes, rate limit raised — it must stay flat as the library grows.
+//!
+//! `-- shape`, `-- 10k` or `-- memory` runs only one of them (`-- memory 5000 50000` picks the
+//! sizes).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -19,32 +23,24 @@ use support::env::TestEnv;
 use support::fake_stash::{Scene, StashId};
 use support::fake_stashbox::BoxScene;
 use support::runner::Run;
+use support::usage::children;
 
 fn main() {
     if std::env::var_os("STASHHOG_TEST_TIMEOUT_SECS").is_none() {
         // SAFETY: set before any thread starts. At the default pace a run takes minutes.
         unsafe { std::env::set_var("STASHHOG_TEST_TIMEOUT_SECS", "900") };
     }
-    let only: Option<String> = std::env::args().skip(1).find(|a| a == "shape" || a == "10k");
-    if only.as_deref() != Some("10k") {
+    let only: Option<String> = std::env::args().skip(1).find(|a| ["shape", "10k", "memory"].contains(&a.as_str()));
+    if only.is_none() || only.as_deref() == Some("shape") {
         shaped_library();
     }
-    if only.as_deref() != Some("shape") {
+    if only.is_none() || only.as_deref() == Some("10k") {
         ten_thousand();
     }
-}
-
-/// CPU seconds (user + system) of the children this process has waited for — the binary —
-/// and the largest peak RSS among them, in MiB.
-fn children() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct we hand it.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_maxrss as f64 / 1024.0)
+    if only.is_none() || only.as_deref() == Some("memory") {
+        let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+        memory(if sizes.is_empty() { &[5_000, 20_000, 100_000] } else { &sizes });
+    }
 }
 
 fn shaped_library() {
@@ -97,6 +93,41 @@ fn report(pass: &str, env: &TestEnv, run: &Run, box_requests: usize, cpu: f64) {
 
 fn ten_thousand() {
     let n = 10_000;
+    let env = linked_library(n);
+    env.stash.clear_requests();
+    env.stash.clear_scene_updates();
+    let (cpu_before, _) = children();
+    let run = env.run(json!({"mode": "sync_scene_tags"}));
+    run.assert_ok();
+    println!("tag sync, {n} linked scenes, {} tags added, rate limit raised:", run.out("/tags_to_add"));
+    report("run", &env, &run, env.stashbox().requests().len(), children().0 - cpu_before);
+    println!("  of which applying the plan {:.1} s", run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3);
+}
+
+/// The applied sync's peak RSS as the library grows, as the binary reads its own (VmHWM):
+/// getrusage's figure is the largest of every child so far.
+fn memory(sizes: &[usize]) {
+    println!("tag sync memory, applied, rate limit raised:");
+    for &n in sizes {
+        let env = linked_library(n);
+        let (cpu_before, _) = children();
+        let run = env.run(json!({"mode": "sync_scene_tags"}));
+        run.assert_ok();
+        let cpu = children().0 - cpu_before;
+        println!(
+            "  {n} linked scenes, {} tags added: peak RSS {} MiB; wall {:.1} s; CPU {:.2} s ({:.0} µs/scene)",
+            run.out("/tags_to_add"),
+            run.out("/peak_rss_mib"),
+            run.duration.as_secs_f64(),
+            cpu,
+            cpu / n as f64 * 1e6
+        );
+    }
+}
+
+/// `n` scenes linked to live stash-box scenes of five tags each (50 tags, all known locally),
+/// mirrored, with the rate limit raised.
+fn linked_library(n: usize) -> TestEnv {
     let env = TestEnv::with_stashbox();
     env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 1_000_000);
     env.set_settings(json!({"syncBoxRequestsPerMinute": 1_000_000, "syncDryRun": false}));
@@ -113,12 +144,5 @@ fn ten_thousand() {
         env.stash.lib(|l| l.add_scene(Scene { stash_ids: vec![StashId::new(&endpoint, &id)], ..Scene::default() }));
     }
     env.run(json!({"mode": "full_sync"})).assert_ok();
-    env.stash.clear_requests();
-    env.stash.clear_scene_updates();
-    let (cpu_before, _) = children();
-    let run = env.run(json!({"mode": "sync_scene_tags"}));
-    run.assert_ok();
-    println!("tag sync, {n} linked scenes, {} tags added, rate limit raised:", run.out("/tags_to_add"));
-    report("run", &env, &run, env.stashbox().requests().len(), children().0 - cpu_before);
-    println!("  of which applying the plan {:.1} s", run.out("/apply/duration_ms").as_f64().unwrap_or(0.0) / 1e3);
+    env
 }

@@ -125,6 +125,21 @@ pub struct Engine<'a> {
     /// What happened so far.
     pub report: Report,
     created: Created,
+    /// What the mirror got from the writes' answers.
+    pub mirrored: Mirrored,
+}
+
+/// How far the mirror was kept up with the run's writes from Stash's own answers, so that
+/// catching it up afterwards need not read those scenes again.
+#[derive(Debug, Default)]
+pub struct Mirrored {
+    /// Scenes copied from what `bulkSceneUpdate` answered.
+    pub scenes: usize,
+    /// The newest `updated_at` among them, in Stash's text form.
+    pub latest: Option<String>,
+    /// Something was written whose result the mirror did not get (a create, a delete, a
+    /// `sceneUpdate`, a request whose answer was lost, an interrupted run's batch).
+    pub incomplete: bool,
 }
 
 /// The ids the plan's CREATE changes made, by change id: what a `{"created": change}` member
@@ -169,7 +184,16 @@ impl<'a> Engine<'a> {
         progress: &'a RefCell<Progress>,
     ) -> Self {
         let options = RunOptions { batch_size: options.batch_size.max(1), ..options };
-        Engine { stash, store, plan_id, options, progress, report: Report::default(), created: Created::default() }
+        Engine {
+            stash,
+            store,
+            plan_id,
+            options,
+            progress,
+            report: Report::default(),
+            created: Created::default(),
+            mirrored: Mirrored::default(),
+        }
     }
 
     /// Runs the plan: first settles what an interrupted run left in flight, then creates what
@@ -210,6 +234,7 @@ impl<'a> Engine<'a> {
             let (from, to) = (direction.from_status(), direction.to_status());
             for batch in self.store.open_batches(self.plan_id, direction)? {
                 self.report.resumed_batches += 1;
+                self.mirrored.incomplete = true;
                 log::info!("Checking in Stash whether an interrupted request ({}) landed", batch.request.operation);
                 // What the changes are says how to look: a created or deleted tag, performer or
                 // studio by name or id, anything else on its scene.
@@ -515,7 +540,9 @@ impl<'a> Engine<'a> {
         log::debug!("Sending {operation} for {} change(s)", ids.len());
         let to = self.options.direction.to_status();
         match self.stash.write(&pending.write) {
-            Ok(created_id) => {
+            Ok(written) => {
+                let created_id = written.created;
+                self.mirror(&pending.write, &written.scenes)?;
                 if let Some(id) = created_id {
                     for change in &pending.changes {
                         self.created.record(change.id, id);
@@ -526,6 +553,7 @@ impl<'a> Engine<'a> {
                 self.store.settle(Some((batch, BatchState::Done)), &done)?;
             }
             Err(e) => {
+                self.mirrored.incomplete = true;
                 // A timeout or a 5xx does not say whether Stash ran it: look before calling it failed.
                 let error = e.to_string();
                 log::error!("{operation} failed: {error}");
@@ -560,6 +588,25 @@ impl<'a> Engine<'a> {
                 }
                 self.store.settle(Some((batch, BatchState::Failed)), &outcomes)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl Engine<'_> {
+    /// Copies the scenes a write answered with into the mirror (one short transaction, after
+    /// the request), so the mirror keeps up without reading them again.
+    fn mirror(&mut self, write: &StashWrite, scenes: &[Scene]) -> anyhow::Result<()> {
+        if !matches!(write, StashWrite::EditLists { .. }) {
+            self.mirrored.incomplete = true;
+            return Ok(());
+        }
+        self.store.write_mirror(|w| scenes.iter().try_for_each(|scene| w.put_scene(scene, None)))?;
+        self.mirrored.scenes += scenes.len();
+        if let Some(newest) = scenes.iter().map(|s| s.updated_at.as_str()).max()
+            && self.mirrored.latest.as_deref().is_none_or(|latest| newest > latest)
+        {
+            self.mirrored.latest = Some(newest.to_owned());
         }
         Ok(())
     }

@@ -94,12 +94,13 @@ pub struct FailedBatch {
     pub error: String,
 }
 
-/// Asks the stash-box about each StashID in `linked` (scene id, StashID) that has no answer
-/// since `fresh_since`, and records the answers.
+/// Asks the stash-box about each StashID in `linked` (scene id, StashID; oldest edit first)
+/// that has no answer since `fresh_since`, and records the answers.
 ///
 /// First the live lookups, 40 a request; what they turn up (deleted scenes to follow through
 /// their merges, survivors to look up, fingerprints of scenes that no longer resolve) is
-/// gathered across the whole run and asked 40 to a request too, kind by kind.
+/// gathered across the whole run and asked 40 to a request too, kind by kind. Per StashID only
+/// an index into `linked` is kept, so memory stays small on a big library.
 pub fn look_up(
     store: &Store,
     client: &StashBoxClient,
@@ -108,60 +109,58 @@ pub fn look_up(
     fresh_since: &str,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<LookupReport> {
-    let fresh = store.answered_since(endpoint, fresh_since)?;
     let lasting = store.lasting_verdicts(endpoint, &store.hours_ago(RECHECK_LASTING_DAYS * 24.0)?)?;
-    let mut scenes_of: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (scene, stash_id) in linked {
-        scenes_of.entry(stash_id.as_str()).or_default().push(*scene);
-    }
-    let mut lookups = Lookups { store, client, endpoint, scenes_of: &scenes_of, report: LookupReport::default() };
-    // Who each asked id answers for: itself when linked, the scenes merged into it.
-    let mut ask: Vec<String> = Vec::new();
-    let mut answers_for: HashMap<String, Vec<Origin>> = HashMap::new();
-    for stash_id in scenes_of.keys().copied() {
-        if fresh.contains(stash_id) {
+    let mut by_stash_id: Vec<u32> = (0..linked.len() as u32).collect();
+    by_stash_id.sort_unstable_by(|a, b| linked[*a as usize].1.cmp(&linked[*b as usize].1).then(a.cmp(b)));
+    let mut lookups = Lookups { store, client, endpoint, linked, by_stash_id, report: LookupReport::default() };
+    // What to ask: each linked StashID at its first scene, unless answered recently or known
+    // stale; for one known merged, the scene it was merged into (after the linked ones).
+    let mut ask: Vec<Asked<'_>> = Vec::new();
+    let mut merged_into: HashMap<&str, Vec<&str>> = HashMap::new();
+    for group in lookups.by_stash_id.chunk_by(|a, b| linked[*a as usize].1 == linked[*b as usize].1) {
+        let first = group[0] as usize;
+        let stash_id = linked[first].1.as_str();
+        if store.answered_since(endpoint, stash_id, fresh_since)? {
             lookups.report.answered_recently += 1;
             continue;
         }
-        let (target, origin) = match lasting.get(stash_id) {
-            Some(Answer::Merged { into, .. }) => (into.clone(), Origin::MergedInto(stash_id.to_owned())),
-            Some(_) => {
-                lookups.report.remembered_stale += 1;
-                continue;
-            }
-            None => (stash_id.to_owned(), Origin::Itself),
-        };
-        let origins = answers_for.entry(target.clone()).or_default();
-        if origins.is_empty() {
-            ask.push(target);
+        match lasting.get(stash_id) {
+            Some(Answer::Merged { into, .. }) => merged_into.entry(into.as_str()).or_default().push(stash_id),
+            Some(_) => lookups.report.remembered_stale += 1,
+            None => ask.push(Asked { first, id: stash_id, itself: true }),
         }
-        origins.push(origin);
     }
-    ask.sort_unstable_by_key(|id| linked_order(&scenes_of, id));
+    ask.sort_unstable_by_key(|a| a.id);
+    let mut survivors: Vec<Asked<'_>> = Vec::new();
+    for into in merged_into.keys() {
+        if ask.binary_search_by_key(into, |a| a.id).is_err() {
+            survivors.push(Asked { first: usize::MAX, id: into, itself: false });
+        }
+    }
+    ask.extend(survivors);
+    ask.sort_unstable_by_key(|a| (a.first, a.id));
     let total = ask.len() as u64;
     let mut followups = Followups::default();
     for (i, batch) in ask.chunks(BATCH).enumerate() {
-        lookups.live(batch, &answers_for, &mut followups)?;
+        lookups.live(batch, &merged_into, &mut followups)?;
         progress(((i * BATCH + batch.len()) as u64).min(total), total);
     }
-    lookups.report.looked_up = ask.iter().map(|id| answers_for[id].len() as u64).sum();
+    lookups.report.looked_up = ask.iter().map(|a| u64::from(a.itself)).sum::<u64>()
+        + merged_into.values().map(|from| from.len() as u64).sum::<u64>();
     lookups.follow_merges(followups.merged, &mut followups.stale)?;
     lookups.fingerprints(followups.stale)?;
     Ok(lookups.report)
 }
 
-/// Sorts asked ids by the first scene linked to them (oldest edit first), survivors last.
-fn linked_order(scenes_of: &HashMap<&str, Vec<i64>>, id: &str) -> (bool, i64) {
-    scenes_of.get(id).and_then(|s| s.first()).map_or((true, 0), |s| (false, *s))
-}
-
-/// Whose answer a looked-up id gives.
-#[derive(Debug, Clone)]
-enum Origin {
-    /// The linked StashID itself.
-    Itself,
-    /// A linked StashID known to be merged into the looked-up scene.
-    MergedInto(String),
+/// A StashID to look up.
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    /// Its first row in `linked` (`usize::MAX` when only scenes merged into it are linked).
+    first: usize,
+    /// The stash-box scene.
+    id: &'a str,
+    /// Whether it is linked itself (else it answers only for the scenes merged into it).
+    itself: bool,
 }
 
 /// Follow-ups the live lookups turned up, asked after them, 40 to a request.
@@ -178,19 +177,31 @@ struct Lookups<'a> {
     store: &'a Store,
     client: &'a StashBoxClient,
     endpoint: &'a str,
-    scenes_of: &'a HashMap<&'a str, Vec<i64>>,
+    linked: &'a [(i64, String)],
+    /// Indexes into `linked`, sorted by StashID.
+    by_stash_id: Vec<u32>,
     report: LookupReport,
 }
 
 impl Lookups<'_> {
+    /// The local scenes linked to `stash_id`.
+    fn scenes_of(&self, stash_id: &str) -> Vec<i64> {
+        let row = |i: &u32| self.linked[*i as usize].1.as_str();
+        let start = self.by_stash_id.partition_point(|i| row(i) < stash_id);
+        self.by_stash_id[start..]
+            .iter()
+            .take_while(|i| row(i) == stash_id)
+            .map(|i| self.linked[*i as usize].0)
+            .collect()
+    }
+
     /// Records a failed request about `stash_ids`: an auth error stops the run, anything else
     /// skips those scenes until the next run.
     fn failed<'s>(&mut self, stash_ids: impl IntoIterator<Item = &'s str>, e: ApiError) -> anyhow::Result<()> {
         if matches!(e, ApiError::Auth { .. }) {
             return Err(e).context("the stash-box stopped accepting our key");
         }
-        let scenes: Vec<i64> =
-            stash_ids.into_iter().flat_map(|id| self.scenes_of.get(id).cloned().unwrap_or_default()).collect();
+        let scenes: Vec<i64> = stash_ids.into_iter().flat_map(|id| self.scenes_of(id)).collect();
         log::error!(
             "stash-box lookup of {} scenes failed, they are skipped and asked again next run: {e}",
             scenes.len()
@@ -200,41 +211,46 @@ impl Lookups<'_> {
     }
 
     /// One request of live lookups; records what it settles, queues what needs a follow-up.
-    fn live(
+    fn live<'a>(
         &mut self,
-        batch: &[String],
-        answers_for: &HashMap<String, Vec<Origin>>,
+        batch: &[Asked<'a>],
+        merged_into: &HashMap<&'a str, Vec<&'a str>>,
         followups: &mut Followups,
     ) -> anyhow::Result<()> {
+        // Whose answer each asked id gives: its own when linked, the scenes merged into it.
+        let origins = |asked: &Asked<'a>| -> Vec<(&'a str, bool)> {
+            let itself = asked.itself.then_some((asked.id, false));
+            let from = merged_into.get(asked.id).into_iter().flatten().map(|old| (*old, true));
+            itself.into_iter().chain(from).collect()
+        };
         // stash-box ids are UUIDs, and one that is not fails the whole request: never send it.
-        let (ids, malformed): (Vec<String>, Vec<String>) = batch.iter().cloned().partition(|id| is_uuid(id));
-        for id in &malformed {
-            log::warn!("StashID {id:?} is not a stash-box id (not a UUID); reported as not found");
+        let (ids, malformed): (Vec<&Asked<'a>>, Vec<&Asked<'a>>) = batch.iter().partition(|a| is_uuid(a.id));
+        for asked in &malformed {
+            log::warn!("StashID {:?} is not a stash-box id (not a UUID); reported as not found", asked.id);
         }
-        let lookups = match self.client.scenes(&ids) {
+        let sent: Vec<String> = ids.iter().map(|a| a.id.to_owned()).collect();
+        let lookups = match self.client.scenes(&sent) {
             Ok(lookups) => lookups,
             Err(e) => {
-                let origins = batch.iter().flat_map(|id| answers_for[id].iter().map(move |o| o.stash_id(id)));
-                let origins: Vec<&str> = origins.collect();
-                return self.failed(origins, e);
+                let failed: Vec<&str> = batch.iter().flat_map(|a| origins(a).into_iter().map(|(id, _)| id)).collect();
+                return self.failed(failed, e);
             }
         };
-        let malformed = malformed.into_iter().map(|id| (id, Lookup::NotFound));
+        let malformed = malformed.into_iter().map(|asked| (asked, Lookup::NotFound));
         let mut answers = Vec::new();
-        for (id, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
-            for origin in &answers_for[&id] {
-                match (origin, &lookup) {
-                    (Origin::Itself, Lookup::Found(scene)) => {
-                        answers.push((id.clone(), Answer::Found(scene.tags.clone())))
+        for (asked, lookup) in ids.into_iter().zip(lookups).chain(malformed) {
+            for (origin, merged) in origins(asked) {
+                match (&lookup, merged) {
+                    (Lookup::Found(scene), false) => {
+                        answers.push((origin.to_owned(), Answer::Found(scene.tags.clone())));
                     }
-                    (Origin::Itself, Lookup::Deleted) => followups.merged.push((id.clone(), id.clone())),
-                    (Origin::Itself, Lookup::NotFound) => followups.stale.push((id.clone(), false)),
-                    (Origin::MergedInto(old), Lookup::Found(scene)) => {
-                        answers.push((old.clone(), Answer::Merged { into: id.clone(), tags: scene.tags.clone() }));
-                    }
-                    // The survivor was merged on since: follow on from it.
-                    (Origin::MergedInto(old), Lookup::Deleted) => followups.merged.push((old.clone(), id.clone())),
-                    (Origin::MergedInto(old), Lookup::NotFound) => followups.stale.push((old.clone(), true)),
+                    (Lookup::Found(scene), true) => answers.push((
+                        origin.to_owned(),
+                        Answer::Merged { into: asked.id.to_owned(), tags: scene.tags.clone() },
+                    )),
+                    // Deleted: follow its merges (a survivor was merged on since).
+                    (Lookup::Deleted, _) => followups.merged.push((origin.to_owned(), asked.id.to_owned())),
+                    (Lookup::NotFound, merged) => followups.stale.push((origin.to_owned(), merged)),
                 }
             }
         }
@@ -306,8 +322,7 @@ impl Lookups<'_> {
         for batch in stale.chunks(BATCH) {
             let mut groups = Vec::with_capacity(batch.len());
             for (id, _) in batch {
-                let scenes = self.scenes_of.get(id.as_str()).cloned().unwrap_or_default();
-                let mirrored = self.store.mirrored_scenes(&scenes)?;
+                let mirrored = self.store.mirrored_scenes(&self.scenes_of(id))?;
                 groups
                     .push(mirrored.iter().flat_map(|s| s.files.iter().flat_map(|f| f.fingerprints.clone())).collect());
             }
@@ -331,16 +346,6 @@ impl Lookups<'_> {
     }
 }
 
-impl Origin {
-    /// The linked StashID this origin stands for, when `asked` was looked up.
-    fn stash_id<'a>(&'a self, asked: &'a str) -> &'a str {
-        match self {
-            Origin::Itself => asked,
-            Origin::MergedInto(old) => old,
-        }
-    }
-}
-
 /// A tag a scene would get.
 #[derive(Debug, Clone)]
 pub struct Addition {
@@ -361,10 +366,8 @@ fn is_uuid(id: &str) -> bool {
 /// The plan a sync proposes, and what it saw on the way.
 #[derive(Debug, Default, Serialize)]
 pub struct Proposal {
-    /// The ADD changes.
-    #[serde(skip)]
-    pub changes: Vec<NewChange>,
-    /// Per scene, in order: the tags it would get.
+    /// The first [`KEPT_ADDITIONS`] scenes, in order, with the tags each would get (the plan
+    /// has them all).
     #[serde(skip)]
     pub additions: Vec<(i64, Vec<Addition>)>,
     /// Scenes that would get at least one tag.
@@ -415,107 +418,172 @@ fn replace_stash_id(scene: &crate::stash::Scene, endpoint: &str, old: &str, into
     }
 }
 
-/// Matches each linked scene's stash-box tags to local tags and proposes the missing ones.
-/// `failed` scenes (lookup failed this run) are skipped. With `fix_merged`, a StashID whose
-/// stash-box scene was merged is replaced by the surviving scene's.
-pub fn propose(
-    store: &Store,
-    endpoint: &str,
-    linked: &[(i64, String)],
-    matcher: &TagMatcher,
-    failed: &HashSet<i64>,
+/// Scenes whose additions a [`Proposal`] keeps for the log.
+pub const KEPT_ADDITIONS: usize = 200;
+
+/// Scenes matched per part of the plan: a part is stored before the next is made, so memory
+/// stays flat however large the library.
+const SCENES_PER_PART: usize = 500;
+
+/// Matches each linked scene's stash-box tags to local tags and proposes the missing ones, a
+/// part (of [`SCENES_PER_PART`] scenes) at a time: iterate it to get the changes, then read
+/// what it saw with [`Proposing::finish`]. `failed` scenes (lookup failed this run) are
+/// skipped. With `fix_merged`, a StashID whose stash-box scene was merged is replaced by the
+/// surviving scene's.
+pub struct Proposing<'a> {
+    store: &'a Store,
+    endpoint: &'a str,
+    matcher: &'a TagMatcher,
+    failed: &'a HashSet<i64>,
     fix_merged: bool,
-) -> anyhow::Result<Proposal> {
-    let mut proposal = Proposal::default();
-    let mut order: Vec<i64> = Vec::new();
-    let mut stash_ids_of: HashMap<i64, Vec<&str>> = HashMap::new();
-    for (scene, stash_id) in linked {
-        if !stash_ids_of.contains_key(scene) {
-            order.push(*scene);
-        }
-        stash_ids_of.entry(*scene).or_default().push(stash_id);
+    /// The linked scenes, grouped by scene in the order they came.
+    linked: &'a [(i64, String)],
+    /// Where the next part starts in `linked`.
+    next: usize,
+    proposal: Proposal,
+}
+
+impl<'a> Proposing<'a> {
+    /// Starts proposing for `linked` (scene id, StashID), as [`Store::scenes_linked_to`] lists
+    /// them.
+    pub fn new(
+        store: &'a Store,
+        endpoint: &'a str,
+        linked: &'a [(i64, String)],
+        matcher: &'a TagMatcher,
+        failed: &'a HashSet<i64>,
+        fix_merged: bool,
+    ) -> Self {
+        Proposing { store, endpoint, matcher, failed, fix_merged, linked, next: 0, proposal: Proposal::default() }
     }
-    for chunk in order.chunks(500) {
-        for scene in store.mirrored_scenes(chunk)? {
-            if failed.contains(&scene.id) {
-                proposal.skipped_errors += 1;
-                continue;
-            }
-            let mut tags = Vec::new();
-            let mut trusted = false;
-            for stash_id in stash_ids_of.get(&scene.id).into_iter().flatten() {
-                let answer = store.answer(endpoint, stash_id)?;
-                match &answer {
-                    Some(Answer::Merged { into, .. }) => {
-                        proposal.followed_merges += 1;
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "merged_into": into}));
-                        if fix_merged {
-                            proposal.changes.push(replace_stash_id(&scene, endpoint, stash_id, into));
-                            proposal.stash_ids_to_fix += 1;
-                        }
-                    }
-                    Some(Answer::Deleted(now)) => {
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "deleted": true, "fingerprints_match": now}));
-                    }
-                    Some(Answer::NotFound(now)) => {
-                        proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "not_found": true, "fingerprints_match": now}));
-                    }
-                    _ => {}
+
+    /// What the sync saw, once every part was taken.
+    pub fn finish(self) -> Proposal {
+        self.proposal
+    }
+
+    /// The next part's changes.
+    fn part(&mut self) -> Result<Vec<NewChange>, crate::store::StoreError> {
+        // A part ends at a scene boundary, so a scene's StashIDs are seen together.
+        let mut order: Vec<i64> = Vec::new();
+        let mut stash_ids_of: HashMap<i64, Vec<&str>> = HashMap::new();
+        while let Some((scene, stash_id)) = self.linked.get(self.next) {
+            if !stash_ids_of.contains_key(scene) {
+                if order.len() == SCENES_PER_PART {
+                    break;
                 }
-                if let Some(found) = answer.as_ref().and_then(Answer::tags) {
-                    trusted = true;
-                    tags.extend(found.iter().cloned());
-                } else if matches!(answer, Some(Answer::NotFound(_))) {
-                    proposal.skipped_not_found += u64::from(stash_ids_of[&scene.id].len() == 1);
-                } else if answer.is_some() {
-                    proposal.skipped_deleted += u64::from(stash_ids_of[&scene.id].len() == 1);
-                }
+                order.push(*scene);
             }
-            if !trusted {
-                continue;
-            }
-            let mut added: Vec<Addition> = Vec::new();
-            let mut unmatched_here = HashSet::new();
-            for tag in &tags {
-                let found = matcher.find(&tag.id, &tag.name);
-                match found.tag_id() {
-                    Some(id) if !scene.tag_ids.contains(&id) && !added.iter().any(|a| a.tag_id == id) => {
-                        added.push(Addition { tag_id: id, how: found, scraped: tag.name.clone() });
-                    }
-                    Some(_) => {}
-                    None if found == TagMatch::Excluded => {
-                        if unmatched_here.insert(tag.name.clone()) {
-                            *proposal.excluded.entry(tag.name.clone()).or_default() += 1;
-                        }
-                    }
-                    None => {
-                        if unmatched_here.insert(tag.name.clone()) {
-                            *proposal.unmatched.entry(tag.name.clone()).or_default() += 1;
-                        }
+            stash_ids_of.entry(*scene).or_default().push(stash_id);
+            self.next += 1;
+        }
+        let mut changes = Vec::new();
+        for scene in self.store.mirrored_scenes(&order)? {
+            self.scene(&scene, &stash_ids_of[&scene.id], &mut changes)?;
+        }
+        Ok(changes)
+    }
+
+    /// One scene: what its StashIDs' answers say, and the tags it would get.
+    fn scene(
+        &mut self,
+        scene: &crate::stash::Scene,
+        stash_ids: &[&str],
+        changes: &mut Vec<NewChange>,
+    ) -> Result<(), crate::store::StoreError> {
+        let (store, endpoint, matcher) = (self.store, self.endpoint, self.matcher);
+        let proposal = &mut self.proposal;
+        if self.failed.contains(&scene.id) {
+            proposal.skipped_errors += 1;
+            return Ok(());
+        }
+        let mut tags = Vec::new();
+        let mut trusted = false;
+        for stash_id in stash_ids {
+            let answer = store.answer(endpoint, stash_id)?;
+            match &answer {
+                Some(Answer::Merged { into, .. }) => {
+                    proposal.followed_merges += 1;
+                    proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "merged_into": into}));
+                    if self.fix_merged {
+                        changes.push(replace_stash_id(scene, endpoint, stash_id, into));
+                        proposal.stash_ids_to_fix += 1;
                     }
                 }
+                Some(Answer::Deleted(now)) => {
+                    proposal.stale.push(
+                        json!({"scene_id": scene.id, "stash_id": stash_id, "deleted": true, "fingerprints_match": now}),
+                    );
+                }
+                Some(Answer::NotFound(now)) => {
+                    proposal.stale.push(json!({"scene_id": scene.id, "stash_id": stash_id, "not_found": true, "fingerprints_match": now}));
+                }
+                _ => {}
             }
-            if added.is_empty() {
-                proposal.scenes_unchanged += 1;
-                continue;
+            if let Some(found) = answer.as_ref().and_then(Answer::tags) {
+                trusted = true;
+                tags.extend(found.iter().cloned());
+            } else if matches!(answer, Some(Answer::NotFound(_))) {
+                proposal.skipped_not_found += u64::from(stash_ids.len() == 1);
+            } else if answer.is_some() {
+                proposal.skipped_deleted += u64::from(stash_ids.len() == 1);
             }
-            proposal.scenes_to_update += 1;
-            proposal.tags_to_add += added.len() as u64;
-            for Addition { tag_id, how, scraped } in &added {
-                proposal.changes.push(NewChange {
-                    entity: ObjectKind::Scene,
-                    entity_id: Some(scene.id),
-                    field: Field::Tags,
-                    action: Action::Add,
-                    value: json!(tag_id),
-                    before: json!(scene.tag_ids),
-                    reason: how.reason(scraped),
-                    confidence: 1.0,
-                    status: ChangeStatus::Pending,
-                });
+        }
+        if !trusted {
+            return Ok(());
+        }
+        let mut added: Vec<Addition> = Vec::new();
+        let mut unmatched_here = HashSet::new();
+        for tag in &tags {
+            let found = matcher.find(&tag.id, &tag.name);
+            match found.tag_id() {
+                Some(id) if !scene.tag_ids.contains(&id) && !added.iter().any(|a| a.tag_id == id) => {
+                    added.push(Addition { tag_id: id, how: found, scraped: tag.name.clone() });
+                }
+                Some(_) => {}
+                None if found == TagMatch::Excluded => {
+                    if unmatched_here.insert(tag.name.clone()) {
+                        *proposal.excluded.entry(tag.name.clone()).or_default() += 1;
+                    }
+                }
+                None => {
+                    if unmatched_here.insert(tag.name.clone()) {
+                        *proposal.unmatched.entry(tag.name.clone()).or_default() += 1;
+                    }
+                }
             }
+        }
+        if added.is_empty() {
+            proposal.scenes_unchanged += 1;
+            return Ok(());
+        }
+        proposal.scenes_to_update += 1;
+        proposal.tags_to_add += added.len() as u64;
+        let before = json!(scene.tag_ids);
+        for Addition { tag_id, how, scraped } in &added {
+            changes.push(NewChange {
+                entity: ObjectKind::Scene,
+                entity_id: Some(scene.id),
+                field: Field::Tags,
+                action: Action::Add,
+                value: json!(tag_id),
+                before: before.clone(),
+                reason: how.reason(scraped),
+                confidence: 1.0,
+                status: ChangeStatus::Pending,
+            });
+        }
+        if proposal.additions.len() < KEPT_ADDITIONS {
             proposal.additions.push((scene.id, added));
         }
+        Ok(())
     }
-    Ok(proposal)
+}
+
+impl Iterator for Proposing<'_> {
+    type Item = Result<Vec<NewChange>, crate::store::StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (self.next < self.linked.len()).then(|| self.part())
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::support::env::TestEnv;
 use crate::support::fake_http::Fault;
 use crate::support::fake_stash::{Scene, SceneUpdates};
+use crate::support::mirror_oracle::assert_mirror_equals_stash;
 use crate::support::runner::Level;
 
 /// Imports `plan` (a plan file document) and returns the new plan's id.
@@ -748,4 +749,53 @@ fn an_unreadable_journal_row_stops_the_apply_with_what_to_do_and_sends_nothing()
     assert!(!error.contains('\n'), "one line: {error}");
     assert_eq!(mutations(&env), 0, "nothing was sent");
     env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["B"])));
+}
+
+/// A mirrored library of `n` scenes, a plan adding tag "A" to all of them, approved.
+fn mirrored_plan_adding_a_tag(env: &TestEnv, n: usize) -> (Vec<u64>, i64) {
+    let ids = scenes(env, n);
+    let a = env.stash.lib(|l| l.add_tag("A"));
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let plan_id = import(env, plan(ids.iter().map(|id| add_tag(*id, a)).collect()));
+    approve_all(env, plan_id);
+    env.stash.clear_requests();
+    (ids, plan_id)
+}
+
+#[test]
+fn apply_keeps_the_mirror_from_the_mutation_answers_and_reads_nothing_again() {
+    let env = TestEnv::new();
+    let (_, plan_id) = mirrored_plan_adding_a_tag(&env, 1200);
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    // 1200 scenes, pages of 500: 3 conflict checks, 3 bulk updates; then two counts prove
+    // nothing else changed, instead of re-reading the 1200 scenes the apply just wrote.
+    let finds = env.stash.requests_named("FindScenes");
+    assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 3);
+    assert_eq!(finds.len(), 3 + 2, "conflict checks and two counts");
+    assert_eq!(finds.iter().filter(|r| r.var("/filter/per_page") == Some(&json!(0))).count(), 2);
+    assert!(run.logged(Level::Info, "nothing re-read"));
+    assert_mirror_equals_stash(&env);
+    // The watermark moved past the writes: the next sync copies only its second of overlap.
+    let sync = env.run(json!({"mode": "incremental_sync"}));
+    sync.assert_ok();
+    assert!(sync.out("/scenes/copied").as_u64().is_some_and(|n| n < 500), "{}", sync.out("/scenes/copied"));
+}
+
+#[test]
+fn an_edit_made_in_stash_during_the_apply_still_reaches_the_mirror() {
+    let env = TestEnv::new();
+    let (ids, plan_id) = mirrored_plan_adding_a_tag(&env, 1200);
+    let other = env.stash.lib(|l| l.add_scene(Scene { title: Some("Not in the plan".into()), ..Scene::default() }));
+    env.run(json!({"mode": "incremental_sync"})).assert_ok();
+    env.stash.clear_requests();
+    // The user edits a scene outside the plan between two of our writes.
+    env.stash.before_nth("BulkSceneUpdate", 2, move |st| {
+        st.library.edit_scene(other, |s| s.title = Some("Edited by the user".into()));
+    });
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    run.assert_ok();
+    assert!(run.logged(Level::Info, "Mirror caught up with what was written"), "the counts differ: read what changed");
+    assert_mirror_equals_stash(&env);
+    env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["A"])));
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
 pub use operations::writes::{
-    ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, bulk_update_documents,
+    ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, Written, bulk_update_documents,
 };
 pub use paging::{FindFilter, Page, Pages, SortKey};
 
@@ -100,9 +100,10 @@ impl StashClient {
         Ok(scenes)
     }
 
-    /// Sends one write of a plan; returns the id of what it created, if anything. Only the plan
-    /// engine calls this: plans are StashHog's one write path.
-    pub fn write(&self, write: &StashWrite) -> Result<Option<i64>, ApiError> {
+    /// Sends one write of a plan; returns the id of what it created, if anything, and the
+    /// scenes it updated as they are now. Only the plan engine calls this: plans are
+    /// StashHog's one write path.
+    pub fn write(&self, write: &StashWrite) -> Result<Written, ApiError> {
         operations::writes::run(&self.transport, write)
     }
 

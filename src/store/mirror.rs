@@ -309,6 +309,13 @@ impl Store {
         Ok(scenes)
     }
 
+    /// How many mirrored scenes carry an `updated_at` after `after` (compared as text, as
+    /// Stash compares it).
+    pub fn scenes_updated_after(&self, after: &str) -> Result<u64, StoreError> {
+        let mut statement = self.conn.prepare_cached("SELECT COUNT(*) FROM scenes WHERE updated_at > ?1")?;
+        Ok(statement.query_row([after], |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64)?)
+    }
+
     /// Our clock, in the form `mirrored_at` uses.
     pub fn now(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row(concat!("SELECT ", now_sql!()), [], |r| r.get(0))?)

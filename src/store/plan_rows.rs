@@ -6,7 +6,7 @@
 //! of one request: written `sending` before it leaves, settled after; one still `sending` at
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, TryLockError};
 use std::ops::RangeInclusive;
 
@@ -123,6 +123,18 @@ pub(super) fn insert_plan(
     source: &Value,
     changes: &[NewChange],
 ) -> Result<i64, StoreError> {
+    let plan_id = insert_plan_row(tx, name, producer, source)?;
+    insert_changes(tx, plan_id, changes, 0, &mut HashMap::new())?;
+    Ok(plan_id)
+}
+
+/// Inserts an empty plan (status `draft`) inside `tx`.
+pub(super) fn insert_plan_row(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    producer: &str,
+    source: &Value,
+) -> Result<i64, StoreError> {
     tx.execute(
         &format!(
             "INSERT INTO plans (name, source, producer, created_at, updated_at, status)
@@ -130,20 +142,31 @@ pub(super) fn insert_plan(
         ),
         params![name, source.to_string(), producer],
     )?;
-    let plan_id = tx.last_insert_rowid();
-    let mut ids = Vec::with_capacity(changes.len());
+    Ok(tx.last_insert_rowid())
+}
+
+/// Appends `changes` to plan `plan_id` inside `tx`, the first being the plan's `first`-th
+/// change. A `{"created": i}` reference names the plan's `i`-th change, which must be a CREATE
+/// inserted before it; `created` remembers the ids of the CREATEs inserted so far, by index.
+pub(super) fn insert_changes(
+    tx: &rusqlite::Transaction<'_>,
+    plan_id: i64,
+    changes: &[NewChange],
+    first: usize,
+    created: &mut HashMap<usize, i64>,
+) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
              confidence, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
     for (position, change) in changes.iter().enumerate() {
-        // In a new plan `{"created": i}` is the index of an earlier change; stored, the id of
-        // that change's row. An index that names no earlier change is refused, never stored.
+        // In a new plan `{"created": i}` is the index of an earlier CREATE; stored, the id of
+        // that change's row. An index that names no earlier CREATE is refused, never stored.
         let to_id = |value: &Value| -> Result<Option<Value>, StoreError> {
             let Some(index) = created_ref(value) else { return Ok(None) };
-            let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied();
-            let id = id.ok_or(StoreError::BadReference { change: position, index })?;
+            let id = usize::try_from(index).ok().and_then(|i| created.get(&i)).copied();
+            let id = id.ok_or(StoreError::BadReference { change: first + position, index })?;
             Ok(Some(serde_json::json!({ "created": id })))
         };
         let mut value = to_id(&change.value)?.unwrap_or_else(|| change.value.clone());
@@ -165,9 +188,11 @@ pub(super) fn insert_plan(
             change.confidence,
             change.status.as_str(),
         ])?;
-        ids.push(tx.last_insert_rowid());
+        if change.action == Action::Create {
+            created.insert(first + position, tx.last_insert_rowid());
+        }
     }
-    Ok(plan_id)
+    Ok(())
 }
 
 fn bad_column(column: usize, text: &str) -> rusqlite::Error {

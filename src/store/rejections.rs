@@ -15,7 +15,7 @@ use rusqlite::{TransactionBehavior, params, params_from_iter};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::plan_rows::{change_from_row, insert_plan};
+use super::plan_rows::{change_from_row, insert_changes, insert_plan_row};
 use super::{NOW, Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{Action, Change, ChangeStatus, NewChange, created_ref, value_key};
@@ -106,9 +106,24 @@ impl Store {
         changes: &[NewChange],
         examined: &HashSet<i64>,
     ) -> Result<Proposed, StoreError> {
+        let whole = std::iter::once(Ok(changes.to_vec()));
+        self.propose_plan_in_parts(name, producer, source, whole, |scene| examined.contains(&scene))
+    }
+
+    /// [`Store::propose_plan`] for a proposal produced part by part (a library's worth of
+    /// scenes), so that only one part is ever in memory: each part is stored as it comes, inside
+    /// the one transaction (parts may read this store: nothing here goes over the network). A
+    /// part's `{"created": i}` references count from the start of that part.
+    pub fn propose_plan_in_parts(
+        &self,
+        name: &str,
+        producer: &str,
+        source: &Value,
+        parts: impl IntoIterator<Item = Result<Vec<NewChange>, StoreError>>,
+        examined: impl Fn(i64) -> bool,
+    ) -> Result<Proposed, StoreError> {
         let rejected = self.rejection_keys()?;
-        let (mut changes, rejected_earlier) = without_rejected(changes, &rejected);
-        let mut proposed = Proposed { rejected_earlier, ..Proposed::default() };
+        let mut proposed = Proposed::default();
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let endpoint = source.pointer("/settings/endpoint").and_then(Value::as_str);
         let old_plans: Vec<i64> = tx
@@ -134,24 +149,66 @@ impl Store {
         let old_creates: HashMap<i64, &Change> =
             old.iter().filter(|c| c.action == Action::Create).map(|c| (c.id, c)).collect();
         let old_name = |id: i64| old_creates.get(&id).and_then(|c| c.value.as_str()).map(str::to_owned);
-        let mut new_keys: HashMap<Key, usize> = HashMap::new();
-        for (index, change) in changes.iter().enumerate() {
-            let value = compared_value(&change.value, |i| new_name(&changes, i));
-            new_keys.insert(key(change.entity, change.entity_id, change.field.as_str(), change.action, value), index);
-        }
-        let mut moved_creates: HashMap<i64, usize> = HashMap::new();
-        for change in &old {
+        let mut old_by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (index, change) in old.iter().enumerate() {
             let value = compared_value(&change.value, old_name);
-            let k = key(change.entity, change.entity_id, change.field.as_str(), change.action, value);
-            proposed.superseded += 1;
-            if let Some(&index) = new_keys.get(&k) {
-                if change.status == ChangeStatus::Approved && changes[index].status == ChangeStatus::Pending {
-                    changes[index].status = ChangeStatus::Approved;
-                    proposed.approvals_carried += 1;
-                }
+            old_by_key
+                .entry(key(change.entity, change.entity_id, change.field.as_str(), change.action, value))
+                .or_default()
+                .push(index);
+        }
+        let mut proposed_again = vec![false; old.len()];
+        // The new plan's CREATEs by what they create, for old changes referring to the same.
+        let mut new_creates: HashMap<Key, usize> = HashMap::new();
+        let mut created_ids: HashMap<usize, i64> = HashMap::new();
+        let mut plan_id = None;
+        for part in parts {
+            let (mut changes, rejected_earlier) = without_rejected(&part?, &rejected);
+            proposed.rejected_earlier += rejected_earlier;
+            if changes.is_empty() {
                 continue;
             }
-            let looked_at = change.entity_id.is_some_and(|id| examined.contains(&id));
+            let keys: Vec<Key> = changes
+                .iter()
+                .map(|change| {
+                    let value = compared_value(&change.value, |i| new_name(&changes, i));
+                    key(change.entity, change.entity_id, change.field.as_str(), change.action, value)
+                })
+                .collect();
+            for (index, k) in keys.into_iter().enumerate() {
+                let change = &mut changes[index];
+                for &earlier in old_by_key.get(&k).into_iter().flatten() {
+                    proposed_again[earlier] = true;
+                    if old[earlier].status == ChangeStatus::Approved && change.status == ChangeStatus::Pending {
+                        change.status = ChangeStatus::Approved;
+                        proposed.approvals_carried += 1;
+                    }
+                }
+                if change.action == Action::Create {
+                    new_creates.insert(k, proposed.changes + index);
+                }
+            }
+            let id = match plan_id {
+                Some(id) => id,
+                None => *plan_id.insert(insert_plan_row(&tx, name, producer, source)?),
+            };
+            // References count from the part's start; the plan numbers its changes from its own.
+            for change in &mut changes {
+                if let Some(target) = created_ref(&change.value) {
+                    change.value = json!({ "created": target.saturating_add(proposed.changes as i64) });
+                }
+            }
+            insert_changes(&tx, id, &changes, proposed.changes, &mut created_ids)?;
+            proposed.changes += changes.len();
+        }
+        let mut taken: Vec<NewChange> = Vec::new();
+        let mut moved_creates: HashMap<i64, usize> = HashMap::new();
+        for (index, change) in old.iter().enumerate() {
+            proposed.superseded += 1;
+            if proposed_again[index] {
+                continue;
+            }
+            let looked_at = change.entity_id.is_some_and(&examined);
             if change.action == Action::Create || looked_at {
                 continue;
             }
@@ -161,24 +218,30 @@ impl Store {
                     let Some(create) = old_creates.get(&target) else { continue };
                     let create_value = compared_value(&create.value, |_| None);
                     let create_key = key(create.entity, None, create.field.as_str(), Action::Create, create_value);
-                    let index = match new_keys.get(&create_key).or_else(|| moved_creates.get(&target)) {
+                    let index = match new_creates.get(&create_key).or_else(|| moved_creates.get(&target)) {
                         Some(&index) => index,
                         None => {
-                            changes.push(new_change(create));
-                            moved_creates.insert(target, changes.len() - 1);
-                            changes.len() - 1
+                            taken.push(new_change(create));
+                            let index = proposed.changes + taken.len() - 1;
+                            moved_creates.insert(target, index);
+                            index
                         }
                     };
                     json!({ "created": index })
                 }
             };
-            changes.push(NewChange { value, ..new_change(change) });
+            taken.push(NewChange { value, ..new_change(change) });
             proposed.taken_over += 1;
         }
-        if !changes.is_empty() {
-            proposed.plan_id = Some(insert_plan(&tx, name, producer, source, &changes)?);
-            proposed.changes = changes.len();
+        if !taken.is_empty() {
+            let id = match plan_id {
+                Some(id) => id,
+                None => *plan_id.insert(insert_plan_row(&tx, name, producer, source)?),
+            };
+            insert_changes(&tx, id, &taken, proposed.changes, &mut created_ids)?;
+            proposed.changes += taken.len();
         }
+        proposed.plan_id = plan_id;
         {
             let mut supersede = tx.prepare_cached(&format!(
                 "UPDATE plan_changes SET status = 'superseded', updated_at = {NOW} WHERE id = ?1"

@@ -2,7 +2,7 @@
 //! up, and when. It lets a killed sync resume without asking again, `syncMinAgeHours` skip
 //! fresh answers, and the summary name stale StashIDs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::params;
 use serde_json::json;
@@ -94,13 +94,13 @@ impl Store {
         .collect()
     }
 
-    /// StashIDs of `endpoint` answered at or after `since` (our clock, RFC3339 UTC).
-    pub fn answered_since(&self, endpoint: &str, since: &str) -> Result<HashSet<String>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT stash_id FROM stashbox_scenes WHERE endpoint = ?1 AND fetched_at >= ?2")?;
-        let ids = statement.query_map([endpoint, since], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(ids)
+    /// Whether `stash_id` of `endpoint` was answered at or after `since` (our clock, RFC3339
+    /// UTC).
+    pub fn answered_since(&self, endpoint: &str, stash_id: &str, since: &str) -> Result<bool, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT 1 FROM stashbox_scenes WHERE endpoint = ?1 AND stash_id = ?2 AND fetched_at >= ?3",
+        )?;
+        Ok(statement.exists([endpoint, stash_id, since])?)
     }
 
     /// Our clock `hours` ago, in the form `fetched_at` uses.

@@ -72,15 +72,48 @@ pub fn incremental_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
 
 /// After a run wrote to Stash with the hooks paused: copies what changed into the mirror (when
 /// there is a mirror to keep up; a never-synced one is left to the Full sync task).
-pub fn catch_up(src: &Sources<'_>) -> anyhow::Result<()> {
-    if ever_synced(src)? {
-        let summary = incremental_sync(src)?;
-        log::info!(
-            "Mirror caught up with what was written: {} re-read",
-            crate::words::count(summary.scenes.copied, "scene")
-        );
+///
+/// `copied` is the newest `updated_at` of the scenes the run already copied from Stash's
+/// answers to its writes, when every write was copied that way. Then nothing is read again
+/// when Stash can prove nothing else changed: it counts the scenes updated after the
+/// watermark (and after the watermark less the second of overlap), and each count must equal
+/// the mirror's. A scene someone else edited meanwhile is counted in Stash but not here (its
+/// copy still carries its older time), so any such edit makes the counts differ, and then the
+/// ordinary catch-up reads what changed.
+pub fn catch_up(src: &Sources<'_>, copied: Option<&str>) -> anyhow::Result<()> {
+    if !ever_synced(src)? {
+        return Ok(());
     }
+    if let Some(newest) = copied
+        && let Some(mark) = state::watermark(src.store, ObjectKind::Scene)?
+        && nothing_else_changed(src, &mark)?
+    {
+        let mark = if newest > mark.as_str() { newest } else { mark.as_str() };
+        src.store.write_mirror(|w| state::set_watermark(w, ObjectKind::Scene, mark))?;
+        log::info!("Mirror caught up from what Stash answered to the writes: nothing else changed, nothing re-read");
+        return Ok(());
+    }
+    let summary = incremental_sync(src)?;
+    log::info!(
+        "Mirror caught up with what was written: {} re-read",
+        crate::words::count(summary.scenes.copied, "scene")
+    );
     Ok(())
+}
+
+/// Whether Stash's scenes updated after `mark` are exactly the mirror's: one count request per
+/// bound, no scene transferred.
+fn nothing_else_changed(src: &Sources<'_>, mark: &str) -> anyhow::Result<bool> {
+    for after in [time::one_second_before(mark), mark.to_owned()] {
+        let query = crate::stash::SceneQuery { updated_after: Some(after.clone()), ..Default::default() };
+        let in_stash = src.stash.count_scenes(&query).context("counting the scenes that changed")?;
+        let here = src.store.scenes_updated_after(&after)?;
+        if in_stash != here {
+            log::debug!("Stash has {in_stash} scenes updated after {after}, the mirror {here}: reading what changed");
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Removes from the mirror what Stash no longer has, comparing the full id lists; scenes that

@@ -113,7 +113,8 @@ pub fn run(cx: &Context, plan: Plan, options: RunOptions) -> anyhow::Result<Outc
     };
     if hooks_paused.is_some() {
         drop(hooks_paused);
-        catch_up_mirror(cx);
+        let mirrored = &engine.mirrored;
+        catch_up_mirror(cx, if mirrored.incomplete { None } else { mirrored.latest.as_deref() });
     }
     if let Some(created) = &created {
         log_created(created, options.delete_created);
@@ -253,10 +254,11 @@ fn lock_plan(store: &Store, plan: Plan) -> anyhow::Result<(PlanLock, Plan)> {
     Ok((lock, plan))
 }
 
-/// Copies what a run wrote into the mirror, since our paused hooks did not. A failure here is
-/// only a warning: Stash has the changes, and the next sync copies them.
-fn catch_up_mirror(cx: &Context) {
-    if let Err(e) = sync::catch_up(&cx.mirror()) {
+/// Copies what a run wrote into the mirror, since our paused hooks did not (`copied`: see
+/// [`sync::catch_up`]). A failure here is only a warning: Stash has the changes, and the next
+/// sync copies them.
+fn catch_up_mirror(cx: &Context, copied: Option<&str>) {
+    if let Err(e) = sync::catch_up(&cx.mirror(), copied) {
         log::warn!("The mirror could not catch up with what was written ({e:#}); the next sync will");
     }
 }

@@ -23,8 +23,6 @@ use crate::words;
 /// This mode's name, as recorded in the plans it makes.
 const MODE: &str = "sync_scene_tags";
 
-/// Scenes whose additions a dry run lists in the debug log (the plan keeps all of them).
-const LOGGED_SCENES: usize = 200;
 /// Local scenes named in the info log's warning about merged stash-box scenes.
 const NAMED_MERGED: usize = 5;
 /// stash-box tags without a local match named in the info log.
@@ -49,7 +47,10 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
 
     let linked = ctx.store.scenes_linked_to(&endpoint)?;
-    let scene_count = linked.iter().map(|(s, _)| s).collect::<HashSet<_>>().len();
+    let mut linked_scenes: Vec<i64> = linked.iter().map(|(s, _)| *s).collect();
+    linked_scenes.sort_unstable();
+    linked_scenes.dedup();
+    let scene_count = linked_scenes.len();
     log::info!("{} linked to stash-box \"{}\"", count(scene_count as u64, "scene is", "scenes are"), stash_box.name);
     let resume_key = format!("tag_sync.started_at.{endpoint}");
     let run_start = match ctx.store.state(&resume_key)? {
@@ -90,16 +91,22 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let tags = ctx.store.mirrored_tags()?;
     let matcher = TagMatcher::new(&tags, &endpoint, &ctx.config.exclude_tag_patterns, &blacklist);
     let failed: HashSet<i64> = lookups.failed_batches.iter().flat_map(|b| b.scenes.iter().copied()).collect();
-    let proposal = tag_sync::propose(&ctx.store, &endpoint, &linked, &matcher, &failed, settings.fix_merged_stash_ids)?;
-    ctx.session.progress.borrow_mut().set(0.85);
-
-    let names: std::collections::HashMap<i64, &str> = tags.iter().map(|t| (t.id, t.name.as_str())).collect();
     let source = json!({"mode": MODE, "settings": {"endpoint": endpoint, "dry_run": settings.dry_run,
         "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
     let name = format!("Sync scene tags from {}", stash_box.name);
     // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
-    let examined: HashSet<i64> = linked.iter().map(|(s, _)| *s).filter(|s| !failed.contains(s)).collect();
-    let proposed = ctx.store.propose_plan(&name, MODE, &source, &proposal.changes, &examined)?;
+    let examined = |scene: i64| !failed.contains(&scene) && linked_scenes.binary_search(&scene).is_ok();
+    // The plan is stored part by part as the scenes are matched: the library's changes are
+    // never all in memory.
+    let mut proposing =
+        tag_sync::Proposing::new(&ctx.store, &endpoint, &linked, &matcher, &failed, settings.fix_merged_stash_ids);
+    let proposed = ctx.store.propose_plan_in_parts(&name, MODE, &source, &mut proposing, examined)?;
+    let proposal = proposing.finish();
+    // What the apply below holds is its own: the library's lists go first.
+    drop(linked_scenes);
+    drop(linked);
+    ctx.session.progress.borrow_mut().set(0.85);
+    let names: std::collections::HashMap<i64, &str> = tags.iter().map(|t| (t.id, t.name.as_str())).collect();
     super::log_proposed(&proposed);
     let plan_id = proposed.plan_id;
     ctx.store.write_mirror(|w| w.clear_state(&resume_key))?;
@@ -153,6 +160,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     };
     let mut outcome = outcome;
     outcome.output["duration_ms"] = (started.elapsed().as_millis() as u64).into();
+    super::add_peak_rss(&mut outcome.output);
     if outcome.error.is_none() && !lookups.failed_batches.is_empty() {
         outcome.error = Some(format!(
             "{} batch(es) of stash-box lookups failed; those scenes were skipped and the next run asks again",
@@ -258,20 +266,18 @@ fn log_additions(ctx: &Context, p: &Proposal, names: &std::collections::HashMap<
     if !log::log_enabled!(log::Level::Debug) {
         return Ok(());
     }
-    let ids: Vec<i64> = p.additions.iter().take(LOGGED_SCENES).map(|(scene, _)| *scene).collect();
+    let ids: Vec<i64> = p.additions.iter().map(|(scene, _)| *scene).collect();
     let labels = scene_labels(ctx, &ids)?;
-    for (scene, added) in p.additions.iter().take(LOGGED_SCENES) {
+    for (scene, added) in &p.additions {
         let list: Vec<String> = added
             .iter()
             .map(|a| format!("{} ({})", names.get(&a.tag_id).unwrap_or(&a.scraped.as_str()), a.how.reason(&a.scraped)))
             .collect();
         log::debug!("{} would get: {}", labels.get(scene).map_or("a scene", String::as_str), list.join("; "));
     }
-    if p.additions.len() > LOGGED_SCENES {
-        log::debug!(
-            "… and {} (the plan has them all)",
-            words::count((p.additions.len() - LOGGED_SCENES) as u64, "more scene")
-        );
+    let more = p.scenes_to_update.saturating_sub(p.additions.len() as u64);
+    if more > 0 {
+        log::debug!("… and {} (the plan has them all)", words::count(more, "more scene"));
     }
     Ok(())
 }

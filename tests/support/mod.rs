@@ -34,3 +34,5 @@ pub mod runner;
 pub mod schema;
 /// Temporary directories.
 pub mod temp;
+/// CPU time and peak RSS of the binary runs, for the benches.
+pub mod usage;

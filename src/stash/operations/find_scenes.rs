@@ -16,6 +16,34 @@ use crate::stash::{FindFilter, Fingerprint, Scene, SceneFile, SceneQuery, StashI
 )]
 struct FindScenes;
 
+/// The selection of a scene that `FindScenes` asks for (`{ id title … }`), taken from its
+/// document so that a mutation answering with scenes asks for exactly the same fields.
+pub static SCENE_FIELDS: std::sync::LazyLock<&'static str> = std::sync::LazyLock::new(|| {
+    let document = include_str!("../../../graphql/stash/find_scenes.graphql");
+    let start = document.find("scenes {").map_or(0, |i| i + "scenes ".len());
+    let mut depth = 0;
+    for (i, c) in document[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 1 => return &document[start..=start + i],
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    "{ id }"
+});
+
+/// Scenes answered in the shape of [`SCENE_FIELDS`] (a list, as `bulkSceneUpdate` answers).
+pub fn scenes_from_json(answered: serde_json::Value) -> Result<Vec<Scene>, ApiError> {
+    let scenes: Vec<find_scenes::FindScenesFindScenesScenes> =
+        serde_json::from_value(answered).map_err(|e| ApiError::Server {
+            service: crate::graphql::Service::Stash,
+            status: None,
+            detail: format!("it answered scenes we could not read: {e}"),
+        })?;
+    scenes.into_iter().map(convert).collect()
+}
+
 /// Fetches one page; returns Stash's total count and the page's scenes.
 pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Result<(u64, Vec<Scene>), ApiError> {
     let endpoint = query.stash_id_endpoint.as_ref().map(|endpoint| find_scenes::StashIDCriterionInput {

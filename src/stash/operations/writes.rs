@@ -123,11 +123,13 @@ fn bulk_update_document(n: usize) -> &'static str {
         (1..=MAX_ALIASES)
             .map(|n| {
                 let variables: Vec<String> = (0..n).map(|i| format!("$u{i}: BulkSceneUpdateInput!")).collect();
+                let scene: &str = &super::find_scenes::SCENE_FIELDS;
                 let fields: String =
-                    (0..n).map(|i| format!("  u{i}: bulkSceneUpdate(input: $u{i}) {{ id }}\n")).collect();
+                    (0..n).map(|i| format!("  u{i}: bulkSceneUpdate(input: $u{i}) {scene}\n")).collect();
                 format!(
                     "# ADD or REMOVE list members (tags, performers, urls): atomic per scene on the server, so\n\
                      # it never races with the user editing the same scene; one alias per group of scenes.\n\
+                     # Each answers with the scenes as they are now, which is what the mirror copies.\n\
                      mutation BulkSceneUpdate({}) {{\n{fields}}}\n",
                     variables.join(", ")
                 )
@@ -259,6 +261,12 @@ fn bulk_input(group: &ListGroup) -> Value {
     Value::Object(input)
 }
 
+impl Written {
+    fn created(id: Option<i64>) -> Self {
+        Written { created: id, scenes: Vec::new() }
+    }
+}
+
 /// Plans never create or delete scenes (a plan file cannot say so); a caller that tries gets
 /// this instead of a request.
 pub(crate) fn scenes_are_not_created() -> ApiError {
@@ -268,8 +276,17 @@ pub(crate) fn scenes_are_not_created() -> ApiError {
     }
 }
 
-/// Sends `write`; returns the id of what it created, if it created something.
-pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, ApiError> {
+/// What a write did, as Stash answered it.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The id of what it created, if it created something.
+    pub created: Option<i64>,
+    /// The scenes it updated, as they are after it (a `bulkSceneUpdate` answers with them).
+    pub scenes: Vec<crate::stash::Scene>,
+}
+
+/// Sends `write`; returns what it created or updated.
+pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiError> {
     let (_, variables) = write.request();
     let created = |data: &Value, pointer: &str| match data.pointer(pointer).and_then(Value::as_str) {
         Some(id) => parse_id(id).map(Some),
@@ -283,24 +300,32 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Option<i64>, Api
         StashWrite::EditLists { groups } => {
             let body =
                 QueryBody { variables, query: bulk_update_document(groups.len()), operation_name: "BulkSceneUpdate" };
-            transport.mutate_built(&body).map(|_| None)
+            let data = transport.mutate_built(&body)?;
+            let mut scenes = Vec::new();
+            for alias in 0..groups.len() {
+                let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
+                scenes.extend(super::find_scenes::scenes_from_json(answered)?);
+            }
+            Ok(Written { created: None, scenes })
         }
-        StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| None),
+        StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| Written::default()),
         StashWrite::Create { kind: ObjectKind::Tag, .. } => {
-            created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id")
+            created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id").map(Written::created)
         }
         StashWrite::Create { kind: ObjectKind::Performer, .. } => {
-            created(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id")
+            created(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id").map(Written::created)
         }
         StashWrite::Create { kind: ObjectKind::Studio, .. } => {
-            created(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id")
+            created(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id").map(Written::created)
         }
-        StashWrite::Destroy { kind: ObjectKind::Tag, .. } => transport.mutate::<TagDestroy>(variables).map(|_| None),
+        StashWrite::Destroy { kind: ObjectKind::Tag, .. } => {
+            transport.mutate::<TagDestroy>(variables).map(|_| Written::default())
+        }
         StashWrite::Destroy { kind: ObjectKind::Performer, .. } => {
-            transport.mutate::<PerformerDestroy>(variables).map(|_| None)
+            transport.mutate::<PerformerDestroy>(variables).map(|_| Written::default())
         }
         StashWrite::Destroy { kind: ObjectKind::Studio, .. } => {
-            transport.mutate::<StudioDestroy>(variables).map(|_| None)
+            transport.mutate::<StudioDestroy>(variables).map(|_| Written::default())
         }
         StashWrite::Create { kind: ObjectKind::Scene, .. } | StashWrite::Destroy { kind: ObjectKind::Scene, .. } => {
             Err(scenes_are_not_created())
