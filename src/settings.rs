@@ -12,7 +12,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::manifest::{SettingKey, SettingKind};
+use crate::manifest::SettingKey;
 use crate::protocol::args::{Args, as_bool, as_number, as_string};
 
 /// A saved or passed setting has a value of the wrong kind or out of range: one line naming the
@@ -631,6 +631,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::SettingKind;
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
