@@ -216,7 +216,7 @@ pub fn declared(key: SettingKey) -> (Value, Accepts) {
         SettingKey::AnalyzeWithAiMaxCostCents => (Value::from(DEFAULT_AI_MAX_COST_CENTS), Cents { max: 1_000_000 }),
         // The pace is also capped by the endpoint's own limit in Stash (240 when unset).
         SettingKey::SyncBoxRequestsPerMinute => {
-            (Value::from(DEFAULT_REQUESTS_PER_MINUTE), Whole { min: 1, max: 10_000, zero_is_default: true })
+            (Value::from(DEFAULT_REQUESTS_PER_MINUTE), Whole { min: 1, max: 100_000, zero_is_default: true })
         }
         // Ten years.
         SettingKey::SyncMinAgeHours => (Value::from(0), Whole { min: 0, max: 87_600, zero_is_default: false }),
@@ -674,7 +674,7 @@ mod tests {
              fix it in Stash's Settings > Plugins > StashHog"
         );
         let e = refusal("syncBoxRequestsPerMinute", json!(-5));
-        assert!(e.contains("is -5, but it takes a whole number from 1 to 10000 (0: the default, 120)"), "{e}");
+        assert!(e.contains("is -5, but it takes a whole number from 1 to 100000 (0: the default, 120)"), "{e}");
         let e = refusal("stashBoxRequestsPerMinute", json!(1e12));
         assert!(e.starts_with("the setting `syncBoxRequestsPerMinute` saved in Stash is 1000000000000.0"), "{e}");
         assert!(refusal("syncMinAgeHours", json!(-3)).contains("a whole number from 0 to 87600"));

@@ -157,7 +157,7 @@ fn a_saved_value_of_the_wrong_kind_or_out_of_range_is_refused_before_anything_is
         (json!({"databasePath": 5}), "the setting `databasePath` saved in Stash is 5, but it takes a file path"),
         (
             json!({"syncBoxRequestsPerMinute": -5}),
-            "is -5, but it takes a whole number from 1 to 10000 (0: the default, 120)",
+            "is -5, but it takes a whole number from 1 to 100000 (0: the default, 120)",
         ),
         (json!({"stashBoxRequestsPerMinute": 1e12}), "`syncBoxRequestsPerMinute` saved in Stash is 1000000000000.0"),
         (
