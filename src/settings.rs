@@ -12,13 +12,23 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::manifest::{SettingKey, SettingKind};
-use crate::protocol::args::{ArgError, Args, as_number};
+use crate::manifest::SettingKey;
+use crate::protocol::args::{Args, as_bool, as_number, as_string};
 
-/// A saved or passed setting has a value of the wrong kind.
-#[derive(Debug, thiserror::Error)]
-#[error("the setting {0}; fix it in Stash's Settings > Plugins > StashHog (or drop the --set)")]
-pub struct SettingsError(ArgError);
+/// A saved or passed setting has a value of the wrong kind or out of range: one line naming the
+/// setting, where the value came from, the value, what it takes and where to fix it.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("the setting `{key}` {} is {got}, but it takes {takes}; {}", origin.words(), origin.fix())]
+pub struct SettingsError {
+    /// The setting's key.
+    pub key: &'static str,
+    /// Saved in Stash, or given for this run.
+    pub origin: Source,
+    /// The value, as JSON (cut to 80 characters).
+    pub got: String,
+    /// What the setting takes, in words.
+    pub takes: String,
+}
 
 /// Where a setting's value came from. A saved value equal to StashHog's default counts as the
 /// default: StashHog saves its defaults into Stash once, so the settings page shows them.
@@ -40,6 +50,14 @@ impl Source {
             Source::Default => "StashHog's default",
             Source::Saved => "saved in Stash",
             Source::Argument => "given for this run",
+        }
+    }
+
+    /// Where a refused value is fixed.
+    fn fix(self) -> &'static str {
+        match self {
+            Source::Argument => "fix the argument (`--set key=value`, or the task's args)",
+            Source::Default | Source::Saved => "fix it in Stash's Settings > Plugins > StashHog",
         }
     }
 }
@@ -92,42 +110,136 @@ pub fn renamed(old: &str) -> Option<SettingKey> {
     RENAMED.iter().find(|(k, _)| *k == old).map(|(_, new)| *new)
 }
 
-/// StashHog's default for `key`, as Stash's settings page stores it.
-pub fn default_value(key: SettingKey) -> Value {
+/// What a setting accepts. Every value, saved in Stash or given for a run, is checked against
+/// it before anything runs: a value StashHog would otherwise have to guess at (clamp, replace,
+/// read as another kind) is refused with the range instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// On or off (`true`/`false`, `1`/`0`, `yes`/`no`).
+    Toggle,
+    /// Any text; a number is read as its text.
+    Text,
+    /// A file or folder path, as text on one line.
+    Path,
+    /// An `http://` or `https://` URL, or nothing.
+    Url,
+    /// A whole number from `min` to `max`. With `zero_is_default`, 0 also counts: it is what
+    /// Stash's page shows, and may save, for a number never typed, so it means the default.
+    Whole {
+        /// The smallest value.
+        min: i64,
+        /// The largest value.
+        max: i64,
+        /// 0 means the default.
+        zero_is_default: bool,
+    },
+    /// A percent from 0 to 100; an old fraction (0 < v < 1) is still read as percent.
+    Percent,
+    /// US cents from 0 to `max` (fractions allowed).
+    Cents {
+        /// The largest value.
+        max: i64,
+    },
+}
+
+impl Accepts {
+    /// `value` as this setting holds it (a bool, a string or a number), or `None` when the
+    /// setting does not take it.
+    pub fn read(self, value: &Value) -> Option<Value> {
+        let within = |n: f64, min: f64, max: f64| (min..=max).contains(&n);
+        match self {
+            Accepts::Toggle => as_bool(value).map(Value::Bool),
+            Accepts::Text => as_string(value).map(Value::String),
+            Accepts::Path => value.as_str().filter(|p| !p.chars().any(char::is_control)).map(Value::from),
+            Accepts::Url => value.as_str().filter(|u| is_web_url(u)).map(Value::from),
+            Accepts::Whole { min, max, zero_is_default } => as_number(value)
+                .filter(|n| n.fract() == 0.0)
+                .filter(|n| within(*n, min as f64, max as f64) || (zero_is_default && *n == 0.0))
+                .map(|n| Value::from(n as i64)),
+            Accepts::Percent => as_number(value).filter(|n| within(*n, 0.0, 100.0)).map(number_value),
+            Accepts::Cents { max } => as_number(value).filter(|n| within(*n, 0.0, max as f64)).map(number_value),
+        }
+    }
+
+    /// What the setting takes, in words, for a refusal.
+    pub fn words(self, default: &Value) -> String {
+        match self {
+            Accepts::Toggle => "true or false".into(),
+            Accepts::Text => "text".into(),
+            Accepts::Path => "a file path (text on one line)".into(),
+            Accepts::Url => "an http:// or https:// URL, or nothing".into(),
+            Accepts::Whole { min, max, zero_is_default: true } => {
+                format!("a whole number from {min} to {max} (0: the default, {default})")
+            }
+            Accepts::Whole { min, max, zero_is_default: false } => format!("a whole number from {min} to {max}"),
+            Accepts::Percent => "a percent from 0 to 100".into(),
+            Accepts::Cents { max } => format!("US cents from 0 to {max}"),
+        }
+    }
+}
+
+/// A number as JSON, whole numbers without a fraction (`90`, not `90.0`).
+fn number_value(n: f64) -> Value {
+    if n.fract() == 0.0 { Value::from(n as i64) } else { Value::from(n) }
+}
+
+/// Empty, or `http(s)://` and a host, on one line without spaces.
+fn is_web_url(url: &str) -> bool {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    url.is_empty()
+        || rest.is_some_and(|r| {
+            !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_control() || c.is_whitespace())
+        })
+}
+
+/// A setting's default (as Stash's settings page stores it) and what it accepts, declared
+/// together: the one table [`default_value`], [`completed`] and [`Settings::resolve`] read.
+pub fn declared(key: SettingKey) -> (Value, Accepts) {
+    use Accepts::{Cents, Path, Percent, Text, Toggle, Url, Whole};
     match key {
-        SettingKey::AnalysisAutoApproveConfidence => Value::from(0),
-        SettingKey::AnalysisMinConfidence => Value::from(DEFAULT_MIN_CONFIDENCE_PERCENT),
+        SettingKey::AnalysisAutoApproveConfidence => (Value::from(0), Percent),
+        SettingKey::AnalysisMinConfidence => (Value::from(DEFAULT_MIN_CONFIDENCE_PERCENT), Percent),
         SettingKey::AnalyzeDetails
         | SettingKey::AnalyzePerformers
         | SettingKey::AnalyzeStudios
         | SettingKey::AnalyzeTags
         | SettingKey::MirrorHooks
-        | SettingKey::SyncDryRun => Value::Bool(true),
+        | SettingKey::SyncDryRun
+        | SettingKey::FanslyCreateTags
+        | SettingKey::FanslyDryRun => (Value::Bool(true), Toggle),
         SettingKey::AnalyzePerformersCreateMissing | SettingKey::AnalyzeWithAi | SettingKey::SyncFixMergedStashIds => {
-            Value::Bool(false)
+            (Value::Bool(false), Toggle)
         }
-        SettingKey::AnalyzeWithAiMaxCostCents => Value::from(DEFAULT_AI_MAX_COST_CENTS),
-        SettingKey::SyncBoxRequestsPerMinute => Value::from(DEFAULT_REQUESTS_PER_MINUTE),
-        SettingKey::SyncMinAgeHours => Value::from(0),
-        SettingKey::FanslyCreateTags | SettingKey::FanslyDryRun => Value::Bool(true),
-        SettingKey::FanslyPgPort => Value::from(5432),
-        SettingKey::FanslyPgDatabase => Value::from("fansly_metadata"),
-        SettingKey::FanslyPgUser => Value::from("fansly_user"),
-        SettingKey::FanslyPreviewTag => Value::from("Trailer"),
-        SettingKey::FanslyDatabase
-        | SettingKey::FanslyPgHost
+        // Ten thousand dollars: above it, a typo rather than a budget.
+        SettingKey::AnalyzeWithAiMaxCostCents => (Value::from(DEFAULT_AI_MAX_COST_CENTS), Cents { max: 1_000_000 }),
+        // The pace is also capped by the endpoint's own limit in Stash (240 when unset).
+        SettingKey::SyncBoxRequestsPerMinute => {
+            (Value::from(DEFAULT_REQUESTS_PER_MINUTE), Whole { min: 1, max: 100_000, zero_is_default: true })
+        }
+        // Ten years.
+        SettingKey::SyncMinAgeHours => (Value::from(0), Whole { min: 0, max: 87_600, zero_is_default: false }),
+        SettingKey::FanslyPgPort => (Value::from(5432), Whole { min: 1, max: 65_535, zero_is_default: true }),
+        SettingKey::FanslyPgDatabase => (Value::from("fansly_metadata"), Text),
+        SettingKey::FanslyPgUser => (Value::from("fansly_user"), Text),
+        SettingKey::FanslyPreviewTag => (Value::from("Trailer"), Text),
+        SettingKey::DatabasePath | SettingKey::FanslyDatabase | SettingKey::FanslyStashPath => (Value::from(""), Path),
+        SettingKey::SyncBoxEndpoint | SettingKey::AnalyzeWithAiBaseUrl => (Value::from(""), Url),
+        SettingKey::FanslyPgHost
         | SettingKey::FanslyPgPassword
         | SettingKey::FanslyCreators
-        | SettingKey::FanslyStashPath
         | SettingKey::AnalyzeDetailsTemplate
         | SettingKey::AnalyzeStudiosRules
         | SettingKey::AnalyzeWithAiApiKey
-        | SettingKey::AnalyzeWithAiBaseUrl
         | SettingKey::AnalyzeWithAiModel
-        | SettingKey::DatabasePath
-        | SettingKey::SyncBoxEndpoint
-        | SettingKey::SyncTagBlacklist => Value::from(""),
+        | SettingKey::SyncTagBlacklist => (Value::from(""), Text),
     }
+}
+
+/// StashHog's default for `key`, as Stash's settings page stores it.
+pub fn default_value(key: SettingKey) -> Value {
+    declared(key).0
 }
 
 /// Settings given in percent; a value between 0 and 1 is an old fraction (0.9 = 90 %).
@@ -377,6 +489,15 @@ pub const DEFAULT_MIN_CONFIDENCE: f64 = DEFAULT_MIN_CONFIDENCE_PERCENT as f64 / 
 /// The tag sync's default pace on the stash-box.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 120;
 
+/// A refused value as the message shows it: JSON (so on one line), cut to 80 characters.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 fn text(value: &Option<Value>) -> Option<String> {
     value.as_ref().and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
@@ -406,22 +527,26 @@ impl Settings {
         let mut settings = Settings::default();
         let mut effective = Vec::new();
         for &key in SettingKey::ALL {
-            let (source, from) = if args.get(key.key()).is_some() {
-                (Source::Argument, args)
-            } else if saved.get(key.key()).is_some() {
-                (Source::Saved, &saved)
-            } else {
-                (Source::Default, &saved)
+            let (default, accepts) = declared(key);
+            let (source, given) = match (args.get(key.key()), saved.get(key.key())) {
+                (Some(v), _) => (Source::Argument, Some(v)),
+                (None, Some(v)) => (Source::Saved, Some(v)),
+                (None, None) => (Source::Default, None),
             };
-            let value = match key.kind() {
-                SettingKind::String => from.string(key.key()).map(|v| v.map(Value::from)),
-                SettingKind::Number => from.number(key.key()).map(|v| v.map(Value::from)),
-                SettingKind::Boolean => from.bool(key.key()).map(|v| v.map(Value::from)),
-            }
-            .map_err(SettingsError)?;
+            let value = given
+                .map(|v| {
+                    accepts.read(v).ok_or_else(|| SettingsError {
+                        key: key.key(),
+                        origin: source,
+                        got: shown(v),
+                        takes: accepts.words(&default),
+                    })
+                })
+                .transpose()?;
             let flag = |default: bool| value.as_ref().and_then(Value::as_bool).unwrap_or(default);
-            let number = value.as_ref().and_then(Value::as_f64).filter(|n| *n >= 0.0);
-            let whole = |default: u32| number.map_or(default, |n| n.round().min(100_000.0) as u32);
+            let number = value.as_ref().and_then(Value::as_f64);
+            // In range (checked above); 0 of a `zero_is_default` setting means the default.
+            let whole = |default: u32| number.filter(|n| *n > 0.0).map_or(default, |n| n as u32);
             match key {
                 SettingKey::AnalysisMinConfidence => {
                     settings.analysis_min_confidence = number.map_or(DEFAULT_MIN_CONFIDENCE, fraction);
@@ -450,16 +575,12 @@ impl Settings {
                 SettingKey::SyncFixMergedStashIds => settings.tag_sync.fix_merged_stash_ids = flag(false),
                 SettingKey::SyncTagBlacklist => settings.tag_sync.blacklist = text(&value),
                 SettingKey::SyncBoxRequestsPerMinute => {
-                    // 0 is what the page shows for a number never saved: read it as the default.
-                    settings.tag_sync.requests_per_minute = Some(whole(DEFAULT_REQUESTS_PER_MINUTE))
-                        .filter(|n| *n > 0)
-                        .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
+                    settings.tag_sync.requests_per_minute = whole(DEFAULT_REQUESTS_PER_MINUTE);
                 }
                 SettingKey::FanslyDatabase => settings.fansly.database = text(&value),
                 SettingKey::FanslyPgHost => settings.fansly.pg_host = text(&value),
                 SettingKey::FanslyPgPort => {
-                    let port = number.filter(|p| (1.0..=65535.0).contains(p));
-                    settings.fansly.pg_port = port.map_or(5432, |p| p as u16);
+                    settings.fansly.pg_port = u16::try_from(whole(5432)).unwrap_or(5432);
                 }
                 SettingKey::FanslyPgDatabase => {
                     settings.fansly.pg_database = text(&value).unwrap_or_else(|| "fansly_metadata".into());
@@ -493,18 +614,14 @@ impl Settings {
                 {
                     Value::from("<set>")
                 }
-                (_, Some(Value::Number(n))) => {
-                    let n = n.as_f64().unwrap_or_default();
-                    if n.fract() == 0.0 { Value::from(n as i64) } else { Value::from(n) }
-                }
                 (_, Some(v)) => v,
-                (_, None) => default_value(key),
+                (_, None) => default.clone(),
             };
             let value = match (in_percent(key), as_number(&value)) {
                 (true, Some(n)) if n > 0.0 && n < 1.0 => in_current_units(key, value, key.key()),
                 _ => value,
             };
-            let source = if source == Source::Saved && value == default_value(key) { Source::Default } else { source };
+            let source = if source == Source::Saved && value == default { Source::Default } else { source };
             effective.push(Effective { key: key.key(), name: key.display_name(), value, source });
         }
         Ok((settings, effective))
@@ -514,6 +631,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::SettingKind;
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
@@ -539,11 +657,69 @@ mod tests {
         assert_eq!(database_path.source, Source::Argument);
     }
 
+    /// The refusal of `value` for `key`, saved in Stash.
+    fn refusal(key: &str, value: Value) -> String {
+        let saved = map(json!({ key: value }));
+        match Settings::resolve(&saved, &Args::default()) {
+            Ok(_) => panic!("{key} = {value} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
-    fn a_malformed_saved_value_names_the_setting() {
-        let saved = map(json!({"databasePath": ["x"]}));
-        let e = Settings::resolve(&saved, &Args::default()).unwrap_err();
-        assert!(e.to_string().starts_with("the setting `databasePath` must be a string"), "{e}");
+    fn a_malformed_saved_value_names_the_setting_the_value_and_what_it_takes() {
+        assert_eq!(
+            refusal("databasePath", json!(5)),
+            "the setting `databasePath` saved in Stash is 5, but it takes a file path (text on one line); \
+             fix it in Stash's Settings > Plugins > StashHog"
+        );
+        let e = refusal("syncBoxRequestsPerMinute", json!(-5));
+        assert!(e.contains("is -5, but it takes a whole number from 1 to 100000 (0: the default, 120)"), "{e}");
+        let e = refusal("stashBoxRequestsPerMinute", json!(1e12));
+        assert!(e.starts_with("the setting `syncBoxRequestsPerMinute` saved in Stash is 1000000000000.0"), "{e}");
+        assert!(refusal("syncMinAgeHours", json!(-3)).contains("a whole number from 0 to 87600"));
+        assert!(refusal("syncMinAgeHours", json!("2.5")).contains("is \"2.5\""));
+        assert!(refusal("analysisMinConfidence", json!(150)).contains("a percent from 0 to 100"));
+        assert!(refusal("analysisAutoApproveConfidence", json!(-0.5)).contains("a percent from 0 to 100"));
+        assert!(refusal("syncBoxEndpoint", json!("ftp://stashdb.org/graphql")).contains("an http:// or https:// URL"));
+        assert!(refusal("analyzeWithAiBaseUrl", json!("localhost:11434/v1")).contains("an http:// or https:// URL"));
+        assert!(refusal("fanslyPgPort", json!(70000)).contains("from 1 to 65535 (0: the default, 5432)"));
+        assert!(refusal("analyzeWithAiMaxCostCents", json!(-1)).contains("US cents from 0 to 1000000"));
+        assert!(refusal("syncDryRun", json!("maybe")).contains("true or false"));
+        assert!(refusal("fanslyDatabase", json!("/a\nb")).contains("is \"/a\\nb\""));
+        assert!(refusal("syncTagBlacklist", json!(["x"])).contains("takes text"));
+        let long = refusal("databasePath", Value::from(vec![0; 100]));
+        assert!(!long.contains('\n') && long.contains("…"), "{long}");
+    }
+
+    #[test]
+    fn an_argument_is_checked_like_a_saved_value_and_says_where_to_fix_it() {
+        let args = Args::new(map(json!({"syncMinAgeHours": "-3"})));
+        let e = Settings::resolve(&Map::new(), &args).unwrap_err().to_string();
+        assert!(e.starts_with("the setting `syncMinAgeHours` given for this run is \"-3\""), "{e}");
+        assert!(e.ends_with("fix the argument (`--set key=value`, or the task's args)"), "{e}");
+        // A good argument overrides a bad saved value: only the value in effect is checked.
+        let saved = map(json!({"syncMinAgeHours": -3}));
+        let args = Args::new(map(json!({"syncMinAgeHours": "24"})));
+        let (s, _) = Settings::resolve(&saved, &args).expect("the argument is in effect");
+        assert_eq!(s.tag_sync.min_age_hours, 24);
+    }
+
+    #[test]
+    fn values_at_the_edges_and_in_stashs_own_forms_are_accepted() {
+        let saved = map(json!({"syncBoxRequestsPerMinute": 0, "fanslyPgPort": "0", "syncMinAgeHours": "87600",
+            "analysisMinConfidence": 100, "analysisAutoApproveConfidence": 0, "syncDryRun": "false",
+            "syncBoxEndpoint": "HTTPS://stashdb.org/graphql", "analyzeWithAiBaseUrl": " ", "fanslyPgPassword": 1234,
+            "databasePath": "", "analyzeWithAiMaxCostCents": 12.5}));
+        let (s, _) = Settings::resolve(&saved, &Args::default()).expect("all accepted");
+        assert_eq!(s.tag_sync.requests_per_minute, DEFAULT_REQUESTS_PER_MINUTE, "0 is the page's unsaved number");
+        assert_eq!((s.fansly.pg_port, s.tag_sync.min_age_hours), (5432, 87_600));
+        assert_eq!((s.analysis_min_confidence, s.auto_approve_confidence), (1.0, None));
+        assert!(!s.tag_sync.dry_run);
+        assert_eq!(s.tag_sync.endpoint.as_deref(), Some("HTTPS://stashdb.org/graphql"));
+        assert_eq!((s.ai.base_url, s.database_path), (None, None));
+        assert_eq!(s.fansly.pg_password.as_deref(), Some("1234"));
+        assert_eq!(s.ai.max_cost_usd, 0.125);
     }
 
     #[test]
@@ -591,14 +767,21 @@ mod tests {
     }
 
     #[test]
-    fn defaults_have_the_kind_the_manifest_declares() {
+    fn defaults_have_the_kind_the_manifest_declares_and_are_accepted() {
         for &key in SettingKey::ALL {
+            let (default, accepts) = declared(key);
             let ok = match key.kind() {
-                SettingKind::Boolean => default_value(key).is_boolean(),
-                SettingKind::Number => default_value(key).is_number(),
-                SettingKind::String => default_value(key).is_string(),
+                SettingKind::Boolean => default.is_boolean() && accepts == Accepts::Toggle,
+                SettingKind::Number => {
+                    default.is_number()
+                        && matches!(accepts, Accepts::Whole { .. } | Accepts::Percent | Accepts::Cents { .. })
+                }
+                SettingKind::String => {
+                    default.is_string() && matches!(accepts, Accepts::Text | Accepts::Path | Accepts::Url)
+                }
             };
             assert!(ok, "{key:?}");
+            assert_eq!(accepts.read(&default), Some(default), "{key:?}");
         }
     }
 }

@@ -192,8 +192,11 @@ fn a_malformed_saved_setting_names_the_setting() {
     env.set_settings(json!({"databasePath": ["not", "a", "path"]}));
     let run = env.run(json!({"mode": "check"}));
     let error = run.error.clone().unwrap_or_default();
-    assert!(error.contains("setting `databasePath` must be a string"), "{error}");
-    assert_eq!(error.matches("must be a string").count(), 1, "said once: {error}");
+    assert!(
+        error.contains("setting `databasePath` saved in Stash is [\"not\",\"a\",\"path\"], but it takes a file path"),
+        "{error}"
+    );
+    assert_eq!(error.matches("takes a file path").count(), 1, "said once: {error}");
 }
 
 #[test]

@@ -136,3 +136,81 @@ fn readme_settings_table_is_what_stash_shows() {
         assert!(row[2].starts_with(&shown), "README's default of {key} is {:?}, StashHog's {shown}", row[2]);
     }
 }
+
+/// Files under `dir`, recursively (what a run left behind).
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_saved_value_of_the_wrong_kind_or_out_of_range_is_refused_before_anything_is_written() {
+    let cases = [
+        (json!({"databasePath": 5}), "the setting `databasePath` saved in Stash is 5, but it takes a file path"),
+        (
+            json!({"syncBoxRequestsPerMinute": -5}),
+            "is -5, but it takes a whole number from 1 to 100000 (0: the default, 120)",
+        ),
+        (json!({"stashBoxRequestsPerMinute": 1e12}), "`syncBoxRequestsPerMinute` saved in Stash is 1000000000000.0"),
+        (
+            json!({"syncMinAgeHours": -3}),
+            "`syncMinAgeHours` saved in Stash is -3, but it takes a whole number from 0 to",
+        ),
+        (json!({"analysisMinConfidence": 500}), "is 500, but it takes a percent from 0 to 100"),
+        (json!({"syncBoxEndpoint": "ftp://stashdb.org/graphql"}), "an http:// or https:// URL"),
+        (
+            json!({"mirrorHooks": "sometimes"}),
+            "`mirrorHooks` saved in Stash is \"sometimes\", but it takes true or false",
+        ),
+    ];
+    for (settings, needle) in cases {
+        let env = TestEnv::new();
+        env.stash.lib(|l| l.add_scene(Default::default()));
+        env.set_settings(settings.clone());
+        let run = env.run(json!({"mode": "incremental_sync"}));
+        let error = run.error.clone().unwrap_or_else(|| panic!("{settings} was accepted: {}", run.stdout));
+        assert!(!error.contains('\n'), "one line: {error:?}");
+        assert!(error.contains(needle), "{settings}: {error}");
+        assert!(error.contains("fix it in Stash's Settings > Plugins > StashHog"), "{error}");
+        assert_eq!(files_under(env.dir()), [env.dir().join("config.yml")], "{settings}: nothing written");
+        assert!(env.stash.requests_named("ConfigurePlugin").is_empty(), "{settings}: Stash's settings untouched");
+        assert_eq!(saved(&env), *settings.as_object().expect("a map"));
+    }
+}
+
+#[test]
+fn a_bad_argument_is_refused_like_a_saved_value_from_stash_and_from_the_command_line() {
+    let env = TestEnv::new();
+    env.stash.lib(|l| l.add_scene(Default::default()));
+    let run = env.run(json!({"mode": "incremental_sync", "syncMinAgeHours": "-3"}));
+    let error = run.error.clone().unwrap_or_else(|| panic!("accepted: {}", run.stdout));
+    assert!(error.starts_with("the setting `syncMinAgeHours` given for this run is \"-3\""), "{error}");
+    assert!(error.contains("fix the argument"), "{error}");
+
+    let db = env.root().join("cli.sqlite");
+    let cli = env.run_cli(&[
+        "incremental_sync",
+        "--url",
+        &env.stash_url(),
+        "--db",
+        &db.display().to_string(),
+        "--set",
+        "analyzeWithAiBaseUrl=localhost:11434/v1",
+    ]);
+    assert_ne!(cli.exit_code, Some(0), "{}", cli.stderr);
+    assert!(
+        cli.stderr.contains("`analyzeWithAiBaseUrl` given for this run is \"localhost:11434/v1\""),
+        "{}",
+        cli.stderr
+    );
+    assert!(!db.exists() && !env.db_path().exists(), "no database was created");
+    assert!(env.stash.requests_named("ConfigurePlugin").is_empty());
+}

@@ -343,7 +343,8 @@ fn classify<D: serde::de::DeserializeOwned>(
             return Err((ApiError::Server { service, status: None, detail }, false));
         }
     };
-    let messages: Vec<String> = parsed.errors.unwrap_or_default().into_iter().map(|e| e.message).collect();
+    // A server's message may span lines (found by fuzzing): ours is shown as one log line.
+    let messages: Vec<String> = parsed.errors.unwrap_or_default().into_iter().map(|e| snippet(&e.message)).collect();
     if messages.iter().any(|m| m.to_ascii_lowercase().contains("not authorized")) {
         return Err((auth_error(endpoint, "not authorized".into()), false));
     }
@@ -385,6 +386,13 @@ mod tests {
         let endpoint = Endpoint { service: &service, url: "http://stash.test/graphql", has_credentials: credentials };
         let retry_after = (status == 429).then(|| Duration::from_secs(3));
         classify::<Data>(&endpoint, StatusCode::from_u16(status).expect("a valid status"), retry_after, body)
+    }
+
+    #[test]
+    fn a_graphql_error_message_on_several_lines_is_told_on_one() {
+        let body = r#"{"data": {"s0": null}, "errors": [{"message": "invalid UUID\n  at line 2\r\nvalid UUID"}]}"#;
+        let (error, _) = answer(Service::StashBox("StashDB".into()), true, 200, body).expect_err("refused");
+        assert_eq!(error.to_string(), "stash-box 'StashDB' rejected the request: invalid UUID at line 2 valid UUID");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub use operations::find_by_fingerprints::same_hash;
 /// somebody else's server: whatever it sends must never panic StashHog (the fuzz targets in
 /// `fuzz/` feed these).
 pub mod answers {
+    pub use super::operations::batched::{decode_merges as merged_into, decode_scenes as scenes};
     pub use super::operations::find_by_fingerprints::decode as scenes_by_fingerprints;
 }
 

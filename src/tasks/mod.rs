@@ -404,10 +404,11 @@ impl Session {
     pub fn load_settings(&self) -> anyhow::Result<(StashConfig, Settings, Vec<Effective>)> {
         let mut config = self.stash.configuration().context("reading Stash's configuration")?;
         self.find_stash_dir(&config);
+        // Checked before anything is written: a refused value leaves Stash's settings as they are.
+        let (settings, effective) = Settings::resolve(&config.plugin_settings, &self.args)?;
         if self.mode != Mode::Task(TaskMode::MirrorHook) {
             self.save_default_settings(&mut config);
         }
-        let (settings, effective) = Settings::resolve(&config.plugin_settings, &self.args)?;
         Ok((config, settings, effective))
     }
 
