@@ -496,6 +496,11 @@ impl Library {
         self.scenes.values().filter(|s| s.gallery_ids.contains(&gallery_id)).map(|s| s.id).collect()
     }
 
+    /// An image by id.
+    pub fn image(&self, id: u64) -> Option<&Image> {
+        self.images.get(&id)
+    }
+
     /// A gallery by its code (for assertions).
     pub fn gallery_by_code(&self, code: &str) -> Option<&Gallery> {
         self.galleries.values().find(|g| g.code.as_deref() == Some(code))
