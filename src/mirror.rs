@@ -94,7 +94,7 @@ impl SyncSummary {
             ObjectKind::Tag => &mut self.tags,
             ObjectKind::Performer => &mut self.performers,
             ObjectKind::Studio => &mut self.studios,
-            ObjectKind::Scene => &mut self.scenes,
+            ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery => &mut self.scenes,
         }
     }
 }
@@ -251,6 +251,7 @@ fn copy_kind(
     let filter = FindFilter::sorted(SortKey::Id);
     let context = || format!("copying {} from Stash", kind.plural());
     match kind {
+        ObjectKind::Image | ObjectKind::Gallery => anyhow::bail!("the mirror does not copy {} yet", kind.plural()),
         ObjectKind::Scene => {
             let checkpoint = if pass.is_some() { store.state(SCENE_CHECKPOINT)? } else { None };
             let mut after = checkpoint.and_then(|c| c.parse::<i64>().ok());
@@ -362,6 +363,7 @@ fn remove_deleted(ctx: &Sources<'_>, kind: ObjectKind) -> anyhow::Result<u64> {
         ObjectKind::Tag => collect_ids(stash.tags(&everything, filter), |t| t.id)?,
         ObjectKind::Performer => collect_ids(stash.performers(&everything, filter), |p| p.id)?,
         ObjectKind::Studio => collect_ids(stash.studios(&everything, filter), |s| s.id)?,
+        ObjectKind::Image | ObjectKind::Gallery => anyhow::bail!("the mirror does not copy {} yet", kind.plural()),
     };
     in_stash.sort_unstable();
     let mirrored = ctx.store.mirrored_ids(kind)?;
@@ -487,6 +489,7 @@ fn refresh_objects(ctx: &Sources<'_>, kind: ObjectKind, ids: &[i64]) -> anyhow::
             ObjectKind::Tag => put_all!(stash.tags(&entity_query, filter), put_tag),
             ObjectKind::Performer => put_all!(stash.performers(&entity_query, filter), put_performer),
             ObjectKind::Studio => put_all!(stash.studios(&entity_query, filter), put_studio),
+            ObjectKind::Image | ObjectKind::Gallery => anyhow::bail!("the mirror does not copy {} yet", kind.plural()),
         }
         let gone: Vec<i64> = chunk.iter().copied().filter(|id| !found.contains(id)).collect();
         copied += found.len() as u64;

@@ -412,10 +412,10 @@ impl<'a> Engine<'a> {
                     }
                     let Some(scalar) = scalar_of(change.field) else { continue };
                     let pending = updates.entry(scene_id).or_insert_with(|| Pending {
-                        write: StashWrite::UpdateScene { scene_id, values: Vec::new() },
+                        write: StashWrite::Update { kind: ObjectKind::Scene, id: scene_id, values: Vec::new() },
                         changes: Vec::new(),
                     });
-                    if let StashWrite::UpdateScene { values, .. } = &mut pending.write {
+                    if let StashWrite::Update { values, .. } = &mut pending.write {
                         values.push((scalar, target.clone()));
                     }
                     pending.changes.push(change);
@@ -602,19 +602,22 @@ fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
             groups.entry(key).or_insert_with(|| (edits, Vec::new())).1.push((scene_id, changes));
         }
     }
-    let empty = || Pending { write: StashWrite::EditLists { groups: Vec::new() }, changes: Vec::new() };
+    let empty = || Pending {
+        write: StashWrite::EditLists { kind: ObjectKind::Scene, groups: Vec::new() },
+        changes: Vec::new(),
+    };
     let mut requests = Vec::new();
     let mut current = empty();
     let mut scenes_in_current = 0;
     for (edits, scenes) in groups.into_values() {
         for chunk in scenes.chunks(batch_size) {
-            let StashWrite::EditLists { groups } = &mut current.write else { continue };
+            let StashWrite::EditLists { groups, .. } = &mut current.write else { continue };
             if scenes_in_current + chunk.len() > batch_size || groups.len() == MAX_ALIASES {
                 requests.push(std::mem::replace(&mut current, empty()));
                 scenes_in_current = 0;
             }
-            if let StashWrite::EditLists { groups } = &mut current.write {
-                groups.push(ListGroup { scene_ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
+            if let StashWrite::EditLists { groups, .. } = &mut current.write {
+                groups.push(ListGroup { ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
             }
             current.changes.extend(chunk.iter().flat_map(|(_, changes)| changes.iter().cloned()));
             scenes_in_current += chunk.len();
@@ -701,7 +704,7 @@ mod tests {
 
     fn groups(pending: &Pending) -> &[ListGroup] {
         match &pending.write {
-            StashWrite::EditLists { groups } => groups,
+            StashWrite::EditLists { groups, .. } => groups,
             _ => &[],
         }
     }
@@ -714,7 +717,7 @@ mod tests {
         assert_eq!(requests.len(), 1);
         let groups = groups(&requests[0]);
         assert_eq!(groups.len(), 2, "{{10, 11}} for scenes 1 and 2, {{10}} for scene 3");
-        assert!(groups.iter().any(|g| g.scene_ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
+        assert!(groups.iter().any(|g| g.ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
         assert_eq!(requests[0].changes.len(), 5);
     }
 

@@ -207,7 +207,7 @@ impl MirrorWriter<'_> {
             ObjectKind::Tag => Some("DELETE FROM scene_tags WHERE tag_id = ?1"),
             ObjectKind::Performer => Some("DELETE FROM scene_performers WHERE performer_id = ?1"),
             ObjectKind::Studio => Some("UPDATE scenes SET studio_id = NULL WHERE studio_id = ?1"),
-            ObjectKind::Scene => None,
+            ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery => None,
         };
         if let Some(sql) = unlink {
             let mut unlink = self.tx.prepare_cached(sql)?;
@@ -406,6 +406,7 @@ impl Store {
                         performer_ids: Vec::new(),
                         tag_ids: Vec::new(),
                         stash_ids: Vec::new(),
+                        gallery_ids: Vec::new(),
                     })
                 })
                 .optional()?;
@@ -561,6 +562,7 @@ mod tests {
             performer_ids: vec![1, 2],
             tag_ids: vec![4, 5],
             stash_ids: vec![StashId { endpoint: "e".into(), stash_id: "s".into(), updated_at: Some("x".into()) }],
+            gallery_ids: vec![],
         };
         store.write_mirror(|w| w.put_scene(&scene, None)).expect("writes");
         assert_eq!(store.mirrored_scenes(&[7, 8]).expect("reads"), vec![scene]);

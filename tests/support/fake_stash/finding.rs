@@ -205,6 +205,9 @@ pub(super) trait Row {
     fn date(&self) -> Option<&str> {
         None
     }
+    fn code(&self) -> Option<&str> {
+        None
+    }
     /// `COALESCE(title, files.basename)` for scenes; the name otherwise.
     fn title_sort(&self) -> Option<&str> {
         self.name()
@@ -214,6 +217,9 @@ pub(super) trait Row {
 impl Row for Scene {
     fn id(&self) -> u64 {
         self.id
+    }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
     fn name(&self) -> Option<&str> {
         self.title.as_deref()
@@ -311,6 +317,9 @@ impl Row for Image {
     fn id(&self) -> u64 {
         self.id
     }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
     fn name(&self) -> Option<&str> {
         self.title.as_deref()
     }
@@ -342,6 +351,9 @@ impl Row for Image {
 impl Row for Gallery {
     fn id(&self) -> u64 {
         self.id
+    }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
     fn name(&self) -> Option<&str> {
         self.title.as_deref()

@@ -284,6 +284,8 @@ impl ObjectValue for EntityObj<'_> {
                     "created_at" => ResolvedValue::leaf(g.created_at.as_str()),
                     "updated_at" => ResolvedValue::leaf(g.updated_at.as_str()),
                     "image_count" => ResolvedValue::leaf(lib.gallery_image_ids(g.id).len() as i64),
+                    // The fake models folder galleries and galleries made by hand, no zips.
+                    "files" => ResolvedValue::list(Vec::new()),
                     "folder" => ResolvedValue::nullable_object(g.folder_path.as_deref().map(|path| {
                         JsonObject::new("Folder", json!({"id": (2_000_000_000 + g.id).to_string(), "path": path}))
                     })),
