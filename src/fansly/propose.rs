@@ -361,7 +361,7 @@ impl<'a> Planner<'a> {
                         .collect(),
                     urls: vec![account.profile_url()],
                     details: account.about.clone().filter(|a| !a.trim().is_empty()),
-                    parent: None,
+                    ..Creation::default()
                 };
                 let index = self.create(
                     ObjectKind::Performer,

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::{Store, StoreError};
 use crate::plans::{
-    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled, created_ref,
+    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
+    map_created_refs,
 };
 use crate::stash::ObjectKind;
 
@@ -104,18 +105,11 @@ pub(super) fn insert_plan(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
     for change in changes {
-        let to_id = |value: &Value| {
-            let index = created_ref(value)?;
+        // A reference names a CREATE by its index in `changes`; stored, by the CREATE's row id.
+        let value = map_created_refs(&change.value, &mut |index| {
             let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
-            Some(serde_json::json!({ "created": id }))
-        };
-        let mut value = to_id(&change.value).unwrap_or_else(|| change.value.clone());
-        // A CREATE's parent studio may be another CREATE of the plan.
-        if let Some(parent) = value.get_mut("parent")
-            && let Some(id) = to_id(parent)
-        {
-            *parent = id;
-        }
+            serde_json::json!({ "created": id })
+        });
         insert.execute(params![
             plan_id,
             change.entity.as_str(),

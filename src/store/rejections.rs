@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use super::plans::{change_from_row, insert_plan};
 use super::{Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
-use crate::plans::{Action, Change, ChangeStatus, NewChange, created_ref, value_key};
+use crate::plans::{
+    Action, Change, ChangeStatus, Creation, NewChange, created_ref, created_refs, map_created_refs, value_key,
+};
 use crate::stash::ObjectKind;
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -86,10 +88,14 @@ fn key(entity: ObjectKind, scene: Option<i64>, field: &str, action: Action, valu
 /// A value as rejections and superseding compare it: `{"new": name}` for a reference to a
 /// CREATE (named by `created`), else the stored text.
 fn compared_value(value: &Value, created: impl Fn(i64) -> Option<String>) -> String {
-    match created_ref(value) {
-        Some(target) => json!({ "new": created(target).unwrap_or_default() }).to_string(),
-        None => value_key(value),
-    }
+    value_key(&map_created_refs(value, &mut |target| json!({ "new": created(target).unwrap_or_default() })))
+}
+
+/// The name a CREATE's value gives what it makes (a gallery: its code, which says which post
+/// it stands for, else its title).
+fn created_name(value: &Value) -> Option<String> {
+    let creation = Creation::parse(value)?;
+    Some(creation.code.unwrap_or(creation.name))
 }
 
 impl Store {
@@ -135,7 +141,7 @@ impl Store {
         }
         let old_creates: HashMap<i64, &Change> =
             old.iter().filter(|c| c.action == Action::Create).map(|c| (c.id, c)).collect();
-        let old_name = |id: i64| old_creates.get(&id).and_then(|c| c.value.as_str()).map(str::to_owned);
+        let old_name = |id: i64| old_creates.get(&id).and_then(|c| created_name(&c.value));
         let mut new_keys: HashMap<Key, usize> = HashMap::new();
         for (index, change) in changes.iter().enumerate() {
             let value = compared_value(&change.value, |i| new_name(&changes, i));
@@ -316,7 +322,7 @@ impl Store {
         for id in ids {
             let value: Option<String> = statement.query_row([id], |r| r.get(0)).ok();
             if let Some(name) = value.and_then(|v| serde_json::from_str::<Value>(&v).ok()) {
-                names.insert(id, name.as_str().unwrap_or_default().to_owned());
+                names.insert(id, created_name(&name).unwrap_or_default());
             }
         }
         Ok(names)
@@ -376,7 +382,7 @@ impl Store {
 /// The name of what the `index`-th proposed change creates.
 fn new_name(changes: &[NewChange], index: i64) -> Option<String> {
     let change = changes.get(usize::try_from(index).ok()?)?;
-    change.value.as_str().map(str::to_owned)
+    created_name(&change.value)
 }
 
 /// A stored change as a change to store again (in a new plan).
@@ -407,21 +413,18 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
     };
     let mut keep: Vec<bool> = changes.iter().map(|c| !is_rejected(c)).collect();
     let rejected_count = keep.iter().filter(|k| !**k).count();
-    // A reference to a CREATE left out cannot be applied.
+    let targets = |change: &NewChange| -> Vec<usize> {
+        created_refs(&change.value).into_iter().filter_map(|t| usize::try_from(t).ok()).collect()
+    };
+    // A reference to a CREATE left out cannot be applied (references point backwards, so one
+    // pass in order carries a left-out CREATE through the CREATEs that refer to it).
     for (i, change) in changes.iter().enumerate() {
-        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
-            keep[i] = keep[i] && keep.get(target).copied().unwrap_or(false);
-        }
+        keep[i] = keep[i] && targets(change).iter().all(|t| keep.get(*t).copied().unwrap_or(false));
     }
     // A CREATE that was referred to, and no longer is, has no use.
-    let referred: HashSet<usize> =
-        changes.iter().filter_map(|c| created_ref(&c.value).and_then(|t| usize::try_from(t).ok())).collect();
-    let still_referred: HashSet<usize> = changes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep[*i])
-        .filter_map(|(_, c)| created_ref(&c.value).and_then(|t| usize::try_from(t).ok()))
-        .collect();
+    let referred: HashSet<usize> = changes.iter().flat_map(targets).collect();
+    let still_referred: HashSet<usize> =
+        changes.iter().enumerate().filter(|(i, _)| keep[*i]).flat_map(|(_, c)| targets(c)).collect();
     for (i, change) in changes.iter().enumerate() {
         if change.action == Action::Create && referred.contains(&i) && !still_referred.contains(&i) {
             keep[i] = false;
@@ -434,9 +437,10 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
             continue;
         }
         let mut change = change.clone();
-        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
-            change.value = json!({ "created": index_of.get(&target).copied().unwrap_or(usize::MAX) });
-        }
+        change.value = map_created_refs(&change.value, &mut |target| {
+            let target = usize::try_from(target).ok().and_then(|t| index_of.get(&t)).copied();
+            json!({ "created": target.unwrap_or(usize::MAX) })
+        });
         index_of.insert(i, kept.len());
         kept.push(change);
     }
