@@ -28,10 +28,10 @@ pub mod tag_sync;
 // The read path and the write path.
 /// Tagger-equivalent matching of scraped tags to the library's tags.
 pub mod matching;
-/// The mirror's copying: full pass, incremental sync, deletions, hook refresh.
-pub mod mirror;
 /// Applies or rolls back a plan against Stash: journaled, batched, resumable.
 pub mod plan_runner;
+/// The mirror's copying: full pass, incremental sync, deletions, hook refresh, hook pause.
+pub mod sync;
 // The database.
 /// SQLite: open, migrations, the mirror's tables, plan rows, runs, caches.
 pub mod store;

@@ -36,6 +36,9 @@ use crate::stash::{
 };
 use crate::store::Store;
 
+/// Scenes per request unless `batch_size` says otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 500;
+
 /// How many requests' worth of changes are grouped together (see [`Engine::run`]).
 const GROUPING_WINDOW: usize = 10;
 
@@ -78,27 +81,76 @@ pub struct CreatedOutcome {
     pub kept: Vec<Value>,
 }
 
-/// One plan's run through the engine.
-pub struct Engine<'a> {
-    /// Stash.
-    pub stash: &'a StashClient,
-    /// The database.
-    pub store: &'a Store,
-    /// The plan.
-    pub plan_id: i64,
-    /// Apply or roll back.
+/// What a run of a plan is asked to do: the options `apply_plan`, `rollback_plan` and their
+/// previews share, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Apply the approved changes, or roll back the applied ones.
     pub direction: Direction,
-    /// Log the requests instead of sending them, and change nothing.
+    /// Send nothing and change nothing: report (and log) the requests it would send.
     pub dry_run: bool,
     /// Scenes per page, and so most scenes in one request.
     pub batch_size: usize,
-    /// Where progress goes.
-    pub progress: &'a RefCell<Progress>,
+    /// Rollback: also delete what the plan created once nothing in Stash uses it.
+    pub delete_created: bool,
+    /// Apply: the plan's revision a preview showed; the run is refused if the approvals changed
+    /// since (checked under the plan's lock, before anything is sent).
+    pub revision: Option<i64>,
+    /// Dry run: log each request it would send (the page's preview does not).
+    pub log_requests: bool,
+}
+
+impl RunOptions {
+    /// A real run in `direction` with the defaults: [`DEFAULT_BATCH_SIZE`] scenes per request,
+    /// everything created kept, no revision to match.
+    pub fn new(direction: Direction) -> Self {
+        RunOptions {
+            direction,
+            dry_run: false,
+            batch_size: DEFAULT_BATCH_SIZE,
+            delete_created: false,
+            revision: None,
+            log_requests: true,
+        }
+    }
+}
+
+/// One plan's run through the engine.
+pub struct Engine<'a> {
+    stash: &'a StashClient,
+    store: &'a Store,
+    plan_id: i64,
+    options: RunOptions,
+    progress: &'a RefCell<Progress>,
     /// What happened so far.
     pub report: Report,
-    /// Dry run: log each request it would send (a preview for the page does not).
-    pub log_requests: bool,
-    created: HashMap<i64, i64>,
+    created: Created,
+}
+
+/// The ids the plan's CREATE changes made, by change id: what a `{"created": change}` member
+/// or value stands for.
+#[derive(Debug, Default)]
+struct Created(HashMap<i64, i64>);
+
+impl Created {
+    /// The change `change_id` made the object `id`.
+    fn record(&mut self, change_id: i64, id: i64) {
+        self.0.insert(change_id, id);
+    }
+
+    /// The member or value a change writes, with a `{"created": change}` reference resolved to
+    /// the id that CREATE made. A dry run, which creates nothing, shows a placeholder; a real
+    /// run cannot write a reference whose CREATE did not land, and says so.
+    fn resolve(&self, value: &Value, dry_run: bool) -> Result<Value, String> {
+        match created_ref(value) {
+            None => Ok(value.clone()),
+            Some(change) => match self.0.get(&change) {
+                Some(id) => Ok(Value::from(*id)),
+                None if dry_run => Ok(Value::String(format!("<created by change {change}>"))),
+                None => Err(format!("what it refers to was not created (change {change} was not applied)")),
+            },
+        }
+    }
 }
 
 /// One request and the changes it carries.
@@ -108,50 +160,33 @@ struct Pending {
 }
 
 impl<'a> Engine<'a> {
-    /// An engine for `plan_id`, nothing done yet.
+    /// An engine running `plan_id` against `stash` as `options` say, nothing done yet.
     pub fn new(
         stash: &'a StashClient,
         store: &'a Store,
         plan_id: i64,
-        direction: Direction,
-        dry_run: bool,
-        batch_size: usize,
+        options: RunOptions,
         progress: &'a RefCell<Progress>,
     ) -> Self {
-        Engine {
-            stash,
-            store,
-            plan_id,
-            direction,
-            dry_run,
-            batch_size: batch_size.max(1),
-            progress,
-            report: Report::default(),
-            log_requests: true,
-            created: HashMap::new(),
-        }
-    }
-
-    /// The status a change has when the engine picks it up, and the one it gets when done.
-    fn statuses(&self) -> (ChangeStatus, ChangeStatus) {
-        statuses(self.direction)
+        let options = RunOptions { batch_size: options.batch_size.max(1), ..options };
+        Engine { stash, store, plan_id, options, progress, report: Report::default(), created: Created::default() }
     }
 
     /// Runs the plan: first settles what an interrupted run left in flight, then creates what
     /// needs creating (apply only), then works through the scenes page by page.
     pub fn run(&mut self, total: usize) -> anyhow::Result<()> {
-        if !self.dry_run {
+        if !self.options.dry_run {
             self.resume()?;
         }
         self.create_entities()?;
-        let (from, _) = self.statuses();
-        let reverse = self.direction == Direction::Rollback;
+        let from = self.options.direction.from_status();
+        let reverse = self.options.direction == Direction::Rollback;
         let mut after = None;
         let mut seen = 0;
         loop {
             // A wide window of changes, so scenes getting the same tag share requests across
             // what would be many pages; each request still carries at most `batch_size` scenes.
-            let window = self.batch_size * GROUPING_WINDOW;
+            let window = self.options.batch_size * GROUPING_WINDOW;
             let changes = self.store.scene_changes_after(self.plan_id, from, after, reverse, window)?;
             let Some(last) = changes.last() else { break };
             after = last.entity_id;
@@ -167,12 +202,12 @@ impl<'a> Engine<'a> {
     /// flight: a change that landed counts as applied (and so is reverted now), one that did not
     /// stays approved — otherwise its effect would be in Stash with no plan owning it.
     fn resume(&mut self) -> anyhow::Result<()> {
-        let directions: &[Direction] = match self.direction {
+        let directions: &[Direction] = match self.options.direction {
             Direction::Apply => &[Direction::Apply],
             Direction::Rollback => &[Direction::Apply, Direction::Rollback],
         };
         for &direction in directions {
-            let (from, to) = statuses(direction);
+            let (from, to) = (direction.from_status(), direction.to_status());
             for batch in self.store.open_batches(self.plan_id, direction)? {
                 self.report.resumed_batches += 1;
                 let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
@@ -186,20 +221,22 @@ impl<'a> Engine<'a> {
                         .iter()
                         .filter(|c| c.status == from)
                         .filter(|c| {
-                            scenes.get(&c.entity_id.unwrap_or_default()).is_some_and(|s| self.landed(c, s, direction))
+                            scenes
+                                .get(&c.entity_id.unwrap_or_default())
+                                .is_some_and(|s| landed(c, s, direction, &self.created))
                         })
                         .map(|c| settled(c, to, None, None))
                         .collect()
                 };
-                if direction == self.direction {
+                if direction == self.options.direction {
                     self.report.done += landed.len();
                 }
                 for outcome in &landed {
                     if let Some(id) = outcome.created_id {
-                        self.created.insert(outcome.change_id, id);
+                        self.created.record(outcome.change_id, id);
                     }
                 }
-                let rest = if direction == self.direction { "are sent again" } else { "were never applied" };
+                let rest = if direction == self.options.direction { "are sent again" } else { "were never applied" };
                 log::info!("{} of its {} change(s) had landed; the rest {rest}", landed.len(), batch.changes.len());
                 self.store.settle(Some((batch.id, "verified")), &landed)?;
             }
@@ -234,9 +271,9 @@ impl<'a> Engine<'a> {
     fn create_entities(&mut self) -> anyhow::Result<()> {
         for change in self.store.plan_creates(self.plan_id)? {
             if let Some(id) = change.created_id {
-                self.created.insert(change.id, id);
+                self.created.record(change.id, id);
             }
-            if self.direction == Direction::Apply && change.status == ChangeStatus::Approved {
+            if self.options.direction == Direction::Apply && change.status == ChangeStatus::Approved {
                 let Some(kind) = creatable(change.entity) else { continue };
                 let Some(creation) = Creation::parse(&change.value) else { continue };
                 let with = self.create_input(kind, &creation);
@@ -262,11 +299,11 @@ impl<'a> Engine<'a> {
             with.insert("details".into(), Value::from(details.clone()));
         }
         if let Some(parent) = creation.parent.as_ref().filter(|_| kind == ObjectKind::Studio) {
-            match self.resolve(parent) {
+            match self.created.resolve(parent, self.options.dry_run) {
                 Ok(Value::Number(id)) => {
                     with.insert("parent_id".into(), Value::from(id.to_string()));
                 }
-                Ok(other) if self.dry_run => {
+                Ok(other) if self.options.dry_run => {
                     with.insert("parent_id".into(), other);
                 }
                 Ok(_) | Err(_) => {
@@ -277,12 +314,13 @@ impl<'a> Engine<'a> {
         with
     }
 
-    /// After a rollback: with `delete`, deletes what the plan created that nothing uses any more
+    /// After a rollback: with `delete_created`, deletes what the plan created that nothing uses any more
     /// (no scene, image, gallery or group; for a tag also no performer, studio, scene marker,
     /// parent or child tag; for a studio no child studio), through the journal like every write;
     /// lists the rest as kept. Objects already gone (an interrupted run deleted them) count as
     /// deleted.
-    pub fn settle_created(&mut self, delete: bool) -> anyhow::Result<CreatedOutcome> {
+    pub fn settle_created(&mut self) -> anyhow::Result<CreatedOutcome> {
+        let delete = self.options.delete_created;
         let mut outcome = CreatedOutcome::default();
         // Newest first: a studio created under a studio the plan also created is deleted
         // before its parent, which is then unused.
@@ -300,7 +338,7 @@ impl<'a> Engine<'a> {
             let uses = self.stash.usage(kind, id).with_context(|| format!("asking Stash what uses {entry}"))?;
             match uses {
                 None => {
-                    if !self.dry_run {
+                    if !self.options.dry_run {
                         self.store.settle(None, &[settled(&change, ChangeStatus::Reverted, None, None)])?;
                     }
                     outcome.deleted.push(entry);
@@ -337,35 +375,10 @@ impl<'a> Engine<'a> {
         Ok(scenes.into_iter().map(|s| (s.id, s)).collect())
     }
 
-    /// The member or value a change writes, with a `{"created": id}` reference resolved.
-    fn resolve(&self, value: &Value) -> Result<Value, String> {
-        match created_ref(value) {
-            None => Ok(value.clone()),
-            Some(change) => match self.created.get(&change) {
-                Some(id) => Ok(Value::from(*id)),
-                None if self.dry_run => Ok(Value::String(format!("<created by change {change}>"))),
-                None => Err(format!("what it refers to was not created (change {change} was not applied)")),
-            },
-        }
-    }
-
-    /// Whether Stash shows the change's effect (apply: the plan's value; rollback: the value
-    /// before). Used to tell whether an interrupted or failed request landed.
-    fn landed(&self, change: &Change, scene: &Scene, direction: Direction) -> bool {
-        let Ok(value) = self.resolve(&change.value) else { return false };
-        let apply = direction == Direction::Apply;
-        match change.action {
-            Action::Add => change.field.has_member(scene, &value) == apply,
-            Action::Remove => change.field.has_member(scene, &value) != apply,
-            Action::Set => same_value(&change.field.current(scene), if apply { &value } else { &change.before }),
-            Action::Create => false,
-        }
-    }
-
     /// Checks one page of scenes against Stash, and sends what is left in grouped requests.
     fn scene_page(&mut self, changes: Vec<Change>) -> anyhow::Result<()> {
         let scenes = self.scenes_now(&changes)?;
-        let apply = self.direction == Direction::Apply;
+        let apply = self.options.direction == Direction::Apply;
         let mut now_settled = Vec::new();
         let mut lists: BTreeMap<i64, SceneEdits> = BTreeMap::new();
         let mut updates: BTreeMap<i64, Pending> = BTreeMap::new();
@@ -375,7 +388,7 @@ impl<'a> Engine<'a> {
                 self.fail(&change, format!("scene {scene_id} no longer exists in Stash"), &mut now_settled);
                 continue;
             };
-            let value = match self.resolve(&change.value) {
+            let value = match self.created.resolve(&change.value, self.options.dry_run) {
                 Ok(value) => value,
                 Err(e) => {
                     self.fail(&change, e, &mut now_settled);
@@ -407,7 +420,7 @@ impl<'a> Engine<'a> {
                     }
                     if same_value(&current, target) {
                         self.report.already_in_place += 1;
-                        now_settled.push(settled(&change, self.statuses().1, None, None));
+                        now_settled.push(settled(&change, self.options.direction.to_status(), None, None));
                         continue;
                     }
                     let Some(scalar) = scalar_of(change.field) else { continue };
@@ -423,11 +436,11 @@ impl<'a> Engine<'a> {
                 _ => self.fail(&change, "a change this StashHog cannot apply".into(), &mut now_settled),
             }
         }
-        if !self.dry_run {
+        if !self.options.dry_run {
             self.store.settle(None, &now_settled)?;
         }
         let mut touched: Vec<i64> = Vec::new();
-        let batch_size = self.batch_size;
+        let batch_size = self.options.batch_size;
         for pending in pack(lists, batch_size).into_iter().chain(updates.into_values()) {
             touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
             self.send(pending)?;
@@ -454,7 +467,10 @@ impl<'a> Engine<'a> {
             }));
         }
         // A rollback that could not be done stays applied, so running it again retries.
-        let status = if self.direction == Direction::Apply { ChangeStatus::Failed } else { ChangeStatus::Applied };
+        let status = match self.options.direction {
+            Direction::Apply => ChangeStatus::Failed,
+            Direction::Rollback => ChangeStatus::Applied,
+        };
         out.push(settled(change, status, Some(error), None));
     }
 
@@ -469,7 +485,7 @@ impl<'a> Engine<'a> {
                 "value": change.value, "before": change.before, "stash_now": change.field.current(scene),
             }));
         }
-        let status = match self.direction {
+        let status = match self.options.direction {
             Direction::Apply => ChangeStatus::SkippedConflict,
             Direction::Rollback => ChangeStatus::RevertConflict,
         };
@@ -482,8 +498,8 @@ impl<'a> Engine<'a> {
     fn send(&mut self, pending: Pending) -> anyhow::Result<()> {
         let (operation, variables) = pending.write.request();
         *self.report.requests.entry(operation).or_default() += 1;
-        if self.dry_run {
-            if self.log_requests {
+        if self.options.dry_run {
+            if self.options.log_requests {
                 log::info!("Dry run: would send {operation} {variables}");
             }
             if self.report.would_send.len() < 1000 {
@@ -494,14 +510,14 @@ impl<'a> Engine<'a> {
         }
         let ids: Vec<i64> = pending.changes.iter().map(|c| c.id).collect();
         let request = json!({"operation": operation, "variables": variables});
-        let batch = self.store.begin_batch(self.plan_id, self.direction, &request, &ids)?;
+        let batch = self.store.begin_batch(self.plan_id, self.options.direction, &request, &ids)?;
         log::debug!("Sending {operation} for {} change(s)", ids.len());
-        let to = self.statuses().1;
+        let to = self.options.direction.to_status();
         match self.stash.write(&pending.write) {
             Ok(created_id) => {
                 if let Some(id) = created_id {
                     for change in &pending.changes {
-                        self.created.insert(change.id, id);
+                        self.created.record(change.id, id);
                     }
                 }
                 let done: Vec<Settled> = pending.changes.iter().map(|c| settled(c, to, None, created_id)).collect();
@@ -517,7 +533,7 @@ impl<'a> Engine<'a> {
                 let unanswered = matches!(e, ApiError::Connection { .. } | ApiError::Server { .. });
                 let (scenes, entities) = match pending.write {
                     StashWrite::Create { .. } | StashWrite::Destroy { .. } if unanswered => {
-                        (HashMap::new(), self.landed_entities(&pending.changes, self.direction)?)
+                        (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
                     }
                     StashWrite::Create { .. } | StashWrite::Destroy { .. } => (HashMap::new(), Vec::new()),
                     _ => (self.scenes_now(&pending.changes)?, Vec::new()),
@@ -527,13 +543,13 @@ impl<'a> Engine<'a> {
                     if let Some(outcome) = entities.iter().find(|o| o.change_id == change.id) {
                         log::info!("… but it had landed in Stash: {} {:?}", change.entity.as_str(), change.value);
                         if let Some(id) = outcome.created_id {
-                            self.created.insert(change.id, id);
+                            self.created.record(change.id, id);
                         }
                         self.report.done += 1;
                         outcomes.push(outcome.clone());
                     } else if scenes
                         .get(&change.entity_id.unwrap_or_default())
-                        .is_some_and(|s| self.landed(change, s, self.direction))
+                        .is_some_and(|s| landed(change, s, self.options.direction, &self.created))
                     {
                         self.report.done += 1;
                         outcomes.push(settled(change, to, None, None));
@@ -634,11 +650,17 @@ fn creatable(entity: ObjectKind) -> Option<ObjectKind> {
     (entity != ObjectKind::Scene).then_some(entity)
 }
 
-/// The status a change has when a run in `direction` picks it up, and the one it gets when done.
-fn statuses(direction: Direction) -> (ChangeStatus, ChangeStatus) {
-    match direction {
-        Direction::Apply => (ChangeStatus::Approved, ChangeStatus::Applied),
-        Direction::Rollback => (ChangeStatus::Applied, ChangeStatus::Reverted),
+/// Whether Stash shows the change's effect (apply: the plan's value; rollback: the value
+/// before). Tells whether an interrupted request, or one whose answer was lost, landed; a
+/// reference to an object that was never created cannot have landed.
+fn landed(change: &Change, scene: &Scene, direction: Direction, created: &Created) -> bool {
+    let Ok(value) = created.resolve(&change.value, false) else { return false };
+    let apply = direction == Direction::Apply;
+    match change.action {
+        Action::Add => change.field.has_member(scene, &value) == apply,
+        Action::Remove => change.field.has_member(scene, &value) != apply,
+        Action::Set => same_value(&change.field.current(scene), if apply { &value } else { &change.before }),
+        Action::Create => false,
     }
 }
 
@@ -733,5 +755,72 @@ mod tests {
         let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
         let sizes: Vec<usize> = pack(scenes, 500).iter().map(|p| groups(p).len()).collect();
         assert_eq!(sizes, [40, 40, 20]);
+    }
+
+    fn scene(tags: &[i64], title: &str) -> Scene {
+        Scene { id: 1, tag_ids: tags.to_vec(), title: Some(title.into()), ..Scene::default() }
+    }
+
+    #[test]
+    fn a_reference_resolves_to_the_id_its_create_made() {
+        let mut created = Created::default();
+        created.record(7, 4242);
+        assert_eq!(created.resolve(&json!({"created": 7}), false), Ok(json!(4242)));
+        assert_eq!(created.resolve(&json!(12), false), Ok(json!(12)), "a plain id stays as it is");
+        let text = json!({"created": 7, "name": "x"});
+        assert_eq!(created.resolve(&text, false), Ok(text.clone()), "only a lone `created` key is a reference");
+    }
+
+    #[test]
+    fn an_unresolved_reference_fails_the_change_with_its_reason_but_a_dry_run_shows_a_placeholder() {
+        let created = Created::default();
+        let error = created.resolve(&json!({"created": 9}), false).unwrap_err();
+        assert_eq!(error, "what it refers to was not created (change 9 was not applied)");
+        assert_eq!(created.resolve(&json!({"created": 9}), true), Ok(json!("<created by change 9>")));
+    }
+
+    #[test]
+    fn a_lost_answer_counts_as_landed_only_when_stash_shows_the_effect() {
+        let created = Created::default();
+        let add = change(1, 1, Action::Add, 10);
+        assert!(landed(&add, &scene(&[10], ""), Direction::Apply, &created), "the tag is there: ADD landed");
+        assert!(!landed(&add, &scene(&[], ""), Direction::Apply, &created), "not there: send it again");
+        assert!(landed(&add, &scene(&[], ""), Direction::Rollback, &created), "rolled back: the tag is gone");
+        let remove = change(2, 1, Action::Remove, 10);
+        assert!(landed(&remove, &scene(&[], ""), Direction::Apply, &created));
+        assert!(!landed(&remove, &scene(&[10], ""), Direction::Apply, &created));
+        assert!(landed(&remove, &scene(&[10], ""), Direction::Rollback, &created));
+        let set = Change {
+            field: Field::Title,
+            action: Action::Set,
+            value: json!("New"),
+            before: json!("Old"),
+            ..change(3, 1, Action::Set, 0)
+        };
+        assert!(landed(&set, &scene(&[], "New"), Direction::Apply, &created));
+        assert!(!landed(&set, &scene(&[], "Old"), Direction::Apply, &created));
+        assert!(landed(&set, &scene(&[], "Old"), Direction::Rollback, &created));
+    }
+
+    #[test]
+    fn a_lost_answer_with_a_reference_checks_the_created_id() {
+        let mut created = Created::default();
+        let add = Change { value: json!({"created": 5}), ..change(6, 1, Action::Add, 0) };
+        assert!(!landed(&add, &scene(&[77], ""), Direction::Apply, &created), "never created: cannot have landed");
+        created.record(5, 77);
+        assert!(landed(&add, &scene(&[77], ""), Direction::Apply, &created));
+        assert!(!landed(&add, &scene(&[78], ""), Direction::Apply, &created));
+    }
+
+    #[test]
+    fn a_batch_never_exceeds_batch_size_scenes_even_when_they_share_edits() {
+        // 25 scenes with the same edits, 10 per request: one shared update split across requests.
+        let scenes = edits(&(0..25).map(|i| (i, ListEdit::Add, 10)).collect::<Vec<_>>());
+        let requests = pack(scenes, 10);
+        let scenes_per_request: Vec<usize> =
+            requests.iter().map(|p| groups(p).iter().map(|g| g.ids.len()).sum()).collect();
+        assert_eq!(scenes_per_request, [10, 10, 5]);
+        assert!(requests.iter().all(|p| groups(p).len() == 1), "the same edits: one aliased update each");
+        assert_eq!(requests.iter().map(|p| p.changes.len()).sum::<usize>(), 25, "every change in exactly one request");
     }
 }

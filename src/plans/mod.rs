@@ -70,6 +70,22 @@ impl Direction {
             Direction::Rollback => "rollback",
         }
     }
+
+    /// The status of the changes a run in this direction works on.
+    pub fn from_status(self) -> ChangeStatus {
+        match self {
+            Direction::Apply => ChangeStatus::Approved,
+            Direction::Rollback => ChangeStatus::Applied,
+        }
+    }
+
+    /// The status a change gets once the run carried it out.
+    pub fn to_status(self) -> ChangeStatus {
+        match self {
+            Direction::Apply => ChangeStatus::Applied,
+            Direction::Rollback => ChangeStatus::Reverted,
+        }
+    }
 }
 
 /// What became of one change after a request (or a check in Stash).

@@ -57,39 +57,6 @@ impl StashClient {
         self.transport.requests_sent()
     }
 
-    /// How many objects of a kind Stash has, and the newest `updated_at` among them (one
-    /// request; the starting point of an incremental sync).
-    pub fn latest_update(&self, kind: ObjectKind) -> Result<(u64, Option<String>), ApiError> {
-        let filter = FindFilter { page: 1, per_page: 1, sort: SortKey::UpdatedAt, ascending: false };
-        let (total, latest) = match kind {
-            ObjectKind::Scene => {
-                let (n, s) = operations::find_scenes::run(&self.transport, &SceneQuery::default(), &filter)?;
-                (n, s.into_iter().next().map(|s| s.updated_at))
-            }
-            ObjectKind::Tag => {
-                let (n, t) = operations::find_tags::run(&self.transport, &EntityQuery::default(), None, &filter)?;
-                (n, t.into_iter().next().map(|t| t.updated_at))
-            }
-            ObjectKind::Performer => {
-                let (n, p) = operations::find_performers::run(&self.transport, &EntityQuery::default(), None, &filter)?;
-                (n, p.into_iter().next().map(|p| p.updated_at))
-            }
-            ObjectKind::Studio => {
-                let (n, s) = operations::find_studios::run(&self.transport, &EntityQuery::default(), None, &filter)?;
-                (n, s.into_iter().next().map(|s| s.updated_at))
-            }
-            ObjectKind::Image => {
-                let (n, i) = operations::find_images::run(&self.transport, &MediaQuery::default(), &filter)?;
-                (n, i.into_iter().next().map(|i| i.updated_at))
-            }
-            ObjectKind::Gallery => {
-                let (n, g) = operations::find_galleries::run(&self.transport, &MediaQuery::default(), &filter)?;
-                (n, g.into_iter().next().map(|g| g.updated_at))
-            }
-        };
-        Ok((total, latest))
-    }
-
     /// The GraphQL URL.
     pub fn url(&self) -> &str {
         self.transport.url()

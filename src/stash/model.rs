@@ -24,7 +24,14 @@ pub enum ObjectKind {
 impl ObjectKind {
     /// Every kind, in the order a full sync copies them (scenes, images and galleries refer to
     /// the others; images and scenes to galleries).
-    pub const ALL: [ObjectKind; 4] = [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Scene];
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Tag,
+        ObjectKind::Performer,
+        ObjectKind::Studio,
+        ObjectKind::Gallery,
+        ObjectKind::Scene,
+        ObjectKind::Image,
+    ];
 
     /// The singular name, as a plan row and a plan file store it (`scene`).
     pub fn as_str(self) -> &'static str {

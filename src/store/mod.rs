@@ -382,6 +382,57 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE performers ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
     DELETE FROM sync_state WHERE key = 'watermark.performers';
 "#,
+    r#"
+    -- Images and galleries (plans change them; the fansly import links posts' media to a
+    -- gallery per post). Their links are JSON lists of ids: they are read whole, per object.
+    -- Scenes learn their galleries; forgetting the scenes' watermark makes the next incremental
+    -- sync copy every scene again, so mirrors made before this column fill it.
+    CREATE TABLE images (
+        id              INTEGER PRIMARY KEY,
+        title           TEXT,
+        code            TEXT,
+        details         TEXT,
+        photographer    TEXT,
+        urls            TEXT NOT NULL,       -- JSON array
+        date            TEXT,
+        rating100       INTEGER,
+        organized       INTEGER NOT NULL,
+        studio_id       INTEGER,
+        paths           TEXT NOT NULL,       -- JSON array, the primary file first
+        performer_ids   TEXT NOT NULL,       -- JSON arrays of ids
+        tag_ids         TEXT NOT NULL,
+        gallery_ids     TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE INDEX images_by_updated_at ON images (updated_at);
+    CREATE TABLE galleries (
+        id              INTEGER PRIMARY KEY,
+        title           TEXT,
+        code            TEXT,
+        details         TEXT,
+        photographer    TEXT,
+        urls            TEXT NOT NULL,
+        date            TEXT,
+        rating100       INTEGER,
+        organized       INTEGER NOT NULL,
+        studio_id       INTEGER,
+        path            TEXT,                -- its folder or zip; NULL when made by hand
+        image_count     INTEGER NOT NULL,
+        performer_ids   TEXT NOT NULL,
+        tag_ids         TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE INDEX galleries_by_updated_at ON galleries (updated_at);
+    CREATE INDEX galleries_by_code ON galleries (code);
+    ALTER TABLE scenes ADD COLUMN gallery_ids TEXT NOT NULL DEFAULT '[]';
+    DELETE FROM sync_state WHERE key = 'watermark.scenes';
+"#,
 ];
 
 fn is_busy(e: &rusqlite::Error) -> bool {

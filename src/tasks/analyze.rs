@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use super::{Context, Outcome};
 use crate::analysis::ai::{AiClient, AiReport};
 use crate::analysis::{self, Analysis, Analyzer, Library};
-use crate::mirror;
 use crate::protocol::args::ArgSpec;
 use crate::store::mirror::SceneScope;
+use crate::sync;
 
 /// Where the newest scene update the last analysis saw is kept (`since_last`).
 const LAST_ANALYSIS: &str = "analyze.scenes_updated_at";
@@ -29,7 +29,7 @@ const TOP_UNMATCHED: usize = 20;
 /// Analyzes the chosen scenes into a new plan.
 pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    mirror::refresh(&cx.mirror()).context("bringing the mirror up to date before analyzing")?;
+    sync::refresh(&cx.mirror()).context("bringing the mirror up to date before analyzing")?;
     let scope = scope(cx)?;
     let analyzer = analyzer(cx)?;
     for warning in &analyzer.warnings {

@@ -149,7 +149,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
                 database.schema_version.unwrap_or_default(),
                 database.size_bytes.unwrap_or_default() / 1024
             );
-            mirror = crate::mirror::status(store).unwrap_or_default();
+            mirror = crate::sync::status(store).unwrap_or_default();
             match mirror["full_sync"]["completed_at"].as_str() {
                 Some(at) => log::info!(
                     "Mirror: {}, last full sync {at}",

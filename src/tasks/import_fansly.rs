@@ -14,14 +14,15 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use super::{Context, Outcome, apply_plan};
+use super::{Context, Outcome, plan_run};
 use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
-use crate::mirror;
-use crate::plans::{Action, ChangeFilter, ChangeStatus, Field, created_ref};
+use crate::plan_runner::RunOptions;
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{ObjectKind, Scene};
+use crate::sync;
 
 /// Scenes read from the mirror at a time.
 const SCENES_PER_READ: usize = 500;
@@ -34,7 +35,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let settings = cx.settings.fansly.clone();
     let source = source(&settings)?;
-    mirror::refresh(&cx.mirror()).context("bringing the mirror up to date before importing")?;
+    sync::refresh(&cx.mirror()).context("bringing the mirror up to date before importing")?;
     log::info!("Reading fansly-scraper's database {}", source.describe());
     let fansly = read(&source)?;
     let era = fansly.era.clone();
@@ -98,7 +99,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
             let fills = ChangeFilter { min_confidence: Some(propose::FILL), ..ChangeFilter::default() };
             cx.store.review_changes(plan_id, &fills, ChangeStatus::Approved)?;
             let plan = cx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
-            let applied = apply_plan::apply(cx, plan, None, false, 500, Instant::now())?;
+            let applied = plan_run::run(cx, plan, RunOptions::new(Direction::Apply))?;
             output["apply"] = applied.output;
             Outcome { output, error: applied.error }
         }

@@ -8,14 +8,14 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::{Outcome, Session};
-use crate::mirror;
+use crate::sync;
 
 /// Refreshes the object the hook names in the mirror.
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     let Some(hook) = session.hook.as_ref() else {
         anyhow::bail!("mode mirror_hook is run by Stash's hooks (the input had no args.hookContext)");
     };
-    if mirror::hooks_paused(&session.stash_config_dir()) {
+    if sync::hooks_paused(&session.stash_config_dir()) {
         log::debug!("StashHog is writing to Stash; it brings the mirror up to date itself when done");
         return Ok(Outcome {
             output: json!({ "hook": hook.trigger, "skipped": "StashHog is writing to Stash" }),
@@ -28,7 +28,7 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             return Ok(json!({ "hook": hook.trigger, "skipped": "the setting mirrorHooks is off" }));
         }
         let output = ctx.recorded(|ctx| {
-            let output = mirror::refresh_from_hook(&ctx.mirror(), hook).context("refreshing the mirror")?;
+            let output = sync::refresh_from_hook(&ctx.mirror(), hook).context("refreshing the mirror")?;
             Ok(Outcome { output, error: None })
         })?;
         Ok(output.output)

@@ -10,6 +10,7 @@ pub mod full_sync;
 pub mod import_fansly;
 pub mod incremental_sync;
 pub mod mirror_hook;
+pub mod plan_run;
 pub mod plans;
 pub mod rollback_plan;
 pub mod sync_scene_tags;
@@ -166,8 +167,8 @@ impl Mode {
                 Operation::ExportPlan => plans::EXPORT_PLAN_ARGS,
                 Operation::ImportPlan => plans::IMPORT_PLAN_ARGS,
                 Operation::DeletePlan => plans::DELETE_PLAN_ARGS,
-                Operation::PreviewApply => plans::PREVIEW_APPLY_ARGS,
-                Operation::PreviewRollback => plans::PREVIEW_ROLLBACK_ARGS,
+                Operation::PreviewApply => plan_run::PREVIEW_APPLY_ARGS,
+                Operation::PreviewRollback => plan_run::PREVIEW_ROLLBACK_ARGS,
                 Operation::RunSummary => plans::RUN_SUMMARY_ARGS,
                 Operation::ListRejections => plans::LIST_REJECTIONS_ARGS,
                 Operation::RemoveRejection => plans::REMOVE_REJECTION_ARGS,
@@ -290,8 +291,8 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
             Operation::ExportPlan => plans::export_plan,
             Operation::ImportPlan => plans::import_plan,
             Operation::DeletePlan => plans::delete_plan,
-            Operation::PreviewApply => plans::preview_apply,
-            Operation::PreviewRollback => plans::preview_rollback,
+            Operation::PreviewApply => plan_run::preview_apply,
+            Operation::PreviewRollback => plan_run::preview_rollback,
             Operation::RunSummary => plans::run_summary,
             Operation::ListRejections => plans::list_rejections,
             Operation::RemoveRejection => plans::remove_rejection,
@@ -324,7 +325,7 @@ fn log_proposed(proposed: &crate::store::Proposed) {
 }
 
 /// Logs a sync's summary the way a user reads it and makes it the run's output.
-fn report_sync(summary: &crate::mirror::SyncSummary) -> anyhow::Result<Outcome> {
+fn report_sync(summary: &crate::sync::SyncSummary) -> anyhow::Result<Outcome> {
     use crate::words::count;
     let removed = summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted;
     log::info!(
@@ -370,8 +371,8 @@ pub struct Context<'s> {
 
 impl Context<'_> {
     /// What the mirror's copying needs from this context.
-    pub fn mirror(&self) -> crate::mirror::Sources<'_> {
-        crate::mirror::Sources { store: &self.store, stash: &self.session.stash, progress: &self.session.progress }
+    pub fn mirror(&self) -> crate::sync::Sources<'_> {
+        crate::sync::Sources { store: &self.store, stash: &self.session.stash, progress: &self.session.progress }
     }
 
     /// Runs `work` as a recorded run (see [`Session::recorded`]).

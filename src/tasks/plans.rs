@@ -3,19 +3,17 @@
 //! and the UI page (`runPluginOperation`). None of them writes to Stash; each returns JSON.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::{Context, Outcome};
-use crate::plan_runner::{Engine, Report};
 use crate::plans::file::{self, ParsedPlan};
 use crate::plans::view::{Names, SceneLabel, Wanted};
-use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, Plan, PlanStatus, value_key};
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Field, Plan, PlanStatus, value_key};
 use crate::protocol::args::{ArgSpec, Args, as_string};
 use crate::stash::ObjectKind;
-use crate::store::{PlanLock, Store};
+use crate::store::Store;
 use crate::words;
 
 /// `plan_id`, shared by every mode that works on one plan.
@@ -24,12 +22,6 @@ pub const PLAN_ID: ArgSpec = ArgSpec {
     takes: "a plan id",
     help: "the plan to work on; without it, the newest plan (apply: the newest with approved changes; rollback: the one applied last)",
 };
-/// `dry_run` of apply and rollback.
-pub const DRY_RUN: ArgSpec =
-    ArgSpec { name: "dry_run", takes: "true or false", help: "log the requests it would send and change nothing" };
-/// `batch_size` of apply and rollback.
-pub const BATCH_SIZE: ArgSpec =
-    ArgSpec { name: "batch_size", takes: "1 to 1000", help: "scenes per request (default 500)" };
 const STATUS: ArgSpec = ArgSpec {
     name: "status",
     takes: "statuses, comma separated",
@@ -101,16 +93,6 @@ pub const REVIEW_PLAN_ARGS: &[ArgSpec] = &[
         help: "with decision=reject: never propose this value again for the scene (default) or for any scene",
     },
 ];
-/// What `preview_apply` takes.
-pub const PREVIEW_APPLY_ARGS: &[ArgSpec] = &[PLAN_ID, BATCH_SIZE];
-/// What `preview_rollback` takes.
-pub const PREVIEW_ROLLBACK_ARGS: &[ArgSpec] = &[PLAN_ID, BATCH_SIZE, DELETE_CREATED];
-/// `delete_created` of rollback and its preview.
-pub const DELETE_CREATED: ArgSpec = ArgSpec {
-    name: "delete_created",
-    takes: "true or false",
-    help: "also delete the tags, performers and studios the plan created once nothing uses them",
-};
 /// What `run_summary` takes.
 pub const RUN_SUMMARY_ARGS: &[ArgSpec] = &[
     ArgSpec { name: "request_id", takes: "text", help: "the id the page started the task with" },
@@ -517,209 +499,6 @@ fn newest(store: &Store) -> Result<Option<i64>, crate::store::StoreError> {
 /// Said when there is no plan at all.
 const NO_PLANS: &str =
     "there are no plans yet: run \"Analyze scenes\" or \"Sync Scene Tags from StashDB\", or import one";
-
-/// Takes `plan`'s lock for an apply or rollback (see [`Store::lock_plan`]), and reads the plan
-/// again under it: the run that held it may have just changed it.
-pub fn lock_plan(store: &Store, plan: Plan) -> anyhow::Result<(PlanLock, Plan)> {
-    let Some(lock) = store.lock_plan(plan.id)? else {
-        let doing = if plan.status == PlanStatus::RollingBack { "rolled back" } else { "applied" };
-        bail!("plan {} is being {doing} by another run; wait for it to finish", plan.id);
-    };
-    let plan = store.plan(plan.id)?.ok_or_else(|| anyhow!("plan {} was deleted meanwhile", plan.id))?;
-    Ok((lock, plan))
-}
-
-/// `batch_size`: scenes per request (1–1000, default 500).
-pub fn batch_size(args: &Args) -> anyhow::Result<usize> {
-    Ok(args.integer("batch_size")?.unwrap_or(500).clamp(1, 1000) as usize)
-}
-
-/// The run's JSON summary (also logged, without the long lists): counts, requests by
-/// operation, and the conflicts and failures with the scene's title and names beside values.
-pub fn engine_summary(
-    store: &Store,
-    plan: &Plan,
-    status: PlanStatus,
-    dry_run: bool,
-    done: &str,
-    mut report: Report,
-    started: Instant,
-) -> anyhow::Result<Outcome> {
-    let failed = report.failed;
-    let mutations: usize = report.requests.values().sum();
-    name_listed(store, &mut report.conflicts, &["value", "before", "stash_now"])?;
-    name_listed(store, &mut report.failures, &["value"])?;
-    let mut output = serde_json::to_value(&report)?;
-    if let Some(map) = output.as_object_mut() {
-        let n = map.remove("done").unwrap_or_default();
-        map.insert(done.into(), n);
-        map.insert("plan_id".into(), plan.id.into());
-        map.insert("plan_name".into(), plan.name.clone().into());
-        map.insert("plan_status".into(), status.as_str().into());
-        map.insert("revision".into(), plan.revision.into());
-        map.insert("dry_run".into(), dry_run.into());
-        map.insert("mutations".into(), mutations.into());
-        map.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
-    }
-    log::info!(
-        "{}Plan {} is {}: {} {done}, {} already in place, {}, {failed} failed; {} to {} in {:.1} s",
-        if dry_run { "Dry run, nothing changed. " } else { "" },
-        plan.id,
-        words::status(status.as_str()),
-        report.done,
-        report.already_in_place,
-        words::count(report.conflicted as u64, "conflict"),
-        words::count(mutations as u64, "request"),
-        words::count(report.scenes_touched as u64, "scene"),
-        started.elapsed().as_secs_f64()
-    );
-    log::debug!("Requests by kind: {:?}", report.requests);
-    if report.conflicted > 0 {
-        log::info!(
-            "Conflicts are fields you edited in Stash since the plan was made: StashHog left your edits alone (the StashHog page lists them)"
-        );
-    }
-    let error = (failed > 0).then(|| {
-        let mode = if done == "reverted" { "rollback_plan" } else { "apply_plan" };
-        format!(
-            "{} failed (the StashHog page, or show_plan with status=failed, lists them): run {mode} with plan_id={} again to retry them, or reject them",
-            words::count(failed as u64, "change"),
-            plan.id
-        )
-    });
-    Ok(Outcome { output, error })
-}
-
-/// Adds the scene's `title` and a `<key>_name` beside each of `keys` to listed conflicts or
-/// failures.
-fn name_listed(store: &Store, listed: &mut [Value], keys: &[&str]) -> anyhow::Result<()> {
-    let mut wanted = Wanted::default();
-    for entry in listed.iter() {
-        let Some(field) = entry["field"].as_str().and_then(Field::parse) else { continue };
-        wanted.scenes.extend(entry["scene_id"].as_i64());
-        for key in keys {
-            wanted.add(field, &entry[*key]);
-        }
-    }
-    let names = store.names_for(&wanted)?;
-    for entry in listed.iter_mut() {
-        let Some(field) = entry["field"].as_str().and_then(Field::parse) else { continue };
-        if let Some(scene) = entry["scene_id"].as_i64() {
-            entry["title"] = names.scene_title(scene).into();
-        }
-        for key in keys {
-            entry[format!("{key}_name")] = names.value_name(field, &entry[*key]).into();
-        }
-    }
-    Ok(())
-}
-
-/// `preview_apply`: exactly the requests `apply_plan` would send for the plan's approved
-/// changes now (read from Stash as it is), by operation, without sending any; and the
-/// plan's revision, to hand to `apply_plan` so it refuses if the approvals change meanwhile.
-pub fn preview_apply(cx: &mut Context) -> anyhow::Result<Outcome> {
-    preview(cx, Direction::Apply)
-}
-
-/// `preview_rollback`: the same for `rollback_plan` (with `delete_created`, what it would
-/// delete and keep).
-pub fn preview_rollback(cx: &mut Context) -> anyhow::Result<Outcome> {
-    preview(cx, Direction::Rollback)
-}
-
-fn preview(cx: &mut Context, direction: Direction) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let args = &cx.session.args;
-    let (plan, taken) = match direction {
-        Direction::Apply => plan_arg(
-            &cx.store,
-            args,
-            "the newest plan with approved changes",
-            || cx.store.newest_plan_to_apply(),
-            "no plan has approved changes: approve changes on the StashHog page (or with review_plan) first",
-        )?,
-        Direction::Rollback => plan_arg(
-            &cx.store,
-            args,
-            "the plan applied last",
-            || cx.store.newest_plan_to_roll_back(),
-            "no plan has been applied, so there is nothing to roll back",
-        )?,
-    };
-    let batch_size = batch_size(args)?;
-    let from = if direction == Direction::Apply { ChangeStatus::Approved } else { ChangeStatus::Applied };
-    let total = plan.changes.get(from.as_str()).copied().unwrap_or(0) as usize;
-    let mut engine =
-        Engine::new(&cx.session.stash, &cx.store, plan.id, direction, true, batch_size, &cx.session.progress);
-    engine.log_requests = false;
-    engine.run(total).with_context(|| format!("previewing plan {}", plan.id))?;
-    let created = if direction == Direction::Rollback {
-        Some(engine.settle_created(args.bool("delete_created")?.unwrap_or(false))?)
-    } else {
-        None
-    };
-    let mut report = engine.report;
-    name_listed(&cx.store, &mut report.conflicts, &["value", "before", "stash_now"])?;
-    name_listed(&cx.store, &mut report.failures, &["value"])?;
-    let creates: usize = report.requests.iter().filter(|(op, _)| op.ends_with("Create")).map(|(_, n)| n).sum();
-    let requests: Vec<Value> =
-        report.requests.iter().map(|(operation, count)| json!({"operation": operation, "count": count})).collect();
-    let mut output = json!({
-        "plan_id": plan.id,
-        "plan_taken": taken,
-        "plan_status": plan.status,
-        "revision": plan.revision,
-        "requests": requests,
-        "mutations": report.requests.values().sum::<usize>(),
-        "scenes": report.scenes_touched,
-        "changes": report.done,
-        "creates": creates,
-        "already_in_place": report.already_in_place,
-        "conflicted": report.conflicted,
-        "conflicts": report.conflicts,
-        "failed": report.failed,
-        "failures": report.failures,
-        "would_send": report.would_send,
-        "duration_ms": started.elapsed().as_millis() as u64,
-    });
-    if let Some(created) = created {
-        output["kept"] = kept_list(&created.kept).into();
-        output["deleted"] = deleted_list(&created.deleted).into();
-    }
-    log::info!(
-        "Preview of {} plan {} (revision {}): {} change(s) in {} request(s) {:?} to {} scene(s); {} already in place, {} conflict(s), {} would fail; nothing was sent",
-        if direction == Direction::Apply { "applying" } else { "rolling back" },
-        plan.id,
-        plan.revision,
-        report.done,
-        output["mutations"],
-        report.requests,
-        report.scenes_touched,
-        report.already_in_place,
-        report.conflicted,
-        report.failed
-    );
-    Ok(Outcome { output, error: None })
-}
-
-/// What a rollback kept of what its plan created, as the page lists it: `{name, reason}`.
-pub fn kept_list(kept: &[Value]) -> Vec<Value> {
-    kept.iter()
-        .map(|entry| {
-            let reason = match (entry.get("error"), entry.get("uses")) {
-                (Some(error), _) => error.as_str().unwrap_or_default().to_owned(),
-                (None, Some(uses)) => format!("still used {uses} time(s) in Stash"),
-                (None, None) => "kept: delete_created was not asked for".to_owned(),
-            };
-            json!({"entity": entry["entity"], "id": entry["id"], "name": entry["name"], "reason": reason})
-        })
-        .collect()
-}
-
-/// What a rollback deleted of what its plan created: names.
-pub fn deleted_list(deleted: &[Value]) -> Vec<Value> {
-    deleted.iter().map(|entry| entry["name"].clone()).collect()
-}
 
 /// `run_summary`: the stored outcome of a run, by the `request_id` the page gave the task or
 /// by `run_id` — for the page, since Stash discards a task's output.

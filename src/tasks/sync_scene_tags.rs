@@ -12,9 +12,11 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{Context, Outcome, apply_plan};
+use super::{Context, Outcome, apply_plan, plan_run};
 use crate::matching::{TagMatcher, blacklist_names};
-use crate::mirror;
+use crate::plan_runner::RunOptions;
+use crate::plans::Direction;
+use crate::sync;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
 
@@ -41,7 +43,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     } else {
         apply_plan::finish_interrupted(ctx, MODE)?;
     }
-    mirror::refresh(&ctx.mirror())?;
+    sync::refresh(&ctx.mirror())?;
     let stash_box = tag_sync::choose_stash_box(&ctx.config, settings.endpoint.as_deref())?;
     let endpoint = stash_box.endpoint.clone();
     let (client, pace) = tag_sync::connect(&stash_box, settings.requests_per_minute)?;
@@ -141,7 +143,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
             };
             ctx.store.review_changes(plan_id, &approve, crate::plans::ChangeStatus::Approved)?;
             let plan = ctx.store.plan(plan_id)?.ok_or_else(|| anyhow::anyhow!("plan {plan_id} vanished"))?;
-            let applied = apply_plan::apply(ctx, plan, None, false, 500, Instant::now())?;
+            let applied = plan_run::run(ctx, plan, RunOptions::new(Direction::Apply))?;
             output["apply"] = applied.output;
             log::info!(
                 "Done. Plan {plan_id} can be rolled back from the StashHog page (or with \"Roll back last applied plan\" in Settings > Tasks)"

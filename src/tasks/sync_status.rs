@@ -8,8 +8,8 @@
 use serde_json::json;
 
 use super::{Context, Outcome};
-use crate::mirror;
 use crate::protocol::args::ArgSpec;
+use crate::sync;
 use crate::words::count;
 
 /// What `sync_status` takes.
@@ -25,7 +25,7 @@ const COMPACT_RUNS: usize = 5;
 /// Counts, the last full sync or a stopped one, and the latest runs.
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let details = ctx.session.args.bool("details")?.unwrap_or(false);
-    let mut output = mirror::status(&ctx.store)?;
+    let mut output = sync::status(&ctx.store)?;
     let held = &output["mirror"];
     let number = |key: &str| held[key].as_u64().unwrap_or_default();
     log::info!(
