@@ -103,10 +103,11 @@ pub fn parse(text: &str) -> Result<ParsedPlan, PlanFileError> {
     let mut seen = HashSet::new();
     for (index, entry) in file.changes.into_iter().enumerate() {
         let change = check_change(entry, &changes).map_err(|e| PlanFileError(format!("changes[{index}]: {e}")))?;
-        let key = (change.entity_id, change.field, change.action == Action::Set, member_key(&change));
+        let key = (change.entity, change.entity_id, change.field, change.action == Action::Set, member_key(&change));
         if change.action != Action::Create && !seen.insert(key) {
             return Err(PlanFileError(format!(
-                "changes[{index}]: scene {} already has a change of `{}`{} earlier in the file; keep one",
+                "changes[{index}]: {} {} already has a change of `{}`{} earlier in the file; keep one",
+                change.entity.as_str(),
                 change.entity_id.unwrap_or_default(),
                 change.field.as_str(),
                 if change.field.is_list() { format!(" for {}", change.value) } else { String::new() }
@@ -203,10 +204,16 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
             status,
         });
     }
-    if entity != ObjectKind::Scene {
+    if !entity.is_media() {
         return Err(format!("changes to a {} itself are not supported yet; only CREATE", entity.as_str()));
     }
-    let id = entry.id.filter(|id| *id > 0).ok_or("`id` (the scene's Stash id) is missing or not a positive number")?;
+    if !field.applies_to(entity) {
+        return Err(format!("a {} has no `{}` a plan can change", entity.as_str(), field.as_str()));
+    }
+    let id = entry
+        .id
+        .filter(|id| *id > 0)
+        .ok_or_else(|| format!("`id` (the {}'s Stash id) is missing or not a positive number", entity.as_str()))?;
     let before = match (action, field.is_list()) {
         (Action::Add | Action::Remove, true) => {
             let before = entry.before.unwrap_or(Value::Null);

@@ -601,29 +601,31 @@ impl Store {
         Ok(changes)
     }
 
-    /// The scene changes with `status` of the next `scenes` scenes after `after` (ascending
-    /// scene ids; descending when `reverse`, for rollback), grouped by scene.
-    pub fn scene_changes_after(
+    /// The changes of `kind` (scenes, images or galleries) with `status` of the next `objects`
+    /// objects after `after` (ascending ids; descending when `reverse`, for rollback), grouped
+    /// by object.
+    pub fn changes_after(
         &self,
         plan_id: i64,
+        kind: ObjectKind,
         status: ChangeStatus,
         after: Option<i64>,
         reverse: bool,
-        scenes: usize,
+        objects: usize,
     ) -> Result<Vec<Change>, StoreError> {
         let (cmp, order) = if reverse { ("<", "DESC") } else { (">", "ASC") };
         let after = after.unwrap_or(if reverse { i64::MAX } else { i64::MIN });
         let sql = format!(
             "SELECT {CHANGE_COLUMNS} FROM plan_changes
-             WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id IN (
+             WHERE plan_id = ?1 AND status = ?2 AND entity_type = ?5 AND action != 'CREATE' AND entity_id IN (
                  SELECT DISTINCT entity_id FROM plan_changes
-                 WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id {cmp} ?3
+                 WHERE plan_id = ?1 AND status = ?2 AND entity_type = ?5 AND action != 'CREATE' AND entity_id {cmp} ?3
                  ORDER BY entity_id {order} LIMIT ?4)
              ORDER BY entity_id {order}, id {order}"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![plan_id, status.as_str(), after, i64::try_from(scenes).unwrap_or(i64::MAX)],
+            params![plan_id, status.as_str(), after, i64::try_from(objects).unwrap_or(i64::MAX), kind.as_str()],
             change_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
