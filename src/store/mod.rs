@@ -432,6 +432,37 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX galleries_by_code ON galleries (code);
     ALTER TABLE scenes ADD COLUMN gallery_ids TEXT NOT NULL DEFAULT '[]';
     DELETE FROM sync_state WHERE key = 'watermark.scenes';
+
+    -- Plans change images and galleries too: `plan_changes` is rebuilt for its CHECK.
+    CREATE TABLE plan_changes_new (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        entity_type TEXT NOT NULL CHECK (entity_type IN ('scene', 'image', 'gallery', 'performer', 'studio', 'tag')),
+        entity_id   INTEGER,
+        field       TEXT NOT NULL,
+        action      TEXT NOT NULL CHECK (action IN ('ADD', 'REMOVE', 'SET', 'CREATE')),
+        value       TEXT NOT NULL,
+        before      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        confidence  REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'applied',
+                        'failed', 'skipped_conflict', 'reverted', 'revert_conflict', 'superseded')),
+        error       TEXT,
+        created_id  INTEGER,
+        batch_id    INTEGER REFERENCES plan_batches (id) ON DELETE SET NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        stash_now   TEXT
+    );
+    INSERT INTO plan_changes_new SELECT id, plan_id, entity_type, entity_id, field, action, value, before, reason,
+            confidence, status, error, created_id, batch_id, created_at, updated_at, stash_now FROM plan_changes;
+    DROP TABLE plan_changes;
+    ALTER TABLE plan_changes_new RENAME TO plan_changes;
+    CREATE INDEX plan_changes_work ON plan_changes (plan_id, status, entity_type, entity_id);
+    CREATE INDEX plan_changes_by_field ON plan_changes (plan_id, field, status);
+    CREATE INDEX plan_changes_by_batch ON plan_changes (batch_id);
+    CREATE INDEX plan_changes_by_value ON plan_changes (plan_id, field, action, value);
+    CREATE INDEX plan_changes_by_scene ON plan_changes (entity_type, entity_id, status);
 "#,
 ];
 

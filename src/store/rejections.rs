@@ -102,8 +102,8 @@ impl Store {
     /// Stores a producer's proposal as a new plan: leaves out what the user rejected, then
     /// takes over the open (pending or approved) changes of the same producer's earlier plans
     /// that were never applied: the same change proposed again keeps its approval; a change of
-    /// a scene in `examined` that is not proposed again is dropped; a change of a scene this
-    /// run did not look at moves into the new plan. What was taken over is marked `superseded`
+    /// an object in `examined` (kind and id) that is not proposed again is dropped; a change of
+    /// an object this run did not look at moves into the new plan. What was taken over is marked `superseded`
     /// in the old plan, and an old plan with nothing open left becomes `superseded`. One
     /// transaction. Plans of `sync_scene_tags` supersede only plans of the same stash-box.
     pub fn propose_plan(
@@ -112,7 +112,7 @@ impl Store {
         producer: &str,
         source: &Value,
         changes: &[NewChange],
-        examined: &HashSet<i64>,
+        examined: &HashSet<(ObjectKind, i64)>,
     ) -> Result<Proposed, StoreError> {
         let rejected = self.rejection_keys()?;
         let (mut changes, rejected_earlier) = without_rejected(changes, &rejected);
@@ -159,7 +159,7 @@ impl Store {
                 }
                 continue;
             }
-            let looked_at = change.entity_id.is_some_and(|id| examined.contains(&id));
+            let looked_at = change.entity_id.is_some_and(|id| examined.contains(&(change.entity, id)));
             if change.action == Action::Create || looked_at {
                 continue;
             }

@@ -16,6 +16,7 @@ use super::{Context, Outcome, apply_plan, plan_run};
 use crate::matching::{TagMatcher, blacklist_names};
 use crate::plan_runner::RunOptions;
 use crate::plans::Direction;
+use crate::stash::ObjectKind;
 use crate::sync;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
@@ -98,7 +99,8 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
     let name = format!("Sync scene tags from {}", stash_box.name);
     // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
-    let examined: HashSet<i64> = linked.iter().map(|(s, _)| *s).filter(|s| !failed.contains(s)).collect();
+    let examined: HashSet<(ObjectKind, i64)> =
+        linked.iter().map(|(s, _)| *s).filter(|s| !failed.contains(s)).map(|s| (ObjectKind::Scene, s)).collect();
     let proposed = ctx.store.propose_plan(&name, MODE, &source, &proposal.changes, &examined)?;
     super::log_proposed(&proposed);
     let plan_id = proposed.plan_id;
