@@ -195,6 +195,18 @@ fn sqlite_era_import_applies_what_a_careful_person_would_set_and_a_second_import
         "dry run"
     );
     let plan_id = run.out("/plan_id").as_i64().expect("a plan");
+    // Images and galleries read by name where people review them.
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "field": "galleries", "per_page": 1000}));
+    shown.assert_ok();
+    let changes = shown.out("/changes").as_array().cloned().unwrap_or_default();
+    let preview = changes
+        .iter()
+        .find(|c| {
+            c["entity"] == "image" && c["path"].as_str().is_some_and(|p| p.contains(&I_LOCKED_PREVIEW.to_string()))
+        })
+        .unwrap_or_else(|| panic!("the preview image joins a gallery: {changes:?}"));
+    assert_eq!(preview["value_name"], "Beach day with @carla and @ghost #Beach #summer (new)");
+    assert!(preview["title"].as_str().is_some_and(|t| t.ends_with(".jpg")), "an untitled image reads as its file");
     approve_and_apply(&env, plan_id);
     assert_careful_end_state(&env);
 

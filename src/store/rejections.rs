@@ -357,24 +357,28 @@ impl Store {
         names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &wanted.created)?
             .into_iter()
             .map(|(id, value)| {
-                let name = serde_json::from_str::<Value>(&value).ok();
-                (id, name.and_then(|n| n.as_str().map(str::to_owned)).unwrap_or_default())
+                let value = serde_json::from_str::<Value>(&value).ok();
+                (id, value.as_ref().and_then(Creation::parse).map(|c| c.name).unwrap_or_default())
             })
             .collect();
-        for chunk in wanted.scenes.chunks(500) {
-            let sql = format!(
-                "SELECT id, title, json_extract(files, '$[0].path') FROM scenes WHERE id IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
-            let mut statement = self.conn.prepare(&sql)?;
-            let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
-                Ok((r.get::<_, i64>(0)?, SceneLabel::new(r.get(1)?, r.get(2)?)))
-            })?;
-            for row in rows {
-                let (id, label) = row?;
-                names.scenes.insert(id, label);
+        let labels = |select: &str, ids: &[i64]| -> Result<HashMap<i64, SceneLabel>, StoreError> {
+            let mut labels = HashMap::new();
+            for chunk in ids.chunks(500) {
+                let sql = format!("{select} WHERE id IN ({})", vec!["?"; chunk.len()].join(", "));
+                let mut statement = self.conn.prepare(&sql)?;
+                let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
+                    Ok((r.get::<_, i64>(0)?, SceneLabel::new(r.get(1)?, r.get(2)?)))
+                })?;
+                for row in rows {
+                    let (id, label) = row?;
+                    labels.insert(id, label);
+                }
             }
-        }
+            Ok(labels)
+        };
+        names.scenes = labels("SELECT id, title, json_extract(files, '$[0].path') FROM scenes", &wanted.scenes)?;
+        names.images = labels("SELECT id, title, json_extract(paths, '$[0]') FROM images", &wanted.images)?;
+        names.galleries = labels("SELECT id, title, path FROM galleries", &wanted.galleries)?;
         Ok(names)
     }
 }

@@ -184,9 +184,9 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
             .iter()
             .map(|c| {
                 let mut view = names.change(c);
-                if let Some(scene) = c.entity_id.filter(|_| c.entity == crate::stash::ObjectKind::Scene) {
-                    view["title"] = names.scene_title(scene).into();
-                    view["path"] = names.scenes.get(&scene).and_then(|s| s.path.clone()).into();
+                if let Some(id) = c.entity_id.filter(|_| c.entity.is_media()) {
+                    view["title"] = names.title(c.entity, id).into();
+                    view["path"] = names.label(c.entity, id).and_then(|s| s.path.clone()).into();
                 }
                 view
             })
