@@ -36,7 +36,7 @@ use crate::protocol::progress::Progress;
 use crate::stash::{
     ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, SceneList, SceneScalar, StashClient, StashWrite,
 };
-use crate::store::Store;
+use crate::store::{BatchState, JournalRequest, Store};
 
 /// Scenes per request unless `batch_size` says otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 500;
@@ -216,9 +216,10 @@ impl<'a> Engine<'a> {
             let (from, to) = (direction.from_status(), direction.to_status());
             for batch in self.store.open_batches(self.plan_id, direction)? {
                 self.report.resumed_batches += 1;
-                let operation = batch.request.get("operation").and_then(Value::as_str).unwrap_or_default();
-                log::info!("Checking in Stash whether an interrupted request ({operation}) landed");
-                let landed: Vec<Settled> = if operation.ends_with("Create") || operation.ends_with("Destroy") {
+                log::info!("Checking in Stash whether an interrupted request ({}) landed", batch.request.operation);
+                // What the changes are says how to look: a created or deleted tag, performer or
+                // studio by name or id, anything else on its scene.
+                let landed: Vec<Settled> = if batch.changes.iter().any(|c| creatable(c.entity).is_some()) {
                     self.landed_entities(&batch.changes, direction)?
                 } else {
                     let objects = self.objects_now(&batch.changes)?;
@@ -244,7 +245,7 @@ impl<'a> Engine<'a> {
                 }
                 let rest = if direction == self.options.direction { "are sent again" } else { "were never applied" };
                 log::info!("{} of its {} change(s) had landed; the rest {rest}", landed.len(), batch.changes.len());
-                self.store.settle(Some((batch.id, "verified")), &landed)?;
+                self.store.settle(Some((batch.id, BatchState::Verified)), &landed)?;
             }
         }
         Ok(())
@@ -563,7 +564,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let ids: Vec<i64> = pending.changes.iter().map(|c| c.id).collect();
-        let request = json!({"operation": operation, "variables": variables});
+        let request = JournalRequest { operation: operation.to_owned(), variables };
         let batch = self.store.begin_batch(self.plan_id, self.options.direction, &request, &ids)?;
         log::debug!("Sending {operation} for {} change(s)", ids.len());
         let to = self.options.direction.to_status();
@@ -576,7 +577,7 @@ impl<'a> Engine<'a> {
                 }
                 let done: Vec<Settled> = pending.changes.iter().map(|c| settled(c, to, None, created_id)).collect();
                 self.report.done += done.len();
-                self.store.settle(Some((batch, "done")), &done)?;
+                self.store.settle(Some((batch, BatchState::Done)), &done)?;
             }
             Err(e) => {
                 // A timeout or a 5xx does not say whether Stash ran it: look before calling it failed.
@@ -611,7 +612,7 @@ impl<'a> Engine<'a> {
                         self.fail(change, error.clone(), &mut outcomes);
                     }
                 }
-                self.store.settle(Some((batch, "failed")), &outcomes)?;
+                self.store.settle(Some((batch, BatchState::Failed)), &outcomes)?;
             }
         }
         Ok(())

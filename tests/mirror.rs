@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::env::TestEnv;
 use crate::support::fake_http::Fault;
 use crate::support::fake_stash::{Fingerprint, Generate, Performer, Scene, StashId, Studio, Tag, VideoFile};
-use crate::support::mirror_oracle::{assert_mirror_equals_stash, mirrored};
+use crate::support::mirror_oracle::{assert_mirror_equals_stash, mirrored, scene_checkpoint, stopped_pass};
 use crate::support::runner::Level;
 
 const STASHDB: &str = "https://stashdb.org/graphql";
@@ -270,10 +270,6 @@ fn kill_when(env: &TestEnv, args: Value, ready: impl Fn(&Connection) -> bool) {
     env.kill_when(args, || Connection::open(env.db_path()).is_ok_and(|db| ready(&db)));
 }
 
-fn state(db: &Connection, key: &str) -> Option<String> {
-    db.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).ok()
-}
-
 #[test]
 fn a_killed_full_sync_resumes_from_its_checkpoint_at_several_points() {
     for kill_after_pages in [0_i64, 2, 5] {
@@ -281,8 +277,8 @@ fn a_killed_full_sync_resumes_from_its_checkpoint_at_several_points() {
         library(&env, 3000);
         env.stash.fail_times(400, Fault::Slow(Duration::from_millis(40)));
         kill_when(&env, json!({"mode": "full_sync"}), |db| match kill_after_pages {
-            0 => state(db, "full_sync.pass").is_some(),
-            n => state(db, "full_sync.scene_after").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) >= n * 500,
+            0 => stopped_pass(db).is_some(),
+            n => scene_checkpoint(db).unwrap_or(0) >= n * 500,
         });
         env.stash.clear_faults();
         env.stash.clear_requests();
@@ -322,7 +318,7 @@ fn stash_going_away_mid_sync_keeps_what_was_committed_and_says_so() {
     assert!(error.contains("cannot reach Stash") && error.contains("copying scenes"), "{error}");
     let db = Connection::open(env.db_path()).expect("opens");
     let scenes: i64 = db.query_row("SELECT COUNT(*) FROM scenes", [], |r| r.get(0)).expect("counts");
-    let checkpoint: i64 = state(&db, "full_sync.scene_after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let checkpoint: i64 = scene_checkpoint(&db).unwrap_or(0);
     assert!(scenes > 0 && checkpoint > 0, "committed pages stay: {scenes} scenes, checkpoint {checkpoint}");
     env.stash.clear_faults();
     let run = sync(&env, "full_sync");
@@ -443,4 +439,33 @@ fn if_the_hooks_cannot_be_paused_they_run_inside_our_mutations_without_deadlock(
         assert_eq!(hook.out("/mirror/refreshed"), &json!(1), "{}", hook.log_text());
     }
     assert_mirror_equals_stash(&env);
+}
+
+#[test]
+fn an_unreadable_record_of_a_stopped_full_sync_says_to_run_full_sync_and_full_sync_starts_over() {
+    let env = TestEnv::new();
+    library(&env, 20);
+    sync(&env, "full_sync");
+    // What an older StashHog kept, or a damaged row: neither may quietly copy everything again.
+    let db = Connection::open(env.db_path()).expect("opens");
+    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('full_sync.pass', '7')", []).expect("writes");
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "incremental_sync"}));
+    assert_eq!(run.exit_code, Some(1));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("stopped full sync cannot be read") && error.contains("run the task \"Full sync\""),
+        "{error}"
+    );
+    assert!(!error.contains('\n'), "one line: {error}");
+    assert!(env.stash.requests_named("FindScenes").is_empty(), "nothing was copied");
+    let status = env.run(json!({"mode": "sync_status"}));
+    assert!(status.error.clone().unwrap_or_default().contains("run the task \"Full sync\""));
+
+    let run = sync(&env, "full_sync");
+    assert_eq!(run.out("/resumed"), &json!(false));
+    assert!(run.logged(Level::Warning, "cannot be continued"));
+    assert!(stopped_pass(&db).is_none(), "the pass completed and its record went");
+    assert_mirror_equals_stash(&env);
+    sync(&env, "incremental_sync");
 }

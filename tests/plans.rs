@@ -725,3 +725,27 @@ fn refuse_second_bulk_update(env: &TestEnv) {
     env.stash.fail_next_named("BulkSceneUpdate", Fault::Slow(Duration::ZERO));
     env.stash.fail_next_named("BulkSceneUpdate", Fault::GraphqlError("refused by the test".into()));
 }
+
+#[test]
+fn an_unreadable_journal_row_stops_the_apply_with_what_to_do_and_sends_nothing() {
+    let env = TestEnv::new();
+    let (ids, plan_id) = killable_plan(&env);
+    // A batch left in flight whose request no longer reads: guessing what it sent could apply a
+    // change twice or call a landed one failed.
+    let db = rusqlite::Connection::open(env.db_path()).expect("opens");
+    db.execute(
+        "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, 'apply', 'not json', 'sending', 't')",
+        [plan_id],
+    )
+    .expect("journals");
+    let batch = db.last_insert_rowid();
+    db.execute("UPDATE plan_changes SET batch_id = ?1 WHERE plan_id = ?2", [batch, plan_id]).expect("links");
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    assert_eq!(run.exit_code, Some(1));
+    let error = run.error.clone().unwrap_or_default();
+    assert!(error.contains(&format!("journal of interrupted request {batch}")), "{error}");
+    assert!(error.contains("restore it from a backup"), "{error}");
+    assert!(!error.contains('\n'), "one line: {error}");
+    assert_eq!(mutations(&env), 0, "nothing was sent");
+    env.stash.lib(|l| assert!(ids.iter().all(|id| l.scene_tag_names(*id) == ["B"])));
+}

@@ -282,12 +282,8 @@ fn a_resumed_full_sync_catches_what_changed_behind_its_checkpoint() {
     env.stash.fail_times(400, Fault::Slow(Duration::from_millis(40)));
     let db_path = env.db_path();
     env.kill_when(json!({"mode": "full_sync"}), || {
-        Connection::open(&db_path).is_ok_and(|db| {
-            db.query_row("SELECT value FROM sync_state WHERE key = 'full_sync.scene_after'", [], |r| {
-                r.get::<_, String>(0)
-            })
-            .is_ok_and(|v| v.parse::<u64>().unwrap_or(0) >= ids[999])
-        })
+        Connection::open(&db_path)
+            .is_ok_and(|db| crate::support::mirror_oracle::scene_checkpoint(&db).is_some_and(|v| v as u64 >= ids[999]))
     });
     env.stash.clear_faults();
     // Behind the checkpoint: one copied scene is edited, another deleted.

@@ -11,7 +11,7 @@ mod transport;
 
 pub use cookie::Cookie;
 pub use error::{ApiError, Service};
-pub use transport::{Auth, Retry, Transport, TransportConfig, read_answer};
+pub use transport::{Auth, Credentials, Retry, Transport, TransportConfig, read_answer};
 
 /// Whether a URL's host is this machine: `localhost` or a loopback address. Decides where a
 /// self-signed certificate is accepted and where an AI endpoint counts as a free local server.

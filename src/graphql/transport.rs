@@ -13,6 +13,30 @@ use serde_json::Value;
 
 use super::{ApiError, Cookie, Service, tls};
 
+/// What our requests prove who we are with, in the words a check report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Credentials {
+    /// An API key (Stash's, from the plugin input or `--api-key`).
+    #[serde(rename = "api key")]
+    ApiKey,
+    /// The session cookie Stash handed the plugin.
+    #[serde(rename = "session cookie")]
+    SessionCookie,
+    /// Nothing: fine for a Stash without a password.
+    #[serde(rename = "none")]
+    None,
+}
+
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credentials::ApiKey => "api key",
+            Credentials::SessionCookie => "session cookie",
+            Credentials::None => "none",
+        })
+    }
+}
+
 /// How a request proves who we are.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
@@ -111,12 +135,12 @@ impl Transport {
         &self.service
     }
 
-    /// What requests prove who we are with: "api key", "session cookie" or "none".
-    pub fn credentials(&self) -> &'static str {
+    /// What requests prove who we are with.
+    pub fn credentials(&self) -> Credentials {
         match (&self.api_key, self.current_cookie()) {
-            (Some(_), _) => "api key",
-            (None, Some(_)) => "session cookie",
-            (None, None) => "none",
+            (Some(_), _) => Credentials::ApiKey,
+            (None, Some(_)) => Credentials::SessionCookie,
+            (None, None) => Credentials::None,
         }
     }
 
@@ -201,8 +225,11 @@ impl Transport {
         self.renew_cookie(response.headers());
         let retry_after = retry_after(response.headers());
         let text = response.text().map_err(|e| self.transport_failure(&e))?;
-        let endpoint =
-            Endpoint { service: &self.service, url: &self.url, has_credentials: self.credentials() != "none" };
+        let endpoint = Endpoint {
+            service: &self.service,
+            url: &self.url,
+            has_credentials: self.credentials() != Credentials::None,
+        };
         classify(&endpoint, status, retry_after, &text).map_err(|(error, unprocessed)| Failure {
             error,
             retry_after,

@@ -17,7 +17,7 @@ use crate::graphql::Cookie;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// stdin could not be read.
-    #[error("cannot read stdin: {0}")]
+    #[error("cannot read stdin")]
     Read(#[source] std::io::Error),
     /// stdin held nothing.
     #[error(
@@ -25,7 +25,7 @@ pub enum InputError {
     )]
     Empty,
     /// stdin is not JSON.
-    #[error("stdin is not JSON ({0}): StashHog expects the document Stash sends to plugins")]
+    #[error("stdin is not JSON (StashHog expects the document Stash sends to plugins)")]
     NotJson(#[source] serde_json::Error),
     /// stdin is JSON of the wrong shape.
     #[error("stdin holds a JSON {0}, not the object Stash sends ({{\"server_connection\": …, \"args\": …}})")]

@@ -62,8 +62,8 @@ impl StashClient {
         self.transport.url()
     }
 
-    /// What our requests prove who we are with: "api key", "session cookie" or "none".
-    pub fn credentials(&self) -> &'static str {
+    /// What our requests prove who we are with.
+    pub fn credentials(&self) -> crate::graphql::Credentials {
         self.transport.credentials()
     }
 

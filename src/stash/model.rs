@@ -1,10 +1,10 @@
 //! StashHog's own view of Stash's data: plain types, independent of any GraphQL operation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A kind of Stash object StashHog mirrors and plans changes to. One type for the mirror's
 /// tables, the writes to Stash and the rows of a plan, so nothing translates between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     /// A tag.

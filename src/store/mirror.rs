@@ -60,12 +60,12 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                "INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?8)
+                concat!("INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ", now_sql!(), ", ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
                    aliases = excluded.aliases, ignore_auto_tag = excluded.ignore_auto_tag,
                    stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
             )?
             .execute(params![
                 t.id,
@@ -87,12 +87,12 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7, ?8)
+                concat!("INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ", now_sql!(), ", ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
                    aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
                    urls = excluded.urls,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
             )?
             .execute(params![
                 p.id,
@@ -113,13 +113,15 @@ impl MirrorWriter<'_> {
             return Ok(());
         }
         self.tx
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "INSERT INTO studios (id, name, aliases, parent_id, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?7)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
+                now_sql!(),
+                ", ?7)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
                    parent_id = excluded.parent_id, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
-            )?
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"
+            ))?
             .execute(params![
                 s.id,
                 s.name,
@@ -151,17 +153,19 @@ impl MirrorWriter<'_> {
                 .collect::<Vec<_>>()
         );
         self.tx
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
                    files, created_at, updated_at, mirrored_at, seen_pass, gallery_ids)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?14, ?15)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ",
+                now_sql!(),
+                ", ?14, ?15)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, director = excluded.director, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
                    studio_id = excluded.studio_id, files = excluded.files, created_at = excluded.created_at,
                    updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
-                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids",
-            )?
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids"
+            ))?
             .execute(params![
                 s.id,
                 s.title,
@@ -415,7 +419,7 @@ impl Store {
 
     /// Our clock, in the form `mirrored_at` uses.
     pub fn now(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(concat!("SELECT ", now_sql!()), [], |r| r.get(0))?)
     }
 }
 

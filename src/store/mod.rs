@@ -4,6 +4,21 @@
 //! task with SIGKILL, so: WAL with a busy timeout, short write transactions that never span a
 //! network call, and migrations that are atomic and safe to race.
 
+/// Our clock in SQL, in the one form StashHog stores times in (UTC, milliseconds, `Z`), so
+/// that times compare as text; with an argument, a modifier such as `?1` (`-3 hours`). A macro,
+/// not a constant, so SQL text can `concat!` it at compile time.
+macro_rules! now_sql {
+    () => {
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    };
+    ($modifier:literal) => {
+        concat!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ", $modifier, ")")
+    };
+}
+
+/// [`now_sql!`] for SQL built at run time.
+const NOW: &str = now_sql!();
+
 pub mod files;
 pub mod mirror;
 mod plans;
@@ -16,7 +31,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plans::{FieldSummary, OpenBatch, PlanLock, ValueSummary};
+pub use plans::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 
@@ -77,6 +92,28 @@ pub enum StoreError {
     /// A statement failed.
     #[error("database error: {}", sqlite_message(.0))]
     Sqlite(rusqlite::Error),
+    /// A row reads back as something StashHog never writes (changed by hand or by another
+    /// program): StashHog stops rather than guess what it meant.
+    #[error("{what} cannot be read ({reason}); {remedy}")]
+    Unreadable {
+        /// The row, in words.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+        /// What the user can run.
+        remedy: &'static str,
+    },
+    /// A new plan's change refers by `{"created": index}` to something that is not an earlier
+    /// change of the same plan: stored, it would point at no change at all.
+    #[error(
+        "change {change} of the new plan refers to {{\"created\": {index}}}, which is not an earlier change of the plan; nothing was stored"
+    )]
+    BadReference {
+        /// The change's index in the plan (from 0).
+        change: usize,
+        /// The index it named.
+        index: i64,
+    },
     /// A run's or a plan's lock file could not be handled.
     #[error("cannot use the lock file {path} ({reason})")]
     Lock {

@@ -11,17 +11,16 @@ use std::fs::{File, TryLockError};
 
 use rusqlite::types::{Type, Value as Sql};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::{NOW, Store, StoreError};
 use crate::plans::{
     Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
     map_created_refs,
 };
 use crate::stash::ObjectKind;
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 pub(super) const CHANGE_COLUMNS: &str = "id, entity_type, entity_id, field, action, value, before, reason, confidence, status, error, created_id, stash_now";
 
 /// A journal entry still `sending`: its request may or may not have reached Stash.
@@ -30,9 +29,43 @@ pub struct OpenBatch {
     /// Batch id.
     pub id: i64,
     /// The request as it was sent.
-    pub request: Value,
+    pub request: JournalRequest,
     /// The changes it carried.
     pub changes: Vec<Change>,
+}
+
+/// One request to Stash as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalRequest {
+    /// The GraphQL operation's name (`BulkSceneUpdate`, `TagCreate`, …).
+    pub operation: String,
+    /// Its variables.
+    pub variables: Value,
+}
+
+/// Where a journaled request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchState {
+    /// Written before the request left; still so after a kill: its fate is unknown.
+    Sending,
+    /// Stash answered that it ran.
+    Done,
+    /// Stash answered with an error, or did not answer and a check found it had not landed.
+    Failed,
+    /// Left `sending` by a killed run, and checked in Stash since.
+    Verified,
+}
+
+impl BatchState {
+    fn as_str(self) -> &'static str {
+        match self {
+            BatchState::Sending => "sending",
+            BatchState::Done => "done",
+            BatchState::Failed => "failed",
+            BatchState::Verified => "verified",
+        }
+    }
 }
 
 /// A plan's exclusive lock (see [`Store::lock_plan`]); released when dropped.
@@ -104,12 +137,23 @@ pub(super) fn insert_plan(
              confidence, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
-    for change in changes {
-        // A reference names a CREATE by its index in `changes`; stored, by the CREATE's row id.
+    for (position, change) in changes.iter().enumerate() {
+        // In a new plan `{"created": i}` (also inside a CREATE's object) is the index of an
+        // earlier change; stored, the id of that change's row. An index that names no earlier
+        // change is refused, never stored.
+        let mut bad = None;
         let value = map_created_refs(&change.value, &mut |index| {
-            let id = usize::try_from(index).ok().and_then(|i| ids.get(i)).copied().unwrap_or(-1);
-            serde_json::json!({ "created": id })
+            match usize::try_from(index).ok().and_then(|i| ids.get(i)).copied() {
+                Some(id) => serde_json::json!({ "created": id }),
+                None => {
+                    bad.get_or_insert(index);
+                    serde_json::json!({ "created": index })
+                }
+            }
         });
+        if let Some(index) = bad {
+            return Err(StoreError::BadReference { change: position, index });
+        }
         insert.execute(params![
             plan_id,
             change.entity.as_str(),
@@ -636,15 +680,17 @@ impl Store {
         &self,
         plan_id: i64,
         direction: Direction,
-        request: &Value,
+        request: &JournalRequest,
         change_ids: &[i64],
     ) -> Result<i64, StoreError> {
+        // Only text and JSON values: serializing cannot fail.
+        let request = serde_json::to_string(request).unwrap_or_default();
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         tx.execute(
             &format!(
-                "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, ?2, ?3, 'sending', {NOW})"
+                "INSERT INTO plan_batches (plan_id, direction, request, state, started_at) VALUES (?1, ?2, ?3, ?4, {NOW})"
             ),
-            params![plan_id, direction.as_str(), request.to_string()],
+            params![plan_id, direction.as_str(), request, BatchState::Sending.as_str()],
         )?;
         let batch = tx.last_insert_rowid();
         {
@@ -657,9 +703,8 @@ impl Store {
         Ok(batch)
     }
 
-    /// Records what became of changes, and closes their batch (`done`, `failed` or
-    /// `verified`), in one transaction.
-    pub fn settle(&self, batch: Option<(i64, &str)>, outcomes: &[Settled]) -> Result<(), StoreError> {
+    /// Records what became of changes, and closes their batch, in one transaction.
+    pub fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(&format!(
@@ -675,7 +720,7 @@ impl Store {
         if let Some((id, state)) = batch {
             tx.execute(
                 &format!("UPDATE plan_batches SET state = ?2, ended_at = {NOW} WHERE id = ?1"),
-                params![id, state],
+                params![id, state.as_str()],
             )?;
         }
         tx.commit()?;
@@ -696,9 +741,11 @@ impl Store {
         let batches: Vec<(i64, String)> = self
             .conn
             .prepare_cached(
-                "SELECT id, request FROM plan_batches WHERE plan_id = ?1 AND direction = ?2 AND state = 'sending' ORDER BY id",
+                "SELECT id, request FROM plan_batches WHERE plan_id = ?1 AND direction = ?2 AND state = ?3 ORDER BY id",
             )?
-            .query_map(params![plan_id, direction.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![plan_id, direction.as_str(), BatchState::Sending.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
         let mut statement = self
             .conn
@@ -706,9 +753,60 @@ impl Store {
         batches
             .into_iter()
             .map(|(id, request)| {
+                // Without its request StashHog cannot tell what reached Stash: stop, never guess.
+                let request = serde_json::from_str(&request).map_err(|e| StoreError::Unreadable {
+                    what: format!("the journal of interrupted request {id} of plan {plan_id}"),
+                    reason: e.to_string(),
+                    remedy: "the database was changed by another program; restore it from a backup, or check the plan's changes in Stash by hand",
+                })?;
                 let changes = statement.query_map([id], change_from_row)?.collect::<Result<_, _>>()?;
-                Ok(OpenBatch { id, request: serde_json::from_str(&request).unwrap_or(Value::Null), changes })
+                Ok(OpenBatch { id, request, changes })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn create_tag(name: &str) -> NewChange {
+        NewChange {
+            entity: ObjectKind::Tag,
+            entity_id: None,
+            field: Field::Name,
+            action: Action::Create,
+            value: json!(name),
+            before: Value::Null,
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Pending,
+        }
+    }
+
+    #[test]
+    fn a_reference_to_no_earlier_change_is_refused_and_nothing_is_stored() {
+        let dir = std::env::temp_dir().join(format!("stashhog-refs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let add = |target: Value| NewChange {
+            entity: ObjectKind::Scene,
+            entity_id: Some(1),
+            field: Field::Tags,
+            action: Action::Add,
+            value: target,
+            ..create_tag("x")
+        };
+        for bad in [json!({"created": 5}), json!({"created": -1}), json!({"created": 1})] {
+            let error =
+                store.create_plan("p", "test", &Value::Null, &[create_tag("New"), add(bad.clone())]).unwrap_err();
+            assert!(matches!(error, StoreError::BadReference { change: 1, .. }), "{bad}: {error}");
+        }
+        assert!(store.plans(10).expect("lists").is_empty(), "nothing was stored");
+        let plan = store.create_plan("p", "test", &Value::Null, &[create_tag("New"), add(json!({"created": 0}))]);
+        assert!(plan.is_ok(), "an earlier CREATE is a good reference");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -16,14 +16,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::plans::{change_from_row, insert_plan};
-use super::{Store, StoreError};
+use super::{NOW, Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{
     Action, Change, ChangeStatus, Creation, NewChange, created_ref, created_refs, map_created_refs, value_key,
 };
 use crate::stash::ObjectKind;
-
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// For which scenes a rejection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

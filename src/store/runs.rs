@@ -12,7 +12,7 @@ use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::{NOW, Store, StoreError};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,14 +41,10 @@ impl RunStatus {
         }
     }
 
-    fn parse(s: &str) -> RunStatus {
-        match s {
-            "ok" => RunStatus::Ok,
-            "failed" => RunStatus::Failed,
-            "killed" => RunStatus::Killed,
-            "refused" => RunStatus::Refused,
-            _ => RunStatus::Running,
-        }
+    fn parse(s: &str) -> Option<RunStatus> {
+        [RunStatus::Running, RunStatus::Ok, RunStatus::Failed, RunStatus::Killed, RunStatus::Refused]
+            .into_iter()
+            .find(|status| status.as_str() == s)
     }
 }
 
@@ -96,8 +92,6 @@ pub struct LiveRun {
     /// Start time (UTC, RFC3339).
     pub started_at: String,
 }
-
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 impl Store {
     fn lock_path(&self, run_id: i64) -> PathBuf {
@@ -243,19 +237,33 @@ impl Store {
         let mut statement = self.conn.prepare_cached(sql)?;
         let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
         let rows = statement.query_map(params, |r| {
-            Ok(RunRecord {
-                id: r.get(0)?,
-                mode: r.get(1)?,
-                args: json(r.get(2)?).unwrap_or(Value::Null),
-                face: r.get(3)?,
-                started_at: r.get(4)?,
-                ended_at: r.get(5)?,
-                status: RunStatus::parse(&r.get::<_, String>(6)?),
-                summary: json(r.get(7)?),
-                error: r.get(8)?,
-            })
+            let status: String = r.get(6)?;
+            Ok((
+                status,
+                RunRecord {
+                    id: r.get(0)?,
+                    mode: r.get(1)?,
+                    args: json(r.get(2)?).unwrap_or(Value::Null),
+                    face: r.get(3)?,
+                    started_at: r.get(4)?,
+                    ended_at: r.get(5)?,
+                    status: RunStatus::Running,
+                    summary: json(r.get(7)?),
+                    error: r.get(8)?,
+                },
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.map(|row| {
+            let (status, run) = row?;
+            // An unknown status is not "running": that would keep a dead run alive forever.
+            let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Unreadable {
+                what: format!("the status of run {}", run.id),
+                reason: format!("{status:?} is not a status StashHog writes"),
+                remedy: "the runs table was changed by another program; restore the database from a backup",
+            })?;
+            Ok(RunRecord { status, ..run })
+        })
+        .collect()
     }
 }
 

@@ -44,10 +44,10 @@ impl Store {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut upsert = tx.prepare_cached(
-                "INSERT INTO stashbox_scenes (endpoint, stash_id, status, tags, merged_into, candidates, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                concat!("INSERT INTO stashbox_scenes (endpoint, stash_id, status, tags, merged_into, candidates, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ", now_sql!(), ")
                  ON CONFLICT (endpoint, stash_id) DO UPDATE SET status = excluded.status, tags = excluded.tags,
-                   merged_into = excluded.merged_into, candidates = excluded.candidates, fetched_at = excluded.fetched_at",
+                   merged_into = excluded.merged_into, candidates = excluded.candidates, fetched_at = excluded.fetched_at"),
             )?;
             for (stash_id, answer) in answers {
                 let (status, tags, into, candidates) = match answer {
@@ -70,14 +70,10 @@ impl Store {
         )?;
         let mut rows = statement.query([endpoint, stash_id])?;
         let Some(row) = rows.next()? else { return Ok(None) };
-        let tags: Vec<BoxTag> = serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default();
-        let candidates: Vec<String> = serde_json::from_str(&row.get::<_, String>(3)?).unwrap_or_default();
-        Ok(Some(match row.get::<_, String>(0)?.as_str() {
-            "found" => Answer::Found(tags),
-            "merged" => Answer::Merged { into: row.get::<_, Option<String>>(2)?.unwrap_or_default(), tags },
-            "deleted" => Answer::Deleted(candidates),
-            _ => Answer::NotFound(candidates),
-        }))
+        let (status, tags): (String, String) = (row.get(0)?, row.get(1)?);
+        let (merged_into, candidates): (Option<String>, String) = (row.get(2)?, row.get(3)?);
+        let answer = decode(stash_id, &status, merged_into, &tags, &candidates)?;
+        Ok(Some(answer))
     }
 
     /// The lasting verdicts (deleted, merged into a scene, unknown) recorded at or after
@@ -88,17 +84,14 @@ impl Store {
              WHERE endpoint = ?1 AND fetched_at >= ?2 AND status IN ('deleted', 'merged', 'not_found')",
         )?;
         let rows = statement.query_map([endpoint, since], |r| {
-            let candidates: Vec<String> = serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default();
-            let answer = match r.get::<_, String>(1)?.as_str() {
-                "merged" => {
-                    Answer::Merged { into: r.get::<_, Option<String>>(2)?.unwrap_or_default(), tags: Vec::new() }
-                }
-                "deleted" => Answer::Deleted(candidates),
-                _ => Answer::NotFound(candidates),
-            };
-            Ok((r.get(0)?, answer))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.map(|row| {
+            let (stash_id, status, merged_into, candidates) = row?;
+            let answer = decode(&stash_id, &status, merged_into, "[]", &candidates)?;
+            Ok((stash_id, answer))
+        })
+        .collect()
     }
 
     /// StashIDs of `endpoint` answered at or after `since` (our clock, RFC3339 UTC).
@@ -113,7 +106,7 @@ impl Store {
     /// Our clock `hours` ago, in the form `fetched_at` uses.
     pub fn hours_ago(&self, hours: f64) -> Result<String, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
+            concat!("SELECT ", now_sql!("?1")),
             [format!("-{} seconds", (hours * 3600.0).round() as i64)],
             |r| r.get(0),
         )?)
@@ -128,5 +121,50 @@ impl Store {
         )?;
         let rows = statement.query_map([endpoint], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+}
+
+/// A recorded answer from its row. A row that does not read is an error: taken as "not found"
+/// or as "no tags", it would hide a scene's real answer.
+fn decode(
+    stash_id: &str,
+    status: &str,
+    merged_into: Option<String>,
+    tags: &str,
+    candidates: &str,
+) -> Result<Answer, StoreError> {
+    let unreadable = |reason: String| StoreError::Unreadable {
+        what: format!("the recorded stash-box answer for {stash_id}"),
+        reason,
+        remedy: "the database was changed by another program; restore it from a backup",
+    };
+    let tags = || serde_json::from_str::<Vec<BoxTag>>(tags).map_err(|e| unreadable(format!("tags: {e}")));
+    let candidates =
+        || serde_json::from_str::<Vec<String>>(candidates).map_err(|e| unreadable(format!("candidates: {e}")));
+    Ok(match status {
+        "found" => Answer::Found(tags()?),
+        "merged" => Answer::Merged {
+            into: merged_into.ok_or_else(|| unreadable("merged, but into nothing".into()))?,
+            tags: tags()?,
+        },
+        "deleted" => Answer::Deleted(candidates()?),
+        "not_found" => Answer::NotFound(candidates()?),
+        other => return Err(unreadable(format!("{other:?} is not a status StashHog writes"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_recorded_answer_is_an_error_not_a_scene_stash_box_does_not_know() {
+        let unknown = decode("id-1", "pending", None, "[]", "[]");
+        assert!(matches!(unknown, Err(StoreError::Unreadable { .. })), "{unknown:?}");
+        let bad_tags = decode("id-1", "found", None, "not json", "[]");
+        assert!(matches!(bad_tags, Err(StoreError::Unreadable { .. })), "{bad_tags:?}");
+        let merged_nowhere = decode("id-1", "merged", None, "[]", "[]");
+        assert!(matches!(merged_nowhere, Err(StoreError::Unreadable { .. })), "{merged_nowhere:?}");
+        assert!(matches!(decode("id-1", "not_found", None, "[]", "[\"x\"]"), Ok(Answer::NotFound(c)) if c == ["x"]));
     }
 }

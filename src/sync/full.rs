@@ -7,64 +7,71 @@
 //! Only a complete pass removes what it did not see, and not at all when it saw less than half
 //! of what the mirror holds (a truncated answer).
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use serde_json::{Value, json};
 
-use super::copy::Pass;
+use super::copy;
 use super::kinds::MIRRORED;
-use super::{Sources, SyncSummary, remove_deleted, state, time};
+use super::state::{Checkpoint, Mark, Pass, StateError};
+use super::{Sources, SyncSummary, remove_deleted, time};
+use crate::store::StoreError;
+use crate::store::mirror::MirrorWriter;
 
 /// Copies the whole library, resuming a killed pass, then removes what Stash no longer has.
 pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     let started = Instant::now();
     let requests_before = src.stash.requests_sent();
     let store = &src.store;
-    let mut summary = SyncSummary { kind: "full", ..SyncSummary::default() };
+    let mut summary = SyncSummary { kind: super::SyncKind::Full, ..SyncSummary::default() };
 
-    let pass = match store.state(state::PASS)?.and_then(|p| p.parse::<i64>().ok()) {
+    let stopped = match Pass::read(store) {
+        Ok(stopped) => stopped,
+        // The user asked for a full pass: one that cannot be continued is started again.
+        Err(StateError::Unreadable(why)) => {
+            log::warn!("The stopped full sync cannot be continued ({why}): starting a new pass");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut pass = match stopped {
         Some(pass) => {
             summary.resumed = true;
-            log::info!("Continuing the full sync that was stopped (pass {pass})");
+            log::info!("Continuing the full sync that was stopped (pass {})", pass.id);
             pass
         }
         None => start_pass(src)?,
     };
-    let since = store.state(state::PASS_STARTED)?.context("full sync state is incomplete: no start time")?;
-    let marks: Value =
-        serde_json::from_str(&store.state(state::PASS_MARKS)?.unwrap_or_default()).unwrap_or(Value::Null);
-    let total: u64 = MIRRORED.iter().map(|k| marks[k.kind().plural()]["count"].as_u64().unwrap_or(0)).sum();
-    let mut done: Vec<String> =
-        serde_json::from_str(&store.state(state::PASS_DONE)?.unwrap_or_default()).unwrap_or_default();
+    let expected = |pass: &Pass, kind| pass.marks.get(&kind).map_or(0, |m: &Mark| m.count);
+    let total: u64 = MIRRORED.iter().map(|k| expected(&pass, k.kind())).sum();
     let mut progress_base = 0;
 
     for kind in MIRRORED {
-        let plural = kind.kind().plural();
-        let expected = marks[plural]["count"].as_u64().unwrap_or(0);
-        if done.iter().any(|d| d == plural) {
-            progress_base += expected;
+        if pass.done.contains(&kind.kind()) {
+            progress_base += expected(&pass, kind.kind());
             continue;
         }
-        let checkpoint_key = state::checkpoint_key(kind.kind());
-        let checkpoint =
-            |w: &crate::store::mirror::MirrorWriter<'_>, last: i64| w.set_state(&checkpoint_key, &last.to_string());
-        let resume_after = store.state(&checkpoint_key)?.and_then(|c| c.parse::<i64>().ok());
-        let copied =
-            kind.copy(src, None, Some(Pass { id: pass, resume_after, checkpoint: &checkpoint }), &mut |n| {
-                src.progress.borrow_mut().step(progress_base + n, total.max(1));
-            })?;
+        let resume_after = pass.checkpoint.filter(|c| c.kind == kind.kind()).map(|c| c.after);
+        let record = pass.clone();
+        let checkpoint = |w: &MirrorWriter<'_>, after: i64| -> Result<(), StoreError> {
+            Pass { checkpoint: Some(Checkpoint { kind: kind.kind(), after }), ..record.clone() }.write(w)
+        };
+        let copying = copy::Pass { id: pass.id, resume_after, checkpoint: &checkpoint };
+        let copied = kind.copy(src, None, Some(copying), &mut |n| {
+            src.progress.borrow_mut().step(progress_base + n, total.max(1));
+        })?;
         summary.of(kind.kind()).copied = copied;
-        progress_base += expected;
-        done.push(plural.to_owned());
-        let done_json = json!(done).to_string();
-        store.write_mirror(|w| w.set_state(state::PASS_DONE, &done_json))?;
+        progress_base += expected(&pass, kind.kind());
+        pass.done.push(kind.kind());
+        pass.checkpoint = None;
+        store.write_mirror(|w| pass.write(w))?;
         log::info!("Full sync: {} copied", crate::words::count(copied, kind.kind().as_str()));
     }
 
     for kind in MIRRORED {
-        let (held, seen) = store.seen_by_pass(kind.kind(), pass, &since)?;
-        let unseen = store.unseen_by_pass(kind.kind(), pass, &since)?;
+        let (held, seen) = store.seen_by_pass(kind.kind(), pass.id, &pass.started_at)?;
+        let unseen = store.unseen_by_pass(kind.kind(), pass.id, &pass.started_at)?;
         if unseen.is_empty() {
             continue;
         }
@@ -86,22 +93,11 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     }
 
     if summary.resumed {
-        catch_up_behind_checkpoint(src, &marks, &mut summary)?;
+        catch_up_behind_checkpoint(src, &pass, &mut summary)?;
     }
 
     let completed = store.now()?;
-    store.write_mirror(|w| {
-        for kind in MIRRORED {
-            if let Some(mark) = marks[kind.kind().plural()]["latest"].as_str() {
-                state::set_watermark(w, kind.kind(), mark)?;
-            }
-        }
-        w.set_state(state::COMPLETED, &completed)?;
-        for key in [state::PASS, state::PASS_STARTED, state::PASS_MARKS, state::PASS_DONE] {
-            w.clear_state(key)?;
-        }
-        MIRRORED.iter().try_for_each(|k| w.clear_state(&state::checkpoint_key(k.kind())))
-    })?;
+    store.write_mirror(|w| pass.complete(w, &completed))?;
     src.progress.borrow_mut().set(1.0);
     super::finish(src, summary, started, requests_before)
 }
@@ -109,10 +105,11 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
 /// A pass that was stopped and resumed copied its early pages long ago: what changed or was
 /// deleted there since is caught (changes since the pass's marks, then the id lists compared)
 /// before the mirror is called complete.
-fn catch_up_behind_checkpoint(src: &Sources<'_>, marks: &Value, summary: &mut SyncSummary) -> anyhow::Result<()> {
+fn catch_up_behind_checkpoint(src: &Sources<'_>, pass: &Pass, summary: &mut SyncSummary) -> anyhow::Result<()> {
     log::info!("Full sync: catching what changed in Stash while it was stopped");
     for kind in MIRRORED {
-        let after = marks[kind.kind().plural()]["latest"].as_str().map(time::one_second_before);
+        let latest = pass.marks.get(&kind.kind()).and_then(|m| m.latest.as_deref());
+        let after = latest.map(time::one_second_before);
         summary.of(kind.kind()).copied += kind.copy(src, after, None, &mut |_| {})?;
         summary.of(kind.kind()).deleted += remove_deleted(src, kind)?;
     }
@@ -121,23 +118,13 @@ fn catch_up_behind_checkpoint(src: &Sources<'_>, marks: &Value, summary: &mut Sy
 
 /// Records a new pass: its id, our clock at its start, and Stash's counts and newest
 /// `updated_at` per kind (read before copying, so edits during the copy are after the mark).
-fn start_pass(src: &Sources<'_>) -> anyhow::Result<i64> {
-    let store = &src.store;
-    let pass = store.state(state::LAST_PASS)?.and_then(|p| p.parse::<i64>().ok()).unwrap_or(0) + 1;
-    let mut marks = serde_json::Map::new();
+fn start_pass(src: &Sources<'_>) -> anyhow::Result<Pass> {
+    let mut marks = BTreeMap::new();
     for kind in MIRRORED {
         let (count, latest) = kind.latest(src).context("asking Stash what it holds")?;
-        marks.insert(kind.kind().plural().to_owned(), json!({"count": count, "latest": latest}));
+        marks.insert(kind.kind(), Mark { count, latest });
     }
-    let started = store.now()?;
-    store.write_mirror(|w| {
-        w.set_state(state::LAST_PASS, &pass.to_string())?;
-        w.set_state(state::PASS, &pass.to_string())?;
-        w.set_state(state::PASS_STARTED, &started)?;
-        w.set_state(state::PASS_MARKS, &Value::Object(marks).to_string())?;
-        w.clear_state(state::PASS_DONE)?;
-        MIRRORED.iter().try_for_each(|k| w.clear_state(&state::checkpoint_key(k.kind())))
-    })?;
-    log::info!("Full sync started (pass {pass})");
+    let pass = Pass::start(src.store, src.store.now()?, marks)?;
+    log::info!("Full sync started (pass {})", pass.id);
     Ok(pass)
 }

@@ -40,6 +40,9 @@ pub fn refresh(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
 /// complete one to build on.
 pub fn incremental_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     if state::pass_stopped(src.store)? {
+        // An unreadable record stops here, saying what to run: only the Full sync task, asked
+        // for by the user, copies everything again.
+        state::Pass::read(src.store)?;
         log::info!("A full sync was stopped before it finished: continuing it");
         return full_sync(src);
     }
@@ -49,7 +52,7 @@ pub fn incremental_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     }
     let started = Instant::now();
     let requests_before = src.stash.requests_sent();
-    let mut summary = SyncSummary { kind: "incremental", ..SyncSummary::default() };
+    let mut summary = SyncSummary { kind: super::SyncKind::Incremental, ..SyncSummary::default() };
     for kind in MIRRORED {
         let (in_stash, latest) = kind.latest(src).context("asking Stash what changed")?;
         let after = state::watermark(src.store, kind.kind())?.as_deref().map(time::one_second_before);

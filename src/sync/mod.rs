@@ -61,11 +61,32 @@ pub struct KindSummary {
     pub deleted: u64,
 }
 
+/// Which sync ran.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    /// The whole library, with deletions.
+    Full,
+    /// What changed since the watermarks.
+    #[default]
+    Incremental,
+}
+
+impl SyncKind {
+    /// As a sentence starts it ("Full sync done …").
+    pub fn title(self) -> &'static str {
+        match self {
+            SyncKind::Full => "Full",
+            SyncKind::Incremental => "Incremental",
+        }
+    }
+}
+
 /// The result of a sync.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct SyncSummary {
-    /// `full` or `incremental`.
-    pub kind: &'static str,
+    /// Which sync ran (`full` or `incremental`).
+    pub kind: SyncKind,
     /// Whether a killed full sync was continued.
     pub resumed: bool,
     /// Per kind of object.

@@ -18,7 +18,7 @@ use crate::store::Store;
 #[derive(Debug, Serialize)]
 struct StashReport {
     url: String,
-    credentials: &'static str,
+    credentials: crate::graphql::Credentials,
     reachable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     system: Option<SystemInfo>,
@@ -149,15 +149,20 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
                 database.schema_version.unwrap_or_default(),
                 database.size_bytes.unwrap_or_default() / 1024
             );
-            mirror = crate::sync::status(store).unwrap_or_default();
-            match mirror["full_sync"]["completed_at"].as_str() {
-                Some(at) => log::info!(
-                    "Mirror: {}, last full sync {at}",
-                    crate::words::count(mirror["mirror"]["scenes"].as_u64().unwrap_or_default(), "scene")
-                ),
-                None => log::info!(
-                    "Mirror: empty until the first \"Full sync\" (every task starts with one if the library is small)"
-                ),
+            match crate::sync::status(store) {
+                Ok(status) => {
+                    match &status.full_sync.completed_at {
+                        Some(at) => log::info!(
+                            "Mirror: {}, last full sync {at}",
+                            crate::words::count(status.mirror.scenes, "scene")
+                        ),
+                        None => log::info!(
+                            "Mirror: empty until the first \"Full sync\" (every task starts with one if the library is small)"
+                        ),
+                    }
+                    mirror = serde_json::to_value(status)?;
+                }
+                Err(e) => problems.push(format!("{e:#}")),
             }
         }
         session.progress.borrow_mut().set(1.0);

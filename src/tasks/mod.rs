@@ -330,7 +330,7 @@ fn report_sync(summary: &crate::sync::SyncSummary) -> anyhow::Result<Outcome> {
     let removed = summary.scenes.deleted + summary.tags.deleted + summary.performers.deleted + summary.studios.deleted;
     log::info!(
         "{} sync done in {:.1} s: copied {}, {}, {}, {}; removed {} Stash no longer has; the mirror holds {}",
-        if summary.kind == "full" { "Full" } else { "Incremental" },
+        summary.kind.title(),
         summary.seconds,
         count(summary.scenes.copied, "scene"),
         count(summary.tags.copied, "tag"),

@@ -25,17 +25,17 @@ const COMPACT_RUNS: usize = 5;
 /// Counts, the last full sync or a stopped one, and the latest runs.
 pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
     let details = ctx.session.args.bool("details")?.unwrap_or(false);
-    let mut output = sync::status(&ctx.store)?;
-    let held = &output["mirror"];
-    let number = |key: &str| held[key].as_u64().unwrap_or_default();
+    let status = sync::status(&ctx.store)?;
+    let held = status.mirror;
     log::info!(
         "Mirror: {}, {}, {}, {}; last full sync: {}",
-        count(number("scenes"), "scene"),
-        count(number("tags"), "tag"),
-        count(number("performers"), "performer"),
-        count(number("studios"), "studio"),
-        output["full_sync"]["completed_at"].as_str().unwrap_or("never")
+        count(held.scenes, "scene"),
+        count(held.tags, "tag"),
+        count(held.performers, "performer"),
+        count(held.studios, "studio"),
+        status.full_sync.completed_at.as_deref().unwrap_or("never")
     );
+    let mut output = serde_json::to_value(status)?;
     output["database"] = ctx.store.path().display().to_string().into();
     if details {
         output["runs"] = serde_json::to_value(ctx.store.recent_runs(10)?)?;

@@ -169,3 +169,17 @@ pub fn assert_mirror_equals_stash(env: &TestEnv) {
         }
     }
 }
+
+/// The record of a full sync under way (or stopped), as StashHog keeps it in `sync_state`.
+pub fn stopped_pass(db: &Connection) -> Option<Value> {
+    let text: String =
+        db.query_row("SELECT value FROM sync_state WHERE key = 'full_sync.pass'", [], |r| r.get(0)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The last scene id the full sync under way committed: its checkpoint.
+pub fn scene_checkpoint(db: &Connection) -> Option<i64> {
+    let pass = stopped_pass(db)?;
+    let checkpoint = pass.get("checkpoint")?;
+    (checkpoint["kind"] == "scene").then(|| checkpoint["after"].as_i64()).flatten()
+}
