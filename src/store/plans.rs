@@ -142,13 +142,15 @@ pub(super) fn insert_plan(
         // earlier change; stored, the id of that change's row. An index that names no earlier
         // change is refused, never stored.
         let mut bad = None;
-        let value = map_created_refs(&change.value, &mut |index| {
-            match usize::try_from(index).ok().and_then(|i| ids.get(i)).copied() {
-                Some(id) => serde_json::json!({ "created": id }),
-                None => {
-                    bad.get_or_insert(index);
-                    serde_json::json!({ "created": index })
-                }
+        let value = map_created_refs(&change.value, &mut |index| match usize::try_from(index)
+            .ok()
+            .and_then(|i| ids.get(i))
+            .copied()
+        {
+            Some(id) => serde_json::json!({ "created": id }),
+            None => {
+                bad.get_or_insert(index);
+                serde_json::json!({ "created": index })
             }
         });
         if let Some(index) = bad {
