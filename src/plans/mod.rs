@@ -313,17 +313,16 @@ pub trait Target {
     fn ids(&self, field: Field) -> &[i64];
     /// URLs.
     fn urls(&self) -> &[String];
-    /// StashIDs.
-    fn stash_ids(&self) -> &[StashId] {
-        &[]
-    }
+    /// StashIDs (scenes only; empty for the others).
+    fn stash_ids(&self) -> &[StashId];
     /// What a person reads to know which one it is: the title, else the first file's path.
     fn label(&self) -> String;
 }
 
 /// Implements [`Target`] for a model type with the shared field names.
 macro_rules! target {
-    ($type:ty, $kind:expr, director: $director:ident, galleries: $galleries:expr, label: $label:expr) => {
+    ($type:ty, $kind:expr, director: $director:ident, galleries: $galleries:expr, stash_ids: $stash_ids:expr,
+     label: $label:expr) => {
         impl Target for $type {
             fn kind(&self) -> ObjectKind {
                 $kind
@@ -364,6 +363,10 @@ macro_rules! target {
             fn urls(&self) -> &[String] {
                 &self.urls
             }
+            fn stash_ids(&self) -> &[StashId] {
+                let stash_ids: fn(&Self) -> &[StashId] = $stash_ids;
+                stash_ids(self)
+            }
             fn label(&self) -> String {
                 let label: fn(&Self) -> Option<&str> = $label;
                 self.title.as_deref().filter(|t| !t.is_empty()).or_else(|| label(self)).unwrap_or_default().to_owned()
@@ -372,11 +375,11 @@ macro_rules! target {
     };
 }
 
-target!(Scene, ObjectKind::Scene, director: director, galleries: |s| &s.gallery_ids,
+target!(Scene, ObjectKind::Scene, director: director, galleries: |s| &s.gallery_ids, stash_ids: |s| &s.stash_ids,
     label: |s| s.files.first().map(|f| f.path.as_str()));
-target!(Image, ObjectKind::Image, director: photographer, galleries: |i| &i.gallery_ids,
+target!(Image, ObjectKind::Image, director: photographer, galleries: |i| &i.gallery_ids, stash_ids: |_| &[],
     label: |i| i.paths.first().map(String::as_str));
-target!(Gallery, ObjectKind::Gallery, director: photographer, galleries: |_| &[],
+target!(Gallery, ObjectKind::Gallery, director: photographer, galleries: |_| &[], stash_ids: |_| &[],
     label: |g| g.path.as_deref());
 
 /// What a CREATE makes: a name, and what Stash takes with it on creation (an import knows a
