@@ -231,6 +231,7 @@ fn report_speed(n: usize) {
                     performer_ids: vec![],
                     tag_ids: vec![],
                     stash_ids: vec![],
+                    gallery_ids: vec![],
                 }
             })
             .collect();

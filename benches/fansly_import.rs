@@ -1,4 +1,5 @@
-//! Importing one fansly creator with 10k downloaded files (default; `-- N` for another count),
+//! Importing one fansly creator with 10k downloaded files, videos and photos (default; `-- N`
+//! for another count),
 //! the way Stash runs it: the real binary with JSON on stdin, against the in-process fake Stash
 //! and an SQLite-era scraper database made by the fixture generator.
 //!
@@ -11,7 +12,7 @@ mod support;
 
 use serde_json::json;
 use support::env::TestEnv;
-use support::fake_stash::{Scene, VideoFile};
+use support::fake_stash::{Image, ImageFile, Scene, VideoFile};
 use support::fansly::Fixture;
 use support::fansly::scenario::sf;
 
@@ -41,18 +42,25 @@ fn main() {
         for pos in 0..(1 + post % 3).min(files - n) {
             n += 1;
             let media = sf(720, n);
-            let name = format!("2024-02-{day:02}_at_10-00_UTC_id_{media}.mp4");
-            fixture.media(media, creator, "video/mp4", Some(&name));
+            // Each post leads with a video; the rest are photos.
+            let (extension, mimetype, folder) =
+                if pos == 0 { ("mp4", "video/mp4", "Videos") } else { ("jpg", "image/jpeg", "Pictures") };
+            let name = format!("2024-02-{day:02}_at_10-00_UTC_id_{media}.{extension}");
+            fixture.media(media, creator, mimetype, Some(&name));
             fixture.account_media(sf(630, n), creator, media, None);
             fixture.attach(post_id, true, pos, "ACCOUNT_MEDIA", sf(630, n));
-            paths.push(format!("/data/fansly/benchcreator_fansly/Timeline/Videos/{name}"));
+            paths.push(format!("/data/fansly/benchcreator_fansly/Timeline/{folder}/{name}"));
         }
     }
     let database = env.root().join("metadata_db.sqlite3");
     fixture.write_sqlite(&database);
     env.stash.lib(|l| {
         for path in &paths {
-            l.add_scene(Scene { files: vec![VideoFile::new(path, vec![])], ..Scene::default() });
+            if path.ends_with(".mp4") {
+                l.add_scene(Scene { files: vec![VideoFile::new(path, vec![])], ..Scene::default() });
+            } else {
+                l.add_image(Image { files: vec![ImageFile::new(path)], ..Image::default() });
+            }
         }
         for i in 0..25 {
             l.add_tag(&format!("tag{i}"));
@@ -77,7 +85,11 @@ fn main() {
     again.assert_ok();
     assert_eq!(again.out("/changes"), &json!(0), "a second import changes nothing");
 
-    println!("import_fansly: one creator, {files} files in {post} posts, SQLite era, against the fake Stash:");
+    let (scenes, images, galleries) = env.stash.lib(|l| (l.scenes.len(), l.images.len(), l.galleries.len()));
+    println!(
+        "import_fansly: one creator, {files} files ({scenes} videos, {images} photos) in {post} posts, SQLite era, \
+         against the fake Stash; {galleries} galleries made:"
+    );
     println!(
         "  dry run: {:.0} ms, {dry_requests} Stash requests (incremental sync only), {} changes proposed",
         dry.duration.as_secs_f64() * 1e3,

@@ -29,10 +29,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::graphql::ApiError;
-use crate::plans::{Action, Change, ChangeStatus, Creation, Direction, Field, Settled, created_ref, same_value};
+use crate::plans::{
+    Action, Change, ChangeStatus, Creation, Direction, Field, Settled, Target, created_ref, same_value,
+};
 use crate::protocol::progress::Progress;
 use crate::stash::{
-    ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, Scene, SceneList, SceneScalar, StashClient, StashWrite,
+    ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, SceneList, SceneScalar, StashClient, StashWrite,
 };
 use crate::store::{BatchState, JournalRequest, Store};
 
@@ -197,7 +199,8 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs the plan: first settles what an interrupted run left in flight, then creates what
-    /// needs creating (apply only), then works through the scenes page by page.
+    /// needs creating (apply only), then works through the scenes, images and galleries page by
+    /// page.
     pub fn run(&mut self, total: usize) -> anyhow::Result<()> {
         if !self.options.dry_run {
             self.resume()?;
@@ -205,18 +208,21 @@ impl<'a> Engine<'a> {
         self.create_entities()?;
         let from = self.options.direction.from_status();
         let reverse = self.options.direction == Direction::Rollback;
-        let mut after = None;
         let mut seen = 0;
-        loop {
-            // A wide window of changes, so scenes getting the same tag share requests across
-            // what would be many pages; each request still carries at most `batch_size` scenes.
-            let window = self.options.batch_size * GROUPING_WINDOW;
-            let changes = self.store.scene_changes_after(self.plan_id, from, after, reverse, window)?;
-            let Some(last) = changes.last() else { break };
-            after = last.entity_id;
-            seen += changes.len();
-            self.scene_page(changes)?;
-            self.progress.borrow_mut().step(seen.min(total) as u64, total.max(1) as u64);
+        for kind in [ObjectKind::Scene, ObjectKind::Image, ObjectKind::Gallery] {
+            let mut after = None;
+            loop {
+                // A wide window of changes, so objects getting the same tag share requests
+                // across what would be many pages; each request still carries at most
+                // `batch_size` objects.
+                let window = self.options.batch_size * GROUPING_WINDOW;
+                let changes = self.store.changes_after(self.plan_id, kind, from, after, reverse, window)?;
+                let Some(last) = changes.last() else { break };
+                after = last.entity_id;
+                seen += changes.len();
+                self.page(kind, changes)?;
+                self.progress.borrow_mut().step(seen.min(total) as u64, total.max(1) as u64);
+            }
         }
         Ok(())
     }
@@ -241,15 +247,15 @@ impl<'a> Engine<'a> {
                 let landed: Vec<Settled> = if batch.changes.iter().any(|c| creatable(c.entity).is_some()) {
                     self.landed_entities(&batch.changes, direction)?
                 } else {
-                    let scenes = self.scenes_now(&batch.changes)?;
+                    let objects = self.objects_now(&batch.changes)?;
                     batch
                         .changes
                         .iter()
                         .filter(|c| c.status == from)
                         .filter(|c| {
-                            scenes
+                            objects
                                 .get(&c.entity_id.unwrap_or_default())
-                                .is_some_and(|s| landed(c, s, direction, &self.created))
+                                .is_some_and(|o| landed(c, o.as_ref(), direction, &self.created))
                         })
                         .map(|c| settled(c, to, None, None))
                         .collect()
@@ -271,16 +277,23 @@ impl<'a> Engine<'a> {
     }
 
     /// Which of these CREATE or delete changes landed although no answer said so (the run was
-    /// killed, or the answer lost): a CREATE landed if Stash now has an object of that name; a
-    /// delete of what a plan created landed if Stash no longer has it.
+    /// killed, or the answer lost): a CREATE landed if Stash now has an object of that name (a
+    /// gallery: of that code); a delete of what a plan created landed if Stash no longer has it.
     fn landed_entities(&self, changes: &[Change], direction: Direction) -> anyhow::Result<Vec<Settled>> {
         let mut landed = Vec::new();
         for change in changes {
             let Some(kind) = creatable(change.entity) else { continue };
             let outcome = match (direction, change.status, change.created_id) {
                 (Direction::Apply, ChangeStatus::Approved, _) => {
-                    let name = Creation::parse(&change.value).map(|c| c.name).unwrap_or_default();
-                    self.stash.find_named(kind, &name)?.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
+                    let creation = Creation::parse(&change.value).unwrap_or_default();
+                    let found = match (kind, creation.code) {
+                        (ObjectKind::Gallery, Some(code)) => self.stash.find_gallery_by_code(&code)?,
+                        // A gallery without a code cannot be told from another of the same
+                        // title: it counts as not made, and is made again.
+                        (ObjectKind::Gallery, None) => None,
+                        _ => self.stash.find_named(kind, &creation.name)?,
+                    };
+                    found.map(|id| settled(change, ChangeStatus::Applied, None, Some(id)))
                 }
                 (Direction::Rollback, ChangeStatus::Applied, Some(id)) => {
                     let gone = self.stash.usage(kind, id)?.is_none();
@@ -324,16 +337,40 @@ impl<'a> Engine<'a> {
         if let Some(details) = &creation.details {
             with.insert("details".into(), Value::from(details.clone()));
         }
-        if let Some(parent) = creation.parent.as_ref().filter(|_| kind == ObjectKind::Studio) {
-            match self.created.resolve(parent, self.options.dry_run) {
-                Ok(Value::Number(id)) => {
-                    with.insert("parent_id".into(), Value::from(id.to_string()));
+        // A reference to something the plan did not manage to create is left out (the object
+        // is still made, without it); a dry run shows the placeholder.
+        let resolve = |reference: &Value, what: &str| match self.created.resolve(reference, self.options.dry_run) {
+            Ok(Value::Number(id)) => Some(Value::from(id.to_string())),
+            Ok(other) if self.options.dry_run => Some(other),
+            Ok(_) | Err(_) => {
+                log::warn!(
+                    "Creating {} '{}' without its {what}: {reference} was not created",
+                    kind.as_str(),
+                    creation.name
+                );
+                None
+            }
+        };
+        if let Some(id) =
+            creation.parent.as_ref().filter(|_| kind == ObjectKind::Studio).and_then(|parent| resolve(parent, "parent"))
+        {
+            with.insert("parent_id".into(), id);
+        }
+        if kind == ObjectKind::Gallery {
+            for (key, value) in [("code", &creation.code), ("date", &creation.date)] {
+                if let Some(value) = value {
+                    with.insert(key.into(), Value::from(value.clone()));
                 }
-                Ok(other) if self.options.dry_run => {
-                    with.insert("parent_id".into(), other);
-                }
-                Ok(_) | Err(_) => {
-                    log::warn!("Creating studio '{}' without its parent: {parent} was not created", creation.name)
+            }
+            if let Some(id) = creation.studio.as_ref().and_then(|studio| resolve(studio, "studio")) {
+                with.insert("studio_id".into(), id);
+            }
+            for (key, members, what) in
+                [("performer_ids", &creation.performers, "performer"), ("tag_ids", &creation.tags, "tag")]
+            {
+                let ids: Vec<Value> = members.iter().filter_map(|m| resolve(m, what)).collect();
+                if !ids.is_empty() {
+                    with.insert(key.into(), Value::Array(ids));
                 }
             }
         }
@@ -392,26 +429,37 @@ impl<'a> Engine<'a> {
         Ok(outcome)
     }
 
-    /// The scenes of `changes` as Stash holds them now, by id.
-    fn scenes_now(&self, changes: &[Change]) -> anyhow::Result<HashMap<i64, Scene>> {
+    /// The scenes, images or galleries of `changes` (all of one kind) as Stash holds them now,
+    /// by id.
+    fn objects_now(&self, changes: &[Change]) -> anyhow::Result<HashMap<i64, Box<dyn Target>>> {
         let mut ids: Vec<i64> = changes.iter().filter_map(|c| c.entity_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let scenes = self.stash.scenes_now(&ids).context("reading the plan's scenes from Stash")?;
-        Ok(scenes.into_iter().map(|s| (s.id, s)).collect())
+        let kind = changes.first().map_or(ObjectKind::Scene, |c| c.entity);
+        let context = || format!("reading the plan's {} from Stash", kind.plural());
+        fn boxed<T: Target + 'static>(objects: Vec<T>) -> HashMap<i64, Box<dyn Target>> {
+            objects.into_iter().map(|o| (o.id(), Box::new(o) as Box<dyn Target>)).collect()
+        }
+        Ok(match kind {
+            ObjectKind::Image => boxed(self.stash.images_now(&ids).with_context(context)?),
+            ObjectKind::Gallery => boxed(self.stash.galleries_now(&ids).with_context(context)?),
+            _ => boxed(self.stash.scenes_now(&ids).with_context(context)?),
+        })
     }
 
-    /// Checks one page of scenes against Stash, and sends what is left in grouped requests.
-    fn scene_page(&mut self, changes: Vec<Change>) -> anyhow::Result<()> {
-        let scenes = self.scenes_now(&changes)?;
+    /// Checks one page of scenes, images or galleries against Stash, and sends what is left in
+    /// grouped requests.
+    fn page(&mut self, kind: ObjectKind, changes: Vec<Change>) -> anyhow::Result<()> {
+        let scenes = self.objects_now(&changes)?;
         let apply = self.options.direction == Direction::Apply;
         let mut now_settled = Vec::new();
         let mut lists: BTreeMap<i64, SceneEdits> = BTreeMap::new();
         let mut updates: BTreeMap<i64, Pending> = BTreeMap::new();
         for change in changes {
             let scene_id = change.entity_id.unwrap_or_default();
-            let Some(scene) = scenes.get(&scene_id) else {
-                self.fail(&change, format!("scene {scene_id} no longer exists in Stash"), &mut now_settled);
+            let Some(scene) = scenes.get(&scene_id).map(Box::as_ref) else {
+                let gone = format!("{} {scene_id} no longer exists in Stash", kind.as_str());
+                self.fail(&change, gone, &mut now_settled);
                 continue;
             };
             let value = match self.created.resolve(&change.value, self.options.dry_run) {
@@ -451,10 +499,10 @@ impl<'a> Engine<'a> {
                     }
                     let Some(scalar) = scalar_of(change.field) else { continue };
                     let pending = updates.entry(scene_id).or_insert_with(|| Pending {
-                        write: StashWrite::UpdateScene { scene_id, values: Vec::new() },
+                        write: StashWrite::Update { kind, id: scene_id, values: Vec::new() },
                         changes: Vec::new(),
                     });
-                    if let StashWrite::UpdateScene { values, .. } = &mut pending.write {
+                    if let StashWrite::Update { values, .. } = &mut pending.write {
                         values.push((scalar, target.clone()));
                     }
                     pending.changes.push(change);
@@ -467,7 +515,7 @@ impl<'a> Engine<'a> {
         }
         let mut touched: Vec<i64> = Vec::new();
         let batch_size = self.options.batch_size;
-        for pending in pack(lists, batch_size).into_iter().chain(updates.into_values()) {
+        for pending in pack(kind, lists, batch_size).into_iter().chain(updates.into_values()) {
             touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
             self.send(pending)?;
         }
@@ -479,17 +527,18 @@ impl<'a> Engine<'a> {
 
     fn fail(&mut self, change: &Change, error: String, out: &mut Vec<Settled>) {
         log::error!(
-            "Change {} ({} {} of scene {:?}): {error}",
+            "Change {} ({} {} of {} {:?}): {error}",
             change.id,
             change.action.as_str(),
             change.field.as_str(),
+            change.entity.as_str(),
             change.entity_id
         );
         self.report.failed += 1;
         if self.report.failures.len() < LISTED {
             self.report.failures.push(json!({
-                "change_id": change.id, "scene_id": change.entity_id, "field": change.field, "action": change.action,
-                "value": change.value, "error": error,
+                "change_id": change.id, "entity": change.entity, "scene_id": change.entity_id, "field": change.field,
+                "action": change.action, "value": change.value, "error": error,
             }));
         }
         // A rollback that could not be done stays applied, so running it again retries.
@@ -500,14 +549,19 @@ impl<'a> Engine<'a> {
         out.push(settled(change, status, Some(error), None));
     }
 
-    fn conflict(&mut self, change: &Change, scene: &Scene, detail: String, out: &mut Vec<Settled>) {
-        let message =
-            format!("scene {} `{}` changed since the plan was made: {detail}", scene.id, change.field.as_str());
+    fn conflict(&mut self, change: &Change, scene: &dyn Target, detail: String, out: &mut Vec<Settled>) {
+        let message = format!(
+            "{} {} `{}` changed since the plan was made: {detail}",
+            change.entity.as_str(),
+            scene.id(),
+            change.field.as_str()
+        );
         log::warn!("Change {} left alone: {message}", change.id);
         self.report.conflicted += 1;
         if self.report.conflicts.len() < LISTED {
             self.report.conflicts.push(json!({
-                "change_id": change.id, "scene_id": scene.id, "field": change.field, "action": change.action,
+                "change_id": change.id, "entity": change.entity, "scene_id": scene.id(), "field": change.field,
+                "action": change.action,
                 "value": change.value, "before": change.before, "stash_now": change.field.current(scene),
             }));
         }
@@ -565,7 +619,7 @@ impl<'a> Engine<'a> {
                         (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
                     }
                     StashWrite::Create { .. } | StashWrite::Destroy { .. } => (HashMap::new(), Vec::new()),
-                    _ => (self.scenes_now(&pending.changes)?, Vec::new()),
+                    _ => (self.objects_now(&pending.changes)?, Vec::new()),
                 };
                 let mut outcomes = Vec::new();
                 for change in &pending.changes {
@@ -578,7 +632,7 @@ impl<'a> Engine<'a> {
                         outcomes.push(outcome.clone());
                     } else if scenes
                         .get(&change.entity_id.unwrap_or_default())
-                        .is_some_and(|s| landed(change, s, self.options.direction, &self.created))
+                        .is_some_and(|s| landed(change, s.as_ref(), self.options.direction, &self.created))
                     {
                         self.report.done += 1;
                         outcomes.push(settled(change, to, None, None));
@@ -596,8 +650,10 @@ impl<'a> Engine<'a> {
 impl Engine<'_> {
     /// Copies the scenes a write answered with into the mirror (one short transaction, after
     /// the request), so the mirror keeps up without reading them again.
-    fn mirror(&mut self, write: &StashWrite, scenes: &[Scene]) -> anyhow::Result<()> {
-        if !matches!(write, StashWrite::EditLists { .. }) {
+    fn mirror(&mut self, write: &StashWrite, scenes: &[crate::stash::Scene]) -> anyhow::Result<()> {
+        // Only scenes' bulk updates answer with what the mirror copies; anything else leaves
+        // the ordinary catch-up to do.
+        if !matches!(write, StashWrite::EditLists { kind: ObjectKind::Scene, .. }) {
             self.mirrored.incomplete = true;
             return Ok(());
         }
@@ -656,7 +712,7 @@ impl SceneEdits {
 /// `bulkSceneUpdate` (so Stash updates it, and runs every plugin's hook, once): scenes getting
 /// exactly the same edits share an update, and up to [`MAX_ALIASES`] updates for at most
 /// `batch_size` scenes in all go in one request.
-fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
+fn pack(kind: ObjectKind, scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
     /// The edits, and the scenes getting exactly them with the changes each carries out.
     type Group = (Vec<ListChange>, Vec<(i64, Vec<Change>)>);
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
@@ -666,19 +722,19 @@ fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
             groups.entry(key).or_insert_with(|| (edits, Vec::new())).1.push((scene_id, changes));
         }
     }
-    let empty = || Pending { write: StashWrite::EditLists { groups: Vec::new() }, changes: Vec::new() };
+    let empty = || Pending { write: StashWrite::EditLists { kind, groups: Vec::new() }, changes: Vec::new() };
     let mut requests = Vec::new();
     let mut current = empty();
     let mut scenes_in_current = 0;
     for (edits, scenes) in groups.into_values() {
         for chunk in scenes.chunks(batch_size) {
-            let StashWrite::EditLists { groups } = &mut current.write else { continue };
+            let StashWrite::EditLists { groups, .. } = &mut current.write else { continue };
             if scenes_in_current + chunk.len() > batch_size || groups.len() == MAX_ALIASES {
                 requests.push(std::mem::replace(&mut current, empty()));
                 scenes_in_current = 0;
             }
-            if let StashWrite::EditLists { groups } = &mut current.write {
-                groups.push(ListGroup { scene_ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
+            if let StashWrite::EditLists { groups, .. } = &mut current.write {
+                groups.push(ListGroup { ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
             }
             current.changes.extend(chunk.iter().flat_map(|(_, changes)| changes.iter().cloned()));
             scenes_in_current += chunk.len();
@@ -690,15 +746,15 @@ fn pack(scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) -> Vec<Pending> {
     requests
 }
 
-/// What a plan's CREATE of `entity` makes in Stash: anything but a scene.
+/// What a plan's CREATE of `entity` makes in Stash: a tag, performer, studio or gallery.
 fn creatable(entity: ObjectKind) -> Option<ObjectKind> {
-    (entity != ObjectKind::Scene).then_some(entity)
+    (!matches!(entity, ObjectKind::Scene | ObjectKind::Image)).then_some(entity)
 }
 
 /// Whether Stash shows the change's effect (apply: the plan's value; rollback: the value
 /// before). Tells whether an interrupted request, or one whose answer was lost, landed; a
 /// reference to an object that was never created cannot have landed.
-fn landed(change: &Change, scene: &Scene, direction: Direction, created: &Created) -> bool {
+fn landed(change: &Change, scene: &dyn Target, direction: Direction, created: &Created) -> bool {
     let Ok(value) = created.resolve(&change.value, false) else { return false };
     let apply = direction == Direction::Apply;
     match change.action {
@@ -718,6 +774,7 @@ fn list_of(field: Field) -> Option<SceneList> {
         Field::Tags => Some(SceneList::Tags),
         Field::Performers => Some(SceneList::Performers),
         Field::Urls => Some(SceneList::Urls),
+        Field::Galleries => Some(SceneList::Galleries),
         _ => None,
     }
 }
@@ -740,6 +797,7 @@ fn scalar_of(field: Field) -> Option<SceneScalar> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stash::Scene;
 
     fn change(id: i64, scene: i64, action: Action, tag: i64) -> Change {
         Change {
@@ -771,7 +829,7 @@ mod tests {
 
     fn groups(pending: &Pending) -> &[ListGroup] {
         match &pending.write {
-            StashWrite::EditLists { groups } => groups,
+            StashWrite::EditLists { groups, .. } => groups,
             _ => &[],
         }
     }
@@ -780,25 +838,25 @@ mod tests {
     fn each_scene_gets_one_update_shared_by_scenes_with_the_same_edits() {
         use ListEdit::Add;
         let scenes = edits(&[(1, Add, 10), (1, Add, 11), (2, Add, 10), (2, Add, 11), (3, Add, 10)]);
-        let requests = pack(scenes, 500);
+        let requests = pack(ObjectKind::Scene, scenes, 500);
         assert_eq!(requests.len(), 1);
         let groups = groups(&requests[0]);
         assert_eq!(groups.len(), 2, "{{10, 11}} for scenes 1 and 2, {{10}} for scene 3");
-        assert!(groups.iter().any(|g| g.scene_ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
+        assert!(groups.iter().any(|g| g.ids == [1, 2] && g.edits[0].members == [json!(10), json!(11)]));
         assert_eq!(requests[0].changes.len(), 5);
     }
 
     #[test]
     fn a_scene_gaining_and_losing_in_one_list_gets_two_updates_and_requests_respect_their_limits() {
         let scenes = edits(&[(1, ListEdit::Add, 10), (1, ListEdit::Remove, 11)]);
-        let requests = pack(scenes, 500);
+        let requests = pack(ObjectKind::Scene, scenes, 500);
         assert_eq!(groups(&requests[0]).len(), 2, "one bulkSceneUpdate takes one mode per list");
         // 100 scenes, each its own tag set: 40 aliases per request at most, 30 scenes at most.
         let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
-        let sizes: Vec<usize> = pack(scenes, 30).iter().map(|p| groups(p).len()).collect();
+        let sizes: Vec<usize> = pack(ObjectKind::Scene, scenes, 30).iter().map(|p| groups(p).len()).collect();
         assert_eq!(sizes, [30, 30, 30, 10]);
         let scenes = edits(&(0..100).map(|i| (i, ListEdit::Add, i)).collect::<Vec<_>>());
-        let sizes: Vec<usize> = pack(scenes, 500).iter().map(|p| groups(p).len()).collect();
+        let sizes: Vec<usize> = pack(ObjectKind::Scene, scenes, 500).iter().map(|p| groups(p).len()).collect();
         assert_eq!(sizes, [40, 40, 20]);
     }
 
@@ -861,9 +919,9 @@ mod tests {
     fn a_batch_never_exceeds_batch_size_scenes_even_when_they_share_edits() {
         // 25 scenes with the same edits, 10 per request: one shared update split across requests.
         let scenes = edits(&(0..25).map(|i| (i, ListEdit::Add, 10)).collect::<Vec<_>>());
-        let requests = pack(scenes, 10);
+        let requests = pack(ObjectKind::Scene, scenes, 10);
         let scenes_per_request: Vec<usize> =
-            requests.iter().map(|p| groups(p).iter().map(|g| g.scene_ids.len()).sum()).collect();
+            requests.iter().map(|p| groups(p).iter().map(|g| g.ids.len()).sum()).collect();
         assert_eq!(scenes_per_request, [10, 10, 5]);
         assert!(requests.iter().all(|p| groups(p).len() == 1), "the same edits: one aliased update each");
         assert_eq!(requests.iter().map(|p| p.changes.len()).sum::<usize>(), 25, "every change in exactly one request");

@@ -8,17 +8,22 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::support::env::TestEnv;
-use crate::support::fake_stash::{Performer, Scene, VideoFile};
+use crate::support::fake_stash::{Gallery, Image, ImageFile, Performer, Scene, VideoFile};
 use crate::support::fansly::pg::Server;
 use crate::support::fansly::scenario::{self, *};
 
-/// A fake Stash holding the scenario's videos as scenes, an "Annabelle" (the substring trap),
-/// Bella and Carla as performers, and tags Beach, "Summer Vibes" (alias summer) and Trailer.
+/// A fake Stash holding the scenario's videos as scenes and photos as images, an "Annabelle"
+/// (the substring trap), Bella and Carla as performers, and tags Beach, "Summer Vibes" (alias
+/// summer) and Trailer.
 fn library() -> TestEnv {
     let env = TestEnv::new();
     env.stash.lib(|l| {
-        for file in scenario::standard().files.iter().filter(|f| f.video) {
-            l.add_scene(Scene { files: vec![VideoFile::new(&file.path, vec![])], ..Scene::default() });
+        for file in scenario::standard().files {
+            if file.video {
+                l.add_scene(Scene { files: vec![VideoFile::new(&file.path, vec![])], ..Scene::default() });
+            } else {
+                l.add_image(Image { files: vec![ImageFile::new(&file.path)], ..Image::default() });
+            }
         }
         l.add_scene(Scene { files: vec![VideoFile::new("/data/movies/holiday.mp4", vec![])], ..Scene::default() });
         l.insert_performer(Performer {
@@ -117,6 +122,62 @@ fn assert_careful_end_state(env: &TestEnv) {
     assert_eq!((orphan.title, orphan.studio_id), (None, None), "no post: nothing to say");
     let other = scene_with(env, "holiday.mp4");
     assert_eq!((other.title, other.studio_id), (None, None));
+    assert_careful_galleries_and_images(env, &beach, studio);
+}
+
+fn image_with(env: &TestEnv, needle: &str) -> Image {
+    env.stash.lib(|l| {
+        l.images.values().find(|i| i.files.iter().any(|f| f.path.contains(needle))).cloned().expect("image of the file")
+    })
+}
+
+fn gallery(env: &TestEnv, item: i64) -> Gallery {
+    env.stash.lib(|l| l.gallery_by_code(&item.to_string()).cloned()).unwrap_or_else(|| panic!("a gallery for {item}"))
+}
+
+/// A gallery per post or message with media in Stash, found by its code; photos stamped like
+/// videos; every object in the gallery of each post that shows it.
+fn assert_careful_galleries_and_images(env: &TestEnv, beach: &Scene, anna_studio: u64) {
+    let post = gallery(env, P_BEACH);
+    assert_eq!(post.title.as_deref(), Some("Beach day with @carla and @ghost #Beach #summer"));
+    assert_eq!(post.date.as_deref(), Some("2024-03-01"));
+    assert_eq!(post.urls, vec![format!("https://fansly.com/post/{P_BEACH}")]);
+    assert_eq!(post.studio_id, Some(anna_studio));
+    let (performers, tags) = env.stash.lib(|l| {
+        let mut p: Vec<String> = post.performer_ids.iter().map(|id| l.performers[id].name.clone()).collect();
+        let mut t: Vec<String> = post.tag_ids.iter().filter_map(|id| l.tag(*id)).map(|t| t.name.clone()).collect();
+        p.sort();
+        t.sort();
+        (p, t)
+    });
+    assert_eq!(performers, vec!["Anna Lee", "Carla"]);
+    assert_eq!(tags, vec!["Beach", "Summer Vibes"]);
+    let again = gallery(env, P_AGAIN);
+    assert_eq!(again.title.as_deref(), Some("anna - 2024/03/05"), "a post without text: the default title");
+    assert!(beach.gallery_ids.contains(&post.id) && beach.gallery_ids.contains(&again.id), "both posts show it");
+    let message = gallery(env, M_VIDEO);
+    assert_eq!(message.urls, vec![format!("https://fansly.com/messages/{GROUP}/{M_VIDEO}")]);
+    assert_eq!(env.stash.lib(|l| l.gallery_scene_ids(message.id).len()), 1);
+
+    let preview = image_with(env, &I_LOCKED_PREVIEW.to_string());
+    assert_eq!(preview.title, post.title, "the post's title, like its video");
+    assert_eq!(preview.code, Some(I_LOCKED_PREVIEW.to_string()));
+    assert_eq!(preview.gallery_ids, vec![post.id]);
+    let trailer = env.stash.lib(|l| l.tag_by_name("Trailer").map(|t| t.id));
+    assert!(trailer.is_some_and(|t| preview.tag_ids.contains(&t)), "a preview gets the trailer tag");
+
+    let bundle = gallery(env, P_BUNDLE);
+    assert_eq!(bundle.title.as_deref(), Some("anna - 2024/03/02"));
+    let mut in_bundle = env.stash.lib(|l| l.gallery_image_ids(bundle.id));
+    in_bundle.sort_unstable();
+    let mut photos = vec![image_with(env, &I_BUNDLE_A.to_string()).id, image_with(env, &I_BUNDLE_B.to_string()).id];
+    photos.sort_unstable();
+    assert_eq!(in_bundle, photos);
+    let photo = image_with(env, &I_SUNSET.to_string());
+    assert_eq!(photo.date.as_deref(), Some("2024-05-01"));
+    assert_eq!(photo.urls, vec![format!("https://fansly.com/post/{Q_SUNSET}")]);
+    assert_eq!(photo.gallery_ids, vec![gallery(env, Q_SUNSET).id]);
+    assert_eq!(env.stash.lib(|l| l.galleries.len()), 6, "one per post or message with media in Stash");
 }
 
 #[test]
@@ -125,7 +186,8 @@ fn sqlite_era_import_applies_what_a_careful_person_would_set_and_a_second_import
     env.set_settings(sqlite_settings(&env));
     let run = import(&env, json!({}));
     assert_eq!(run.out("/era/engine"), &json!("sqlite"));
-    assert_eq!(run.out("/files_matched"), &json!(4));
+    assert_eq!(run.out("/files_matched"), &json!(8));
+    assert_eq!(run.out("/images_matched"), &json!(4));
     assert_eq!(run.out("/files_not_matched/media_without_post_or_message"), &json!(1));
     assert_eq!(
         env.stash.requests_named("SceneUpdate").len() + env.stash.requests_named("BulkSceneUpdate").len(),
@@ -133,6 +195,18 @@ fn sqlite_era_import_applies_what_a_careful_person_would_set_and_a_second_import
         "dry run"
     );
     let plan_id = run.out("/plan_id").as_i64().expect("a plan");
+    // Images and galleries read by name where people review them.
+    let shown = env.run(json!({"mode": "show_plan", "plan_id": plan_id, "field": "galleries", "per_page": 1000}));
+    shown.assert_ok();
+    let changes = shown.out("/changes").as_array().cloned().unwrap_or_default();
+    let preview = changes
+        .iter()
+        .find(|c| {
+            c["entity"] == "image" && c["path"].as_str().is_some_and(|p| p.contains(&I_LOCKED_PREVIEW.to_string()))
+        })
+        .unwrap_or_else(|| panic!("the preview image joins a gallery: {changes:?}"));
+    assert_eq!(preview["value_name"], "Beach day with @carla and @ghost #Beach #summer (new)");
+    assert!(preview["title"].as_str().is_some_and(|t| t.ends_with(".jpg")), "an untitled image reads as its file");
     approve_and_apply(&env, plan_id);
     assert_careful_end_state(&env);
 
@@ -140,7 +214,8 @@ fn sqlite_era_import_applies_what_a_careful_person_would_set_and_a_second_import
     let again = import(&env, json!({}));
     assert_eq!(again.out("/plan_id"), &Value::Null, "{}", again.output);
     assert_eq!(again.out("/changes"), &json!(0));
-    assert_eq!(again.out("/unchanged"), &json!(4));
+    assert_eq!(again.out("/unchanged"), &json!(8));
+    assert_eq!(again.out("/galleries_found"), &json!(6), "found again by their codes, nothing to change");
 }
 
 #[test]
@@ -206,6 +281,8 @@ fn rollback_deletes_what_the_import_created_once_unused() {
         assert!(l.studio_by_name("anna (Fansly)").is_none() && l.studio_by_name("Fansly (network)").is_none());
         assert!(l.performer_by_name("Bella").is_some(), "what existed stays");
         assert!(l.scenes.values().all(|s| s.title.is_none() && s.studio_id.is_none() && s.performer_ids.is_empty()));
+        assert!(l.images.values().all(|i| i.title.is_none() && i.gallery_ids.is_empty()));
+        assert!(l.galleries.is_empty(), "the galleries the import made are gone");
     });
 }
 
@@ -225,6 +302,25 @@ fn a_killed_apply_resumes_without_repeating_a_change() {
     resumed.assert_ok();
     assert_eq!(env.stash.requests_named("PerformerCreate").len(), 1, "never created twice");
     assert_eq!(env.stash.lib(|l| l.studios.values().filter(|s| s.name == "Fansly (network)").count()), 1);
+    assert_careful_end_state(&env);
+}
+
+#[test]
+fn a_kill_while_galleries_are_created_makes_none_twice() {
+    let env = library();
+    env.set_settings(sqlite_settings(&env));
+    let plan_id = import(&env, json!({})).out("/plan_id").as_i64().expect("a plan");
+    env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
+    env.stash.clear_requests();
+    let stash = &env.stash;
+    env.kill_when(json!({"mode": "apply_plan", "plan_id": plan_id}), || {
+        stash.requests_named("GalleryCreate").len() >= 3
+    });
+    let resumed = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    resumed.assert_ok();
+    let codes: Vec<Option<String>> = env.stash.lib(|l| l.galleries.values().map(|g| g.code.clone()).collect());
+    let distinct: std::collections::HashSet<&Option<String>> = codes.iter().collect();
+    assert_eq!((codes.len(), distinct.len()), (6, 6), "a gallery the killed run made is found by its code: {codes:?}");
     assert_careful_end_state(&env);
 }
 

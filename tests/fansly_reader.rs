@@ -210,9 +210,22 @@ mod proposal {
         let creates: Vec<(ObjectKind, String)> = proposal
             .changes
             .iter()
-            .filter(|c| c.action == Action::Create)
+            .filter(|c| c.action == Action::Create && c.entity != ObjectKind::Gallery)
             .map(|c| (c.entity, Creation::parse(&c.value).map(|c| c.name).unwrap_or_default()))
             .collect();
+        // One gallery per post or message whose media Stash has, each with its item's id as code.
+        let gallery_codes: Vec<String> = proposal
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Create && c.entity == ObjectKind::Gallery)
+            .filter_map(|c| Creation::parse(&c.value).and_then(|c| c.code))
+            .collect();
+        let distinct: std::collections::HashSet<&String> = gallery_codes.iter().collect();
+        assert!(!gallery_codes.is_empty() && distinct.len() == gallery_codes.len(), "{gallery_codes:?}");
+        assert!(
+            proposal.changes.iter().any(|c| c.entity_id == Some(1) && c.field == Field::Galleries),
+            "the beach video joins its post's gallery"
+        );
         assert_eq!(
             creates,
             vec![

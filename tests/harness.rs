@@ -366,6 +366,61 @@ fn bulk_scene_update_adds_and_removes_urls_like_stash() {
 }
 
 #[test]
+fn galleries_and_images_link_update_and_destroy_like_stash() {
+    use crate::support::fake_stash::{Image, ImageFile};
+    let stash = stash_with_scenes(1);
+    let (tag, image) = stash.lib(|l| {
+        let tag = l.add_tag("Outdoor");
+        let image = l.add_image(Image { files: vec![ImageFile::new("/dl/a_id_7.jpg")], ..Image::default() });
+        (tag, image)
+    });
+    let url = stash.graphql_url();
+    let (_, body) = gql(
+        &url,
+        "mutation C($input: GalleryCreateInput!) { galleryCreate(input: $input) { id title code } }",
+        json!({"input": {"title": "Post", "code": "41", "scene_ids": ["1"], "tag_ids": [tag.to_string()]}}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    let gallery = body["data"]["galleryCreate"]["id"].as_str().unwrap().to_owned();
+    let (_, body) = gql(
+        &url,
+        "mutation C($input: GalleryCreateInput!) { galleryCreate(input: $input) { id } }",
+        json!({"input": {"title": ""}}),
+    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("title"), "{body}");
+    let (_, body) = gql(
+        &url,
+        "mutation B($input: BulkImageUpdateInput!) { bulkImageUpdate(input: $input) { id galleries { id } } }",
+        json!({"input": {"ids": [image.to_string()], "title": "a", "gallery_ids": {"ids": [gallery], "mode": "ADD"}}}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    let (_, body) = gql(
+        &url,
+        "query { findGalleries(filter: {sort: \"id\"}) { count galleries { id code image_count scenes { id } tags { name } } }
+                 findImages(filter: {sort: \"id\"}) { images { id title visual_files { ... on ImageFile { path } } } }
+                 findTag(id: 1) { gallery_count } }",
+        json!({}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    let found = &body["data"]["findGalleries"]["galleries"][0];
+    assert_eq!((found["code"].as_str(), found["image_count"].as_i64()), (Some("41"), Some(1)));
+    assert_eq!(found["scenes"][0]["id"], "1");
+    assert_eq!(body["data"]["findImages"]["images"][0]["visual_files"][0]["path"], "/dl/a_id_7.jpg");
+    assert_eq!(body["data"]["findTag"]["gallery_count"], 1);
+    let (_, body) = gql(
+        &url,
+        "mutation D($input: GalleryDestroyInput!) { galleryDestroy(input: $input) }",
+        json!({"input": {"ids": [gallery]}}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    stash.lib(|l| {
+        assert!(l.galleries.is_empty());
+        assert!(l.image(image).unwrap().gallery_ids.is_empty(), "the image stays, outside the gallery");
+        assert!(l.scene(1).unwrap().gallery_ids.is_empty());
+    });
+}
+
+#[test]
 fn performer_and_studio_create_refuse_duplicates_like_stash() {
     let stash = stash_with_scenes(0);
     stash.lib(|l| {

@@ -1,9 +1,12 @@
 //! From fansly-scraper's metadata and the Stash library to the changes a careful person would
 //! make: pure, so every rule is tested without a server.
 //!
-//! For each Stash object whose file belongs to a creator's media: the post or message that
-//! first published it (the earliest snowflake, as fansly-scraper decides) gives its title, date,
-//! details and URL; the creator gives its performer and studio; the post's hashtags its tags.
+//! For each Stash scene or image whose file belongs to a creator's media: the post or message
+//! that first published it (the earliest snowflake, as fansly-scraper decides) gives its title,
+//! date, details and URL; the creator gives its performer and studio; the post's hashtags its
+//! tags. Every post or message it appears in gets a gallery — found again by its code (the
+//! post's or message's id, never by title and date: two posts of a day share a default title),
+//! else a reviewable CREATE — and the scene or image joins each of them.
 //! Only empty fields are filled with confidence; a value that differs is proposed at a lower
 //! confidence with the old value shown; organized objects are left alone. Performers are found
 //! by StashHog's recorded link, the profile URL, then exact name or alias — never by substring, so `anna` is not
@@ -16,8 +19,9 @@ use serde_json::{Value, json};
 
 use super::model::{Account, Item, ItemId, Library, Located, NotFound};
 use crate::matching::TagMatcher;
+use crate::plans::Target;
 use crate::plans::{Action, ChangeStatus, Creation, Field, NewChange};
-use crate::stash::{ObjectKind, Performer, Scene, Studio, Tag};
+use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, Studio, Tag};
 
 /// How sure a change that fills an empty field, or adds a missing member, is.
 pub const FILL: f64 = 0.9;
@@ -44,6 +48,10 @@ pub struct Options {
 pub struct StashSide<'a> {
     /// Scenes (organized ones included: they are counted, never changed).
     pub scenes: &'a [Scene],
+    /// Images (likewise).
+    pub images: &'a [Image],
+    /// Galleries: those whose code is a post's or message's id are that item's.
+    pub galleries: &'a [Gallery],
     /// Performers.
     pub performers: &'a [Performer],
     /// Studios.
@@ -95,6 +103,10 @@ pub struct Report {
     pub items_with_files: usize,
     /// Stash files recognised as a creator's media.
     pub files_matched: usize,
+    /// Of those, images (photos).
+    pub images_matched: usize,
+    /// Galleries of posts and messages that Stash already has (found by their code).
+    pub galleries_found: usize,
     /// Stash files with a scraper name that led to no usable media, by reason.
     pub files_not_matched: BTreeMap<&'static str, usize>,
     /// Downloaded media (per the scraper) that no Stash file matched, by likely reason.
@@ -130,8 +142,9 @@ pub struct CreatorReport {
     pub files: usize,
 }
 
-/// A scene's (later: image's, gallery's) values the import compares with.
+/// A scene's, image's or gallery's values the import compares with.
 struct Wanted {
+    galleries: Vec<Ref>,
     title: String,
     date: Option<String>,
     details: Option<String>,
@@ -149,18 +162,25 @@ pub fn propose(fansly: &Library, stash: &StashSide, options: &Options) -> Propos
     let mut matched_media: HashSet<i64> = HashSet::new();
     let mut creators_seen: BTreeMap<i64, usize> = BTreeMap::new();
     let mut items_seen: HashSet<ItemId> = HashSet::new();
-    for scene in stash.scenes {
-        let Some((media_id, item, preview)) = planner.locate(scene) else { continue };
+    let scenes = stash.scenes.iter().map(|s| (s as &dyn Target, s.files.iter().map(|f| f.path.as_str()).collect()));
+    let images = stash.images.iter().map(|i| (i as &dyn Target, i.paths.iter().map(String::as_str).collect()));
+    let objects: Vec<(&dyn Target, Vec<&str>)> = scenes.chain(images).collect();
+    for (object, paths) in objects {
+        let Some((media_id, item, preview)) = planner.locate(&paths) else { continue };
         matched_media.insert(media_id);
         *creators_seen.entry(item.creator_id).or_default() += 1;
         items_seen.extend(fansly.owners.get(&media_id).into_iter().flatten().map(|(i, _)| *i));
         planner.proposal.report.files_matched += 1;
-        if scene.organized {
+        if object.kind() == ObjectKind::Image {
+            planner.proposal.report.images_matched += 1;
+        }
+        if object.organized() {
             planner.proposal.report.organized_skipped += 1;
             continue;
         }
-        let wanted = planner.wanted(item, media_id, preview);
-        planner.diff_scene(scene, &wanted);
+        let mut wanted = planner.wanted(item, media_id, preview);
+        wanted.galleries = planner.galleries_of(media_id);
+        planner.diff(object, &wanted);
     }
     planner.proposal.report.items_with_files = items_seen.len();
     planner.report_missing(&matched_media, &creators_seen);
@@ -186,6 +206,10 @@ struct Planner<'a> {
     created_tags: HashMap<String, Ref>,
     preview_tag: Option<i64>,
     found_by: HashMap<i64, String>,
+    /// Each post's or message's gallery, once decided.
+    galleries: HashMap<ItemId, Ref>,
+    /// Stash's galleries by code (the lowest id when several share one).
+    gallery_codes: HashMap<&'a str, &'a Gallery>,
 }
 
 /// Stash's name comparison for performers and studios: ASCII letters fold, nothing else.
@@ -216,6 +240,14 @@ impl<'a> Planner<'a> {
             created_tags: HashMap::new(),
             preview_tag: preview_tag.flatten(),
             found_by: HashMap::new(),
+            galleries: HashMap::new(),
+            gallery_codes: stash
+                .galleries
+                .iter()
+                .rev()
+                .filter_map(|g| g.code.as_deref().map(|code| (code.trim(), g)))
+                .filter(|(code, _)| !code.is_empty())
+                .collect(),
         }
     }
 
@@ -228,15 +260,15 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The media a scene's files belong to (the first file that leads anywhere), the item that
-    /// gives it its metadata, and whether it is a preview.
-    fn locate(&mut self, scene: &Scene) -> Option<(i64, &'a Item, bool)> {
+    /// The media a scene's or image's files belong to (the first file that leads anywhere), the
+    /// item that gives it its metadata, and whether it is a preview.
+    fn locate(&mut self, paths: &[&str]) -> Option<(i64, &'a Item, bool)> {
         let fansly = self.fansly;
-        for file in &scene.files {
-            if !self.in_root(&file.path) {
+        for path in paths {
+            if !self.in_root(path) {
                 continue;
             }
-            match fansly.locate(&file.path) {
+            match fansly.locate(path) {
                 Located::Media { media_id, .. } => {
                     let owners = fansly.owners.get(&media_id).into_iter().flatten();
                     let first = owners
@@ -320,6 +352,7 @@ impl<'a> Planner<'a> {
             ItemId::Message(_) => "message",
         };
         Wanted {
+            galleries: Vec::new(),
             title: title(item, &creator),
             details: Some(item.content.trim().to_string()).filter(|c| !c.is_empty()),
             code: media_id.to_string(),
@@ -361,7 +394,7 @@ impl<'a> Planner<'a> {
                         .collect(),
                     urls: vec![account.profile_url()],
                     details: account.about.clone().filter(|a| !a.trim().is_empty()),
-                    parent: None,
+                    ..Creation::default()
                 };
                 let index = self.create(
                     ObjectKind::Performer,
@@ -518,43 +551,100 @@ impl<'a> Planner<'a> {
         self.proposal.changes.len() - 1
     }
 
-    /// The changes that bring `scene` to `wanted`.
-    fn diff_scene(&mut self, scene: &Scene, wanted: &Wanted) {
-        let before = self.proposal.changes.len();
-        let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-        let fields = [
-            (Field::Title, text(&scene.title), Some(wanted.title.clone())),
-            (Field::Date, text(&scene.date), wanted.date.clone()),
-            (Field::Details, text(&scene.details), wanted.details.clone()),
-            (Field::Code, text(&scene.code), Some(wanted.code.clone())),
-        ];
-        for (field, current, proposed) in fields {
-            let Some(proposed) = proposed else { continue };
-            self.set(
-                ObjectKind::Scene,
-                scene.id,
-                field,
-                current.map(Value::from),
-                Value::from(proposed),
-                &wanted.reason,
-            );
-        }
-        let studio = scene.studio_id.map(Value::from);
-        self.set(ObjectKind::Scene, scene.id, Field::Studio, studio, wanted.studio.value(), &wanted.reason);
-        for url in &wanted.urls {
-            if !scene.urls.contains(url) {
-                self.add(ObjectKind::Scene, scene.id, Field::Urls, json!(scene.urls), json!(url), &wanted.reason);
+    /// The galleries of every post and message that shows `media_id` (fansly-scraper puts a
+    /// shared media in each), made or found as needed.
+    fn galleries_of(&mut self, media_id: i64) -> Vec<Ref> {
+        let fansly = self.fansly;
+        let mut galleries = Vec::new();
+        for (id, _) in fansly.owners.get(&media_id).into_iter().flatten() {
+            let Some(item) = fansly.items.get(id).filter(|i| i.date.is_some() && self.selected(i.creator_id)) else {
+                continue;
+            };
+            let gallery = self.gallery(item);
+            if !galleries.contains(&gallery) {
+                galleries.push(gallery);
             }
         }
-        for (field, have, want) in
-            [(Field::Performers, &scene.performer_ids, &wanted.performers), (Field::Tags, &scene.tag_ids, &wanted.tags)]
-        {
+        galleries
+    }
+
+    /// A post's or message's gallery: the one whose code is the item's id (its fields brought
+    /// up to date like a scene's, unless it is organized), else a CREATE with everything the
+    /// item says.
+    fn gallery(&mut self, item: &Item) -> Ref {
+        if let Some(found) = self.galleries.get(&item.id) {
+            return *found;
+        }
+        let mut wanted = self.wanted(item, item.id.id(), false);
+        wanted.code = item.id.id().to_string();
+        // The gallery carries the item's page, a message's too (as fansly-scraper does).
+        wanted.urls = vec![item.url()];
+        let found = match self.gallery_codes.get(wanted.code.as_str()).copied() {
+            Some(gallery) => {
+                self.proposal.report.galleries_found += 1;
+                if !gallery.organized {
+                    self.diff(gallery, &wanted);
+                }
+                Ref::Existing(gallery.id)
+            }
+            None => {
+                let creation = Creation {
+                    name: wanted.title.clone(),
+                    urls: wanted.urls.clone(),
+                    details: wanted.details.clone(),
+                    code: Some(wanted.code.clone()),
+                    date: wanted.date.clone(),
+                    studio: Some(wanted.studio.value()),
+                    performers: wanted.performers.iter().map(|p| p.value()).collect(),
+                    tags: wanted.tags.iter().map(|t| t.value()).collect(),
+                    ..Creation::default()
+                };
+                Ref::Created(self.create(ObjectKind::Gallery, creation, format!("the gallery of {}", wanted.reason)))
+            }
+        };
+        self.galleries.insert(item.id, found);
+        found
+    }
+
+    /// The changes that bring a scene, image or gallery to `wanted`.
+    fn diff(&mut self, object: &dyn Target, wanted: &Wanted) {
+        let before = self.proposal.changes.len();
+        let (kind, id) = (object.kind(), object.id());
+        let text = |field: Field| object.text(field).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        let fields = [
+            (Field::Title, Some(wanted.title.clone())),
+            (Field::Date, wanted.date.clone()),
+            (Field::Details, wanted.details.clone()),
+            (Field::Code, Some(wanted.code.clone())),
+        ];
+        for (field, proposed) in fields {
+            let Some(proposed) = proposed else { continue };
+            self.set(kind, id, field, text(field).map(Value::from), Value::from(proposed), &wanted.reason);
+        }
+        let studio = object.studio_id().map(Value::from);
+        self.set(kind, id, Field::Studio, studio, wanted.studio.value(), &wanted.reason);
+        for url in &wanted.urls {
+            if !object.urls().iter().any(|u| u == url) {
+                self.add(kind, id, Field::Urls, json!(object.urls()), json!(url), &wanted.reason);
+            }
+        }
+        let lists = [
+            (Field::Performers, &wanted.performers),
+            (Field::Tags, &wanted.tags),
+            (Field::Galleries, &wanted.galleries),
+        ];
+        for (field, want) in lists.into_iter().filter(|(field, _)| field.applies_to(kind)) {
+            let have = object.ids(field);
             for member in want {
                 if matches!(member, Ref::Existing(id) if have.contains(id)) {
                     continue;
                 }
-                self.add(ObjectKind::Scene, scene.id, field, json!(have), member.value(), &wanted.reason);
+                self.add(kind, id, field, json!(have), member.value(), &wanted.reason);
             }
+        }
+        // A gallery counts apart: it is not a file.
+        if kind == ObjectKind::Gallery {
+            return;
         }
         if self.proposal.changes.len() > before {
             self.proposal.report.to_change += 1;
@@ -624,10 +714,7 @@ impl<'a> Planner<'a> {
             if !self.selected(creator) {
                 continue;
             }
-            let reason = if fansly.is_image(*media_id) {
-                // Stash holds photos as images, which this import does not cover yet.
-                "photo_images_not_imported"
-            } else if !fansly.has_file(*media_id) {
+            let reason = if !fansly.has_file(*media_id) {
                 // Never downloaded (no access, previews off), or a legacy name the scraper reset.
                 "no_file_recorded_by_the_scraper"
             } else if !creators_seen.contains_key(&creator) {

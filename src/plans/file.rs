@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Field, NewChange, Plan, created_ref};
+use super::{Action, Change, ChangeStatus, Creation, Field, NewChange, Plan, created_ref, map_created_refs};
 use crate::stash::ObjectKind;
 
 /// The value of `format` in a plan file.
@@ -103,10 +103,11 @@ pub fn parse(text: &str) -> Result<ParsedPlan, PlanFileError> {
     let mut seen = HashSet::new();
     for (index, entry) in file.changes.into_iter().enumerate() {
         let change = check_change(entry, &changes).map_err(|e| PlanFileError(format!("changes[{index}]: {e}")))?;
-        let key = (change.entity_id, change.field, change.action == Action::Set, member_key(&change));
+        let key = (change.entity, change.entity_id, change.field, change.action == Action::Set, member_key(&change));
         if change.action != Action::Create && !seen.insert(key) {
             return Err(PlanFileError(format!(
-                "changes[{index}]: scene {} already has a change of `{}`{} earlier in the file; keep one",
+                "changes[{index}]: {} {} already has a change of `{}`{} earlier in the file; keep one",
+                change.entity.as_str(),
                 change.entity_id.unwrap_or_default(),
                 change.field.as_str(),
                 if change.field.is_list() { format!(" for {}", change.value) } else { String::new() }
@@ -150,8 +151,10 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
     field.check_value(&value)?;
 
     if action == Action::Create {
-        if entity == ObjectKind::Scene {
-            return Err("CREATE makes a tag, performer or studio; scenes come from Stash's scan".into());
+        if matches!(entity, ObjectKind::Scene | ObjectKind::Image) {
+            return Err(
+                "CREATE makes a tag, performer, studio or gallery; scenes and images come from Stash's scan".into()
+            );
         }
         if field != Field::Name || entry.id.is_some() || entry.before.is_some() {
             return Err(
@@ -159,14 +162,30 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
                     .into(),
             );
         }
-        if let Some(target) = value.get("parent").and_then(created_ref) {
-            let parent_ok = entity == ObjectKind::Studio
-                && usize::try_from(target)
-                    .ok()
-                    .and_then(|i| earlier.get(i))
-                    .is_some_and(|c| c.action == Action::Create && c.entity == ObjectKind::Studio);
-            if !parent_ok {
-                return Err(format!("`parent` {target} must name the index of an earlier CREATE of a studio"));
+        let creation = Creation::parse(&value).ok_or("the CREATE's value is not a name or a well-formed object")?;
+        if !creation.fits(entity) {
+            return Err(format!("a CREATE of a {} does not take all of {value}", entity.as_str()));
+        }
+        let created = |target: i64, kind: ObjectKind| {
+            usize::try_from(target)
+                .ok()
+                .and_then(|i| earlier.get(i))
+                .is_some_and(|c| c.action == Action::Create && c.entity == kind)
+        };
+        let references =
+            [(ObjectKind::Studio, "parent", creation.parent.iter().collect::<Vec<_>>())].into_iter().chain([
+                (ObjectKind::Studio, "studio", creation.studio.iter().collect()),
+                (ObjectKind::Performer, "performers", creation.performers.iter().collect()),
+                (ObjectKind::Tag, "tags", creation.tags.iter().collect()),
+            ]);
+        for (kind, key, members) in references {
+            for target in members.into_iter().filter_map(created_ref) {
+                if !created(target, kind) {
+                    return Err(format!(
+                        "`{key}` {target} must name the index of an earlier CREATE of a {}",
+                        kind.as_str()
+                    ));
+                }
             }
         }
         let clash = earlier.iter().any(|c| c.action == Action::Create && c.entity == entity && c.value == value);
@@ -185,10 +204,16 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
             status,
         });
     }
-    if entity != ObjectKind::Scene {
+    if !entity.is_media() {
         return Err(format!("changes to a {} itself are not supported yet; only CREATE", entity.as_str()));
     }
-    let id = entry.id.filter(|id| *id > 0).ok_or("`id` (the scene's Stash id) is missing or not a positive number")?;
+    if !field.applies_to(entity) {
+        return Err(format!("a {} has no `{}` a plan can change", entity.as_str(), field.as_str()));
+    }
+    let id = entry
+        .id
+        .filter(|id| *id > 0)
+        .ok_or_else(|| format!("`id` (the {}'s Stash id) is missing or not a positive number", entity.as_str()))?;
     let before = match (action, field.is_list()) {
         (Action::Add | Action::Remove, true) => {
             let before = entry.before.unwrap_or(Value::Null);
@@ -242,15 +267,7 @@ pub fn export(plan: &Plan, changes: &[Change]) -> Value {
     let entries: Vec<Value> = changes
         .iter()
         .map(|c| {
-            let mut value = match created_ref(&c.value) {
-                Some(id) => json!({"created": index.get(&id)}),
-                None => c.value.clone(),
-            };
-            if let Some(parent) = value.get_mut("parent")
-                && let Some(id) = created_ref(parent)
-            {
-                *parent = json!({"created": index.get(&id)});
-            }
+            let value = map_created_refs(&c.value, &mut |id| json!({"created": index.get(&id)}));
             let mut entry = json!({"entity": c.entity, "action": c.action, "value": value});
             if c.action != Action::Create {
                 entry["id"] = json!(c.entity_id);

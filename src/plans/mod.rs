@@ -17,7 +17,7 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::stash::{ObjectKind, Scene};
+use crate::stash::{Gallery, Image, ObjectKind, Scene, StashId};
 
 /// Declares a closed set of names stored as text: `as_str`, `parse`, `ALL`, and serialisation
 /// as that text.
@@ -196,6 +196,8 @@ names! {
         Urls = "urls",
         /// StashIDs, set as a whole list of `{endpoint, stash_id}`.
         StashIds = "stash_ids",
+        /// The galleries a scene or image belongs to (by id).
+        Galleries = "galleries",
         /// The name of an entity to CREATE.
         Name = "name",
     }
@@ -204,7 +206,18 @@ names! {
 impl Field {
     /// Whether the field is a list changed member by member (ADD / REMOVE).
     pub fn is_list(self) -> bool {
-        matches!(self, Field::Tags | Field::Performers | Field::Urls)
+        matches!(self, Field::Tags | Field::Performers | Field::Urls | Field::Galleries)
+    }
+
+    /// Whether a change of `kind` may touch this field: images and galleries have no director
+    /// and no StashIDs, galleries belong to no gallery, and only CREATEs name things.
+    pub fn applies_to(self, kind: ObjectKind) -> bool {
+        match self {
+            Field::Name => false,
+            Field::Director | Field::StashIds => kind == ObjectKind::Scene,
+            Field::Galleries => matches!(kind, ObjectKind::Scene | ObjectKind::Image),
+            _ => kind.is_media(),
+        }
     }
 
     /// The entity a member or value of this field refers to, when it refers to one.
@@ -213,6 +226,7 @@ impl Field {
             Field::Tags => Some(ObjectKind::Tag),
             Field::Performers => Some(ObjectKind::Performer),
             Field::Studio => Some(ObjectKind::Studio),
+            Field::Galleries => Some(ObjectKind::Gallery),
             _ => None,
         }
     }
@@ -225,7 +239,7 @@ impl Field {
             Field::Rating100 => value.is_null() || value.as_i64().is_some_and(|r| (1..=100).contains(&r)),
             Field::Organized => value.is_boolean(),
             Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
-            Field::Tags | Field::Performers => is_id(value) || created_ref(value).is_some(),
+            Field::Tags | Field::Performers | Field::Galleries => is_id(value) || created_ref(value).is_some(),
             Field::Urls => value.as_str().is_some_and(|s| !s.trim().is_empty()),
             Field::Name => Creation::parse(value).is_some(),
             Field::StashIds => value.as_array().is_some_and(|ids| {
@@ -245,52 +259,138 @@ impl Field {
             Field::Studio => "a studio id, {\"created\": <index of a CREATE>} or null",
             Field::Tags => "a tag id or {\"created\": <index of a CREATE>}",
             Field::Performers => "a performer id or {\"created\": <index of a CREATE>}",
+            Field::Galleries => "a gallery id or {\"created\": <index of a CREATE>}",
             Field::Urls => "a URL string",
             Field::Name => {
-                "a non-empty name, or {\"name\": …} with optional \"aliases\", \"urls\" (lists of text), \"details\" and (studios) \"parent\" (a studio id or {\"created\": <index>})"
+                "a non-empty name, or {\"name\": …} with optional \"aliases\", \"urls\" (lists of text), \"details\", (studios) \"parent\" (a studio id or {\"created\": <index>}) and (galleries) \"code\", \"date\", \"studio\", \"performers\", \"tags\""
             }
             Field::StashIds => "a list of {\"endpoint\": …, \"stash_id\": …}",
         }
     }
 
-    /// The scene's current value of this field, as a change's `value` / `before` writes it
+    /// The object's current value of this field, as a change's `value` / `before` writes it
     /// (empty text reads as null: Stash shows both as empty).
-    pub fn current(self, scene: &Scene) -> Value {
-        let text = |t: &Option<String>| t.as_deref().filter(|t| !t.is_empty()).map_or(Value::Null, Value::from);
+    pub fn current(self, object: &(impl Target + ?Sized)) -> Value {
+        let text = |t: Option<&str>| t.filter(|t| !t.is_empty()).map_or(Value::Null, Value::from);
         match self {
-            Field::Title => text(&scene.title),
-            Field::Code => text(&scene.code),
-            Field::Details => text(&scene.details),
-            Field::Director => text(&scene.director),
-            Field::Date => text(&scene.date),
-            Field::Rating100 => scene.rating100.map_or(Value::Null, Value::from),
-            Field::Organized => Value::from(scene.organized),
-            Field::Studio => scene.studio_id.map_or(Value::Null, Value::from),
-            Field::Tags => json!(scene.tag_ids),
-            Field::Performers => json!(scene.performer_ids),
-            Field::Urls => json!(scene.urls),
-            Field::StashIds => stash_ids_value(&scene.stash_ids),
+            Field::Title | Field::Code | Field::Details | Field::Director | Field::Date => text(object.text(self)),
+            Field::Rating100 => object.rating100().map_or(Value::Null, Value::from),
+            Field::Organized => Value::from(object.organized()),
+            Field::Studio => object.studio_id().map_or(Value::Null, Value::from),
+            Field::Tags | Field::Performers | Field::Galleries => json!(object.ids(self)),
+            Field::Urls => json!(object.urls()),
+            Field::StashIds => stash_ids_value(object.stash_ids()),
             Field::Name => Value::Null,
         }
     }
 
-    /// Whether `member` is in this list field of `scene`.
-    pub fn has_member(self, scene: &Scene, member: &Value) -> bool {
+    /// Whether `member` is in this list field of `object`.
+    pub fn has_member(self, object: &(impl Target + ?Sized), member: &Value) -> bool {
         match (self, member) {
-            (Field::Tags, m) => m.as_i64().is_some_and(|id| scene.tag_ids.contains(&id)),
-            (Field::Performers, m) => m.as_i64().is_some_and(|id| scene.performer_ids.contains(&id)),
-            (Field::Urls, Value::String(url)) => scene.urls.contains(url),
+            (Field::Urls, Value::String(url)) => object.urls().contains(url),
+            (Field::Tags | Field::Performers | Field::Galleries, m) => {
+                m.as_i64().is_some_and(|id| object.ids(self).contains(&id))
+            }
             _ => false,
         }
     }
 }
 
-/// What a CREATE makes: a name, and for performers and studios what Stash takes with it on
-/// creation (an import knows a creator's alias, profile URL and bio, and a studio's network).
-/// A CREATE's value is the name alone, or an object with `name` and these optional keys.
+/// A scene, image or gallery as a change reads it: the fields plans change, whatever the kind
+/// (a field the kind lacks reads as empty).
+pub trait Target {
+    /// Which kind it is.
+    fn kind(&self) -> ObjectKind;
+    /// Its Stash id.
+    fn id(&self) -> i64;
+    /// Title, code, details, director or date.
+    fn text(&self, field: Field) -> Option<&str>;
+    /// Rating 1–100.
+    fn rating100(&self) -> Option<i64>;
+    /// Organized flag.
+    fn organized(&self) -> bool;
+    /// Studio id.
+    fn studio_id(&self) -> Option<i64>;
+    /// Tag, performer or gallery ids.
+    fn ids(&self, field: Field) -> &[i64];
+    /// URLs.
+    fn urls(&self) -> &[String];
+    /// StashIDs (scenes only; empty for the others).
+    fn stash_ids(&self) -> &[StashId];
+    /// What a person reads to know which one it is: the title, else the first file's path.
+    fn label(&self) -> String;
+}
+
+/// Implements [`Target`] for a model type with the shared field names.
+macro_rules! target {
+    ($type:ty, $kind:expr, director: $director:ident, galleries: $galleries:expr, stash_ids: $stash_ids:expr,
+     label: $label:expr) => {
+        impl Target for $type {
+            fn kind(&self) -> ObjectKind {
+                $kind
+            }
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn text(&self, field: Field) -> Option<&str> {
+                match field {
+                    Field::Title => self.title.as_deref(),
+                    Field::Code => self.code.as_deref(),
+                    Field::Details => self.details.as_deref(),
+                    Field::Director => self.$director.as_deref(),
+                    Field::Date => self.date.as_deref(),
+                    _ => None,
+                }
+            }
+            fn rating100(&self) -> Option<i64> {
+                self.rating100
+            }
+            fn organized(&self) -> bool {
+                self.organized
+            }
+            fn studio_id(&self) -> Option<i64> {
+                self.studio_id
+            }
+            fn ids(&self, field: Field) -> &[i64] {
+                match field {
+                    Field::Tags => &self.tag_ids,
+                    Field::Performers => &self.performer_ids,
+                    Field::Galleries => {
+                        let galleries: fn(&Self) -> &[i64] = $galleries;
+                        galleries(self)
+                    }
+                    _ => &[],
+                }
+            }
+            fn urls(&self) -> &[String] {
+                &self.urls
+            }
+            fn stash_ids(&self) -> &[StashId] {
+                let stash_ids: fn(&Self) -> &[StashId] = $stash_ids;
+                stash_ids(self)
+            }
+            fn label(&self) -> String {
+                let label: fn(&Self) -> Option<&str> = $label;
+                self.title.as_deref().filter(|t| !t.is_empty()).or_else(|| label(self)).unwrap_or_default().to_owned()
+            }
+        }
+    };
+}
+
+target!(Scene, ObjectKind::Scene, director: director, galleries: |s| &s.gallery_ids, stash_ids: |s| &s.stash_ids,
+    label: |s| s.files.first().map(|f| f.path.as_str()));
+target!(Image, ObjectKind::Image, director: photographer, galleries: |i| &i.gallery_ids, stash_ids: |_| &[],
+    label: |i| i.paths.first().map(String::as_str));
+target!(Gallery, ObjectKind::Gallery, director: photographer, galleries: |_| &[], stash_ids: |_| &[],
+    label: |g| g.path.as_deref());
+
+/// What a CREATE makes: a name, and what Stash takes with it on creation (an import knows a
+/// creator's alias, profile URL and bio, a studio's network, and a post's gallery with its
+/// code, date, studio, performers and tags). A CREATE's value is the name alone (a gallery's
+/// title), or an object with `name` and these optional keys.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Creation {
-    /// The name.
+    /// The name (a gallery's title).
     pub name: String,
     /// Aliases.
     pub aliases: Vec<String>,
@@ -300,7 +400,20 @@ pub struct Creation {
     pub details: Option<String>,
     /// A studio's parent: a studio id or `{"created": N}`.
     pub parent: Option<Value>,
+    /// A gallery's code.
+    pub code: Option<String>,
+    /// A gallery's date, `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// A gallery's studio: an id or `{"created": N}`.
+    pub studio: Option<Value>,
+    /// A gallery's performers: ids or `{"created": N}`.
+    pub performers: Vec<Value>,
+    /// A gallery's tags: ids or `{"created": N}`.
+    pub tags: Vec<Value>,
 }
+
+/// The keys of a CREATE's object that hold references (`{"created": N}` or an id).
+const REFERENCE_KEYS: [&str; 4] = ["parent", "studio", "performers", "tags"];
 
 impl Creation {
     /// Reads a CREATE's value; `None` when it is neither a non-empty name nor a well-formed object.
@@ -313,26 +426,48 @@ impl Creation {
                 Some(_) => None,
             }
         };
+        let optional_text = |v: Option<&Value>| -> Option<Option<String>> {
+            match v {
+                None | Some(Value::Null) => Some(None),
+                Some(Value::String(d)) => Some(Some(d.clone()).filter(|d| !d.trim().is_empty())),
+                Some(_) => None,
+            }
+        };
+        let reference = |v: &Value| is_id(v) || created_ref(v).is_some();
+        let references = |v: Option<&Value>| -> Option<Vec<Value>> {
+            match v {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(Value::Array(items)) if items.iter().all(reference) => Some(items.clone()),
+                Some(_) => None,
+            }
+        };
         match value {
             Value::String(_) => Some(Creation { name: text(value)?, ..Creation::default() }),
             Value::Object(object) => {
-                if object.keys().any(|k| !["name", "aliases", "urls", "details", "parent"].contains(&k.as_str())) {
+                let known = ["name", "aliases", "urls", "details", "code", "date"];
+                if object.keys().any(|k| !known.contains(&k.as_str()) && !REFERENCE_KEYS.contains(&k.as_str())) {
                     return None;
                 }
-                let parent = object.get("parent").filter(|p| !p.is_null()).cloned();
-                if parent.as_ref().is_some_and(|p| !(is_id(p) || created_ref(p).is_some())) {
+                let single = |key: &str| object.get(key).filter(|p| !p.is_null()).cloned();
+                let (parent, studio) = (single("parent"), single("studio"));
+                if [&parent, &studio].into_iter().flatten().any(|p| !reference(p)) {
+                    return None;
+                }
+                let date = optional_text(object.get("date"))?;
+                if date.as_deref().is_some_and(|d| !is_date(d)) {
                     return None;
                 }
                 Some(Creation {
                     name: text(object.get("name")?)?,
                     aliases: list(object.get("aliases"))?,
                     urls: list(object.get("urls"))?,
-                    details: match object.get("details") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::String(d)) => Some(d.clone()).filter(|d| !d.trim().is_empty()),
-                        Some(_) => return None,
-                    },
+                    details: optional_text(object.get("details"))?,
                     parent,
+                    code: optional_text(object.get("code"))?,
+                    date,
+                    studio,
+                    performers: references(object.get("performers"))?,
+                    tags: references(object.get("tags"))?,
                 })
             }
             _ => None,
@@ -341,25 +476,81 @@ impl Creation {
 
     /// The CREATE's value: the bare name when nothing else is set (as plan files write it).
     pub fn value(&self) -> Value {
-        if self.aliases.is_empty() && self.urls.is_empty() && self.details.is_none() && self.parent.is_none() {
+        let mut object = serde_json::Map::new();
+        let mut put = |key: &str, value: Value, set: bool| {
+            if set {
+                object.insert(key.into(), value);
+            }
+        };
+        put("aliases", json!(self.aliases), !self.aliases.is_empty());
+        put("urls", json!(self.urls), !self.urls.is_empty());
+        put("details", json!(self.details), self.details.is_some());
+        put("parent", json!(self.parent), self.parent.is_some());
+        put("code", json!(self.code), self.code.is_some());
+        put("date", json!(self.date), self.date.is_some());
+        put("studio", json!(self.studio), self.studio.is_some());
+        put("performers", json!(self.performers), !self.performers.is_empty());
+        put("tags", json!(self.tags), !self.tags.is_empty());
+        if object.is_empty() {
             return Value::from(self.name.clone());
         }
-        let mut object = serde_json::Map::new();
         object.insert("name".into(), Value::from(self.name.clone()));
-        if !self.aliases.is_empty() {
-            object.insert("aliases".into(), json!(self.aliases));
-        }
-        if !self.urls.is_empty() {
-            object.insert("urls".into(), json!(self.urls));
-        }
-        if let Some(details) = &self.details {
-            object.insert("details".into(), Value::from(details.clone()));
-        }
-        if let Some(parent) = &self.parent {
-            object.insert("parent".into(), parent.clone());
-        }
         Value::Object(object)
     }
+
+    /// Whether it sets what only a gallery takes (code, date, studio, performers, tags), or
+    /// what a gallery does not take (aliases, parent).
+    pub fn fits(&self, kind: ObjectKind) -> bool {
+        let gallery_only = self.code.is_some()
+            || self.date.is_some()
+            || self.studio.is_some()
+            || !self.performers.is_empty()
+            || !self.tags.is_empty();
+        match kind {
+            ObjectKind::Gallery => self.aliases.is_empty() && self.parent.is_none(),
+            ObjectKind::Studio => !gallery_only,
+            ObjectKind::Tag | ObjectKind::Performer => !gallery_only && self.parent.is_none(),
+            ObjectKind::Scene | ObjectKind::Image => false,
+        }
+    }
+}
+
+/// Every `{"created": N}` a change's value holds: the value itself, or, in a CREATE's object,
+/// its `parent`, `studio`, `performers` and `tags`.
+pub fn created_refs(value: &Value) -> Vec<i64> {
+    let mut found = Vec::new();
+    map_created_refs(value, &mut |n| {
+        found.push(n);
+        json!({ "created": n })
+    });
+    found
+}
+
+/// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`.
+pub fn map_created_refs(value: &Value, f: &mut impl FnMut(i64) -> Value) -> Value {
+    if let Some(n) = created_ref(value) {
+        return f(n);
+    }
+    let Value::Object(object) = value else { return value.clone() };
+    let mut mapped = object.clone();
+    for key in REFERENCE_KEYS {
+        match mapped.get_mut(key) {
+            Some(Value::Array(items)) => {
+                for item in items.iter_mut() {
+                    if let Some(n) = created_ref(item) {
+                        *item = f(n);
+                    }
+                }
+            }
+            Some(single) => {
+                if let Some(n) = created_ref(single) {
+                    *single = f(n);
+                }
+            }
+            None => {}
+        }
+    }
+    Value::Object(mapped)
 }
 
 /// StashIDs as a `stash_ids` change writes them: sorted, because Stash returns them in the order

@@ -1,5 +1,6 @@
 //! How a change reads where people review it (the StashHog page, `show_plan` in a terminal):
-//! scenes by title and path, tags, performers and studios by name, never bare ids.
+//! scenes, images and galleries by title and path, tags, performers and studios by name, never
+//! bare ids.
 //!
 //! The names come from the mirror (loaded by `Store::names_for`); a name the mirror does not
 //! have yet says what kind of id it is, so the reader still knows what the change is about.
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::{Change, Field, created_ref};
+use crate::stash::ObjectKind;
 
 /// A scene as a reviewer recognises it.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +45,10 @@ pub struct Names {
     pub created: HashMap<i64, String>,
     /// Scenes by id.
     pub scenes: HashMap<i64, SceneLabel>,
+    /// Images by id.
+    pub images: HashMap<i64, SceneLabel>,
+    /// Galleries by id.
+    pub galleries: HashMap<i64, SceneLabel>,
 }
 
 /// The ids whose names a set of changes needs, by kind.
@@ -58,6 +64,10 @@ pub struct Wanted {
     pub created: Vec<i64>,
     /// Scene ids.
     pub scenes: Vec<i64>,
+    /// Image ids.
+    pub images: Vec<i64>,
+    /// Gallery ids (changed, or linked to).
+    pub galleries: Vec<i64>,
 }
 
 impl Wanted {
@@ -65,14 +75,28 @@ impl Wanted {
     pub fn of<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Wanted {
         let mut wanted = Wanted::default();
         for change in changes {
-            wanted.scenes.extend(change.entity_id.filter(|_| change.entity == crate::stash::ObjectKind::Scene));
+            let list = match change.entity {
+                ObjectKind::Scene => Some(&mut wanted.scenes),
+                ObjectKind::Image => Some(&mut wanted.images),
+                ObjectKind::Gallery => Some(&mut wanted.galleries),
+                _ => None,
+            };
+            if let (Some(list), Some(id)) = (list, change.entity_id) {
+                list.push(id);
+            }
             for value in [Some(&change.value), Some(&change.before), change.stash_now.as_ref()].into_iter().flatten() {
                 wanted.add(change.field, value);
             }
         }
-        for list in
-            [&mut wanted.tags, &mut wanted.performers, &mut wanted.studios, &mut wanted.created, &mut wanted.scenes]
-        {
+        for list in [
+            &mut wanted.tags,
+            &mut wanted.performers,
+            &mut wanted.studios,
+            &mut wanted.created,
+            &mut wanted.scenes,
+            &mut wanted.images,
+            &mut wanted.galleries,
+        ] {
             list.sort_unstable();
             list.dedup();
         }
@@ -94,6 +118,7 @@ impl Wanted {
             Field::Tags => self.tags.push(id),
             Field::Performers => self.performers.push(id),
             Field::Studio => self.studios.push(id),
+            Field::Galleries => self.galleries.push(id),
             _ => {}
         }
     }
@@ -131,6 +156,7 @@ impl Names {
                     self.performers.get(&id).cloned().unwrap_or_else(|| format!("performer {id}"))
                 }
                 (Field::Studio, Some(id)) => self.studios.get(&id).cloned().unwrap_or_else(|| format!("studio {id}")),
+                (Field::Galleries, Some(id)) => self.title(ObjectKind::Gallery, id),
                 _ => n.to_string(),
             }),
             other => Some(other.to_string()),
@@ -139,7 +165,23 @@ impl Names {
 
     /// A scene's title (its file name when it has none), or "scene N" when the mirror lacks it.
     pub fn scene_title(&self, id: i64) -> String {
-        self.scenes.get(&id).and_then(|s| s.title.clone()).unwrap_or_else(|| format!("scene {id}"))
+        self.title(ObjectKind::Scene, id)
+    }
+
+    /// The label of a scene, image or gallery, if the mirror has it.
+    pub fn label(&self, kind: ObjectKind, id: i64) -> Option<&SceneLabel> {
+        match kind {
+            ObjectKind::Scene => self.scenes.get(&id),
+            ObjectKind::Image => self.images.get(&id),
+            ObjectKind::Gallery => self.galleries.get(&id),
+            _ => None,
+        }
+    }
+
+    /// A scene's, image's or gallery's title (its file or folder name when it has none), or
+    /// "image N" when the mirror lacks it.
+    pub fn title(&self, kind: ObjectKind, id: i64) -> String {
+        self.label(kind, id).and_then(|s| s.title.clone()).unwrap_or_else(|| format!("{} {id}", kind.as_str()))
     }
 
     /// A change as `show_plan` returns it: the stored change with names beside every value.

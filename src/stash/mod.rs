@@ -127,6 +127,38 @@ impl StashClient {
         operations::find_scenes::run(&self.transport, query, &filter).map(|(count, _)| count)
     }
 
+    /// Images matching `query`, page by page in the order of `filter.sort`.
+    pub fn images<'a>(&'a self, query: &'a MediaQuery, filter: FindFilter) -> Pages<'a, Image> {
+        Pages::new(filter, move |f| operations::find_images::run(&self.transport, query, f))
+    }
+
+    /// Galleries matching `query`, page by page in the order of `filter.sort`.
+    pub fn galleries<'a>(&'a self, query: &'a MediaQuery, filter: FindFilter) -> Pages<'a, Gallery> {
+        Pages::new(filter, move |f| operations::find_galleries::run(&self.transport, query, f))
+    }
+
+    /// The images with these ids as Stash holds them now (one request per 500 ids).
+    pub fn images_now(&self, ids: &[i64]) -> Result<Vec<Image>, ApiError> {
+        let mut images = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+            let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
+            let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
+            images.extend(operations::find_images::run(&self.transport, &query, &filter)?.1);
+        }
+        Ok(images)
+    }
+
+    /// The galleries with these ids as Stash holds them now (one request per 500 ids).
+    pub fn galleries_now(&self, ids: &[i64]) -> Result<Vec<Gallery>, ApiError> {
+        let mut galleries = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+            let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
+            let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
+            galleries.extend(operations::find_galleries::run(&self.transport, &query, &filter)?.1);
+        }
+        Ok(galleries)
+    }
+
     /// Tags matching `query`, page by page in the order of `filter.sort`.
     pub fn tags<'a>(&'a self, query: &'a EntityQuery, filter: FindFilter) -> Pages<'a, Tag> {
         Pages::new(filter, move |f| operations::find_tags::run(&self.transport, query, None, f))
@@ -160,8 +192,19 @@ impl StashClient {
                 .into_iter()
                 .find(|e| e.name == name)
                 .map(|e| e.id),
-            ObjectKind::Scene => return Err(operations::writes::scenes_are_not_created()),
+            ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery => {
+                return Err(operations::writes::not_created_by_name(kind));
+            }
         })
+    }
+
+    /// The gallery whose code is exactly `code`, if Stash has one (the lowest id when several
+    /// do): how an import finds its gallery for a post again, and how a killed gallery CREATE
+    /// is checked.
+    pub fn find_gallery_by_code(&self, code: &str) -> Result<Option<i64>, ApiError> {
+        let filter = FindFilter { per_page: MAX_PER_PAGE, ..FindFilter::sorted(SortKey::Id) };
+        let (_, found) = operations::find_galleries::run_with_code(&self.transport, code, &filter)?;
+        Ok(found.into_iter().find(|g| g.code.as_deref() == Some(code)).map(|g| g.id))
     }
 
     /// How many things in Stash use a tag, performer or studio (scenes, images, galleries,

@@ -15,11 +15,23 @@ pub enum ObjectKind {
     Studio,
     /// A scene.
     Scene,
+    /// An image.
+    Image,
+    /// A gallery.
+    Gallery,
 }
 
 impl ObjectKind {
-    /// Every kind, in the order a full sync copies them (scenes refer to the others).
-    pub const ALL: [ObjectKind; 4] = [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Scene];
+    /// Every kind, in the order a full sync copies them (scenes, images and galleries refer to
+    /// the others; images and scenes to galleries).
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Tag,
+        ObjectKind::Performer,
+        ObjectKind::Studio,
+        ObjectKind::Gallery,
+        ObjectKind::Scene,
+        ObjectKind::Image,
+    ];
 
     /// The singular name, as a plan row and a plan file store it (`scene`).
     pub fn as_str(self) -> &'static str {
@@ -28,6 +40,8 @@ impl ObjectKind {
             ObjectKind::Performer => "performer",
             ObjectKind::Studio => "studio",
             ObjectKind::Scene => "scene",
+            ObjectKind::Image => "image",
+            ObjectKind::Gallery => "gallery",
         }
     }
 
@@ -39,8 +53,21 @@ impl ObjectKind {
     /// Every singular name, for messages.
     pub fn names() -> String {
         // Scenes first: they are what users plan changes to.
-        let order = [ObjectKind::Scene, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Tag];
+        let order = [
+            ObjectKind::Scene,
+            ObjectKind::Image,
+            ObjectKind::Gallery,
+            ObjectKind::Performer,
+            ObjectKind::Studio,
+            ObjectKind::Tag,
+        ];
         order.map(ObjectKind::as_str).join(", ")
+    }
+
+    /// Whether plans change this kind's fields (scenes, images, galleries) rather than only
+    /// create it (tags, performers, studios).
+    pub fn is_media(self) -> bool {
+        matches!(self, ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery)
     }
 
     /// The plural name: the mirror's table, and the key in summaries and sync state (`scenes`).
@@ -50,6 +77,8 @@ impl ObjectKind {
             ObjectKind::Performer => "performers",
             ObjectKind::Studio => "studios",
             ObjectKind::Scene => "scenes",
+            ObjectKind::Image => "images",
+            ObjectKind::Gallery => "galleries",
         }
     }
 }
@@ -126,6 +155,83 @@ pub struct Scene {
     pub tag_ids: Vec<i64>,
     /// StashIDs.
     pub stash_ids: Vec<StashId>,
+    /// Galleries it is linked to.
+    pub gallery_ids: Vec<i64>,
+}
+
+/// An image as StashHog mirrors it: the fields it shares with a scene, its files' paths, and
+/// the galleries it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Image {
+    /// Stash id.
+    pub id: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// Studio code.
+    pub code: Option<String>,
+    /// Details text.
+    pub details: Option<String>,
+    /// Photographer.
+    pub photographer: Option<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Rating 1–100.
+    pub rating100: Option<i64>,
+    /// Whether the user marked it organized.
+    pub organized: bool,
+    /// Creation time (RFC3339).
+    pub created_at: String,
+    /// Last update time (RFC3339, as Stash returned it).
+    pub updated_at: String,
+    /// Its files' full paths, the primary first (an animated image's file is a video).
+    pub paths: Vec<String>,
+    /// Studio id.
+    pub studio_id: Option<i64>,
+    /// Performer ids.
+    pub performer_ids: Vec<i64>,
+    /// Tag ids.
+    pub tag_ids: Vec<i64>,
+    /// The galleries it belongs to.
+    pub gallery_ids: Vec<i64>,
+}
+
+/// A gallery as StashHog mirrors it. Its scenes and images are the ones that list it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Gallery {
+    /// Stash id.
+    pub id: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// Studio code (an import keeps the source's id of the post here, to find it again).
+    pub code: Option<String>,
+    /// Details text.
+    pub details: Option<String>,
+    /// Photographer.
+    pub photographer: Option<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Rating 1–100.
+    pub rating100: Option<i64>,
+    /// Whether the user marked it organized.
+    pub organized: bool,
+    /// Creation time (RFC3339).
+    pub created_at: String,
+    /// Last update time (RFC3339, as Stash returned it).
+    pub updated_at: String,
+    /// The folder or zip file a scan made it from; none for a gallery made by hand.
+    pub path: Option<String>,
+    /// How many images it holds.
+    pub image_count: i64,
+    /// Studio id.
+    pub studio_id: Option<i64>,
+    /// Performer ids.
+    pub performer_ids: Vec<i64>,
+    /// Tag ids.
+    pub tag_ids: Vec<i64>,
 }
 
 /// A tag.
@@ -194,6 +300,17 @@ pub struct SceneQuery {
     /// Only scenes with a StashID on this endpoint.
     pub stash_id_endpoint: Option<String>,
     /// Only scenes updated strictly after this RFC3339 time (compared as text, like Stash).
+    pub updated_after: Option<String>,
+}
+
+/// Which images or galleries to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct MediaQuery {
+    /// Only these.
+    pub ids: Option<Vec<i64>>,
+    /// Only those with an id above this one (keyset paging, as for scenes).
+    pub id_after: Option<i64>,
+    /// Only those updated strictly after this RFC3339 time (compared as text, like Stash).
     pub updated_after: Option<String>,
 }
 

@@ -1,4 +1,5 @@
-//! The mirror tables: Stash's scenes, tags, performers and studios as of the last sync.
+//! The mirror tables: Stash's scenes, images, galleries, tags, performers and studios as of
+//! the last sync.
 //!
 //! Writes come in pages, each page one short IMMEDIATE transaction (an IMMEDIATE transaction
 //! waits for another writer instead of failing with "database is locked" when it upgrades), and
@@ -10,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Store, StoreError};
-use crate::stash::{ObjectKind, Performer, Scene, StashId, Studio, Tag};
+use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, StashId, Studio, Tag};
 
 /// How many rows of each kind the mirror holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -23,6 +24,10 @@ pub struct Counts {
     pub performers: u64,
     /// Studios.
     pub studios: u64,
+    /// Images.
+    pub images: u64,
+    /// Galleries.
+    pub galleries: u64,
 }
 
 /// One write transaction on the mirror.
@@ -150,16 +155,16 @@ impl MirrorWriter<'_> {
         self.tx
             .prepare_cached(concat!(
                 "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
-                   files, created_at, updated_at, mirrored_at, seen_pass)
+                   files, created_at, updated_at, mirrored_at, seen_pass, gallery_ids)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ",
                 now_sql!(),
-                ", ?14)
+                ", ?14, ?15)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, director = excluded.director, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
                    studio_id = excluded.studio_id, files = excluded.files, created_at = excluded.created_at,
                    updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
-                   seen_pass = COALESCE(excluded.seen_pass, seen_pass)"
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids"
             ))?
             .execute(params![
                 s.id,
@@ -175,7 +180,8 @@ impl MirrorWriter<'_> {
                 files.to_string(),
                 s.created_at,
                 s.updated_at,
-                pass
+                pass,
+                json!(s.gallery_ids).to_string()
             ])?;
         for (table, column, ids) in
             [("scene_tags", "tag_id", &s.tag_ids), ("scene_performers", "performer_id", &s.performer_ids)]
@@ -198,6 +204,88 @@ impl MirrorWriter<'_> {
         Ok(())
     }
 
+    /// Writes an image.
+    pub fn put_image(&self, i: &Image, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(ObjectKind::Image, i.id, &i.updated_at, pass)? {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO images (id, title, code, details, photographer, urls, date, rating100, organized,
+                   studio_id, paths, performer_ids, tag_ids, gallery_ids, created_at, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
+                   details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
+                   date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
+                   studio_id = excluded.studio_id, paths = excluded.paths, performer_ids = excluded.performer_ids,
+                   tag_ids = excluded.tag_ids, gallery_ids = excluded.gallery_ids, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                i.id,
+                i.title,
+                i.code,
+                i.details,
+                i.photographer,
+                json!(i.urls).to_string(),
+                i.date,
+                i.rating100,
+                i.organized,
+                i.studio_id,
+                json!(i.paths).to_string(),
+                json!(i.performer_ids).to_string(),
+                json!(i.tag_ids).to_string(),
+                json!(i.gallery_ids).to_string(),
+                i.created_at,
+                i.updated_at,
+                pass
+            ])?;
+        Ok(())
+    }
+
+    /// Writes a gallery.
+    pub fn put_gallery(&self, g: &Gallery, pass: Option<i64>) -> Result<(), StoreError> {
+        if self.keeps_newer(ObjectKind::Gallery, g.id, &g.updated_at, pass)? {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO galleries (id, title, code, details, photographer, urls, date, rating100, organized,
+                   studio_id, path, image_count, performer_ids, tag_ids, created_at, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
+                   details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
+                   date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
+                   studio_id = excluded.studio_id, path = excluded.path, image_count = excluded.image_count,
+                   performer_ids = excluded.performer_ids, tag_ids = excluded.tag_ids,
+                   created_at = excluded.created_at, updated_at = excluded.updated_at,
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
+            .execute(params![
+                g.id,
+                g.title,
+                g.code,
+                g.details,
+                g.photographer,
+                json!(g.urls).to_string(),
+                g.date,
+                g.rating100,
+                g.organized,
+                g.studio_id,
+                g.path,
+                g.image_count,
+                json!(g.performer_ids).to_string(),
+                json!(g.tag_ids).to_string(),
+                g.created_at,
+                g.updated_at,
+                pass
+            ])?;
+        Ok(())
+    }
+
     /// Removes objects that no longer exist in Stash (a scene's links go with it).
     pub fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
         let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.plural()))?;
@@ -207,14 +295,32 @@ impl MirrorWriter<'_> {
         }
         // Stash drops a deleted tag, performer or studio from its scenes without touching their
         // updated_at: the mirror's links go the same way, or no sync would ever notice.
-        let unlink = match kind {
-            ObjectKind::Tag => Some("DELETE FROM scene_tags WHERE tag_id = ?1"),
-            ObjectKind::Performer => Some("DELETE FROM scene_performers WHERE performer_id = ?1"),
-            ObjectKind::Studio => Some("UPDATE scenes SET studio_id = NULL WHERE studio_id = ?1"),
-            ObjectKind::Scene => None,
+        // Images and galleries keep their links as JSON lists: the id leaves the list.
+        let drop_from = |table: &str, column: &str| {
+            format!(
+                "UPDATE {table} SET {column} = (SELECT json_group_array(value) FROM json_each({table}.{column})
+                   WHERE value != ?1) WHERE EXISTS (SELECT 1 FROM json_each({table}.{column}) WHERE value = ?1)"
+            )
         };
-        if let Some(sql) = unlink {
-            let mut unlink = self.tx.prepare_cached(sql)?;
+        let unlink: Vec<String> = match kind {
+            ObjectKind::Tag => vec![
+                "DELETE FROM scene_tags WHERE tag_id = ?1".into(),
+                drop_from("images", "tag_ids"),
+                drop_from("galleries", "tag_ids"),
+            ],
+            ObjectKind::Performer => vec![
+                "DELETE FROM scene_performers WHERE performer_id = ?1".into(),
+                drop_from("images", "performer_ids"),
+                drop_from("galleries", "performer_ids"),
+            ],
+            ObjectKind::Studio => ["scenes", "images", "galleries"]
+                .map(|table| format!("UPDATE {table} SET studio_id = NULL WHERE studio_id = ?1"))
+                .to_vec(),
+            ObjectKind::Gallery => vec![drop_from("images", "gallery_ids"), drop_from("scenes", "gallery_ids")],
+            ObjectKind::Scene | ObjectKind::Image => Vec::new(),
+        };
+        for sql in unlink {
+            let mut unlink = self.tx.prepare_cached(&sql)?;
             for id in ids {
                 unlink.execute([id])?;
             }
@@ -266,6 +372,8 @@ impl Store {
             tags: count(ObjectKind::Tag)?,
             performers: count(ObjectKind::Performer)?,
             studios: count(ObjectKind::Studio)?,
+            images: count(ObjectKind::Image)?,
+            galleries: count(ObjectKind::Gallery)?,
         })
     }
 
@@ -380,11 +488,78 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The mirrored images with these ids, in id order; ids the mirror lacks are skipped.
+    pub fn mirrored_images(&self, ids: &[i64]) -> Result<Vec<Image>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, title, code, details, photographer, urls, date, rating100, organized, studio_id, paths,
+                    performer_ids, tag_ids, gallery_ids, created_at, updated_at FROM images WHERE id = ?1",
+        )?;
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut images = Vec::with_capacity(ids.len());
+        for id in ids {
+            let found = statement
+                .query_row([id], |r| {
+                    Ok(Image {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        code: r.get(2)?,
+                        details: r.get(3)?,
+                        photographer: r.get(4)?,
+                        urls: json_list(r.get(5)?),
+                        date: r.get(6)?,
+                        rating100: r.get(7)?,
+                        organized: r.get(8)?,
+                        studio_id: r.get(9)?,
+                        paths: json_list(r.get(10)?),
+                        performer_ids: json_ids(r.get(11)?),
+                        tag_ids: json_ids(r.get(12)?),
+                        gallery_ids: json_ids(r.get(13)?),
+                        created_at: r.get(14)?,
+                        updated_at: r.get(15)?,
+                    })
+                })
+                .optional()?;
+            images.extend(found);
+        }
+        Ok(images)
+    }
+
+    /// Every mirrored gallery, in id order (a library has far fewer galleries than images).
+    pub fn mirrored_galleries(&self) -> Result<Vec<Gallery>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, title, code, details, photographer, urls, date, rating100, organized, studio_id, path,
+                    image_count, performer_ids, tag_ids, created_at, updated_at FROM galleries ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(Gallery {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                code: r.get(2)?,
+                details: r.get(3)?,
+                photographer: r.get(4)?,
+                urls: json_list(r.get(5)?),
+                date: r.get(6)?,
+                rating100: r.get(7)?,
+                organized: r.get(8)?,
+                studio_id: r.get(9)?,
+                path: r.get(10)?,
+                image_count: r.get(11)?,
+                performer_ids: json_ids(r.get(12)?),
+                tag_ids: json_ids(r.get(13)?),
+                created_at: r.get(14)?,
+                updated_at: r.get(15)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The mirrored scenes with these ids, in id order; ids the mirror lacks are skipped.
     pub fn mirrored_scenes(&self, ids: &[i64]) -> Result<Vec<Scene>, StoreError> {
         let mut scene = self.conn.prepare_cached(
             "SELECT id, title, code, details, director, urls, date, rating100, organized, studio_id, files,
-                    created_at, updated_at FROM scenes WHERE id = ?1",
+                    created_at, updated_at, gallery_ids FROM scenes WHERE id = ?1",
         )?;
         let mut tags = self.conn.prepare_cached("SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id")?;
         let mut performers = self
@@ -417,6 +592,7 @@ impl Store {
                         performer_ids: Vec::new(),
                         tag_ids: Vec::new(),
                         stash_ids: Vec::new(),
+                        gallery_ids: json_ids(r.get(13)?),
                     })
                 })
                 .optional()?;
@@ -498,6 +674,10 @@ impl Store {
     }
 }
 
+fn json_ids(text: String) -> Vec<i64> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
 fn json_list(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
 }
@@ -572,6 +752,7 @@ mod tests {
             performer_ids: vec![1, 2],
             tag_ids: vec![4, 5],
             stash_ids: vec![StashId { endpoint: "e".into(), stash_id: "s".into(), updated_at: Some("x".into()) }],
+            gallery_ids: vec![9],
         };
         store.write_mirror(|w| w.put_scene(&scene, None)).expect("writes");
         assert_eq!(store.mirrored_scenes(&[7, 8]).expect("reads"), vec![scene]);

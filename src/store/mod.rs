@@ -419,6 +419,88 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE performers ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
     DELETE FROM sync_state WHERE key = 'watermark.performers';
 "#,
+    r#"
+    -- Images and galleries (plans change them; the fansly import links posts' media to a
+    -- gallery per post). Their links are JSON lists of ids: they are read whole, per object.
+    -- Scenes learn their galleries; forgetting the scenes' watermark makes the next incremental
+    -- sync copy every scene again, so mirrors made before this column fill it.
+    CREATE TABLE images (
+        id              INTEGER PRIMARY KEY,
+        title           TEXT,
+        code            TEXT,
+        details         TEXT,
+        photographer    TEXT,
+        urls            TEXT NOT NULL,       -- JSON array
+        date            TEXT,
+        rating100       INTEGER,
+        organized       INTEGER NOT NULL,
+        studio_id       INTEGER,
+        paths           TEXT NOT NULL,       -- JSON array, the primary file first
+        performer_ids   TEXT NOT NULL,       -- JSON arrays of ids
+        tag_ids         TEXT NOT NULL,
+        gallery_ids     TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE INDEX images_by_updated_at ON images (updated_at);
+    CREATE TABLE galleries (
+        id              INTEGER PRIMARY KEY,
+        title           TEXT,
+        code            TEXT,
+        details         TEXT,
+        photographer    TEXT,
+        urls            TEXT NOT NULL,
+        date            TEXT,
+        rating100       INTEGER,
+        organized       INTEGER NOT NULL,
+        studio_id       INTEGER,
+        path            TEXT,                -- its folder or zip; NULL when made by hand
+        image_count     INTEGER NOT NULL,
+        performer_ids   TEXT NOT NULL,
+        tag_ids         TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        mirrored_at     TEXT NOT NULL,
+        seen_pass       INTEGER
+    );
+    CREATE INDEX galleries_by_updated_at ON galleries (updated_at);
+    CREATE INDEX galleries_by_code ON galleries (code);
+    ALTER TABLE scenes ADD COLUMN gallery_ids TEXT NOT NULL DEFAULT '[]';
+    DELETE FROM sync_state WHERE key = 'watermark.scenes';
+
+    -- Plans change images and galleries too: `plan_changes` is rebuilt for its CHECK.
+    CREATE TABLE plan_changes_new (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        entity_type TEXT NOT NULL CHECK (entity_type IN ('scene', 'image', 'gallery', 'performer', 'studio', 'tag')),
+        entity_id   INTEGER,
+        field       TEXT NOT NULL,
+        action      TEXT NOT NULL CHECK (action IN ('ADD', 'REMOVE', 'SET', 'CREATE')),
+        value       TEXT NOT NULL,
+        before      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        confidence  REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'applied',
+                        'failed', 'skipped_conflict', 'reverted', 'revert_conflict', 'superseded')),
+        error       TEXT,
+        created_id  INTEGER,
+        batch_id    INTEGER REFERENCES plan_batches (id) ON DELETE SET NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        stash_now   TEXT
+    );
+    INSERT INTO plan_changes_new SELECT id, plan_id, entity_type, entity_id, field, action, value, before, reason,
+            confidence, status, error, created_id, batch_id, created_at, updated_at, stash_now FROM plan_changes;
+    DROP TABLE plan_changes;
+    ALTER TABLE plan_changes_new RENAME TO plan_changes;
+    CREATE INDEX plan_changes_work ON plan_changes (plan_id, status, entity_type, entity_id);
+    CREATE INDEX plan_changes_by_field ON plan_changes (plan_id, field, status);
+    CREATE INDEX plan_changes_by_batch ON plan_changes (batch_id);
+    CREATE INDEX plan_changes_by_value ON plan_changes (plan_id, field, action, value);
+    CREATE INDEX plan_changes_by_scene ON plan_changes (entity_type, entity_id, status);
+"#,
 ];
 
 fn is_busy(e: &rusqlite::Error) -> bool {

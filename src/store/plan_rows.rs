@@ -17,7 +17,8 @@ use serde_json::Value;
 
 use super::{NOW, Store, StoreError};
 use crate::plans::{
-    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled, created_ref,
+    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
+    map_created_refs,
 };
 use crate::stash::ObjectKind;
 
@@ -161,20 +162,23 @@ pub(super) fn insert_changes(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
     ))?;
     for (position, change) in changes.iter().enumerate() {
-        // In a new plan `{"created": i}` is the index of an earlier CREATE; stored, the id of
-        // that change's row. An index that names no earlier CREATE is refused, never stored.
-        let to_id = |value: &Value| -> Result<Option<Value>, StoreError> {
-            let Some(index) = created_ref(value) else { return Ok(None) };
-            let id = usize::try_from(index).ok().and_then(|i| created.get(&i)).copied();
-            let id = id.ok_or(StoreError::BadReference { change: first + position, index })?;
-            Ok(Some(serde_json::json!({ "created": id })))
-        };
-        let mut value = to_id(&change.value)?.unwrap_or_else(|| change.value.clone());
-        // A CREATE's parent studio may be another CREATE of the plan.
-        if let Some(parent) = value.get_mut("parent")
-            && let Some(id) = to_id(parent)?
+        // In a new plan `{"created": i}` (also inside a CREATE's object) is the index of an
+        // earlier CREATE; stored, the id of that change's row. An index that names no earlier
+        // CREATE is refused, never stored.
+        let mut bad = None;
+        let value = map_created_refs(&change.value, &mut |index| match usize::try_from(index)
+            .ok()
+            .and_then(|i| created.get(&i))
+            .copied()
         {
-            *parent = id;
+            Some(id) => serde_json::json!({ "created": id }),
+            None => {
+                bad.get_or_insert(index);
+                serde_json::json!({ "created": index })
+            }
+        });
+        if let Some(index) = bad {
+            return Err(StoreError::BadReference { change: first + position, index });
         }
         insert.execute(params![
             plan_id,
@@ -669,29 +673,31 @@ impl Store {
         Ok(changes)
     }
 
-    /// The scene changes with `status` of the next `scenes` scenes after `after` (ascending
-    /// scene ids; descending when `reverse`, for rollback), grouped by scene.
-    pub fn scene_changes_after(
+    /// The changes of `kind` (scenes, images or galleries) with `status` of the next `objects`
+    /// objects after `after` (ascending ids; descending when `reverse`, for rollback), grouped
+    /// by object.
+    pub fn changes_after(
         &self,
         plan_id: i64,
+        kind: ObjectKind,
         status: ChangeStatus,
         after: Option<i64>,
         reverse: bool,
-        scenes: usize,
+        objects: usize,
     ) -> Result<Vec<Change>, StoreError> {
         let (cmp, order) = if reverse { ("<", "DESC") } else { (">", "ASC") };
         let after = after.unwrap_or(if reverse { i64::MAX } else { i64::MIN });
         let sql = format!(
             "SELECT {CHANGE_COLUMNS} FROM plan_changes
-             WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id IN (
+             WHERE plan_id = ?1 AND status = ?2 AND entity_type = ?5 AND action != 'CREATE' AND entity_id IN (
                  SELECT DISTINCT entity_id FROM plan_changes
-                 WHERE plan_id = ?1 AND status = ?2 AND entity_type = 'scene' AND entity_id {cmp} ?3
+                 WHERE plan_id = ?1 AND status = ?2 AND entity_type = ?5 AND action != 'CREATE' AND entity_id {cmp} ?3
                  ORDER BY entity_id {order} LIMIT ?4)
              ORDER BY entity_id {order}, id {order}"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![plan_id, status.as_str(), after, i64::try_from(scenes).unwrap_or(i64::MAX)],
+            params![plan_id, status.as_str(), after, i64::try_from(objects).unwrap_or(i64::MAX), kind.as_str()],
             change_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)

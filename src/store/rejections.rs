@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use super::plan_rows::{change_from_row, insert_changes, insert_plan_row};
 use super::{NOW, Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
-use crate::plans::{Action, Change, ChangeStatus, NewChange, created_ref, value_key};
+use crate::plans::{
+    Action, Change, ChangeStatus, Creation, NewChange, created_ref, created_refs, map_created_refs, value_key,
+};
 use crate::stash::ObjectKind;
 
 /// For which scenes a rejection holds.
@@ -84,18 +86,22 @@ fn key(entity: ObjectKind, scene: Option<i64>, field: &str, action: Action, valu
 /// A value as rejections and superseding compare it: `{"new": name}` for a reference to a
 /// CREATE (named by `created`), else the stored text.
 fn compared_value(value: &Value, created: impl Fn(i64) -> Option<String>) -> String {
-    match created_ref(value) {
-        Some(target) => json!({ "new": created(target).unwrap_or_default() }).to_string(),
-        None => value_key(value),
-    }
+    value_key(&map_created_refs(value, &mut |target| json!({ "new": created(target).unwrap_or_default() })))
+}
+
+/// The name a CREATE's value gives what it makes (a gallery: its code, which says which post
+/// it stands for, else its title).
+fn created_name(value: &Value) -> Option<String> {
+    let creation = Creation::parse(value)?;
+    Some(creation.code.unwrap_or(creation.name))
 }
 
 impl Store {
     /// Stores a producer's proposal as a new plan: leaves out what the user rejected, then
     /// takes over the open (pending or approved) changes of the same producer's earlier plans
     /// that were never applied: the same change proposed again keeps its approval; a change of
-    /// a scene in `examined` that is not proposed again is dropped; a change of a scene this
-    /// run did not look at moves into the new plan. What was taken over is marked `superseded`
+    /// an object in `examined` (kind and id) that is not proposed again is dropped; a change of
+    /// an object this run did not look at moves into the new plan. What was taken over is marked `superseded`
     /// in the old plan, and an old plan with nothing open left becomes `superseded`. One
     /// transaction. Plans of `sync_scene_tags` supersede only plans of the same stash-box.
     pub fn propose_plan(
@@ -104,10 +110,10 @@ impl Store {
         producer: &str,
         source: &Value,
         changes: &[NewChange],
-        examined: &HashSet<i64>,
+        examined: &HashSet<(ObjectKind, i64)>,
     ) -> Result<Proposed, StoreError> {
         let whole = std::iter::once(Ok(changes.to_vec()));
-        self.propose_plan_in_parts(name, producer, source, whole, |scene| examined.contains(&scene))
+        self.propose_plan_in_parts(name, producer, source, whole, |kind, id| examined.contains(&(kind, id)))
     }
 
     /// [`Store::propose_plan`] for a proposal produced part by part (a library's worth of
@@ -120,7 +126,7 @@ impl Store {
         producer: &str,
         source: &Value,
         parts: impl IntoIterator<Item = Result<Vec<NewChange>, StoreError>>,
-        examined: impl Fn(i64) -> bool,
+        examined: impl Fn(ObjectKind, i64) -> bool,
     ) -> Result<Proposed, StoreError> {
         let rejected = self.rejection_keys()?;
         let mut proposed = Proposed::default();
@@ -148,7 +154,7 @@ impl Store {
         }
         let old_creates: HashMap<i64, &Change> =
             old.iter().filter(|c| c.action == Action::Create).map(|c| (c.id, c)).collect();
-        let old_name = |id: i64| old_creates.get(&id).and_then(|c| c.value.as_str()).map(str::to_owned);
+        let old_name = |id: i64| old_creates.get(&id).and_then(|c| created_name(&c.value));
         let mut old_by_key: HashMap<Key, Vec<usize>> = HashMap::new();
         for (index, change) in old.iter().enumerate() {
             let value = compared_value(&change.value, old_name);
@@ -194,9 +200,9 @@ impl Store {
             };
             // References count from the part's start; the plan numbers its changes from its own.
             for change in &mut changes {
-                if let Some(target) = created_ref(&change.value) {
-                    change.value = json!({ "created": target.saturating_add(proposed.changes as i64) });
-                }
+                let offset = proposed.changes as i64;
+                change.value =
+                    map_created_refs(&change.value, &mut |target| json!({ "created": target.saturating_add(offset) }));
             }
             insert_changes(&tx, id, &changes, proposed.changes, &mut created_ids)?;
             proposed.changes += changes.len();
@@ -208,7 +214,7 @@ impl Store {
             if proposed_again[index] {
                 continue;
             }
-            let looked_at = change.entity_id.is_some_and(&examined);
+            let looked_at = change.entity_id.is_some_and(|id| examined(change.entity, id));
             if change.action == Action::Create || looked_at {
                 continue;
             }
@@ -216,6 +222,11 @@ impl Store {
                 None => change.value.clone(),
                 Some(target) => {
                     let Some(create) = old_creates.get(&target) else { continue };
+                    // A CREATE that itself refers to other CREATEs (a gallery's new studio) is
+                    // not carried alone: what it refers to is numbered for its old plan.
+                    if !created_refs(&create.value).is_empty() {
+                        continue;
+                    }
                     let create_value = compared_value(&create.value, |_| None);
                     let create_key = key(create.entity, None, create.field.as_str(), Action::Create, create_value);
                     let index = match new_creates.get(&create_key).or_else(|| moved_creates.get(&target)) {
@@ -377,7 +388,7 @@ impl Store {
         for id in ids {
             let value: Option<String> = statement.query_row([id], |r| r.get(0)).ok();
             if let Some(name) = value.and_then(|v| serde_json::from_str::<Value>(&v).ok()) {
-                names.insert(id, name.as_str().unwrap_or_default().to_owned());
+                names.insert(id, created_name(&name).unwrap_or_default());
             }
         }
         Ok(names)
@@ -412,24 +423,28 @@ impl Store {
         names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &wanted.created)?
             .into_iter()
             .map(|(id, value)| {
-                let name = serde_json::from_str::<Value>(&value).ok();
-                (id, name.and_then(|n| n.as_str().map(str::to_owned)).unwrap_or_default())
+                let value = serde_json::from_str::<Value>(&value).ok();
+                (id, value.as_ref().and_then(Creation::parse).map(|c| c.name).unwrap_or_default())
             })
             .collect();
-        for chunk in wanted.scenes.chunks(500) {
-            let sql = format!(
-                "SELECT id, title, json_extract(files, '$[0].path') FROM scenes WHERE id IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
-            let mut statement = self.conn.prepare(&sql)?;
-            let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
-                Ok((r.get::<_, i64>(0)?, SceneLabel::new(r.get(1)?, r.get(2)?)))
-            })?;
-            for row in rows {
-                let (id, label) = row?;
-                names.scenes.insert(id, label);
+        let labels = |select: &str, ids: &[i64]| -> Result<HashMap<i64, SceneLabel>, StoreError> {
+            let mut labels = HashMap::new();
+            for chunk in ids.chunks(500) {
+                let sql = format!("{select} WHERE id IN ({})", vec!["?"; chunk.len()].join(", "));
+                let mut statement = self.conn.prepare(&sql)?;
+                let rows = statement.query_map(params_from_iter(chunk.iter().map(|id| Sql::Integer(*id))), |r| {
+                    Ok((r.get::<_, i64>(0)?, SceneLabel::new(r.get(1)?, r.get(2)?)))
+                })?;
+                for row in rows {
+                    let (id, label) = row?;
+                    labels.insert(id, label);
+                }
             }
-        }
+            Ok(labels)
+        };
+        names.scenes = labels("SELECT id, title, json_extract(files, '$[0].path') FROM scenes", &wanted.scenes)?;
+        names.images = labels("SELECT id, title, json_extract(paths, '$[0]') FROM images", &wanted.images)?;
+        names.galleries = labels("SELECT id, title, path FROM galleries", &wanted.galleries)?;
         Ok(names)
     }
 }
@@ -437,7 +452,7 @@ impl Store {
 /// The name of what the `index`-th proposed change creates.
 fn new_name(changes: &[NewChange], index: i64) -> Option<String> {
     let change = changes.get(usize::try_from(index).ok()?)?;
-    change.value.as_str().map(str::to_owned)
+    created_name(&change.value)
 }
 
 /// A stored change as a change to store again (in a new plan).
@@ -468,21 +483,18 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
     };
     let mut keep: Vec<bool> = changes.iter().map(|c| !is_rejected(c)).collect();
     let rejected_count = keep.iter().filter(|k| !**k).count();
-    // A reference to a CREATE left out cannot be applied.
+    let targets = |change: &NewChange| -> Vec<usize> {
+        created_refs(&change.value).into_iter().filter_map(|t| usize::try_from(t).ok()).collect()
+    };
+    // A reference to a CREATE left out cannot be applied (references point backwards, so one
+    // pass in order carries a left-out CREATE through the CREATEs that refer to it).
     for (i, change) in changes.iter().enumerate() {
-        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
-            keep[i] = keep[i] && keep.get(target).copied().unwrap_or(false);
-        }
+        keep[i] = keep[i] && targets(change).iter().all(|t| keep.get(*t).copied().unwrap_or(false));
     }
     // A CREATE that was referred to, and no longer is, has no use.
-    let referred: HashSet<usize> =
-        changes.iter().filter_map(|c| created_ref(&c.value).and_then(|t| usize::try_from(t).ok())).collect();
-    let still_referred: HashSet<usize> = changes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep[*i])
-        .filter_map(|(_, c)| created_ref(&c.value).and_then(|t| usize::try_from(t).ok()))
-        .collect();
+    let referred: HashSet<usize> = changes.iter().flat_map(targets).collect();
+    let still_referred: HashSet<usize> =
+        changes.iter().enumerate().filter(|(i, _)| keep[*i]).flat_map(|(_, c)| targets(c)).collect();
     for (i, change) in changes.iter().enumerate() {
         if change.action == Action::Create && referred.contains(&i) && !still_referred.contains(&i) {
             keep[i] = false;
@@ -495,9 +507,10 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
             continue;
         }
         let mut change = change.clone();
-        if let Some(target) = created_ref(&change.value).and_then(|t| usize::try_from(t).ok()) {
-            change.value = json!({ "created": index_of.get(&target).copied().unwrap_or(usize::MAX) });
-        }
+        change.value = map_created_refs(&change.value, &mut |target| {
+            let target = usize::try_from(target).ok().and_then(|t| index_of.get(&t)).copied();
+            json!({ "created": target.unwrap_or(usize::MAX) })
+        });
         index_of.insert(i, kept.len());
         kept.push(change);
     }

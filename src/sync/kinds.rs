@@ -7,7 +7,8 @@ use std::marker::PhantomData;
 
 use crate::graphql::ApiError;
 use crate::stash::{
-    EntityQuery, FindFilter, ObjectKind, Pages, Performer, Scene, SceneQuery, SortKey, StashClient, Studio, Tag,
+    EntityQuery, FindFilter, Gallery, Image, MediaQuery, ObjectKind, Pages, Performer, Scene, SceneQuery, SortKey,
+    StashClient, Studio, Tag,
 };
 use crate::store::StoreError;
 use crate::store::mirror::MirrorWriter;
@@ -171,6 +172,38 @@ impl Mirrored for Scene {
     }
 }
 
+/// Implements [`Mirrored`] for images and galleries: paged by id like scenes, with the client's
+/// [`MediaQuery`].
+macro_rules! mirrored_media {
+    ($type:ty, $kind:expr, $hook:literal, $pages:ident, $put:ident) => {
+        impl Mirrored for $type {
+            const KIND: ObjectKind = $kind;
+            const HOOK_NAME: &'static str = $hook;
+            const PAGING: Paging = Paging::IdAfter;
+            type Query = MediaQuery;
+
+            fn query(selection: Selection) -> MediaQuery {
+                MediaQuery { ids: selection.ids, id_after: selection.id_after, updated_after: selection.updated_after }
+            }
+            fn pages<'a>(stash: &'a StashClient, query: &'a MediaQuery, filter: FindFilter) -> Pages<'a, $type> {
+                stash.$pages(query, filter)
+            }
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn updated_at(&self) -> &str {
+                &self.updated_at
+            }
+            fn put(&self, mirror: &MirrorWriter<'_>, pass: Option<i64>) -> Result<(), StoreError> {
+                mirror.$put(self, pass)
+            }
+        }
+    };
+}
+
+mirrored_media!(Gallery, ObjectKind::Gallery, "Gallery", galleries, put_gallery);
+mirrored_media!(Image, ObjectKind::Image, "Image", images, put_image);
+
 /// What the sync's steps ask of a kind, with the type erased so they can loop over kinds.
 pub trait Kind: Sync {
     /// Which kind this is.
@@ -223,13 +256,15 @@ impl<K: Mirrored> Kind for KindOf<K> {
     }
 }
 
-/// Every kind the mirror holds, in the order a full sync copies them (scenes refer to the
-/// others, so they come last).
-pub static MIRRORED: [&dyn Kind; 4] = [
+/// Every kind the mirror holds, in the order a full sync copies them (scenes and images refer
+/// to the others, so they come last).
+pub static MIRRORED: [&dyn Kind; 6] = [
     &KindOf::<Tag>(PhantomData),
     &KindOf::<Performer>(PhantomData),
     &KindOf::<Studio>(PhantomData),
+    &KindOf::<Gallery>(PhantomData),
     &KindOf::<Scene>(PhantomData),
+    &KindOf::<Image>(PhantomData),
 ];
 
 #[cfg(test)]

@@ -97,6 +97,10 @@ pub struct SyncSummary {
     pub studios: KindSummary,
     /// Per kind of object.
     pub scenes: KindSummary,
+    /// Per kind of object.
+    pub images: KindSummary,
+    /// Per kind of object.
+    pub galleries: KindSummary,
     /// Warnings a user should read (skipped deletions, stale rows).
     pub warnings: Vec<String>,
     /// The mirror afterwards.
@@ -114,6 +118,8 @@ impl SyncSummary {
             ObjectKind::Performer => &mut self.performers,
             ObjectKind::Studio => &mut self.studios,
             ObjectKind::Scene => &mut self.scenes,
+            ObjectKind::Image => &mut self.images,
+            ObjectKind::Gallery => &mut self.galleries,
         }
     }
 }

@@ -19,6 +19,7 @@ use super::{Context, Outcome};
 use crate::analysis::ai::{AiClient, AiReport};
 use crate::analysis::{self, Analysis, Analyzer, Library};
 use crate::protocol::args::ArgSpec;
+use crate::stash::ObjectKind;
 use crate::store::mirror::SceneScope;
 use crate::sync;
 
@@ -54,7 +55,7 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         crate::words::count(found.changes.len() as u64, "change"),
         crate::words::count(found.scenes_with_changes as u64, "scene")
     );
-    let examined: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let examined: std::collections::HashSet<_> = ids.iter().map(|id| (ObjectKind::Scene, *id)).collect();
     let proposed = cx.store.propose_plan(&name, "analyze", &source(cx), &found.changes, &examined)?;
     super::log_proposed(&proposed);
     // A narrowed run did not see every scene up to the mark: moving it would make the next

@@ -2,11 +2,13 @@
 //! does, as a plan a user reviews, applies, resumes and rolls back.
 //!
 //! Steps: bring the mirror up to date → open the scraper's database read-only (SQLite file or
-//! PostgreSQL, era detected) and read it → find the scenes whose files are a creator's media →
-//! propose performers, studios, tags and each scene's fields (fill-only-empty; overwrites at
-//! lower confidence; organized scenes untouched) → remember the performers and studios matched
-//! to Fansly accounts → store the plan → dry run: stop; else approve the fills and apply them →
-//! summarise: creators, files matched and not, media Stash lacks and why.
+//! PostgreSQL, era detected) and read it → find the scenes and images whose files are a
+//! creator's media → propose performers, studios, tags, a gallery per post or message, and each
+//! scene's and image's fields and galleries (fill-only-empty; overwrites at lower confidence;
+//! organized objects untouched) → remember the performers and studios matched to Fansly
+//! accounts → store the plan the way every producer does (remembered rejections left out, the
+//! previous import's open plan superseded) → dry run: stop; else approve the fills and apply
+//! them → summarise: creators, files matched and not, media Stash lacks and why.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -21,7 +23,7 @@ use crate::fansly::{Library, Located, Source, model::NotFound};
 use crate::plan_runner::RunOptions;
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
 use crate::settings::FanslyImport;
-use crate::stash::{ObjectKind, Scene};
+use crate::stash::{Image, ObjectKind, Scene};
 use crate::sync;
 
 /// Scenes read from the mirror at a time.
@@ -50,11 +52,15 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     cx.session.progress.borrow_mut().set(0.3);
 
     let scenes = scraper_scenes(cx, &fansly)?;
+    let images = scraper_images(cx, &fansly)?;
+    let galleries = cx.store.mirrored_galleries()?;
     let performers = cx.store.mirrored_performers()?;
     let studios = cx.store.mirrored_studios()?;
     let tags = cx.store.mirrored_tags()?;
     let side = StashSide {
         scenes: &scenes,
+        images: &images,
+        galleries: &galleries,
         performers: &performers,
         studios: &studios,
         tags: &tags,
@@ -72,12 +78,19 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
     let rejected_before = drop_rejected(cx, &mut proposal)?;
     cx.session.progress.borrow_mut().set(0.6);
 
-    let plan_id = if proposal.changes.is_empty() {
-        None
-    } else {
-        let name = format!("Import Fansly metadata: {} change(s)", proposal.changes.len());
-        Some(cx.store.create_plan(&name, "import_fansly", &plan_source(cx, &settings, &era), &proposal.changes)?)
-    };
+    // Every scene and image the import recognised was looked at: an earlier plan's open change
+    // of one of them that is not proposed again is dropped, not carried over.
+    let examined: HashSet<(ObjectKind, i64)> = scenes
+        .iter()
+        .map(|s| (ObjectKind::Scene, s.id))
+        .chain(images.iter().map(|i| (ObjectKind::Image, i.id)))
+        .chain(galleries.iter().map(|g| (ObjectKind::Gallery, g.id)))
+        .collect();
+    let name = format!("Import Fansly metadata: {} change(s)", proposal.changes.len());
+    let source_value = plan_source(cx, &settings, &era);
+    let proposed = cx.store.propose_plan(&name, "import_fansly", &source_value, &proposal.changes, &examined)?;
+    super::log_proposed(&proposed);
+    let plan_id = proposed.plan_id;
     let mut output = json!({
         "database": source.describe(),
         "era": era,
@@ -86,7 +99,8 @@ pub fn run(cx: &mut Context) -> anyhow::Result<Outcome> {
         "accounts": fansly.accounts.len(),
         "posts_and_messages_with_media": fansly.items.len(),
         "changes": proposal.changes.len(),
-        "rejected_before_not_proposed": rejected_before,
+        "rejected_before_not_proposed": rejected_before + proposed.rejected_earlier,
+        "superseded_from_earlier_plans": proposed.superseded,
     });
     if let (Some(into), Ok(Value::Object(report))) = (output.as_object_mut(), serde_json::to_value(&proposal.report)) {
         into.extend(report);
@@ -174,6 +188,21 @@ fn scraper_scenes(cx: &Context, fansly: &Library) -> anyhow::Result<Vec<Scene>> 
                 scene.files.iter().any(|f| !matches!(fansly.locate(&f.path), Located::NotFound(NotFound::NoIdInName)));
             if ours {
                 kept.push(scene);
+            }
+        }
+    }
+    Ok(kept)
+}
+
+/// The mirrored images with a file the scraper could have named (as for scenes).
+fn scraper_images(cx: &Context, fansly: &Library) -> anyhow::Result<Vec<Image>> {
+    let ids = cx.store.mirrored_ids(ObjectKind::Image)?;
+    let mut kept = Vec::new();
+    for chunk in ids.chunks(SCENES_PER_READ) {
+        for image in cx.store.mirrored_images(chunk)? {
+            let ours = image.paths.iter().any(|p| !matches!(fansly.locate(p), Located::NotFound(NotFound::NoIdInName)));
+            if ours {
+                kept.push(image);
             }
         }
     }

@@ -167,9 +167,9 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
             .iter()
             .map(|c| {
                 let mut view = names.change(c);
-                if let Some(scene) = c.entity_id.filter(|_| c.entity == crate::stash::ObjectKind::Scene) {
-                    view["title"] = names.scene_title(scene).into();
-                    view["path"] = names.scenes.get(&scene).and_then(|s| s.path.clone()).into();
+                if let Some(id) = c.entity_id.filter(|_| c.entity.is_media()) {
+                    view["title"] = names.title(c.entity, id).into();
+                    view["path"] = names.label(c.entity, id).and_then(|s| s.path.clone()).into();
                 }
                 view
             })
@@ -387,9 +387,13 @@ fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<(
         _ => None,
     };
     let mut found = std::collections::HashSet::new();
-    for entity in [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio] {
+    for entity in [ObjectKind::Tag, ObjectKind::Performer, ObjectKind::Studio, ObjectKind::Gallery] {
         let ids: Vec<i64> = parsed.changes.iter().filter_map(referred).filter(|r| r.0 == entity).map(|r| r.1).collect();
         if ids.is_empty() {
+            continue;
+        }
+        if entity == ObjectKind::Gallery {
+            found.extend(objects_in_stash(cx, entity, &ids)?.into_iter().map(|id| (entity, id)));
             continue;
         }
         let query = crate::stash::EntityQuery { ids: Some(ids), updated_after: None };
@@ -419,23 +423,40 @@ fn check_references_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<(
     }
 }
 
+/// Every scene, image and gallery the changes are about must exist in Stash now.
 fn check_scenes_exist(cx: &Context, parsed: &ParsedPlan) -> anyhow::Result<()> {
-    let wanted = parsed.scene_ids();
-    let found: std::collections::HashSet<i64> = cx
-        .session
-        .stash
-        .scenes_now(&wanted)
-        .context("checking the plan's scenes in Stash")?
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    let missing = parsed.changes.iter().enumerate().find(|(_, c)| c.entity_id.is_some_and(|id| !found.contains(&id)));
-    match missing {
-        Some((index, change)) => {
-            Err(anyhow!("changes[{index}]: scene {} does not exist in Stash", change.entity_id.unwrap_or_default()))
+    let mut found = std::collections::HashSet::new();
+    for kind in [ObjectKind::Scene, ObjectKind::Image, ObjectKind::Gallery] {
+        let mut wanted: Vec<i64> =
+            parsed.changes.iter().filter(|c| c.entity == kind).filter_map(|c| c.entity_id).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            continue;
         }
+        found.extend(objects_in_stash(cx, kind, &wanted)?.into_iter().map(|id| (kind, id)));
+    }
+    let missing =
+        parsed.changes.iter().enumerate().find(|(_, c)| c.entity_id.is_some_and(|id| !found.contains(&(c.entity, id))));
+    match missing {
+        Some((index, change)) => Err(anyhow!(
+            "changes[{index}]: {} {} does not exist in Stash",
+            change.entity.as_str(),
+            change.entity_id.unwrap_or_default()
+        )),
         None => Ok(()),
     }
+}
+
+/// Which of these scenes, images or galleries Stash has.
+fn objects_in_stash(cx: &Context, kind: ObjectKind, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
+    let stash = &cx.session.stash;
+    let context = || format!("checking the plan's {} in Stash", kind.plural());
+    Ok(match kind {
+        ObjectKind::Image => stash.images_now(ids).with_context(context)?.iter().map(|i| i.id).collect(),
+        ObjectKind::Gallery => stash.galleries_now(ids).with_context(context)?.iter().map(|g| g.id).collect(),
+        _ => stash.scenes_now(ids).with_context(context)?.iter().map(|s| s.id).collect(),
+    })
 }
 
 /// `delete_plan`: forgets a plan, its changes and its journal (Stash is not touched).

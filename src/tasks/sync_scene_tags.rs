@@ -16,6 +16,7 @@ use super::{Context, Outcome, apply_plan, plan_run};
 use crate::matching::{TagMatcher, blacklist_names};
 use crate::plan_runner::RunOptions;
 use crate::plans::Direction;
+use crate::stash::ObjectKind;
 use crate::sync;
 use crate::tag_sync::{self, Proposal};
 use crate::words;
@@ -95,7 +96,9 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Outcome> {
         "blacklist": blacklist, "requests_per_minute": pace, "min_age_hours": settings.min_age_hours}});
     let name = format!("Sync scene tags from {}", stash_box.name);
     // Scenes whose lookup failed were not looked at: their open changes move into the new plan.
-    let examined = |scene: i64| !failed.contains(&scene) && linked_scenes.binary_search(&scene).is_ok();
+    let examined = |kind: ObjectKind, scene: i64| {
+        kind == ObjectKind::Scene && !failed.contains(&scene) && linked_scenes.binary_search(&scene).is_ok()
+    };
     // The plan is stored part by part as the scenes are matched: the library's changes are
     // never all in memory.
     let mut proposing =

@@ -1,4 +1,5 @@
-//! `TagUsage`, `PerformerUsage`, `StudioUsage`: what still uses a tag, performer or studio, so
+//! `TagUsage`, `PerformerUsage`, `StudioUsage`, `GalleryUsage`: what still uses a tag,
+//! performer, studio or gallery, so
 //! a rollback deletes what its plan created only when nothing does. Deleting a tag silently
 //! strips it from everything that has it, so every kind of use counts, not only scenes.
 
@@ -6,7 +7,7 @@ use graphql_client::GraphQLQuery;
 
 use crate::graphql::{ApiError, Transport};
 use crate::stash::ObjectKind;
-use crate::stash::operations::writes::scenes_are_not_created;
+use crate::stash::operations::writes::not_created_by_name;
 
 macro_rules! usage_query {
     ($name:ident) => {
@@ -23,6 +24,7 @@ macro_rules! usage_query {
 usage_query!(TagUsage);
 usage_query!(PerformerUsage);
 usage_query!(StudioUsage);
+usage_query!(GalleryUsage);
 
 /// How many things use the object; `None` when Stash no longer has it. For every kind: scenes,
 /// images, galleries and groups; for a tag also performers, studios, scene markers and the tags
@@ -52,7 +54,11 @@ pub fn run(transport: &Transport, kind: ObjectKind, id: i64) -> Result<Option<u6
             let children = i64::try_from(s.child_studios.len()).unwrap_or(i64::MAX);
             vec![s.scene_count, s.image_count, s.gallery_count, s.group_count, children]
         }),
-        ObjectKind::Scene => return Err(scenes_are_not_created()),
+        ObjectKind::Gallery => transport
+            .query::<GalleryUsage>(gallery_usage::Variables { id })?
+            .find_gallery
+            .map(|g| vec![g.image_count, i64::try_from(g.scenes.len()).unwrap_or(i64::MAX)]),
+        ObjectKind::Scene | ObjectKind::Image => return Err(not_created_by_name(kind)),
     };
     Ok(counts.map(|c| c.iter().map(|n| u64::try_from(*n).unwrap_or(0)).sum()))
 }

@@ -105,5 +105,6 @@ fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError
             .into_iter()
             .map(|i| StashId { endpoint: i.endpoint, stash_id: i.stash_id, updated_at: Some(i.updated_at) })
             .collect(),
+        gallery_ids: ids(s.galleries.into_iter().map(|g| g.id).collect())?,
     })
 }

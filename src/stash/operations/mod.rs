@@ -6,6 +6,8 @@
 pub mod configuration;
 pub mod configure_plugin;
 pub mod entity_usage;
+pub mod find_galleries;
+pub mod find_images;
 pub mod find_performers;
 pub mod find_scene_ids;
 pub mod find_scenes;

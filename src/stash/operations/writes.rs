@@ -1,5 +1,6 @@
-//! `SceneUpdate`, `BulkSceneUpdate`, the creates of tags, performers and studios and their
-//! destroys: the writes a plan makes, and nothing else does.
+//! The updates of scenes, images and galleries (one at a time, or aliased bulk updates), the
+//! creates of tags, performers, studios and galleries and their destroys: the writes a plan
+//! makes, and nothing else does.
 //!
 //! Their variables are built by hand rather than from graphql_client's generated inputs: Stash
 //! applies every key PRESENT in an update input — a null clears the field — and leaves absent
@@ -34,6 +35,10 @@ macro_rules! operation {
 }
 
 operation!(SceneUpdate, "scene_update.graphql");
+operation!(ImageUpdate, "image_update.graphql");
+operation!(GalleryUpdate, "gallery_update.graphql");
+operation!(GalleryCreate, "gallery_create.graphql");
+operation!(GalleryDestroy, "entity_destroy.graphql");
 operation!(TagCreate, "tag_create.graphql");
 operation!(PerformerCreate, "performer_create.graphql");
 operation!(StudioCreate, "studio_create.graphql");
@@ -41,7 +46,7 @@ operation!(TagDestroy, "entity_destroy.graphql");
 operation!(PerformerDestroy, "entity_destroy.graphql");
 operation!(StudioDestroy, "entity_destroy.graphql");
 
-/// A list of a scene that `bulkSceneUpdate` changes member by member.
+/// A list of a scene, image or gallery that a bulk update changes member by member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SceneList {
     /// Tag ids.
@@ -50,6 +55,8 @@ pub enum SceneList {
     Performers,
     /// URLs.
     Urls,
+    /// Gallery ids (scenes and images: the galleries they belong to).
+    Galleries,
 }
 
 /// Whether members are added or removed.
@@ -61,7 +68,8 @@ pub enum ListEdit {
     Remove,
 }
 
-/// A single-valued field of a scene that `sceneUpdate` sets.
+/// A single-valued field of a scene, image or gallery that its update sets (images and
+/// galleries have no director and no StashIDs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SceneScalar {
     /// `title`.
@@ -84,7 +92,7 @@ pub enum SceneScalar {
     StashIds,
 }
 
-/// Members added to, or removed from, one list of a scene.
+/// Members added to, or removed from, one list of a scene, image or gallery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListChange {
     /// Which list.
@@ -102,75 +110,99 @@ impl ListChange {
     }
 }
 
-/// Scenes that get exactly the same list edits: one `bulkSceneUpdate`, so each of them is
-/// updated (and runs its `Scene.Update.Post` hooks) once.
+/// Objects (of one kind) that get exactly the same list edits: one bulk update, so each of
+/// them is updated (and runs its `….Update.Post` hooks) once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListGroup {
-    /// The scenes.
-    pub scene_ids: Vec<i64>,
+    /// The scenes, images or galleries.
+    pub ids: Vec<i64>,
     /// The edits, at most one per list.
     pub edits: Vec<ListChange>,
 }
 
-/// Most `bulkSceneUpdate`s aliased into one request.
+/// Most bulk updates aliased into one request.
 pub const MAX_ALIASES: usize = 40;
 
-/// The `bulkSceneUpdate` request for `n` groups (1 to [`MAX_ALIASES`]): aliases `u0 … u{n-1}`,
-/// built once per size.
-fn bulk_update_document(n: usize) -> &'static str {
-    static DOCUMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+/// The kinds with a bulk update, and its operation and mutation names.
+const BULK: [(ObjectKind, &str, &str); 3] = [
+    (ObjectKind::Scene, "BulkSceneUpdate", "bulkSceneUpdate"),
+    (ObjectKind::Image, "BulkImageUpdate", "bulkImageUpdate"),
+    (ObjectKind::Gallery, "BulkGalleryUpdate", "bulkGalleryUpdate"),
+];
+
+/// The operation name of `kind`'s bulk update.
+fn bulk_operation(kind: ObjectKind) -> &'static str {
+    BULK.iter().find(|(k, _, _)| *k == kind).map_or("BulkSceneUpdate", |(_, operation, _)| operation)
+}
+
+/// The bulk update request of `kind` for `n` groups (1 to [`MAX_ALIASES`]): aliases
+/// `u0 … u{n-1}`, built once per kind and size.
+fn bulk_update_document(kind: ObjectKind, n: usize) -> &'static str {
+    static DOCUMENTS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
     let all = DOCUMENTS.get_or_init(|| {
-        (1..=MAX_ALIASES)
-            .map(|n| {
-                let variables: Vec<String> = (0..n).map(|i| format!("$u{i}: BulkSceneUpdateInput!")).collect();
-                let scene: &str = &super::find_scenes::SCENE_FIELDS;
-                let fields: String =
-                    (0..n).map(|i| format!("  u{i}: bulkSceneUpdate(input: $u{i}) {scene}\n")).collect();
-                format!(
-                    "# ADD or REMOVE list members (tags, performers, urls): atomic per scene on the server, so\n\
-                     # it never races with the user editing the same scene; one alias per group of scenes.\n\
-                     # Each answers with the scenes as they are now, which is what the mirror copies.\n\
-                     mutation BulkSceneUpdate({}) {{\n{fields}}}\n",
-                    variables.join(", ")
-                )
+        BULK.iter()
+            .map(|(kind, operation, field)| {
+                (1..=MAX_ALIASES)
+                    .map(|n| {
+                        let variables: Vec<String> = (0..n).map(|i| format!("$u{i}: {operation}Input!")).collect();
+                        // Scenes answer with what FindScenes reads, which is what the mirror copies.
+                        let answer: &str =
+                            if *kind == ObjectKind::Scene { &super::find_scenes::SCENE_FIELDS } else { "{ id }" };
+                        let fields: String =
+                            (0..n).map(|i| format!("  u{i}: {field}(input: $u{i}) {answer}\n")).collect();
+                        format!(
+                            "# ADD or REMOVE list members (tags, performers, urls, galleries): atomic per object on\n\
+                             # the server, so it never races with the user's own edits; one alias per group.\n\
+                             mutation {operation}({}) {{\n{fields}}}\n",
+                            variables.join(", ")
+                        )
+                    })
+                    .collect()
             })
             .collect()
     });
-    &all[n.clamp(1, MAX_ALIASES) - 1]
+    let table = BULK.iter().position(|(k, _, _)| *k == kind).unwrap_or(0);
+    &all[table][n.clamp(1, MAX_ALIASES) - 1]
 }
 
-/// Every `bulkSceneUpdate` document the writes can send, for the schema-fidelity tests.
+/// Every bulk update document the writes can send, for the schema-fidelity tests.
 pub fn bulk_update_documents() -> Vec<&'static str> {
-    (1..=MAX_ALIASES).map(bulk_update_document).collect()
+    BULK.iter().flat_map(|(kind, _, _)| (1..=MAX_ALIASES).map(|n| bulk_update_document(*kind, n))).collect()
 }
 
 /// One write request to Stash.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StashWrite {
-    /// Adds or removes members on scenes: each group one aliased `bulkSceneUpdate`, all in one
-    /// request (at most [`MAX_ALIASES`] groups).
+    /// Adds or removes members on scenes, images or galleries: each group one aliased bulk
+    /// update, all in one request (at most [`MAX_ALIASES`] groups).
     EditLists {
+        /// Scenes, images or galleries.
+        kind: ObjectKind,
         /// The groups.
         groups: Vec<ListGroup>,
     },
-    /// Sets some fields of one scene; every other field is left alone (null clears a field).
-    UpdateScene {
-        /// The scene.
-        scene_id: i64,
+    /// Sets some fields of one scene, image or gallery; every other field is left alone (null
+    /// clears a field).
+    Update {
+        /// Scene, image or gallery.
+        kind: ObjectKind,
+        /// Its id.
+        id: i64,
         /// The fields and their new values.
         values: Vec<(SceneScalar, Value)>,
     },
-    /// Creates a tag, performer or studio.
+    /// Creates a tag, performer, studio or gallery.
     Create {
         /// What to create.
         kind: ObjectKind,
-        /// Its name.
+        /// Its name (a gallery's title).
         name: String,
         /// Further fields of the create input, as Stash names them (`alias_list`, `urls`,
-        /// `details`, `parent_id`…); usually none.
+        /// `details`, `parent_id`, a gallery's `code`, `date`, `tag_ids`…); usually none.
         with: Map<String, Value>,
     },
-    /// Deletes a tag, performer or studio (Stash unlinks it from every scene).
+    /// Deletes a tag, performer, studio or gallery (Stash unlinks it from every scene; a
+    /// gallery's images stay).
     Destroy {
         /// What to delete.
         kind: ObjectKind,
@@ -190,13 +222,13 @@ impl StashWrite {
     /// The operation name and the exact variables this write sends.
     pub fn request(&self) -> (&'static str, Value) {
         match self {
-            StashWrite::EditLists { groups } => {
+            StashWrite::EditLists { kind, groups } => {
                 let inputs = groups.iter().enumerate().map(|(i, group)| (format!("u{i}"), bulk_input(group)));
-                ("BulkSceneUpdate", Value::Object(inputs.collect()))
+                (bulk_operation(*kind), Value::Object(inputs.collect()))
             }
-            StashWrite::UpdateScene { scene_id, values } => {
+            StashWrite::Update { kind, id, values } => {
                 let mut input = Map::new();
-                input.insert("id".into(), Value::String(scene_id.to_string()));
+                input.insert("id".into(), Value::String(id.to_string()));
                 for (field, value) in values {
                     let (key, value) = match field {
                         SceneScalar::Title => ("title", value.clone()),
@@ -211,25 +243,37 @@ impl StashWrite {
                     };
                     input.insert(key.into(), value);
                 }
-                ("SceneUpdate", json!({ "input": input }))
+                let operation = match kind {
+                    ObjectKind::Image => "ImageUpdate",
+                    ObjectKind::Gallery => "GalleryUpdate",
+                    _ => "SceneUpdate",
+                };
+                (operation, json!({ "input": input }))
             }
             StashWrite::Create { kind, name, with } => {
-                let operation = match kind {
-                    ObjectKind::Tag => "TagCreate",
-                    ObjectKind::Performer => "PerformerCreate",
-                    ObjectKind::Studio => "StudioCreate",
-                    ObjectKind::Scene => "SceneCreate",
+                let (operation, name_key) = match kind {
+                    ObjectKind::Tag => ("TagCreate", "name"),
+                    ObjectKind::Performer => ("PerformerCreate", "name"),
+                    ObjectKind::Studio => ("StudioCreate", "name"),
+                    ObjectKind::Gallery => ("GalleryCreate", "title"),
+                    ObjectKind::Scene => ("SceneCreate", "title"),
+                    ObjectKind::Image => ("ImageCreate", "title"),
                 };
                 let mut input = with.clone();
-                input.insert("name".into(), Value::from(name.clone()));
+                input.insert(name_key.into(), Value::from(name.clone()));
                 (operation, json!({ "input": input }))
+            }
+            StashWrite::Destroy { kind: ObjectKind::Gallery, id } => {
+                ("GalleryDestroy", json!({"input": {"ids": [id.to_string()]}}))
             }
             StashWrite::Destroy { kind, id } => {
                 let operation = match kind {
                     ObjectKind::Tag => "TagDestroy",
                     ObjectKind::Performer => "PerformerDestroy",
                     ObjectKind::Studio => "StudioDestroy",
+                    ObjectKind::Gallery => "GalleryDestroy",
                     ObjectKind::Scene => "SceneDestroy",
+                    ObjectKind::Image => "ImageDestroy",
                 };
                 (operation, json!({"input": {"id": id.to_string()}}))
             }
@@ -240,7 +284,7 @@ impl StashWrite {
 /// One group's `BulkSceneUpdateInput`.
 fn bulk_input(group: &ListGroup) -> Value {
     let mut input = Map::new();
-    let ids: Vec<String> = group.scene_ids.iter().map(i64::to_string).collect();
+    let ids: Vec<String> = group.ids.iter().map(i64::to_string).collect();
     input.insert("ids".into(), json!(ids));
     for ListChange { list, edit, members } in &group.edits {
         let mode = match edit {
@@ -255,24 +299,25 @@ fn bulk_input(group: &ListGroup) -> Value {
                 ("performer_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
             }
             SceneList::Urls => ("urls", json!({"values": members, "mode": mode})),
+            SceneList::Galleries => {
+                ("gallery_ids", json!({"ids": members.iter().map(id_text).collect::<Vec<_>>(), "mode": mode}))
+            }
         };
         input.insert(key.into(), update);
     }
     Value::Object(input)
 }
 
-impl Written {
-    fn created(id: Option<i64>) -> Self {
-        Written { created: id, scenes: Vec::new() }
-    }
-}
-
-/// Plans never create or delete scenes (a plan file cannot say so); a caller that tries gets
-/// this instead of a request.
-pub(crate) fn scenes_are_not_created() -> ApiError {
+/// Plans never create or delete scenes or images (a plan file cannot say so), and galleries
+/// are not found by name; a caller that tries gets this instead of a request.
+pub(crate) fn not_created_by_name(kind: ObjectKind) -> ApiError {
     ApiError::Validation {
         service: Service::Stash,
-        messages: vec!["StashHog creates and deletes only tags, performers and studios, never scenes".into()],
+        messages: vec![format!(
+            "StashHog creates and deletes only tags, performers, studios and galleries, never a {}, and finds a \
+             created gallery by its code, not its title",
+            kind.as_str()
+        )],
     }
 }
 
@@ -283,6 +328,12 @@ pub struct Written {
     pub created: Option<i64>,
     /// The scenes it updated, as they are after it (a `bulkSceneUpdate` answers with them).
     pub scenes: Vec<crate::stash::Scene>,
+}
+
+impl Written {
+    fn created(id: Option<i64>) -> Self {
+        Written { created: id, scenes: Vec::new() }
+    }
 }
 
 /// Sends `write`; returns what it created or updated.
@@ -297,18 +348,35 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiErro
         }),
     };
     match write {
-        StashWrite::EditLists { groups } => {
-            let body =
-                QueryBody { variables, query: bulk_update_document(groups.len()), operation_name: "BulkSceneUpdate" };
+        StashWrite::EditLists { kind, groups } => {
+            let body = QueryBody {
+                variables,
+                query: bulk_update_document(*kind, groups.len()),
+                operation_name: bulk_operation(*kind),
+            };
             let data = transport.mutate_built(&body)?;
             let mut scenes = Vec::new();
-            for alias in 0..groups.len() {
-                let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
-                scenes.extend(super::find_scenes::scenes_from_json(answered)?);
+            if *kind == ObjectKind::Scene {
+                for alias in 0..groups.len() {
+                    let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
+                    scenes.extend(super::find_scenes::scenes_from_json(answered)?);
+                }
             }
             Ok(Written { created: None, scenes })
         }
-        StashWrite::UpdateScene { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| Written::default()),
+        StashWrite::Update { kind: ObjectKind::Image, .. } => {
+            transport.mutate::<ImageUpdate>(variables).map(|_| Written::default())
+        }
+        StashWrite::Update { kind: ObjectKind::Gallery, .. } => {
+            transport.mutate::<GalleryUpdate>(variables).map(|_| Written::default())
+        }
+        StashWrite::Update { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| Written::default()),
+        StashWrite::Create { kind: ObjectKind::Gallery, .. } => {
+            created(&transport.mutate::<GalleryCreate>(variables)?, "/galleryCreate/id").map(Written::created)
+        }
+        StashWrite::Destroy { kind: ObjectKind::Gallery, .. } => {
+            transport.mutate::<GalleryDestroy>(variables).map(|_| Written::default())
+        }
         StashWrite::Create { kind: ObjectKind::Tag, .. } => {
             created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id").map(Written::created)
         }
@@ -327,8 +395,9 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiErro
         StashWrite::Destroy { kind: ObjectKind::Studio, .. } => {
             transport.mutate::<StudioDestroy>(variables).map(|_| Written::default())
         }
-        StashWrite::Create { kind: ObjectKind::Scene, .. } | StashWrite::Destroy { kind: ObjectKind::Scene, .. } => {
-            Err(scenes_are_not_created())
+        StashWrite::Create { kind: kind @ (ObjectKind::Scene | ObjectKind::Image), .. }
+        | StashWrite::Destroy { kind: kind @ (ObjectKind::Scene | ObjectKind::Image), .. } => {
+            Err(not_created_by_name(*kind))
         }
     }
 }

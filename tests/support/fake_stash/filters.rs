@@ -58,6 +58,11 @@ pub(super) enum Predicate {
         value: String,
     },
     Organized(bool),
+    /// `code` (scenes, images, galleries): Stash's string criterion.
+    Code {
+        modifier: Modifier,
+        value: String,
+    },
 }
 
 pub(super) fn compile_filter(kind: Kind, filter: &Map<String, Value>) -> Result<Vec<Predicate>, FieldError> {
@@ -101,6 +106,10 @@ pub(super) fn compile_filter(kind: Kind, filter: &Map<String, Value>) -> Result<
                 }
             }
             "organized" if kind == Kind::Scene => Predicate::Organized(value.as_bool() == Some(true)),
+            "code" if matches!(kind, Kind::Scene | Kind::Image | Kind::Gallery) => {
+                let c = criterion.ok_or_else(|| field_error("expected an object"))?;
+                Predicate::Code { modifier: modifier(c, &context)?, value: get_str("value").unwrap_or_default() }
+            }
             _ => {
                 return Err(field_error(format!(
                     "the fake Stash does not model the filter {context} yet (extend tests/support/fake_stash.rs)"
@@ -148,6 +157,7 @@ impl Predicate {
                 }
             }
             Predicate::Name { modifier, value } => string_criterion(row.name(), *modifier, value),
+            Predicate::Code { modifier, value } => string_criterion(row.code(), *modifier, value),
             Predicate::Timestamp { updated, modifier, value, value2 } => {
                 // Stash stores timestamps as text and compares them as text.
                 let column = if *updated { row.updated_at() } else { row.created_at() };

@@ -8,6 +8,8 @@ pub(super) enum Kind {
     Tag,
     Performer,
     Studio,
+    Image,
+    Gallery,
 }
 
 impl Kind {
@@ -17,6 +19,8 @@ impl Kind {
             Kind::Tag => "Tag",
             Kind::Performer => "Performer",
             Kind::Studio => "Studio",
+            Kind::Image => "Image",
+            Kind::Gallery => "Gallery",
         }
     }
 
@@ -26,6 +30,8 @@ impl Kind {
             Kind::Tag => "FindTagsResultType",
             Kind::Performer => "FindPerformersResultType",
             Kind::Studio => "FindStudiosResultType",
+            Kind::Image => "FindImagesResultType",
+            Kind::Gallery => "FindGalleriesResultType",
         }
     }
 
@@ -35,6 +41,8 @@ impl Kind {
             Kind::Tag => "tags",
             Kind::Performer => "performers",
             Kind::Studio => "studios",
+            Kind::Image => "images",
+            Kind::Gallery => "galleries",
         }
     }
 
@@ -44,13 +52,15 @@ impl Kind {
             Kind::Tag => "tag_filter",
             Kind::Performer => "performer_filter",
             Kind::Studio => "studio_filter",
+            Kind::Image => "image_filter",
+            Kind::Gallery => "gallery_filter",
         }
     }
 
     /// The field holding the entity's name (`title` for scenes).
     pub(super) fn name_field(self) -> &'static str {
         match self {
-            Kind::Scene => "title",
+            Kind::Scene | Kind::Image | Kind::Gallery => "title",
             _ => "name",
         }
     }
@@ -141,7 +151,42 @@ impl Kind {
                 "tag_count",
                 "updated_at",
             ],
+            Kind::Image => &[
+                "created_at",
+                "date",
+                "file_count",
+                "file_mod_time",
+                "filesize",
+                "id",
+                "o_counter",
+                "path",
+                "performer_count",
+                "random",
+                "rating",
+                "tag_count",
+                "title",
+                "updated_at",
+            ],
+            Kind::Gallery => &[
+                "created_at",
+                "date",
+                "file_mod_time",
+                "id",
+                "image_count",
+                "path",
+                "performer_count",
+                "random",
+                "rating",
+                "tag_count",
+                "title",
+                "updated_at",
+            ],
         }
+    }
+
+    /// Whether Stash's query for this kind has no `ORDER BY` when no sort is given.
+    fn unordered_by_default(self) -> bool {
+        matches!(self, Kind::Scene | Kind::Image | Kind::Gallery)
     }
 }
 
@@ -160,6 +205,9 @@ pub(super) trait Row {
     fn date(&self) -> Option<&str> {
         None
     }
+    fn code(&self) -> Option<&str> {
+        None
+    }
     /// `COALESCE(title, files.basename)` for scenes; the name otherwise.
     fn title_sort(&self) -> Option<&str> {
         self.name()
@@ -169,6 +217,9 @@ pub(super) trait Row {
 impl Row for Scene {
     fn id(&self) -> u64 {
         self.id
+    }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
     fn name(&self) -> Option<&str> {
         self.title.as_deref()
@@ -262,6 +313,73 @@ impl Row for Studio {
     }
 }
 
+impl Row for Image {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    fn created_at(&self) -> &str {
+        &self.created_at
+    }
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+    fn stash_ids(&self) -> &[StashId] {
+        &[]
+    }
+    fn search_texts(&self) -> Vec<&str> {
+        let mut texts: Vec<&str> = [&self.title, &self.code].into_iter().filter_map(|t| t.as_deref()).collect();
+        texts.extend(self.files.iter().map(|f| f.path.as_str()));
+        texts
+    }
+    fn organized(&self) -> Option<bool> {
+        Some(self.organized)
+    }
+    fn date(&self) -> Option<&str> {
+        self.date.as_deref()
+    }
+    fn title_sort(&self) -> Option<&str> {
+        self.title.as_deref().or_else(|| self.files.first().map(|f| basename(&f.path)))
+    }
+}
+
+impl Row for Gallery {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    fn created_at(&self) -> &str {
+        &self.created_at
+    }
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+    fn stash_ids(&self) -> &[StashId] {
+        &[]
+    }
+    fn search_texts(&self) -> Vec<&str> {
+        let mut texts: Vec<&str> = [&self.title, &self.code].into_iter().filter_map(|t| t.as_deref()).collect();
+        texts.extend(self.folder_path.as_deref());
+        texts
+    }
+    fn organized(&self) -> Option<bool> {
+        Some(self.organized)
+    }
+    fn date(&self) -> Option<&str> {
+        self.date.as_deref()
+    }
+}
+
 pub(super) fn basename(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
@@ -278,6 +396,8 @@ pub(super) fn find<'c: 'a, 'a>(
         Kind::Tag => query(&lib.tags, kind, args, cx.seed)?,
         Kind::Performer => query(&lib.performers, kind, args, cx.seed)?,
         Kind::Studio => query(&lib.studios, kind, args, cx.seed)?,
+        Kind::Image => query(&lib.images, kind, args, cx.seed)?,
+        Kind::Gallery => query(&lib.galleries, kind, args, cx.seed)?,
     };
     let (duration, filesize) = if kind == Kind::Scene {
         page.all.iter().filter_map(|id| lib.scenes.get(id)).fold((0.0, 0.0), |(d, s), scene| {
@@ -349,7 +469,7 @@ pub(super) fn query<E: Row>(
     Ok(Page { all, ids })
 }
 
-/// Orders `ids` like Stash's SQL. Scenes without `sort` get NO order at all (a new shuffle per
+/// Orders `ids` like Stash's SQL. Scenes, images and galleries without `sort` get NO order at all (a new shuffle per
 /// request); tags, performers and studios default to `name`. Whatever the sort, Stash adds a
 /// final `COALESCE(name|title, id) COLLATE NATURAL_CI ASC`; rows still tied after that come
 /// back in an order that changes from request to request (a per-request random key).
@@ -361,7 +481,7 @@ pub(super) fn sort<E: Row>(
 ) -> Result<(), FieldError> {
     let requested = ff.get("sort").and_then(Value::as_str);
     let sort = match (kind, requested) {
-        (Kind::Scene, None | Some("")) => {
+        (kind, None | Some("")) if kind.unordered_by_default() => {
             SplitMix(seed).shuffle(rows);
             return Ok(());
         }
@@ -392,7 +512,7 @@ pub(super) fn sort<E: Row>(
         "updated_at" => (|r| Some(r.updated_at()), false),
         "created_at" => (|r| Some(r.created_at()), false),
         "name" | "title" => (|r| r.title_sort(), true),
-        "date" if kind == Kind::Scene => (|r| r.date(), false),
+        "date" if kind.unordered_by_default() => (|r| r.date(), false),
         "organized" if kind == Kind::Scene => (|r| r.organized().map(|o| if o { "1" } else { "0" }), false),
         other => {
             return Err(field_error(format!(

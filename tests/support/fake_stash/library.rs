@@ -193,6 +193,102 @@ pub struct Scene {
     pub tag_ids: Vec<u64>,
     /// StashIDs.
     pub stash_ids: Vec<StashId>,
+    /// Galleries it belongs to (Stash's `scenes_galleries` join: a gallery's `scenes` reads
+    /// the same rows).
+    pub gallery_ids: Vec<u64>,
+}
+
+/// An image's file (Stash's `ImageFile`, one of the `visual_files`).
+#[derive(Clone, Debug, Default)]
+pub struct ImageFile {
+    /// Full path.
+    pub path: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+}
+
+impl ImageFile {
+    /// A 1080p photo at `path`.
+    pub fn new(path: &str) -> Self {
+        ImageFile { path: path.to_owned(), size: 250_000, width: 1080, height: 1350 }
+    }
+}
+
+/// An image. Related entities are referenced by id and resolved at query time.
+#[derive(Clone, Debug, Default)]
+pub struct Image {
+    /// Id (0 on insert: assigned).
+    pub id: u64,
+    /// Title.
+    pub title: Option<String>,
+    /// Studio code.
+    pub code: Option<String>,
+    /// Details.
+    pub details: Option<String>,
+    /// Photographer.
+    pub photographer: Option<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Date (`YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// Rating 1-100.
+    pub rating100: Option<i64>,
+    /// Organized flag.
+    pub organized: bool,
+    /// Creation time.
+    pub created_at: String,
+    /// Update time.
+    pub updated_at: String,
+    /// Files (the first is primary).
+    pub files: Vec<ImageFile>,
+    /// Studio id.
+    pub studio_id: Option<u64>,
+    /// Performer ids.
+    pub performer_ids: Vec<u64>,
+    /// Tag ids.
+    pub tag_ids: Vec<u64>,
+    /// Galleries it belongs to (Stash's `galleries_images` join).
+    pub gallery_ids: Vec<u64>,
+}
+
+/// A gallery: made by hand (no folder or zip) or found by a scan (`folder_path`). Its images
+/// and scenes are the images and scenes that list it.
+#[derive(Clone, Debug, Default)]
+pub struct Gallery {
+    /// Id (0 on insert: assigned).
+    pub id: u64,
+    /// Title.
+    pub title: Option<String>,
+    /// Studio code.
+    pub code: Option<String>,
+    /// Details.
+    pub details: Option<String>,
+    /// Photographer.
+    pub photographer: Option<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+    /// Date (`YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// Rating 1-100.
+    pub rating100: Option<i64>,
+    /// Organized flag.
+    pub organized: bool,
+    /// Creation time.
+    pub created_at: String,
+    /// Update time.
+    pub updated_at: String,
+    /// The folder a scan made it from (none for a gallery made by hand).
+    pub folder_path: Option<String>,
+    /// Studio id.
+    pub studio_id: Option<u64>,
+    /// Performer ids.
+    pub performer_ids: Vec<u64>,
+    /// Tag ids.
+    pub tag_ids: Vec<u64>,
 }
 
 /// Options for [`Library::generate`]: a large, realistic library, fast to build.
@@ -261,15 +357,21 @@ pub struct Library {
     pub studios: BTreeMap<u64, Studio>,
     /// Scenes by id.
     pub scenes: BTreeMap<u64, Scene>,
+    /// Images by id.
+    pub images: BTreeMap<u64, Image>,
+    /// Galleries by id.
+    pub galleries: BTreeMap<u64, Gallery>,
     /// The clock that stamps inserts and edits.
     pub clock: Clock,
-    last_ids: [u64; 4],
+    last_ids: [u64; 6],
 }
 
 pub(super) const TAG: usize = 0;
 pub(super) const PERFORMER: usize = 1;
 pub(super) const STUDIO: usize = 2;
 pub(super) const SCENE: usize = 3;
+pub(super) const IMAGE: usize = 4;
+pub(super) const GALLERY: usize = 5;
 
 impl Library {
     fn next_id(&mut self, table: usize, wanted: u64) -> u64 {
@@ -352,6 +454,56 @@ impl Library {
         let id = scene.id;
         self.scenes.insert(id, scene);
         id
+    }
+
+    /// Adds an image (id assigned when 0, timestamps stamped when empty); returns its id.
+    pub fn add_image(&mut self, mut image: Image) -> u64 {
+        image.id = self.next_id(IMAGE, image.id);
+        self.stamp(&mut image.created_at, &mut image.updated_at, &mut []);
+        let id = image.id;
+        self.images.insert(id, image);
+        id
+    }
+
+    /// Adds a gallery (id assigned when 0, timestamps stamped when empty); returns its id.
+    pub fn add_gallery(&mut self, mut gallery: Gallery) -> u64 {
+        gallery.id = self.next_id(GALLERY, gallery.id);
+        self.stamp(&mut gallery.created_at, &mut gallery.updated_at, &mut []);
+        let id = gallery.id;
+        self.galleries.insert(id, gallery);
+        id
+    }
+
+    /// Deletes a gallery: its images and scenes leave it (the join rows go), as Stash's
+    /// `galleryDestroy` without `delete_file` does.
+    pub fn remove_gallery(&mut self, id: u64) {
+        self.galleries.remove(&id);
+        for image in self.images.values_mut() {
+            image.gallery_ids.retain(|g| *g != id);
+        }
+        for scene in self.scenes.values_mut() {
+            scene.gallery_ids.retain(|g| *g != id);
+        }
+    }
+
+    /// The ids of a gallery's images.
+    pub fn gallery_image_ids(&self, gallery_id: u64) -> Vec<u64> {
+        self.images.values().filter(|i| i.gallery_ids.contains(&gallery_id)).map(|i| i.id).collect()
+    }
+
+    /// The ids of a gallery's scenes.
+    pub fn gallery_scene_ids(&self, gallery_id: u64) -> Vec<u64> {
+        self.scenes.values().filter(|s| s.gallery_ids.contains(&gallery_id)).map(|s| s.id).collect()
+    }
+
+    /// An image by id.
+    pub fn image(&self, id: u64) -> Option<&Image> {
+        self.images.get(&id)
+    }
+
+    /// A gallery by its code (for assertions).
+    pub fn gallery_by_code(&self, code: &str) -> Option<&Gallery> {
+        self.galleries.values().find(|g| g.code.as_deref() == Some(code))
     }
 
     /// Adds `n` scenes built by `make(i)`; returns their ids.
@@ -479,6 +631,12 @@ impl Library {
         for studio in self.studios.values_mut() {
             studio.tag_ids.retain(|t| *t != id);
         }
+        for image in self.images.values_mut() {
+            image.tag_ids.retain(|t| *t != id);
+        }
+        for gallery in self.galleries.values_mut() {
+            gallery.tag_ids.retain(|t| *t != id);
+        }
         for tag in self.tags.values_mut() {
             tag.parent_ids.retain(|t| *t != id);
         }
@@ -490,6 +648,12 @@ impl Library {
         for scene in self.scenes.values_mut() {
             scene.performer_ids.retain(|p| *p != id);
         }
+        for image in self.images.values_mut() {
+            image.performer_ids.retain(|p| *p != id);
+        }
+        for gallery in self.galleries.values_mut() {
+            gallery.performer_ids.retain(|p| *p != id);
+        }
     }
 
     /// Deletes a studio: its scenes lose their studio and its children their parent, as Stash's
@@ -498,6 +662,12 @@ impl Library {
         self.studios.remove(&id);
         for scene in self.scenes.values_mut().filter(|s| s.studio_id == Some(id)) {
             scene.studio_id = None;
+        }
+        for image in self.images.values_mut().filter(|i| i.studio_id == Some(id)) {
+            image.studio_id = None;
+        }
+        for gallery in self.galleries.values_mut().filter(|g| g.studio_id == Some(id)) {
+            gallery.studio_id = None;
         }
         for studio in self.studios.values_mut().filter(|s| s.parent_id == Some(id)) {
             studio.parent_id = None;

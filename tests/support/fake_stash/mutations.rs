@@ -34,6 +34,79 @@ impl ObjectValue for MutationRoot<'_> {
                     ids.into_iter().map(|id| ResolvedValue::object(EntityObj::new(cx, Kind::Scene, id))).collect();
                 Ok(ResolvedValue::list(items))
             }
+            ("imageUpdate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let id = image_update(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Image.Update.Post", input));
+                Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Image, id)))
+            }
+            ("bulkImageUpdate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let ids = bulk_image_update(&mut st.library, input)?;
+                for id in &ids {
+                    st.pending_hooks.push(hook_event(*id, "Image.Update.Post", input));
+                }
+                let items: Vec<ResolvedValue<'a>> =
+                    ids.into_iter().map(|id| ResolvedValue::object(EntityObj::new(cx, Kind::Image, id))).collect();
+                Ok(ResolvedValue::list(items))
+            }
+            ("galleryCreate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let id = gallery_create(&mut st.library, input)?;
+                st.pending_hooks.push(hook_event(id, "Gallery.Create.Post", input));
+                Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Gallery, id)))
+            }
+            ("galleryUpdate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let id = parse_id(input.get("id").unwrap_or(&Value::Null))?;
+                gallery_update(&mut st.library, &[id], input, "GalleryUpdateInput")?;
+                st.pending_hooks.push(hook_event(id, "Gallery.Update.Post", input));
+                Ok(ResolvedValue::object(EntityObj::new(cx, Kind::Gallery, id)))
+            }
+            ("bulkGalleryUpdate", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let ids = ids_vec(input.get("ids").unwrap_or(&Value::Null))?;
+                gallery_update(&mut st.library, &ids, input, "BulkGalleryUpdateInput")?;
+                for id in &ids {
+                    st.pending_hooks.push(hook_event(*id, "Gallery.Update.Post", input));
+                }
+                let items: Vec<ResolvedValue<'a>> =
+                    ids.into_iter().map(|id| ResolvedValue::object(EntityObj::new(cx, Kind::Gallery, id))).collect();
+                Ok(ResolvedValue::list(items))
+            }
+            ("galleryDestroy", Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let ids = ids_vec(input.get("ids").unwrap_or(&Value::Null))?;
+                check_exist(&st.library, Kind::Gallery, &ids)?;
+                if input.get("delete_file").and_then(Value::as_bool) == Some(true) {
+                    return Err(field_error("the fake Stash does not model galleryDestroy with delete_file"));
+                }
+                for id in &ids {
+                    st.library.remove_gallery(*id);
+                    st.pending_hooks.push(hook_event(*id, "Gallery.Destroy.Post", input));
+                }
+                Ok(ResolvedValue::leaf(true))
+            }
+            (field @ ("addGalleryImages" | "removeGalleryImages"), Some(input)) => {
+                let mut st = cx.st.borrow_mut();
+                let gallery = parse_id(input.get("gallery_id").unwrap_or(&Value::Null))?;
+                let images = ids_vec(input.get("image_ids").unwrap_or(&Value::Null))?;
+                check_exist(&st.library, Kind::Gallery, &[gallery])?;
+                check_exist(&st.library, Kind::Image, &images)?;
+                let now = st.library.tick();
+                for id in &images {
+                    if let Some(image) = st.library.images.get_mut(id) {
+                        image.gallery_ids.retain(|g| *g != gallery);
+                        if field == "addGalleryImages" {
+                            image.gallery_ids.push(gallery);
+                        }
+                    }
+                }
+                if let Some(g) = st.library.galleries.get_mut(&gallery) {
+                    g.updated_at = now;
+                }
+                Ok(ResolvedValue::leaf(true))
+            }
             ("tagCreate", Some(input)) => {
                 let mut st = cx.st.borrow_mut();
                 let id = tag_create(&mut st.library, input)?;
@@ -109,6 +182,8 @@ pub(super) fn check_exist(lib: &Library, kind: Kind, ids: &[u64]) -> Result<(), 
             Kind::Performer => lib.performers.contains_key(id),
             Kind::Studio => lib.studios.contains_key(id),
             Kind::Scene => lib.scenes.contains_key(id),
+            Kind::Image => lib.images.contains_key(id),
+            Kind::Gallery => lib.galleries.contains_key(id),
         };
         if !exists {
             return Err(field_error(format!("{} with id {id} not found", kind.object_type().to_lowercase())));
@@ -168,6 +243,10 @@ pub(super) fn scene_update(lib: &mut Library, input: &Map<String, Value>) -> Res
                 check_exist(lib, Kind::Performer, &scene.performer_ids)?;
             }
             "stash_ids" => scene.stash_ids = stash_ids_input(value, &now),
+            "gallery_ids" => {
+                scene.gallery_ids = dedup(ids_vec(value)?);
+                check_exist(lib, Kind::Gallery, &scene.gallery_ids)?;
+            }
             other => {
                 return Err(field_error(format!("the fake Stash does not model SceneUpdateInput.{other} yet")));
             }
@@ -214,20 +293,11 @@ pub(super) fn bulk_scene_update(lib: &mut Library, input: &Map<String, Value>) -
                     scene.performer_ids = bulk_ids(&scene.performer_ids, update)?;
                     check_exist(lib, Kind::Performer, &scene.performer_ids)?;
                 }
-                ("urls", Value::Object(update)) => {
-                    // BulkUpdateStrings {values, mode}: like the id lists, members only.
-                    let values = string_vec(update.get("values").unwrap_or(&Value::Null));
-                    scene.urls = match update.get("mode").and_then(Value::as_str) {
-                        Some("SET") => values,
-                        Some("ADD") => {
-                            let mut urls = scene.urls.clone();
-                            urls.extend(values.into_iter().filter(|v| !scene.urls.contains(v)));
-                            urls
-                        }
-                        Some("REMOVE") => scene.urls.iter().filter(|u| !values.contains(u)).cloned().collect(),
-                        other => return Err(field_error(format!("unknown bulk update mode {other:?}"))),
-                    };
+                ("gallery_ids", Value::Object(update)) => {
+                    scene.gallery_ids = bulk_ids(&scene.gallery_ids, update)?;
+                    check_exist(lib, Kind::Gallery, &scene.gallery_ids)?;
                 }
+                ("urls", Value::Object(update)) => scene.urls = bulk_strings(&scene.urls, update)?,
                 ("title", v) => scene.title = opt_string(v),
                 ("code", v) => scene.code = opt_string(v),
                 ("details", v) => scene.details = opt_string(v),
@@ -249,6 +319,233 @@ pub(super) fn bulk_scene_update(lib: &mut Library, input: &Map<String, Value>) -
         updated.push(*id);
     }
     Ok(updated)
+}
+
+/// `BulkUpdateStrings {values, mode}`: like the id lists, members only.
+pub(super) fn bulk_strings(current: &[String], update: &Map<String, Value>) -> Result<Vec<String>, FieldError> {
+    let values = string_vec(update.get("values").unwrap_or(&Value::Null));
+    Ok(match update.get("mode").and_then(Value::as_str) {
+        Some("SET") => values,
+        Some("ADD") => {
+            let mut urls = current.to_vec();
+            urls.extend(values.into_iter().filter(|v| !current.contains(v)));
+            urls
+        }
+        Some("REMOVE") => current.iter().filter(|u| !values.contains(u)).cloned().collect(),
+        other => return Err(field_error(format!("unknown bulk update mode {other:?}"))),
+    })
+}
+
+/// The fields images and galleries share, so one function applies an update input to either.
+struct MediaFields<'m> {
+    title: &'m mut Option<String>,
+    code: &'m mut Option<String>,
+    details: &'m mut Option<String>,
+    photographer: &'m mut Option<String>,
+    urls: &'m mut Vec<String>,
+    date: &'m mut Option<String>,
+    rating100: &'m mut Option<i64>,
+    organized: &'m mut bool,
+    studio_id: &'m mut Option<u64>,
+    performer_ids: &'m mut Vec<u64>,
+    tag_ids: &'m mut Vec<u64>,
+}
+
+/// Applies one key of an image or gallery update input: a key present — even null — is
+/// applied; plain lists replace, `BulkUpdate…` objects edit members. `Ok(false)`: not a shared
+/// field.
+fn media_field(lib: &Library, fields: &mut MediaFields<'_>, key: &str, value: &Value) -> Result<bool, FieldError> {
+    match (key, value) {
+        ("title", v) => *fields.title = opt_string(v),
+        ("code", v) => *fields.code = opt_string(v),
+        ("details", v) => *fields.details = opt_string(v),
+        ("photographer", v) => *fields.photographer = opt_string(v),
+        ("date", v) => *fields.date = opt_string(v),
+        ("rating100", v) => *fields.rating100 = v.as_i64(),
+        ("organized", v) => *fields.organized = v.as_bool().unwrap_or(false),
+        ("urls", Value::Object(update)) => *fields.urls = bulk_strings(fields.urls, update)?,
+        ("urls", v) => *fields.urls = string_vec(v),
+        ("studio_id", Value::Null) => *fields.studio_id = None,
+        ("studio_id", v) => {
+            *fields.studio_id = Some(parse_id(v)?);
+            check_exist(lib, Kind::Studio, fields.studio_id.as_slice())?;
+        }
+        ("tag_ids", Value::Object(update)) => *fields.tag_ids = bulk_ids(fields.tag_ids, update)?,
+        ("tag_ids", v) => *fields.tag_ids = dedup(ids_vec(v)?),
+        ("performer_ids", Value::Object(update)) => *fields.performer_ids = bulk_ids(fields.performer_ids, update)?,
+        ("performer_ids", v) => *fields.performer_ids = dedup(ids_vec(v)?),
+        _ => return Ok(false),
+    }
+    check_exist(lib, Kind::Tag, fields.tag_ids)?;
+    check_exist(lib, Kind::Performer, fields.performer_ids)?;
+    Ok(true)
+}
+
+fn image_fields(image: &mut Image) -> (MediaFields<'_>, &mut Vec<u64>) {
+    let fields = MediaFields {
+        title: &mut image.title,
+        code: &mut image.code,
+        details: &mut image.details,
+        photographer: &mut image.photographer,
+        urls: &mut image.urls,
+        date: &mut image.date,
+        rating100: &mut image.rating100,
+        organized: &mut image.organized,
+        studio_id: &mut image.studio_id,
+        performer_ids: &mut image.performer_ids,
+        tag_ids: &mut image.tag_ids,
+    };
+    (fields, &mut image.gallery_ids)
+}
+
+fn gallery_fields(gallery: &mut Gallery) -> MediaFields<'_> {
+    MediaFields {
+        title: &mut gallery.title,
+        code: &mut gallery.code,
+        details: &mut gallery.details,
+        photographer: &mut gallery.photographer,
+        urls: &mut gallery.urls,
+        date: &mut gallery.date,
+        rating100: &mut gallery.rating100,
+        organized: &mut gallery.organized,
+        studio_id: &mut gallery.studio_id,
+        performer_ids: &mut gallery.performer_ids,
+        tag_ids: &mut gallery.tag_ids,
+    }
+}
+
+/// Applies an image update input to the images `ids`, all or none; bumps their `updated_at`.
+fn update_images(
+    lib: &mut Library,
+    ids: &[u64],
+    input: &Map<String, Value>,
+    input_type: &str,
+) -> Result<(), FieldError> {
+    check_exist(lib, Kind::Image, ids)?;
+    let now = lib.tick();
+    let mut updated = Vec::new();
+    for id in ids {
+        let mut image = lib.images[id].clone();
+        let (mut fields, gallery_ids) = image_fields(&mut image);
+        for (key, value) in input {
+            match (key.as_str(), value) {
+                ("id" | "ids", _) => {}
+                ("gallery_ids", Value::Object(update)) => *gallery_ids = bulk_ids(gallery_ids, update)?,
+                ("gallery_ids", v) => *gallery_ids = dedup(ids_vec(v)?),
+                (key, value) => {
+                    if !media_field(lib, &mut fields, key, value)? {
+                        return Err(field_error(format!("the fake Stash does not model {input_type}.{key} yet")));
+                    }
+                }
+            }
+        }
+        check_exist(lib, Kind::Gallery, gallery_ids)?;
+        image.updated_at.clone_from(&now);
+        updated.push(image);
+    }
+    for image in updated {
+        lib.images.insert(image.id, image);
+    }
+    Ok(())
+}
+
+/// `imageUpdate`: list fields replace.
+pub(super) fn image_update(lib: &mut Library, input: &Map<String, Value>) -> Result<u64, FieldError> {
+    let id = parse_id(input.get("id").unwrap_or(&Value::Null))?;
+    update_images(lib, &[id], input, "ImageUpdateInput")?;
+    Ok(id)
+}
+
+/// `bulkImageUpdate`: ADD/REMOVE touch only the named members, for every image, atomically.
+pub(super) fn bulk_image_update(lib: &mut Library, input: &Map<String, Value>) -> Result<Vec<u64>, FieldError> {
+    let ids = ids_vec(input.get("ids").unwrap_or(&Value::Null))?;
+    update_images(lib, &ids, input, "BulkImageUpdateInput")?;
+    Ok(ids)
+}
+
+/// `galleryCreate`: a gallery made by hand (no folder). `scene_ids` links scenes.
+pub(super) fn gallery_create(lib: &mut Library, input: &Map<String, Value>) -> Result<u64, FieldError> {
+    let mut gallery = Gallery::default();
+    let mut scene_ids = Vec::new();
+    {
+        let mut fields = gallery_fields(&mut gallery);
+        for (key, value) in input {
+            match key.as_str() {
+                "scene_ids" => {
+                    scene_ids = dedup(ids_vec(value)?);
+                    check_exist(lib, Kind::Scene, &scene_ids)?;
+                }
+                key => {
+                    if !media_field(lib, &mut fields, key, value)? {
+                        return Err(field_error(format!("the fake Stash does not model GalleryCreateInput.{key} yet")));
+                    }
+                }
+            }
+        }
+    }
+    if gallery.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(field_error("title must be set"));
+    }
+    let id = lib.add_gallery(gallery);
+    for scene in lib.scenes.values_mut().filter(|s| scene_ids.contains(&s.id)) {
+        scene.gallery_ids.push(id);
+    }
+    Ok(id)
+}
+
+/// `galleryUpdate` / `bulkGalleryUpdate`: the galleries `ids`, all or none; `scene_ids`
+/// replaces (or, as `BulkUpdateIds`, edits) which scenes link them.
+pub(super) fn gallery_update(
+    lib: &mut Library,
+    ids: &[u64],
+    input: &Map<String, Value>,
+    input_type: &str,
+) -> Result<(), FieldError> {
+    check_exist(lib, Kind::Gallery, ids)?;
+    let now = lib.tick();
+    let mut updated = Vec::new();
+    let mut links: Vec<(u64, Vec<u64>)> = Vec::new();
+    for id in ids {
+        let mut gallery = lib.galleries[id].clone();
+        let mut fields = gallery_fields(&mut gallery);
+        for (key, value) in input {
+            match (key.as_str(), value) {
+                ("id" | "ids" | "clientMutationId", _) => {}
+                ("scene_ids", Value::Object(update)) => {
+                    let scenes = bulk_ids(&lib.gallery_scene_ids(*id), update)?;
+                    check_exist(lib, Kind::Scene, &scenes)?;
+                    links.push((*id, scenes));
+                }
+                ("scene_ids", v) => {
+                    let scenes = dedup(ids_vec(v)?);
+                    check_exist(lib, Kind::Scene, &scenes)?;
+                    links.push((*id, scenes));
+                }
+                (key, value) => {
+                    if !media_field(lib, &mut fields, key, value)? {
+                        return Err(field_error(format!("the fake Stash does not model {input_type}.{key} yet")));
+                    }
+                }
+            }
+        }
+        gallery.updated_at.clone_from(&now);
+        updated.push(gallery);
+    }
+    for gallery in updated {
+        lib.galleries.insert(gallery.id, gallery);
+    }
+    for (gallery, scenes) in links {
+        for scene in lib.scenes.values_mut() {
+            let linked = scenes.contains(&scene.id);
+            if linked != scene.gallery_ids.contains(&gallery) {
+                scene.gallery_ids.retain(|g| *g != gallery);
+                if linked {
+                    scene.gallery_ids.push(gallery);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `tagCreate`: the name must not equal (ASCII case-insensitively) any tag's name or alias.

@@ -106,6 +106,10 @@ impl ObjectValue for EntityObj<'_> {
                         s.performer_ids.iter().copied().filter(|id| lib.performers.contains_key(id)),
                     ),
                     "stash_ids" => stash_ids_value(&s.stash_ids),
+                    "galleries" => self.objects(
+                        Kind::Gallery,
+                        s.gallery_ids.iter().copied().filter(|id| lib.galleries.contains_key(id)),
+                    ),
                     other => return Err(nm("Scene", other)),
                 })
             }
@@ -140,8 +144,14 @@ impl ObjectValue for EntityObj<'_> {
                     "studio_count" => {
                         ResolvedValue::leaf(lib.studios.values().filter(|s| s.tag_ids.contains(&t.id)).count() as i64)
                     }
-                    // The fake models no images, galleries, groups or scene markers.
-                    "image_count" | "gallery_count" | "group_count" | "scene_marker_count" => ResolvedValue::leaf(0i64),
+                    "image_count" => {
+                        ResolvedValue::leaf(lib.images.values().filter(|i| i.tag_ids.contains(&t.id)).count() as i64)
+                    }
+                    "gallery_count" => {
+                        ResolvedValue::leaf(lib.galleries.values().filter(|g| g.tag_ids.contains(&t.id)).count() as i64)
+                    }
+                    // The fake models no groups or scene markers.
+                    "group_count" | "scene_marker_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Tag", other)),
                 })
             }
@@ -162,7 +172,13 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => ResolvedValue::leaf(
                         lib.scenes.values().filter(|s| s.performer_ids.contains(&p.id)).count() as i64,
                     ),
-                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
+                    "image_count" => ResolvedValue::leaf(
+                        lib.images.values().filter(|i| i.performer_ids.contains(&p.id)).count() as i64,
+                    ),
+                    "gallery_count" => ResolvedValue::leaf(
+                        lib.galleries.values().filter(|g| g.performer_ids.contains(&p.id)).count() as i64,
+                    ),
+                    "group_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Performer", other)),
                 })
             }
@@ -193,11 +209,131 @@ impl ObjectValue for EntityObj<'_> {
                     "scene_count" => {
                         ResolvedValue::leaf(lib.scenes.values().filter(|sc| sc.studio_id == Some(s.id)).count() as i64)
                     }
-                    "image_count" | "gallery_count" | "group_count" => ResolvedValue::leaf(0i64),
+                    "image_count" => {
+                        ResolvedValue::leaf(lib.images.values().filter(|i| i.studio_id == Some(s.id)).count() as i64)
+                    }
+                    "gallery_count" => {
+                        ResolvedValue::leaf(lib.galleries.values().filter(|g| g.studio_id == Some(s.id)).count() as i64)
+                    }
+                    "group_count" => ResolvedValue::leaf(0i64),
                     other => return Err(nm("Studio", other)),
                 })
             }
+            Kind::Image => {
+                let i = lib.images.get(&self.id).ok_or_else(vanished)?;
+                Ok(match field {
+                    "id" => id_leaf(i.id),
+                    "title" => opt_leaf(i.title.as_deref()),
+                    "code" => opt_leaf(i.code.as_deref()),
+                    "details" => opt_leaf(i.details.as_deref()),
+                    "photographer" => opt_leaf(i.photographer.as_deref()),
+                    "url" => opt_leaf(i.urls.first().map(String::as_str)),
+                    "urls" => string_list(&i.urls),
+                    "date" => opt_leaf(i.date.as_deref()),
+                    "rating100" => i.rating100.map_or(ResolvedValue::null(), ResolvedValue::leaf),
+                    "organized" => ResolvedValue::leaf(i.organized),
+                    "o_counter" => ResolvedValue::leaf(0i64),
+                    "created_at" => ResolvedValue::leaf(i.created_at.as_str()),
+                    "updated_at" => ResolvedValue::leaf(i.updated_at.as_str()),
+                    "files" | "visual_files" => {
+                        let items: Vec<ResolvedValue<'a>> = i
+                            .files
+                            .iter()
+                            .enumerate()
+                            .map(|(n, f)| {
+                                ResolvedValue::object(ImageFileObj {
+                                    id: 1_000_000_000 + i.id * 1000 + n as u64 + 1,
+                                    file: f.clone(),
+                                    created_at: i.created_at.clone(),
+                                    updated_at: i.updated_at.clone(),
+                                })
+                            })
+                            .collect();
+                        ResolvedValue::list(items)
+                    }
+                    "studio" => ResolvedValue::nullable_object(
+                        i.studio_id
+                            .filter(|id| lib.studios.contains_key(id))
+                            .map(|id| EntityObj::new(self.cx, Kind::Studio, id)),
+                    ),
+                    "tags" => self.objects(Kind::Tag, i.tag_ids.iter().copied().filter(|id| lib.tags.contains_key(id))),
+                    "performers" => self.objects(
+                        Kind::Performer,
+                        i.performer_ids.iter().copied().filter(|id| lib.performers.contains_key(id)),
+                    ),
+                    "galleries" => self.objects(
+                        Kind::Gallery,
+                        i.gallery_ids.iter().copied().filter(|id| lib.galleries.contains_key(id)),
+                    ),
+                    other => return Err(nm("Image", other)),
+                })
+            }
+            Kind::Gallery => {
+                let g = lib.galleries.get(&self.id).ok_or_else(vanished)?;
+                Ok(match field {
+                    "id" => id_leaf(g.id),
+                    "title" => opt_leaf(g.title.as_deref()),
+                    "code" => opt_leaf(g.code.as_deref()),
+                    "details" => opt_leaf(g.details.as_deref()),
+                    "photographer" => opt_leaf(g.photographer.as_deref()),
+                    "url" => opt_leaf(g.urls.first().map(String::as_str)),
+                    "urls" => string_list(&g.urls),
+                    "date" => opt_leaf(g.date.as_deref()),
+                    "rating100" => g.rating100.map_or(ResolvedValue::null(), ResolvedValue::leaf),
+                    "organized" => ResolvedValue::leaf(g.organized),
+                    "created_at" => ResolvedValue::leaf(g.created_at.as_str()),
+                    "updated_at" => ResolvedValue::leaf(g.updated_at.as_str()),
+                    "image_count" => ResolvedValue::leaf(lib.gallery_image_ids(g.id).len() as i64),
+                    // The fake models folder galleries and galleries made by hand, no zips.
+                    "files" => ResolvedValue::list(Vec::new()),
+                    "folder" => ResolvedValue::nullable_object(g.folder_path.as_deref().map(|path| {
+                        JsonObject::new("Folder", json!({"id": (2_000_000_000 + g.id).to_string(), "path": path}))
+                    })),
+                    "studio" => ResolvedValue::nullable_object(
+                        g.studio_id
+                            .filter(|id| lib.studios.contains_key(id))
+                            .map(|id| EntityObj::new(self.cx, Kind::Studio, id)),
+                    ),
+                    "tags" => self.objects(Kind::Tag, g.tag_ids.iter().copied().filter(|id| lib.tags.contains_key(id))),
+                    "performers" => self.objects(
+                        Kind::Performer,
+                        g.performer_ids.iter().copied().filter(|id| lib.performers.contains_key(id)),
+                    ),
+                    "scenes" => self.objects(Kind::Scene, lib.gallery_scene_ids(g.id)),
+                    other => return Err(nm("Gallery", other)),
+                })
+            }
         }
+    }
+}
+
+/// An image's file (a snapshot, like [`FileObj`]).
+pub(super) struct ImageFileObj {
+    pub(super) id: u64,
+    pub(super) file: ImageFile,
+    pub(super) created_at: String,
+    pub(super) updated_at: String,
+}
+
+impl ObjectValue for ImageFileObj {
+    fn type_name(&self) -> &str {
+        "ImageFile"
+    }
+
+    fn resolve_field<'a>(&'a self, info: &'a ResolveInfo<'a>) -> Result<ResolvedValue<'a>, FieldError> {
+        let f = &self.file;
+        Ok(match info.field_name() {
+            "id" => id_leaf(self.id),
+            "path" => ResolvedValue::leaf(f.path.as_str()),
+            "basename" => ResolvedValue::leaf(basename(&f.path)),
+            "size" => ResolvedValue::leaf(f.size),
+            "width" => ResolvedValue::leaf(f.width),
+            "height" => ResolvedValue::leaf(f.height),
+            "created_at" | "mod_time" => ResolvedValue::leaf(self.created_at.as_str()),
+            "updated_at" => ResolvedValue::leaf(self.updated_at.as_str()),
+            "fingerprints" => ResolvedValue::list(Vec::new()),
+            other => return Err(nm("ImageFile", other)),
+        })
     }
 }
 

@@ -90,6 +90,23 @@ impl ObjectValue for QueryRoot<'_> {
             "findTags" => find(cx, Kind::Tag, &args),
             "findPerformers" => find(cx, Kind::Performer, &args),
             "findStudios" => find(cx, Kind::Studio, &args),
+            "findImages" => find(cx, Kind::Image, &args),
+            "findGalleries" => find(cx, Kind::Gallery, &args),
+            field @ ("findImage" | "findGallery") => {
+                let kind = if field == "findImage" { Kind::Image } else { Kind::Gallery };
+                let Some(id) = args.get("id").filter(|v| !v.is_null()) else {
+                    return Err(field_error(format!("the fake Stash models {field} by id only")));
+                };
+                let id = parse_id(id)?;
+                let exists = {
+                    let st = cx.st.borrow();
+                    match kind {
+                        Kind::Image => st.library.images.contains_key(&id),
+                        _ => st.library.galleries.contains_key(&id),
+                    }
+                };
+                Ok(ResolvedValue::nullable_object(exists.then(|| EntityObj::new(cx, kind, id))))
+            }
             "findScene" => {
                 let st = cx.st.borrow();
                 let scenes = &st.library.scenes;
