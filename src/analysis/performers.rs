@@ -102,7 +102,11 @@ fn parts_of_spaced(spaced: &str) -> Vec<String> {
     let cut = spaced.replace(['[', ']', '(', ')', '{', '}', ','], " | ");
     let cleaned = noise().replace_all(&cut, " ");
     let mut parts = vec![format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))];
-    for separator in SEPARATORS {
+    // Splitting never makes a separator that was not in the text (each ends a part with the
+    // space the padding adds back, and `|`, the one without, comes last), so a separator the
+    // whole text lacks is skipped: most names hold one or two of the fourteen.
+    let lower = parts[0].to_lowercase();
+    for separator in SEPARATORS.iter().filter(|s| lower.contains(**s)) {
         parts =
             parts.iter().flat_map(|p| split_ignoring_case(p, separator)).map(|p| format!(" {} ", p.trim())).collect();
     }

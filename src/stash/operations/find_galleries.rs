@@ -10,7 +10,7 @@ use crate::stash::{FindFilter, Gallery, MediaQuery};
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/galleries.graphql",
+    query_path = "graphql/stash/find_galleries.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]

@@ -10,7 +10,7 @@ use crate::stash::{FindFilter, Image, MediaQuery};
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/stash/schema.graphql",
-    query_path = "graphql/stash/images.graphql",
+    query_path = "graphql/stash/find_images.graphql",
     response_derives = "Debug",
     skip_serializing_none
 )]
