@@ -1,6 +1,12 @@
 //! Wording shared by every message a user reads: counts with the right plural, so a log says
 //! "1 scene" and "2 scenes", never "1 scenes" or "scene(s)".
 
+/// `text` on one line: control characters (a newline inside a name someone typed) written as
+/// their escapes, so a message quoting outside text stays the one line it is meant to be.
+pub fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 /// `n` and the noun, pluralised when `n` is not 1: `count(1, "tag")` = `1 tag`.
 pub fn count(n: u64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {}", plural(noun)) }
@@ -45,6 +51,12 @@ pub fn tally<'a>(by_status: impl IntoIterator<Item = (&'a &'a str, &'a i64)>, no
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_is_quoted_on_one_line() {
+        assert_eq!(one_line("versi\n\ton"), "versi\\n\\ton");
+        assert_eq!(one_line("Jäde Kush"), "Jäde Kush");
+    }
 
     #[test]
     fn counts_read_as_english() {

@@ -18,7 +18,7 @@ pub const VERSION: u32 = 1;
 
 /// A plan file that cannot be imported.
 #[derive(Debug, thiserror::Error)]
-#[error("the plan file is not valid: {0}")]
+#[error("the plan file is not valid: {}", crate::words::one_line(.0))]
 pub struct PlanFileError(pub String);
 
 #[derive(Deserialize)]
@@ -289,6 +289,14 @@ mod tests {
 
     fn error(text: &str) -> String {
         parse(text).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_field_name_with_a_newline_is_quoted_on_one_line() {
+        // Found by the plan_file fuzz target: serde quotes the unknown field as written.
+        let message = error("{\"versi\\n\": 1}");
+        assert!(message.starts_with("the plan file is not valid: unknown field `versi\\n`"), "{message}");
+        assert!(!message.contains('\n'));
     }
 
     #[test]
