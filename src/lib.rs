@@ -12,26 +12,26 @@
 pub mod app;
 // Faces.
 /// The command-line face: arguments, a readable log and progress bar, exit codes.
-pub mod cli;
+pub(crate) mod cli;
 /// The plugin face: Stash's JSON on stdin, frames on stderr, the result on stdout.
-pub mod plugin;
+pub(crate) mod plugin;
 // Tasks.
 /// One module per mode; each reads like the steps a user would describe.
-pub mod tasks;
+pub(crate) mod tasks;
 // Producers of plans.
 /// Detectors that propose scene metadata from paths, titles and an optional AI model.
 pub mod analysis;
 /// fansly-scraper's metadata database (read-only, both eras) and the import's plan from it.
 pub mod fansly;
 /// Syncing scene tags from StashDB into plans, matching as Stash's Tagger does.
-pub mod tag_sync;
+pub(crate) mod tag_sync;
 // The read path and the write path.
 /// Tagger-equivalent matching of scraped tags to the library's tags.
-pub mod matching;
+pub(crate) mod matching;
 /// Applies or rolls back a plan against Stash: journaled, batched, resumable.
-pub mod plan_runner;
+pub(crate) mod plan_runner;
 /// The mirror's copying: full pass, incremental sync, deletions, hook refresh, hook pause.
-pub mod sync;
+pub(crate) mod sync;
 // The database.
 /// SQLite: open, migrations, the mirror's tables, plan rows, runs, caches.
 pub mod store;
@@ -52,7 +52,7 @@ pub mod manifest;
 /// Stash's plugin protocol: stdin input, stderr log and progress frames, stdout output.
 pub mod protocol;
 /// Wording shared by every message: counts with the right plural, statuses in words.
-pub mod words;
+pub(crate) mod words;
 
 /// The plugin id: the manifest's file name without `.yml`, which is how Stash names us.
 pub const PLUGIN_ID: &str = "stashhog";

@@ -31,10 +31,9 @@ use serde::Serialize;
 pub use full::full_sync;
 pub use hook::refresh_from_hook;
 use incremental::remove_deleted;
-pub use incremental::{catch_up, ever_synced, incremental_sync, refresh};
-pub use pause::{HooksPaused, hooks_paused, pause_hooks};
+pub use incremental::{catch_up, incremental_sync, refresh};
+pub use pause::{hooks_paused, pause_hooks};
 pub use status::status;
-pub use time::one_second_before;
 
 use crate::protocol::progress::Progress;
 use crate::stash::{ObjectKind, StashClient};
