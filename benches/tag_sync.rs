@@ -130,7 +130,7 @@ fn memory(sizes: &[usize]) {
 fn linked_library(n: usize) -> TestEnv {
     let env = TestEnv::with_stashbox();
     env.stash.config(|c| c.stash_boxes[0].max_requests_per_minute = 1_000_000);
-    env.set_settings(json!({"syncBoxRequestsPerMinute": 1_000_000, "syncDryRun": false}));
+    env.set_settings(json!({"syncBoxRequestsPerMinute": 100_000, "syncDryRun": false}));
     let endpoint = env.stashbox().endpoint();
     let box_tags: Vec<String> = (0..50).map(|i| env.stashbox().lib(|l| l.add_tag(&format!("Tag {i}")))).collect();
     env.stash.lib(|l| {
