@@ -445,7 +445,7 @@ pub fn consult_ai(
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Tally {
     /// Proposals per field.
-    pub by_field: BTreeMap<&'static str, usize>,
+    pub by_field: BTreeMap<Field, usize>,
     /// Proposals per confidence band (`0.95+`, `0.85-0.95`, `0.7-0.85`, `below 0.7`).
     pub by_confidence: BTreeMap<&'static str, usize>,
     /// Names that looked like performers but matched nobody, and how often.
@@ -456,7 +456,7 @@ impl Tally {
     /// Counts one scene's proposals and unmatched names.
     pub fn count(&mut self, proposals: &[Proposal], unmatched: &[String]) {
         for p in proposals {
-            *self.by_field.entry(p.field.as_str()).or_default() += 1;
+            *self.by_field.entry(p.field).or_default() += 1;
             *self.by_confidence.entry(band(p.confidence)).or_default() += 1;
         }
         for name in unmatched {

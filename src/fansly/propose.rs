@@ -122,7 +122,7 @@ pub struct Report {
     /// Changes that would replace a value (proposed at lower confidence).
     pub overwrites: usize,
     /// CREATEs by kind.
-    pub creates: BTreeMap<&'static str, usize>,
+    pub creates: BTreeMap<ObjectKind, usize>,
     /// Hashtags no tag matches, left out because creating tags is off.
     pub hashtags_left_out: Vec<String>,
     /// The preview tag named in the settings does not exist.
@@ -536,7 +536,7 @@ impl<'a> Planner<'a> {
     }
 
     fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> usize {
-        *self.proposal.report.creates.entry(entity.as_str()).or_default() += 1;
+        *self.proposal.report.creates.entry(entity).or_default() += 1;
         self.proposal.changes.push(NewChange {
             entity,
             entity_id: None,

@@ -12,12 +12,15 @@
 pub mod file;
 pub mod view;
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::RangeInclusive;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::stash::{Gallery, Image, ObjectKind, Scene, StashId};
+use crate::words;
 
 /// Declares a closed set of names stored as text: `as_str`, `parse`, `ALL`, and serialisation
 /// as that text.
@@ -132,7 +135,9 @@ names! {
 }
 
 names! {
-    /// What a change's own row says happened to it.
+    /// What a change's own row says happened to it. Declared in the order a person reads a
+    /// plan in — what waits for review, what was decided, what a run did, what a rollback did —
+    /// which is the order counts are told in (the page's `CHANGE_STATUSES` lists them the same).
     ChangeStatus {
         /// Not reviewed.
         Pending = "pending",
@@ -142,10 +147,10 @@ names! {
         Rejected = "rejected",
         /// Stash confirmed it.
         Applied = "applied",
-        /// Stash refused it (the error is recorded).
-        Failed = "failed",
         /// Stash's value had changed since the plan was made: left alone.
         SkippedConflict = "skipped_conflict",
+        /// Stash refused it (the error is recorded).
+        Failed = "failed",
         /// Rolled back.
         Reverted = "reverted",
         /// Not rolled back: Stash no longer held the value the plan put there.
@@ -628,11 +633,55 @@ pub struct Plan {
     /// Where it is in its life.
     pub status: PlanStatus,
     /// How many changes have each status.
-    pub changes: std::collections::BTreeMap<&'static str, i64>,
+    pub changes: ChangeCounts,
     /// The mean confidence of its changes (superseded ones aside); none when it has none.
     pub mean_confidence: Option<f64>,
     /// Moves whenever a review decision changes: an apply given an older revision refuses.
     pub revision: i64,
+}
+
+/// How many changes have each status: a plan's, or one row of its summary. Serialised as an
+/// object keyed by the status words with the statuses that have none left out
+/// (`{"pending": 3, "approved": 2}`), and told as `5 changes: 3 pending, 2 approved` in
+/// [`ChangeStatus`]'s order.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ChangeCounts(BTreeMap<ChangeStatus, i64>);
+
+impl ChangeCounts {
+    /// Counts `n` more changes of `status`.
+    pub fn add(&mut self, status: ChangeStatus, n: i64) {
+        if n != 0 {
+            *self.0.entry(status).or_default() += n;
+        }
+    }
+
+    /// How many changes have `status`.
+    pub fn get(&self, status: ChangeStatus) -> i64 {
+        self.0.get(&status).copied().unwrap_or(0)
+    }
+
+    /// How many changes in all.
+    pub fn total(&self) -> i64 {
+        self.0.values().sum()
+    }
+}
+
+impl fmt::Display for ChangeCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> =
+            self.0.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", words::status(s.as_str()))).collect();
+        if parts.is_empty() {
+            return f.write_str("no changes");
+        }
+        write!(f, "{}: {}", words::count(self.total() as u64, "change"), parts.join(", "))
+    }
+}
+
+impl fmt::Debug for ChangeCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(s, n)| (s.as_str(), n))).finish()
+    }
 }
 
 /// One change of a plan, as stored.
@@ -759,4 +808,27 @@ pub fn value_key(value: &Value) -> String {
         }
     }
     canonical(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_told_in_the_order_a_plan_is_read() {
+        let mut counts = ChangeCounts::default();
+        for (status, n) in [(ChangeStatus::Failed, 1), (ChangeStatus::Pending, 3), (ChangeStatus::Applied, 0)] {
+            counts.add(status, n);
+        }
+        counts.add(ChangeStatus::SkippedConflict, 2);
+        assert_eq!(counts.to_string(), "6 changes: 3 pending, 2 skipped conflict, 1 failed");
+        assert_eq!(counts.get(ChangeStatus::Pending), 3);
+        assert_eq!(counts.get(ChangeStatus::Applied), 0);
+        assert_eq!(
+            serde_json::to_value(&counts).ok(),
+            Some(json!({"pending": 3, "skipped_conflict": 2, "failed": 1})),
+            "the JSON keys are the status words, statuses with none left out"
+        );
+        assert_eq!(ChangeCounts::default().to_string(), "no changes");
+    }
 }

@@ -708,7 +708,7 @@ mod tests {
         assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
         let plan = store.plan(1).expect("reads").expect("kept");
         assert_eq!((plan.producer.as_str(), plan.revision, plan.status.as_str()), ("sync_scene_tags", 0, "applied"));
-        assert_eq!(plan.changes.get("applied"), Some(&1));
+        assert_eq!(plan.changes.get(crate::plans::ChangeStatus::Applied), 1);
         let batch: Option<i64> =
             store.conn.query_row("SELECT batch_id FROM plan_changes WHERE id = 1", [], |r| r.get(0)).expect("reads");
         assert_eq!(batch, Some(1), "the journal link survives the rebuild");

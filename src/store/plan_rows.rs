@@ -6,7 +6,7 @@
 //! of one request: written `sending` before it leaves, settled after; one still `sending` at
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{File, TryLockError};
 use std::ops::RangeInclusive;
 
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::{NOW, Store, StoreError};
 use crate::plans::{
-    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
+    Action, Change, ChangeCounts, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
     map_created_refs,
 };
 use crate::stash::ObjectKind;
@@ -88,7 +88,7 @@ pub struct FieldSummary {
     /// Action, lower case.
     pub action: String,
     /// How many, by status.
-    pub counts: BTreeMap<String, i64>,
+    pub counts: ChangeCounts,
     /// Their mean confidence.
     pub mean_confidence: f64,
 }
@@ -112,7 +112,7 @@ pub struct ValueSummary {
     /// How many scenes (changes) propose it.
     pub scenes: i64,
     /// How many, by status.
-    pub counts: BTreeMap<String, i64>,
+    pub counts: ChangeCounts,
 }
 
 /// Inserts a plan and its changes inside `tx`; `{"created": i}` references to the `i`-th
@@ -356,7 +356,7 @@ impl Store {
                         producer: r.get(6)?,
                         revision: r.get(7)?,
                         mean_confidence: r.get::<_, Option<f64>>(8)?.map(|m| (m * 1000.0).round() / 1000.0),
-                        changes: BTreeMap::new(),
+                        changes: ChangeCounts::default(),
                     })
                 },
             )
@@ -367,7 +367,7 @@ impl Store {
         let counts = statement.query_map([id], |r| Ok((parse_col(r, 0, ChangeStatus::parse)?, r.get(1)?)))?;
         for count in counts {
             let (status, n): (ChangeStatus, i64) = count?;
-            plan.changes.insert(status.as_str(), n);
+            plan.changes.add(status, n);
         }
         Ok(Some(plan))
     }
@@ -489,18 +489,25 @@ impl Store {
         let mut summary: Vec<FieldSummary> = Vec::new();
         while let Some(r) = rows.next()? {
             let (entity, field, action): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let (status, count, mean): (String, i64, f64) = (r.get(3)?, r.get(4)?, r.get(5)?);
+            let (status, count, mean): (ChangeStatus, i64, f64) =
+                (parse_col(r, 3, ChangeStatus::parse)?, r.get(4)?, r.get(5)?);
             let action = action.to_ascii_lowercase();
             let row = match summary.last_mut() {
                 Some(last) if last.entity == entity && last.field == field && last.action == action => last,
                 _ => {
-                    summary.push(FieldSummary { entity, field, action, counts: BTreeMap::new(), mean_confidence: 0.0 });
+                    summary.push(FieldSummary {
+                        entity,
+                        field,
+                        action,
+                        counts: ChangeCounts::default(),
+                        mean_confidence: 0.0,
+                    });
                     summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
                 }
             };
-            let before: i64 = row.counts.values().sum();
+            let before = row.counts.total();
             row.mean_confidence = (row.mean_confidence * before as f64 + mean * count as f64) / (before + count) as f64;
-            row.counts.insert(status, count);
+            row.counts.add(status, count);
         }
         Ok(summary)
     }
@@ -549,12 +556,12 @@ impl Store {
                         value,
                         value_name: None,
                         scenes: total,
-                        counts: BTreeMap::new(),
+                        counts: ChangeCounts::default(),
                     });
                     summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
                 }
             };
-            row.counts.insert(r.get(5)?, r.get(6)?);
+            row.counts.add(parse_col(r, 5, ChangeStatus::parse)?, r.get(6)?);
         }
         Ok(summary)
     }

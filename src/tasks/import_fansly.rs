@@ -24,7 +24,7 @@ use crate::plan_runner::RunOptions;
 use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{Image, ObjectKind, Scene};
-use crate::sync;
+use crate::{sync, words};
 
 /// Scenes read from the mirror at a time.
 const SCENES_PER_READ: usize = 500;
@@ -291,11 +291,15 @@ fn log_summary(proposal: &Proposal, plan_id: Option<i64>, dry_run: bool) {
     match plan_id {
         None => log::info!("Nothing to import: Stash already carries everything the scraper's database says"),
         Some(id) if dry_run => log::info!(
-            "Dry run: nothing was changed. Plan {id} proposes {} change(s) ({} fill empty fields, {} would overwrite, creates {:?}); review it, approve, then run \"Apply approved plan changes\"",
+            "Dry run: nothing was changed. Plan {id} proposes {} change(s) ({} fill empty fields, {} would overwrite, creates {}); review it, approve, then run \"Apply approved plan changes\"",
             proposal.changes.len(),
             r.fills,
             r.overwrites,
-            r.creates
+            if r.creates.is_empty() {
+                "nothing".to_string()
+            } else {
+                r.creates.iter().map(|(kind, n)| words::count(*n as u64, kind.as_str())).collect::<Vec<_>>().join(", ")
+            }
         ),
         Some(id) => log::info!("Plan {id}: applying the {} change(s) that fill empty fields", r.fills),
     }
