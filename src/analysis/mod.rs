@@ -19,9 +19,9 @@ pub mod text;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::plans::{Action, ChangeStatus, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, CreatedRef, Field, FileIndex, NewChange};
 use crate::settings::{Detectors, Settings};
 use crate::stash::ObjectKind;
 use crate::stash::{Performer, Scene, Studio, Tag};
@@ -274,13 +274,13 @@ pub struct Analysis {
     /// tags they proposed: the AI's work, when it is on.
     pub open: Vec<(Scene, ai::Settled, Vec<i64>)>,
     /// Performers to create, by name key: the index of their CREATE in `changes`.
-    pub new_performers: BTreeMap<String, usize>,
+    pub new_performers: BTreeMap<String, FileIndex>,
 }
 
 impl Analysis {
     /// The index in `changes` of the CREATE of performer `name`: added the first time the name
     /// comes up, so every scene of one person refers to the same new performer.
-    fn create_performer(&mut self, name: &str, auto_approve: Option<f64>) -> usize {
+    fn create_performer(&mut self, name: &str, auto_approve: Option<f64>) -> FileIndex {
         let key = text::key(name);
         if let Some(index) = self.new_performers.get(&key) {
             return *index;
@@ -297,13 +297,14 @@ impl Analysis {
             confidence: performers::NEW_PERFORMER,
             status: if approved { ChangeStatus::Approved } else { ChangeStatus::Pending },
         });
-        self.new_performers.insert(key, self.changes.len() - 1);
-        self.changes.len() - 1
+        let index = FileIndex(self.changes.len() - 1);
+        self.new_performers.insert(key, index);
+        index
     }
 
     /// The names of the performers to create.
     pub fn new_performer_names(&self) -> Vec<&str> {
-        self.new_performers.values().filter_map(|i| self.changes.get(*i)?.value.as_str()).collect()
+        self.new_performers.values().filter_map(|i| self.changes.get(i.0)?.value.as_str()).collect()
     }
 }
 
@@ -330,7 +331,7 @@ pub fn analyze_scenes(
                 proposals.push(Proposal {
                     field: Field::Performers,
                     action: Action::Add,
-                    value: json!({ "created": index }),
+                    value: index.value(),
                     reason: format!("creator folder \"{name}\": a new performer"),
                     confidence: performers::NEW_PERFORMER,
                 });

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::model::{Account, Item, ItemId, Library, Located, NotFound};
 use crate::matching::TagMatcher;
 use crate::plans::Target;
-use crate::plans::{Action, ChangeStatus, Creation, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, CreatedRef, Creation, Field, FileIndex, NewChange};
 use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, Studio, Tag};
 
 /// How sure a change that fills an empty field, or adds a missing member, is.
@@ -69,14 +69,14 @@ pub struct StashSide<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Ref {
     Existing(i64),
-    Created(usize),
+    Created(FileIndex),
 }
 
 impl Ref {
     fn value(self) -> Value {
         match self {
             Ref::Existing(id) => json!(id),
-            Ref::Created(index) => json!({ "created": index }),
+            Ref::Created(index) => index.value(),
         }
     }
 }
@@ -535,7 +535,7 @@ impl<'a> Planner<'a> {
         Some(Ref::Created(index))
     }
 
-    fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> usize {
+    fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> FileIndex {
         *self.proposal.report.creates.entry(entity).or_default() += 1;
         self.proposal.changes.push(NewChange {
             entity,
@@ -548,7 +548,7 @@ impl<'a> Planner<'a> {
             confidence: FILL,
             status: ChangeStatus::Pending,
         });
-        self.proposal.changes.len() - 1
+        FileIndex(self.proposal.changes.len() - 1)
     }
 
     /// The galleries of every post and message that shows `media_id` (fansly-scraper puts a

@@ -243,8 +243,8 @@ impl Field {
             Field::Date => value.is_null() || value.as_str().is_some_and(is_date),
             Field::Rating100 => value.is_null() || value.as_i64().is_some_and(|r| (1..=100).contains(&r)),
             Field::Organized => value.is_boolean(),
-            Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
-            Field::Tags | Field::Performers | Field::Galleries => is_id(value) || created_ref(value).is_some(),
+            Field::Studio => value.is_null() || is_id(value) || is_created_ref(value),
+            Field::Tags | Field::Performers | Field::Galleries => is_id(value) || is_created_ref(value),
             Field::Urls => value.as_str().is_some_and(|s| !s.trim().is_empty()),
             Field::Name => Creation::parse(value).is_some(),
             Field::StashIds => value.as_array().is_some_and(|ids| {
@@ -438,7 +438,7 @@ impl Creation {
                 Some(_) => None,
             }
         };
-        let reference = |v: &Value| is_id(v) || created_ref(v).is_some();
+        let reference = |v: &Value| is_id(v) || is_created_ref(v);
         let references = |v: Option<&Value>| -> Option<Vec<Value>> {
             match v {
                 None | Some(Value::Null) => Some(Vec::new()),
@@ -520,42 +520,106 @@ impl Creation {
     }
 }
 
-/// Every `{"created": N}` a change's value holds: the value itself, or, in a CREATE's object,
-/// its `parent`, `studio`, `performers` and `tags`.
-pub fn created_refs(value: &Value) -> Vec<i64> {
+/// A CREATE that a `{"created": N}` reference names, counted as a new plan counts: the N-th
+/// change (from 0) of the same list. A plan file and a producer's [`NewChange`]s refer so; the
+/// store turns each into the [`ChangeId`] of the row it inserts, and a file export turns it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileIndex(pub usize);
+
+/// A CREATE that a stored `{"created": N}` reference names: the id of its change's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChangeId(pub i64);
+
+/// How a `{"created": N}` reference's N reads: as a [`FileIndex`] (a new plan) or a
+/// [`ChangeId`] (a stored one). The JSON is the same; the type says which list N counts in, so
+/// an index is never looked up as an id.
+pub trait CreatedRef: Copy + fmt::Display {
+    /// N as this kind of reference; none when it cannot be one (a negative index).
+    fn from_number(n: i64) -> Option<Self>;
+
+    /// N as written.
+    fn number(self) -> i64;
+
+    /// The reference as a value: `{"created": N}`.
+    fn value(self) -> Value {
+        json!({ "created": self.number() })
+    }
+}
+
+impl CreatedRef for FileIndex {
+    fn from_number(n: i64) -> Option<Self> {
+        usize::try_from(n).ok().map(FileIndex)
+    }
+
+    fn number(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
+impl CreatedRef for ChangeId {
+    fn from_number(n: i64) -> Option<Self> {
+        Some(ChangeId(n))
+    }
+
+    fn number(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FileIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Every `{"created": N}` a change's value holds that reads as an `R`: the value itself, or, in
+/// a CREATE's object, its `parent`, `studio`, `performers` and `tags`.
+pub fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
     let mut found = Vec::new();
-    map_created_refs(value, &mut |n| {
-        found.push(n);
-        json!({ "created": n })
+    // The value is only walked: every reference is given back as it was.
+    let _ = map_created_refs(value, |r: R| {
+        found.push(r);
+        Some(r.value())
     });
     found
 }
 
-/// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`.
-pub fn map_created_refs(value: &Value, f: &mut impl FnMut(i64) -> Value) -> Value {
-    if let Some(n) = created_ref(value) {
-        return f(n);
+/// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`;
+/// the first N that is no `R`, or that `f` has no value for, is the error, as written.
+pub fn map_created_refs<R: CreatedRef>(value: &Value, mut f: impl FnMut(R) -> Option<Value>) -> Result<Value, i64> {
+    let mut replace = |item: &Value| -> Result<Option<Value>, i64> {
+        let Some(n) = reference_number(item) else { return Ok(None) };
+        R::from_number(n).and_then(&mut f).map(Some).ok_or(n)
+    };
+    if let Some(replaced) = replace(value)? {
+        return Ok(replaced);
     }
-    let Value::Object(object) = value else { return value.clone() };
+    let Value::Object(object) = value else { return Ok(value.clone()) };
     let mut mapped = object.clone();
     for key in REFERENCE_KEYS {
         match mapped.get_mut(key) {
             Some(Value::Array(items)) => {
                 for item in items.iter_mut() {
-                    if let Some(n) = created_ref(item) {
-                        *item = f(n);
+                    if let Some(replaced) = replace(item)? {
+                        *item = replaced;
                     }
                 }
             }
             Some(single) => {
-                if let Some(n) = created_ref(single) {
-                    *single = f(n);
+                if let Some(replaced) = replace(single)? {
+                    *single = replaced;
                 }
             }
             None => {}
         }
     }
-    Value::Object(mapped)
+    Ok(Value::Object(mapped))
 }
 
 /// StashIDs as a `stash_ids` change writes them: sorted, because Stash returns them in the order
@@ -606,9 +670,19 @@ fn is_date(text: &str) -> bool {
     shaped && year > 0 && (1..=days).contains(&day)
 }
 
-/// The target of a `{"created": N}` reference: the change (file: index) whose CREATE makes the
-/// entity.
-pub fn created_ref(value: &Value) -> Option<i64> {
+/// The target of a `{"created": N}` reference, read as an `R`: the change whose CREATE makes
+/// the entity.
+pub fn created_ref<R: CreatedRef>(value: &Value) -> Option<R> {
+    reference_number(value).and_then(R::from_number)
+}
+
+/// Whether the value has the shape of a reference, `{"created": N}`, whatever N names.
+pub fn is_created_ref(value: &Value) -> bool {
+    reference_number(value).is_some()
+}
+
+/// N of a `{"created": N}`, as written.
+fn reference_number(value: &Value) -> Option<i64> {
     let object = value.as_object()?;
     (object.len() == 1).then(|| object.get("created")?.as_i64()).flatten()
 }
@@ -697,7 +771,8 @@ pub struct Change {
     pub field: Field,
     /// ADD, REMOVE, SET or CREATE.
     pub action: Action,
-    /// The proposed value (one member for ADD / REMOVE).
+    /// The proposed value (one member for ADD / REMOVE); `{"created": id}` refers to the change
+    /// of that id (a [`ChangeId`]).
     pub value: Value,
     /// The value as StashHog saw it when the plan was made.
     pub before: Value,
@@ -716,6 +791,11 @@ pub struct Change {
 }
 
 impl Change {
+    /// The CREATE the value refers to, when it is a `{"created": id}`.
+    pub fn created_ref(&self) -> Option<ChangeId> {
+        created_ref(&self.value)
+    }
+
     /// For ADD / REMOVE: whether the member was in the list when the plan was made (from
     /// `before` when it lists the members, else implied by the action).
     pub fn member_was_present(&self) -> bool {
@@ -737,7 +817,7 @@ pub struct NewChange {
     pub field: Field,
     /// The action.
     pub action: Action,
-    /// The value; `{"created": i}` refers to the `i`-th change of the same list.
+    /// The value; `{"created": i}` refers to the `i`-th change of the same list (a [`FileIndex`]).
     pub value: Value,
     /// The value before.
     pub before: Value,
@@ -747,6 +827,13 @@ pub struct NewChange {
     pub confidence: f64,
     /// Pending, approved or rejected.
     pub status: ChangeStatus,
+}
+
+impl NewChange {
+    /// The CREATEs the value refers to (itself, or inside a CREATE's object), by their index.
+    pub fn created_refs(&self) -> Vec<FileIndex> {
+        created_refs(&self.value)
+    }
 }
 
 /// Which changes an operation looks at (`show_plan`, `review_plan`); every part given must hold.
@@ -830,5 +917,28 @@ mod tests {
             "the JSON keys are the status words, statuses with none left out"
         );
         assert_eq!(ChangeCounts::default().to_string(), "no changes");
+    }
+
+    #[test]
+    fn a_reference_reads_as_an_index_in_a_new_plan_and_an_id_when_stored() {
+        let reference = json!({"created": 3});
+        assert_eq!(created_ref::<FileIndex>(&reference), Some(FileIndex(3)));
+        assert_eq!(created_ref::<ChangeId>(&reference), Some(ChangeId(3)));
+        let negative = json!({"created": -1});
+        assert!(is_created_ref(&negative));
+        assert_eq!(created_ref::<FileIndex>(&negative), None, "no change has a negative index");
+        assert_eq!(created_ref::<FileIndex>(&json!({"created": 3, "name": "x"})), None);
+    }
+
+    #[test]
+    fn turning_references_over_reaches_into_a_creates_object_and_names_the_first_it_cannot_turn() {
+        let gallery = json!({"name": "Post", "studio": {"created": 0}, "performers": [{"created": 1}, 5]});
+        let ids = [ChangeId(40), ChangeId(41)];
+        let stored = map_created_refs(&gallery, |i: FileIndex| ids.get(i.0).map(|id| id.value()));
+        assert_eq!(stored, Ok(json!({"name": "Post", "studio": {"created": 40}, "performers": [{"created": 41}, 5]})));
+        assert_eq!(created_refs::<ChangeId>(&stored.unwrap_or_default()), [ChangeId(40), ChangeId(41)]);
+        assert_eq!(map_created_refs(&json!({"created": 2}), |i: FileIndex| ids.get(i.0).map(|id| id.value())), Err(2));
+        assert_eq!(map_created_refs(&json!({"created": -1}), |i: FileIndex| Some(i.value())), Err(-1));
+        assert_eq!(map_created_refs(&json!(7), |_: FileIndex| None), Ok(json!(7)), "a plain id is no reference");
     }
 }

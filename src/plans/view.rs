@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{Change, Field, created_ref};
+use super::{Change, ChangeId, Field, created_ref};
 use crate::stash::ObjectKind;
 
 /// A scene as a reviewer recognises it.
@@ -42,7 +42,7 @@ pub struct Names {
     /// Studio names by id.
     pub studios: HashMap<i64, String>,
     /// What a CREATE change makes, by the change's id.
-    pub created: HashMap<i64, String>,
+    pub created: HashMap<ChangeId, String>,
     /// Scenes by id.
     pub scenes: HashMap<i64, SceneLabel>,
     /// Images by id.
@@ -61,7 +61,7 @@ pub struct Wanted {
     /// Studio ids.
     pub studios: Vec<i64>,
     /// CREATE change ids.
-    pub created: Vec<i64>,
+    pub created: Vec<ChangeId>,
     /// Scene ids.
     pub scenes: Vec<i64>,
     /// Image ids.
@@ -92,7 +92,6 @@ impl Wanted {
             &mut wanted.tags,
             &mut wanted.performers,
             &mut wanted.studios,
-            &mut wanted.created,
             &mut wanted.scenes,
             &mut wanted.images,
             &mut wanted.galleries,
@@ -100,6 +99,8 @@ impl Wanted {
             list.sort_unstable();
             list.dedup();
         }
+        wanted.created.sort_unstable();
+        wanted.created.dedup();
         wanted
     }
 

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::{NOW, Store, StoreError};
 use crate::plans::{
-    Action, Change, ChangeCounts, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
-    map_created_refs,
+    Action, Change, ChangeCounts, ChangeFilter, ChangeId, ChangeStatus, CreatedRef, Direction, Field, FileIndex,
+    NewChange, Plan, PlanStatus, Settled, map_created_refs,
 };
 use crate::stash::ObjectKind;
 
@@ -154,7 +154,7 @@ pub(super) fn insert_changes(
     plan_id: i64,
     changes: &[NewChange],
     first: usize,
-    created: &mut HashMap<usize, i64>,
+    created: &mut HashMap<FileIndex, ChangeId>,
 ) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
@@ -165,21 +165,8 @@ pub(super) fn insert_changes(
         // In a new plan `{"created": i}` (also inside a CREATE's object) is the index of an
         // earlier CREATE; stored, the id of that change's row. An index that names no earlier
         // CREATE is refused, never stored.
-        let mut bad = None;
-        let value = map_created_refs(&change.value, &mut |index| match usize::try_from(index)
-            .ok()
-            .and_then(|i| created.get(&i))
-            .copied()
-        {
-            Some(id) => serde_json::json!({ "created": id }),
-            None => {
-                bad.get_or_insert(index);
-                serde_json::json!({ "created": index })
-            }
-        });
-        if let Some(index) = bad {
-            return Err(StoreError::BadReference { change: first + position, index });
-        }
+        let value = map_created_refs(&change.value, |index: FileIndex| created.get(&index).map(|id| id.value()))
+            .map_err(|index| StoreError::BadReference { change: first + position, index })?;
         insert.execute(params![
             plan_id,
             change.entity.as_str(),
@@ -193,7 +180,7 @@ pub(super) fn insert_changes(
             change.status.as_str(),
         ])?;
         if change.action == Action::Create {
-            created.insert(first + position, tx.last_insert_rowid());
+            created.insert(FileIndex(first + position), ChangeId(tx.last_insert_rowid()));
         }
     }
     Ok(())

@@ -21,7 +21,7 @@ use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
 use crate::plan_runner::RunOptions;
-use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, is_created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{Image, ObjectKind, Scene};
 use crate::{sync, words};
@@ -137,7 +137,7 @@ fn drop_rejected(cx: &Context, proposal: &mut Proposal) -> anyhow::Result<usize>
             continue;
         }
         for change in cx.store.changes(plan.id, &rejected_only, usize::MAX, 0)?.1 {
-            if change.action != Action::Create && created_ref(&change.value).is_none() {
+            if change.action != Action::Create && change.created_ref().is_none() {
                 rejected.insert(key(change.entity, change.entity_id, change.field, change.action, &change.value));
             }
         }
@@ -145,7 +145,7 @@ fn drop_rejected(cx: &Context, proposal: &mut Proposal) -> anyhow::Result<usize>
     let before = proposal.changes.len();
     proposal.changes.retain(|c| {
         c.action == Action::Create
-            || created_ref(&c.value).is_some()
+            || is_created_ref(&c.value)
             || !rejected.contains(&key(c.entity, c.entity_id, c.field, c.action, &c.value))
     });
     Ok(before - proposal.changes.len())

@@ -332,7 +332,7 @@ pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let (_, changes) = cx.store.changes(plan.id, &ChangeFilter::default(), usize::MAX, 0)?;
-    let document = file::export(&plan, &changes);
+    let document = file::export(&plan, &changes)?;
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
