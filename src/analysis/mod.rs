@@ -50,7 +50,7 @@ impl Proposal {
     }
 
     /// The change a plan stores for it on `scene`, approved when at least `auto_approve` sure.
-    pub fn into_change(self, scene: &Scene, auto_approve: Option<f64>) -> NewChange {
+    pub(crate) fn into_change(self, scene: &Scene, auto_approve: Option<f64>) -> NewChange {
         let approved = auto_approve.is_some_and(|at| self.confidence >= at);
         NewChange {
             entity: ObjectKind::Scene,
@@ -142,7 +142,7 @@ impl Library {
 
     /// Whether studio `ancestor` is above studio `id` in Stash's hierarchy (its parent, the
     /// parent's parent, …).
-    pub fn studio_is_above(&self, ancestor: i64, id: i64) -> bool {
+    pub(crate) fn studio_is_above(&self, ancestor: i64, id: i64) -> bool {
         let mut at = self.studios.get(&id).and_then(|s| s.parent_id);
         for _ in 0..16 {
             match at {
@@ -225,7 +225,7 @@ impl Analyzer {
 
     /// The performer to create for `scene` when `analyzePerformersCreateMissing` is on and a creator
     /// folder names someone Stash does not have (see [`performers::unknown_creator`]).
-    pub fn new_performer(&self, scene: &Scene) -> Option<String> {
+    pub(crate) fn new_performer(&self, scene: &Scene) -> Option<String> {
         let on = self.detectors.performers
             && self.detectors.create_missing_performers
             && performers::NEW_PERFORMER >= self.min_confidence;
@@ -303,7 +303,7 @@ impl Analysis {
     }
 
     /// The names of the performers to create.
-    pub fn new_performer_names(&self) -> Vec<&str> {
+    pub(crate) fn new_performer_names(&self) -> Vec<&str> {
         self.new_performers.values().filter_map(|i| self.changes.get(i.0)?.value.as_str()).collect()
     }
 }
@@ -366,7 +366,7 @@ pub fn analyze_scenes(
 
 /// Asks the AI about the scenes the rules left open, batch by batch, after checking the cost
 /// of the whole run; adds what it supports to `analysis`. `progress(done, total)` per batch.
-pub fn consult_ai(
+pub(crate) fn consult_ai(
     client: &ai::AiClient,
     analysis: &mut Analysis,
     analyzer: &Analyzer,
@@ -466,7 +466,7 @@ impl Tally {
     }
 
     /// The `n` unmatched names seen most often, most frequent first.
-    pub fn top_unmatched(&self, n: usize) -> Vec<(String, usize)> {
+    pub(crate) fn top_unmatched(&self, n: usize) -> Vec<(String, usize)> {
         let mut names: Vec<(String, usize)> = self.unmatched_names.iter().map(|(k, v)| (k.clone(), *v)).collect();
         names.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         names.truncate(n);
@@ -485,7 +485,7 @@ fn band(confidence: f64) -> &'static str {
 
 /// Picks the one best candidate: the highest confidence, or nothing when two different ids
 /// share it (a tie is a question for the user, not a guess).
-pub fn unique_best(candidates: &[(i64, f64, String)]) -> Option<&(i64, f64, String)> {
+pub(crate) fn unique_best(candidates: &[(i64, f64, String)]) -> Option<&(i64, f64, String)> {
     let best = candidates.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
     let tied = candidates.iter().any(|c| c.0 != best.0 && (c.1 - best.1).abs() < 1e-9);
     (!tied).then_some(best)
@@ -557,7 +557,7 @@ pub(crate) mod tests {
     }
 
     /// A scene with one file at `path` and nothing else known.
-    pub fn scene_at(path: &str) -> Scene {
+    pub(crate) fn scene_at(path: &str) -> Scene {
         Scene { id: 1, files: vec![SceneFile { path: path.into(), ..SceneFile::default() }], ..Scene::default() }
     }
 }

@@ -24,11 +24,11 @@ use crate::plans::{Action, ChangeStatus, CreatedRef, Creation, Field, FileIndex,
 use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, Studio, Tag};
 
 /// How sure a change that fills an empty field, or adds a missing member, is.
-pub const FILL: f64 = 0.9;
+pub(crate) const FILL: f64 = 0.9;
 /// How sure a change that would replace a value the user (or another tool) set is.
-pub const OVERWRITE: f64 = 0.4;
+pub(crate) const OVERWRITE: f64 = 0.4;
 /// The parent studio fansly-scraper and FansDB file creator studios under.
-pub const NETWORK_STUDIO: &str = "Fansly (network)";
+pub(crate) const NETWORK_STUDIO: &str = "Fansly (network)";
 
 /// The user's choices for an import.
 #[derive(Debug, Clone, Default)]

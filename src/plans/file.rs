@@ -15,9 +15,9 @@ use super::{
 use crate::stash::ObjectKind;
 
 /// The value of `format` in a plan file.
-pub const FORMAT: &str = "stashhog-plan";
+pub(crate) const FORMAT: &str = "stashhog-plan";
 /// The version of the format this StashHog reads and writes.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// A plan file that cannot be imported.
 #[derive(Debug, thiserror::Error)]

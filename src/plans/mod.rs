@@ -85,7 +85,7 @@ impl Direction {
     }
 
     /// The status a change gets once the run carried it out.
-    pub fn to_status(self) -> ChangeStatus {
+    pub(crate) fn to_status(self) -> ChangeStatus {
         match self {
             Direction::Apply => ChangeStatus::Applied,
             Direction::Rollback => ChangeStatus::Reverted,
@@ -210,13 +210,13 @@ names! {
 
 impl Field {
     /// Whether the field is a list changed member by member (ADD / REMOVE).
-    pub fn is_list(self) -> bool {
+    pub(crate) fn is_list(self) -> bool {
         matches!(self, Field::Tags | Field::Performers | Field::Urls | Field::Galleries)
     }
 
     /// Whether a change of `kind` may touch this field: images and galleries have no director
     /// and no StashIDs, galleries belong to no gallery, and only CREATEs name things.
-    pub fn applies_to(self, kind: ObjectKind) -> bool {
+    pub(crate) fn applies_to(self, kind: ObjectKind) -> bool {
         match self {
             Field::Name => false,
             Field::Director | Field::StashIds => kind == ObjectKind::Scene,
@@ -226,7 +226,7 @@ impl Field {
     }
 
     /// The entity a member or value of this field refers to, when it refers to one.
-    pub fn refers_to(self) -> Option<ObjectKind> {
+    pub(crate) fn refers_to(self) -> Option<ObjectKind> {
         match self {
             Field::Tags => Some(ObjectKind::Tag),
             Field::Performers => Some(ObjectKind::Performer),
@@ -237,7 +237,7 @@ impl Field {
     }
 
     /// Checks a value (a SET value, or one list member) for this field; says what is expected.
-    pub fn check_value(self, value: &Value) -> Result<(), String> {
+    pub(crate) fn check_value(self, value: &Value) -> Result<(), String> {
         let ok = match self {
             Field::Title | Field::Code | Field::Details | Field::Director => value.is_string() || value.is_null(),
             Field::Date => value.is_null() || value.as_str().is_some_and(is_date),
@@ -290,7 +290,7 @@ impl Field {
     }
 
     /// Whether `member` is in this list field of `object`.
-    pub fn has_member(self, object: &(impl Target + ?Sized), member: &Value) -> bool {
+    pub(crate) fn has_member(self, object: &(impl Target + ?Sized), member: &Value) -> bool {
         match (self, member) {
             (Field::Urls, Value::String(url)) => object.urls().contains(url),
             (Field::Tags | Field::Performers | Field::Galleries, m) => {
@@ -505,7 +505,7 @@ impl Creation {
 
     /// Whether it sets what only a gallery takes (code, date, studio, performers, tags), or
     /// what a gallery does not take (aliases, parent).
-    pub fn fits(&self, kind: ObjectKind) -> bool {
+    pub(crate) fn fits(&self, kind: ObjectKind) -> bool {
         let gallery_only = self.code.is_some()
             || self.date.is_some()
             || self.studio.is_some()
@@ -528,12 +528,12 @@ pub struct FileIndex(pub usize);
 
 /// A CREATE that a stored `{"created": N}` reference names: the id of its change's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ChangeId(pub i64);
+pub(crate) struct ChangeId(pub i64);
 
 /// How a `{"created": N}` reference's N reads: as a [`FileIndex`] (a new plan) or a
 /// [`ChangeId`] (a stored one). The JSON is the same; the type says which list N counts in, so
 /// an index is never looked up as an id.
-pub trait CreatedRef: Copy + fmt::Display {
+pub(crate) trait CreatedRef: Copy + fmt::Display {
     /// N as this kind of reference; none when it cannot be one (a negative index).
     fn from_number(n: i64) -> Option<Self>;
 
@@ -580,7 +580,7 @@ impl fmt::Display for ChangeId {
 
 /// Every `{"created": N}` a change's value holds that reads as an `R`: the value itself, or, in
 /// a CREATE's object, its `parent`, `studio`, `performers` and `tags`.
-pub fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
+pub(crate) fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
     let mut found = Vec::new();
     // The value is only walked: every reference is given back as it was.
     let _ = map_created_refs(value, |r: R| {
@@ -592,7 +592,10 @@ pub fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
 
 /// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`;
 /// the first N that is no `R`, or that `f` has no value for, is the error, as written.
-pub fn map_created_refs<R: CreatedRef>(value: &Value, mut f: impl FnMut(R) -> Option<Value>) -> Result<Value, i64> {
+pub(crate) fn map_created_refs<R: CreatedRef>(
+    value: &Value,
+    mut f: impl FnMut(R) -> Option<Value>,
+) -> Result<Value, i64> {
     let mut replace = |item: &Value| -> Result<Option<Value>, i64> {
         let Some(n) = reference_number(item) else { return Ok(None) };
         R::from_number(n).and_then(&mut f).map(Some).ok_or(n)
@@ -637,7 +640,7 @@ pub fn stash_ids_value(ids: &[crate::stash::StashId]) -> Value {
 }
 
 /// Two values of a field are the same for a conflict check: empty text equals null.
-pub fn same_value(a: &Value, b: &Value) -> bool {
+pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
     let norm = |v: &Value| match v {
         Value::String(s) if s.is_empty() => Value::Null,
         other => other.clone(),
@@ -672,12 +675,12 @@ fn is_date(text: &str) -> bool {
 
 /// The target of a `{"created": N}` reference, read as an `R`: the change whose CREATE makes
 /// the entity.
-pub fn created_ref<R: CreatedRef>(value: &Value) -> Option<R> {
+pub(crate) fn created_ref<R: CreatedRef>(value: &Value) -> Option<R> {
     reference_number(value).and_then(R::from_number)
 }
 
 /// Whether the value has the shape of a reference, `{"created": N}`, whatever N names.
-pub fn is_created_ref(value: &Value) -> bool {
+pub(crate) fn is_created_ref(value: &Value) -> bool {
     reference_number(value).is_some()
 }
 
@@ -792,13 +795,13 @@ pub struct Change {
 
 impl Change {
     /// The CREATE the value refers to, when it is a `{"created": id}`.
-    pub fn created_ref(&self) -> Option<ChangeId> {
+    pub(crate) fn created_ref(&self) -> Option<ChangeId> {
         created_ref(&self.value)
     }
 
     /// For ADD / REMOVE: whether the member was in the list when the plan was made (from
     /// `before` when it lists the members, else implied by the action).
-    pub fn member_was_present(&self) -> bool {
+    pub(crate) fn member_was_present(&self) -> bool {
         match self.before.as_array() {
             Some(list) => list.iter().any(|m| m == &self.value),
             None => self.action == Action::Remove,
@@ -831,7 +834,7 @@ pub struct NewChange {
 
 impl NewChange {
     /// The CREATEs the value refers to (itself, or inside a CREATE's object), by their index.
-    pub fn created_refs(&self) -> Vec<FileIndex> {
+    pub(crate) fn created_refs(&self) -> Vec<FileIndex> {
         created_refs(&self.value)
     }
 }
@@ -867,7 +870,7 @@ pub struct ChangeFilter {
 
 impl ChangeFilter {
     /// Whether the filter picks changes by anything (so "all" was not meant by accident).
-    pub fn narrows(&self) -> bool {
+    pub(crate) fn narrows(&self) -> bool {
         self.ids.is_some()
             || self.scene_ids.is_some()
             || self.field.is_some()
@@ -882,7 +885,7 @@ impl ChangeFilter {
 
 /// A value as a filter or a rejection compares it: the stored JSON text, with whole numbers
 /// written as integers (Stash's UI sends every number as a float).
-pub fn value_key(value: &Value) -> String {
+pub(crate) fn value_key(value: &Value) -> String {
     fn canonical(value: &Value) -> Value {
         match value {
             Value::Number(n) => match n.as_f64() {

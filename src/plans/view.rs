@@ -14,7 +14,7 @@ use crate::stash::ObjectKind;
 
 /// A scene as a reviewer recognises it.
 #[derive(Debug, Clone, Default)]
-pub struct SceneLabel {
+pub(crate) struct SceneLabel {
     /// Its title, else (as Stash shows it) its first file's name.
     pub title: Option<String>,
     /// Its first file's path.
@@ -34,7 +34,7 @@ impl SceneLabel {
 
 /// The names a set of changes needs.
 #[derive(Debug, Clone, Default)]
-pub struct Names {
+pub(crate) struct Names {
     /// Tag names by id.
     pub tags: HashMap<i64, String>,
     /// Performer names by id.
@@ -53,7 +53,7 @@ pub struct Names {
 
 /// The ids whose names a set of changes needs, by kind.
 #[derive(Debug, Clone, Default)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// Tag ids.
     pub tags: Vec<i64>,
     /// Performer ids.

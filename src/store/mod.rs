@@ -576,7 +576,7 @@ impl Store {
 
     /// Turns a failure into what it means for the user: a damaged file, or a lock someone else
     /// holds (naming the StashHog runs that are going), with the file's path.
-    pub fn explain(&self, e: StoreError) -> StoreError {
+    pub(crate) fn explain(&self, e: StoreError) -> StoreError {
         let StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, message)) = &e else { return e };
         let reason = message.clone().unwrap_or_else(|| failure.to_string());
         match failure.code {
@@ -653,7 +653,7 @@ impl Store {
     }
 
     /// Size on disk in bytes, write-ahead log included.
-    pub fn size_bytes(&self) -> u64 {
+    pub(crate) fn size_bytes(&self) -> u64 {
         ["", "-wal"]
             .iter()
             .filter_map(|suffix| {

@@ -76,7 +76,7 @@ pub struct PlanLock {
 }
 
 /// A scene's id and its changes.
-pub type SceneChanges = (i64, Vec<Change>);
+pub(crate) type SceneChanges = (i64, Vec<Change>);
 
 /// How many changes of one field and action a plan has, by status.
 #[derive(Debug, Clone, Serialize)]
@@ -360,7 +360,7 @@ impl Store {
     }
 
     /// The newest plan that has approved changes and can still be applied.
-    pub fn newest_plan_to_apply(&self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn newest_plan_to_apply(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -375,7 +375,7 @@ impl Store {
     }
 
     /// The plans made by `mode` whose apply was cut off (a killed run), oldest first.
-    pub fn interrupted_plans(&self, mode: &str) -> Result<Vec<i64>, StoreError> {
+    pub(crate) fn interrupted_plans(&self, mode: &str) -> Result<Vec<i64>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id FROM plans WHERE status = 'applying' AND json_extract(source, '$.mode') = ?1 ORDER BY id",
         )?;
@@ -385,7 +385,7 @@ impl Store {
 
     /// A plan whose apply or rollback was cut off (that run is finished first), else the plan
     /// whose apply finished last.
-    pub fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -399,7 +399,7 @@ impl Store {
     }
 
     /// Sets a plan's status; a plan that already has it is left alone, `updated_at` included.
-    pub fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+    pub(crate) fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
         self.conn.execute(
             &format!("UPDATE plans SET status = ?2, updated_at = {NOW} WHERE id = ?1 AND status != ?2"),
             params![id, status.as_str()],
@@ -409,7 +409,7 @@ impl Store {
 
     /// Records that an apply of the plan finished, with the plan's resulting status (applied or
     /// partially applied): it is now the plan applied last.
-    pub fn finish_apply(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+    pub(crate) fn finish_apply(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
         self.conn.execute(
             &format!("UPDATE plans SET status = ?2, applied_at = {NOW}, updated_at = {NOW} WHERE id = ?1"),
             params![id, status.as_str()],
@@ -421,7 +421,7 @@ impl Store {
     /// never work on one plan at once (each would take the other's in-flight requests for
     /// interrupted ones and send them again). `None` when another run holds it. The OS drops
     /// the lock when the process ends, however it ends.
-    pub fn lock_plan(&self, plan_id: i64) -> Result<Option<PlanLock>, StoreError> {
+    pub(crate) fn lock_plan(&self, plan_id: i64) -> Result<Option<PlanLock>, StoreError> {
         let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(format!(".plan-{plan_id}.lock"));
         let path = self.path.with_file_name(name);
@@ -467,7 +467,7 @@ impl Store {
     }
 
     /// Counts of a plan's changes by field and action, each by status.
-    pub fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldSummary>, StoreError> {
+    pub(crate) fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldSummary>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT entity_type, field, action, status, COUNT(*), AVG(confidence) FROM plan_changes
              WHERE plan_id = ?1 GROUP BY entity_type, field, action, status ORDER BY entity_type, field, action, status",
@@ -501,7 +501,7 @@ impl Store {
 
     /// The values a plan's changes matching `filter` propose, most changes first (at most
     /// `limit`), each with its counts by status: the "by value" view.
-    pub fn value_summary(
+    pub(crate) fn value_summary(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -555,7 +555,7 @@ impl Store {
 
     /// A page of the scenes that have changes matching `filter` (ascending scene id), each with
     /// all its matching changes, and how many scenes match in all.
-    pub fn scene_page(
+    pub(crate) fn scene_page(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -593,7 +593,7 @@ impl Store {
     /// Gives every change matching `filter` the status `to` (and, when approving, the CREATE
     /// changes they refer to; when rejecting a CREATE, the changes that need it), moves the plan's revision when anything changed, and returns
     /// the changes that changed (as they were).
-    pub fn review_changes(
+    pub(crate) fn review_changes(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -659,7 +659,7 @@ impl Store {
     }
 
     /// A plan's CREATE changes, in plan order.
-    pub fn plan_creates(&self, plan_id: i64) -> Result<Vec<Change>, StoreError> {
+    pub(crate) fn plan_creates(&self, plan_id: i64) -> Result<Vec<Change>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND action = 'CREATE' ORDER BY id"
         ))?;
@@ -670,7 +670,7 @@ impl Store {
     /// The changes of `kind` (scenes, images or galleries) with `status` of the next `objects`
     /// objects after `after` (ascending ids; descending when `reverse`, for rollback), grouped
     /// by object.
-    pub fn changes_after(
+    pub(crate) fn changes_after(
         &self,
         plan_id: i64,
         kind: ObjectKind,
@@ -698,7 +698,7 @@ impl Store {
     }
 
     /// Journals a request before it is sent: a `sending` batch carrying `change_ids`.
-    pub fn begin_batch(
+    pub(crate) fn begin_batch(
         &self,
         plan_id: i64,
         direction: Direction,
@@ -726,7 +726,7 @@ impl Store {
     }
 
     /// Records what became of changes, and closes their batch, in one transaction.
-    pub fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
+    pub(crate) fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(&format!(
@@ -751,7 +751,7 @@ impl Store {
 
     /// Gives a plan's failed changes back to the queue (`approved`), keeping their last error;
     /// returns how many. Running the task again is how a failed change is retried.
-    pub fn retry_failed(&self, plan_id: i64) -> Result<usize, StoreError> {
+    pub(crate) fn retry_failed(&self, plan_id: i64) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             &format!("UPDATE plan_changes SET status = 'approved', updated_at = {NOW} WHERE plan_id = ?1 AND status = 'failed'"),
             [plan_id],
@@ -759,7 +759,7 @@ impl Store {
     }
 
     /// Batches of `direction` still `sending`: their requests' fate is unknown.
-    pub fn open_batches(&self, plan_id: i64, direction: Direction) -> Result<Vec<OpenBatch>, StoreError> {
+    pub(crate) fn open_batches(&self, plan_id: i64, direction: Direction) -> Result<Vec<OpenBatch>, StoreError> {
         let batches: Vec<(i64, String)> = self
             .conn
             .prepare_cached(

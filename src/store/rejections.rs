@@ -107,7 +107,7 @@ impl Store {
     /// an object this run did not look at moves into the new plan. What was taken over is marked `superseded`
     /// in the old plan, and an old plan with nothing open left becomes `superseded`. One
     /// transaction. Plans of `sync_scene_tags` supersede only plans of the same stash-box.
-    pub fn propose_plan(
+    pub(crate) fn propose_plan(
         &self,
         name: &str,
         producer: &str,
@@ -123,7 +123,7 @@ impl Store {
     /// scenes), so that only one part is ever in memory: each part is stored as it comes, inside
     /// the one transaction (parts may read this store: nothing here goes over the network). A
     /// part's `{"created": i}` references count from the start of that part.
-    pub fn propose_plan_in_parts(
+    pub(crate) fn propose_plan_in_parts(
         &self,
         name: &str,
         producer: &str,
@@ -287,7 +287,7 @@ impl Store {
     /// Remembers `changes` (just rejected) as rejected: each for its scene, and with
     /// `everywhere` also its field, action and value for every scene. A CREATE has no scene:
     /// it is remembered only with `everywhere`. Returns how many rejections are new.
-    pub fn remember_rejections(
+    pub(crate) fn remember_rejections(
         &self,
         changes: &[Change],
         everywhere: bool,
@@ -321,7 +321,7 @@ impl Store {
 
     /// Forgets the rejections of these scenes' changes (a change approved or reset after all);
     /// a rejection everywhere stays until removed by itself. Returns how many were forgotten.
-    pub fn forget_rejections(&self, changes: &[Change]) -> Result<usize, StoreError> {
+    pub(crate) fn forget_rejections(&self, changes: &[Change]) -> Result<usize, StoreError> {
         let created = self.created_names(changes)?;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let mut removed = 0;
@@ -401,7 +401,7 @@ impl Store {
     }
 
     /// The names `wanted` asks for, from the mirror (and, for what a plan creates, the plan).
-    pub fn names_for(&self, wanted: &Wanted) -> Result<Names, StoreError> {
+    pub(crate) fn names_for(&self, wanted: &Wanted) -> Result<Names, StoreError> {
         let mut names = Names::default();
         let pairs = |sql: &str, ids: &[i64]| -> Result<Vec<(i64, String)>, StoreError> {
             let mut found = Vec::new();
