@@ -15,7 +15,7 @@ use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, StashId, Studio
 
 /// How many rows of each kind the mirror holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub(crate) struct Counts {
+pub struct Counts {
     /// Scenes.
     pub scenes: u64,
     /// Tags.
@@ -205,7 +205,7 @@ impl MirrorWriter<'_> {
     }
 
     /// Writes an image.
-    pub(crate) fn put_image(&self, i: &Image, pass: Option<i64>) -> Result<(), StoreError> {
+    pub fn put_image(&self, i: &Image, pass: Option<i64>) -> Result<(), StoreError> {
         if self.keeps_newer(ObjectKind::Image, i.id, &i.updated_at, pass)? {
             return Ok(());
         }
@@ -246,7 +246,7 @@ impl MirrorWriter<'_> {
     }
 
     /// Writes a gallery.
-    pub(crate) fn put_gallery(&self, g: &Gallery, pass: Option<i64>) -> Result<(), StoreError> {
+    pub fn put_gallery(&self, g: &Gallery, pass: Option<i64>) -> Result<(), StoreError> {
         if self.keeps_newer(ObjectKind::Gallery, g.id, &g.updated_at, pass)? {
             return Ok(());
         }
@@ -287,7 +287,7 @@ impl MirrorWriter<'_> {
     }
 
     /// Removes objects that no longer exist in Stash (a scene's links go with it).
-    pub(crate) fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
+    pub fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
         let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.plural()))?;
         let mut deleted = 0;
         for id in ids {
@@ -329,7 +329,7 @@ impl MirrorWriter<'_> {
     }
 
     /// Sets a sync_state value.
-    pub(crate) fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.tx
             .prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
             .execute([key, value])?;
@@ -337,7 +337,7 @@ impl MirrorWriter<'_> {
     }
 
     /// Removes a sync_state value.
-    pub(crate) fn clear_state(&self, key: &str) -> Result<(), StoreError> {
+    pub fn clear_state(&self, key: &str) -> Result<(), StoreError> {
         self.tx.prepare_cached("DELETE FROM sync_state WHERE key = ?1")?.execute([key])?;
         Ok(())
     }
@@ -362,7 +362,7 @@ impl Store {
     }
 
     /// Rows per kind.
-    pub(crate) fn mirror_counts(&self) -> Result<Counts, StoreError> {
+    pub fn mirror_counts(&self) -> Result<Counts, StoreError> {
         let count = |kind: ObjectKind| -> Result<u64, StoreError> {
             let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.plural()), [], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
@@ -379,7 +379,7 @@ impl Store {
 
     /// How many rows of `kind` the mirror holds, and how many of them full-sync pass `pass` saw
     /// or were written since `since` (by hooks or syncs running beside the pass).
-    pub(crate) fn seen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
+    pub fn seen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
         let sql =
             format!("SELECT COUNT(*), COALESCE(SUM(seen_pass IS ?1 OR mirrored_at >= ?2), 0) FROM {}", kind.plural());
         let (total, seen): (i64, i64) =
@@ -388,7 +388,7 @@ impl Store {
     }
 
     /// Ids of `kind` that pass `pass` did not see and nothing wrote since `since`.
-    pub(crate) fn unseen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<Vec<i64>, StoreError> {
+    pub fn unseen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<Vec<i64>, StoreError> {
         let sql =
             format!("SELECT id FROM {} WHERE seen_pass IS NOT ?1 AND mirrored_at < ?2 ORDER BY id", kind.plural());
         let mut statement = self.conn.prepare(&sql)?;
@@ -397,14 +397,14 @@ impl Store {
     }
 
     /// Every id of `kind` in the mirror, ascending.
-    pub(crate) fn mirrored_ids(&self, kind: ObjectKind) -> Result<Vec<i64>, StoreError> {
+    pub fn mirrored_ids(&self, kind: ObjectKind) -> Result<Vec<i64>, StoreError> {
         let mut statement = self.conn.prepare(&format!("SELECT id FROM {} ORDER BY id", kind.plural()))?;
         let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     }
 
     /// Scenes in the mirror that carry any of these tags.
-    pub(crate) fn scenes_with_tags(&self, tag_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    pub fn scenes_with_tags(&self, tag_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         let mut statement = self.conn.prepare_cached("SELECT scene_id FROM scene_tags WHERE tag_id = ?1")?;
         let mut scenes = Vec::new();
         for tag in tag_ids {
@@ -419,7 +419,7 @@ impl Store {
 
     /// How many mirrored scenes carry an `updated_at` after `after` (compared as text, as
     /// Stash compares it).
-    pub(crate) fn scenes_updated_after(&self, after: &str) -> Result<u64, StoreError> {
+    pub fn scenes_updated_after(&self, after: &str) -> Result<u64, StoreError> {
         let mut statement = self.conn.prepare_cached("SELECT COUNT(*) FROM scenes WHERE updated_at > ?1")?;
         Ok(statement.query_row([after], |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64)?)
     }
@@ -489,7 +489,7 @@ impl Store {
     }
 
     /// The mirrored images with these ids, in id order; ids the mirror lacks are skipped.
-    pub(crate) fn mirrored_images(&self, ids: &[i64]) -> Result<Vec<Image>, StoreError> {
+    pub fn mirrored_images(&self, ids: &[i64]) -> Result<Vec<Image>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, title, code, details, photographer, urls, date, rating100, organized, studio_id, paths,
                     performer_ids, tag_ids, gallery_ids, created_at, updated_at FROM images WHERE id = ?1",
@@ -527,7 +527,7 @@ impl Store {
     }
 
     /// Every mirrored gallery, in id order (a library has far fewer galleries than images).
-    pub(crate) fn mirrored_galleries(&self) -> Result<Vec<Gallery>, StoreError> {
+    pub fn mirrored_galleries(&self) -> Result<Vec<Gallery>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, title, code, details, photographer, urls, date, rating100, organized, studio_id, path,
                     image_count, performer_ids, tag_ids, created_at, updated_at FROM galleries ORDER BY id",
@@ -556,7 +556,7 @@ impl Store {
     }
 
     /// The mirrored scenes with these ids, in id order; ids the mirror lacks are skipped.
-    pub(crate) fn mirrored_scenes(&self, ids: &[i64]) -> Result<Vec<Scene>, StoreError> {
+    pub fn mirrored_scenes(&self, ids: &[i64]) -> Result<Vec<Scene>, StoreError> {
         let mut scene = self.conn.prepare_cached(
             "SELECT id, title, code, details, director, urls, date, rating100, organized, studio_id, files,
                     created_at, updated_at, gallery_ids FROM scenes WHERE id = ?1",
@@ -669,7 +669,7 @@ impl Store {
 
     /// Stash's newest `updated_at` among the mirrored scenes: the mark "changed since the last
     /// analysis" is measured from.
-    pub(crate) fn newest_scene_update(&self) -> Result<Option<String>, StoreError> {
+    pub fn newest_scene_update(&self) -> Result<Option<String>, StoreError> {
         Ok(self.conn.query_row("SELECT MAX(updated_at) FROM scenes", [], |r| r.get(0))?)
     }
 }
