@@ -581,13 +581,15 @@ impl fmt::Display for ChangeId {
 /// Every `{"created": N}` a change's value holds that reads as an `R`: the value itself, or, in
 /// a CREATE's object, its `parent`, `studio`, `performers` and `tags`.
 pub(crate) fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
-    let mut found = Vec::new();
-    // The value is only walked: every reference is given back as it was.
-    let _ = map_created_refs(value, |r: R| {
-        found.push(r);
-        Some(r.value())
-    });
-    found
+    let Some(object) = value.as_object().filter(|_| !is_created_ref(value)) else {
+        return created_ref(value).into_iter().collect();
+    };
+    REFERENCE_KEYS
+        .iter()
+        .filter_map(|key| object.get(*key))
+        .flat_map(|held| held.as_array().map_or_else(|| std::slice::from_ref(held), Vec::as_slice))
+        .filter_map(created_ref)
+        .collect()
 }
 
 /// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`;
@@ -942,6 +944,8 @@ mod tests {
         assert_eq!(created_refs::<ChangeId>(&stored.unwrap_or_default()), [ChangeId(40), ChangeId(41)]);
         assert_eq!(map_created_refs(&json!({"created": 2}), |i: FileIndex| ids.get(i.0).map(|id| id.value())), Err(2));
         assert_eq!(map_created_refs(&json!({"created": -1}), |i: FileIndex| Some(i.value())), Err(-1));
+        let one_bad = json!({"name": "Post", "studio": {"created": -1}, "tags": [{"created": 2}]});
+        assert_eq!(created_refs::<FileIndex>(&one_bad), [FileIndex(2)], "a bad reference hides no good one");
         assert_eq!(map_created_refs(&json!(7), |_: FileIndex| None), Ok(json!(7)), "a plain id is no reference");
     }
 }
