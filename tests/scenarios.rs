@@ -42,7 +42,7 @@ scenarios! {
 /// `library.json`: what Stash holds before the first run.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct Library0 {
+struct LibraryFile {
     #[serde(default)]
     tags: Vec<String>,
     #[serde(default)]
@@ -116,7 +116,7 @@ fn read<T: for<'de> Deserialize<'de>>(case: &str, file: &str) -> T {
 
 fn run_scenario(case: &str) {
     let env = TestEnv::new();
-    let library: Library0 = read(case, "library.json");
+    let library: LibraryFile = read(case, "library.json");
     let scene_ids = env.stash.lib(|l| {
         for tag in &library.tags {
             l.add_tag(tag);
