@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::graphql::ApiError;
 use crate::plans::{
-    Action, Change, ChangeStatus, Creation, Direction, Field, Settled, Target, created_ref, same_value,
+    Action, Change, ChangeId, ChangeStatus, Creation, Direction, Field, Settled, Target, created_ref, same_value,
 };
 use crate::protocol::progress::Progress;
 use crate::stash::{
@@ -147,12 +147,12 @@ pub struct Mirrored {
 /// The ids the plan's CREATE changes made, by change id: what a `{"created": change}` member
 /// or value stands for.
 #[derive(Debug, Default)]
-struct Created(HashMap<i64, i64>);
+struct Created(HashMap<ChangeId, i64>);
 
 impl Created {
     /// The change `change_id` made the object `id`.
     fn record(&mut self, change_id: i64, id: i64) {
-        self.0.insert(change_id, id);
+        self.0.insert(ChangeId(change_id), id);
     }
 
     /// The member or value a change writes, with a `{"created": change}` reference resolved to

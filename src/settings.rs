@@ -19,7 +19,7 @@ use crate::protocol::args::{Args, as_bool, as_number, as_string};
 /// setting, where the value came from, the value, what it takes and where to fix it.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("the setting `{key}` {} is {got}, but it takes {takes}; {}", origin.words(), origin.fix())]
-pub struct SettingsError {
+pub(crate) struct SettingsError {
     /// The setting's key.
     pub key: &'static str,
     /// Saved in Stash, or given for this run.
@@ -64,7 +64,7 @@ impl Source {
 
 /// One setting as in effect, for `check`'s report.
 #[derive(Debug, Clone, Serialize)]
-pub struct Effective {
+pub(crate) struct Effective {
     /// The key.
     pub key: &'static str,
     /// The name Stash's settings page shows.
@@ -77,7 +77,7 @@ pub struct Effective {
 
 impl Effective {
     /// The value in words: `on`, `70`, `"…"`, or `empty`.
-    pub fn value_words(&self) -> String {
+    pub(crate) fn value_words(&self) -> String {
         match &self.value {
             Value::Bool(true) => "on".into(),
             Value::Bool(false) => "off".into(),
@@ -91,7 +91,7 @@ impl Effective {
 
 /// Keys StashHog used before, and the key each became; old values are read, and moved over
 /// the first time StashHog writes the settings back.
-pub const RENAMED: &[(&str, SettingKey)] = &[
+pub(crate) const RENAMED: &[(&str, SettingKey)] = &[
     ("aiApiKey", SettingKey::AnalyzeWithAiApiKey),
     ("aiBaseUrl", SettingKey::AnalyzeWithAiBaseUrl),
     ("aiMaxCostUsd", SettingKey::AnalyzeWithAiMaxCostCents),
@@ -478,16 +478,16 @@ impl std::fmt::Debug for AiSettings {
 }
 
 /// The AI cost guard's default, in US cents (one dollar).
-pub const DEFAULT_AI_MAX_COST_CENTS: i64 = 100;
+pub(crate) const DEFAULT_AI_MAX_COST_CENTS: i64 = 100;
 
 /// The analyzer's default minimum confidence, in percent.
-pub const DEFAULT_MIN_CONFIDENCE_PERCENT: i64 = 70;
+pub(crate) const DEFAULT_MIN_CONFIDENCE_PERCENT: i64 = 70;
 
 /// The analyzer's default minimum confidence, as a fraction.
-pub const DEFAULT_MIN_CONFIDENCE: f64 = DEFAULT_MIN_CONFIDENCE_PERCENT as f64 / 100.0;
+pub(crate) const DEFAULT_MIN_CONFIDENCE: f64 = DEFAULT_MIN_CONFIDENCE_PERCENT as f64 / 100.0;
 
 /// The tag sync's default pace on the stash-box.
-pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 120;
+pub(crate) const DEFAULT_REQUESTS_PER_MINUTE: u32 = 120;
 
 /// A refused value as the message shows it: JSON (so on one line), cut to 80 characters.
 fn shown(value: &Value) -> String {
@@ -522,7 +522,10 @@ impl Default for Settings {
 impl Settings {
     /// Resolves every manifest setting from the saved map (old keys and units read as
     /// [`migrated`] says) and the invocation's arguments.
-    pub fn resolve(saved: &Map<String, Value>, args: &Args) -> Result<(Settings, Vec<Effective>), SettingsError> {
+    pub(crate) fn resolve(
+        saved: &Map<String, Value>,
+        args: &Args,
+    ) -> Result<(Settings, Vec<Effective>), SettingsError> {
         let saved = Args::new(migrated(saved));
         let mut settings = Settings::default();
         let mut effective = Vec::new();

@@ -36,18 +36,6 @@ pub fn status(snake: &str) -> String {
     snake.replace('_', " ")
 }
 
-/// Counts by status as words: `5 changes: 3 pending, 2 approved`, or `no changes`.
-pub fn tally<'a>(by_status: impl IntoIterator<Item = (&'a &'a str, &'a i64)>, noun: &str) -> String {
-    let parts: Vec<(String, i64)> =
-        by_status.into_iter().filter(|(_, n)| **n > 0).map(|(s, n)| (status(s), *n)).collect();
-    let total: i64 = parts.iter().map(|(_, n)| n).sum();
-    if total == 0 {
-        return format!("no {}", plural(noun));
-    }
-    let list: Vec<String> = parts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    format!("{}: {}", count(total as u64, noun), list.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,8 +56,5 @@ mod tests {
         assert_eq!(count(5, "entry"), "5 entries");
         assert_eq!(count(5, "key"), "5 keys");
         assert_eq!(status("partially_applied"), "partially applied");
-        let by = std::collections::BTreeMap::from([("approved", 2), ("pending", 3), ("failed", 0)]);
-        assert_eq!(tally(&by, "change"), "5 changes: 2 approved, 3 pending");
-        assert_eq!(tally(&std::collections::BTreeMap::new(), "change"), "no changes");
     }
 }

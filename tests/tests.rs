@@ -13,6 +13,7 @@ mod plans;
 mod protocol;
 mod review;
 mod robustness;
+mod scenarios;
 mod schema_fidelity;
 mod settings;
 mod stash_client;

@@ -26,9 +26,9 @@ use crate::stash::Scene;
 pub const BATCH: usize = 20;
 /// The most an AI answer is trusted: below the rules' sure matches, so auto-approval set for
 /// rules does not approve guesses.
-pub const MAX_CONFIDENCE: f64 = 0.85;
+pub(crate) const MAX_CONFIDENCE: f64 = 0.85;
 /// An answer's confidence when it gives none.
-pub const DEFAULT_CONFIDENCE: f64 = 0.75;
+pub(crate) const DEFAULT_CONFIDENCE: f64 = 0.75;
 /// Tokens an answer is expected to take per scene, for the estimate.
 const ANSWER_TOKENS_PER_SCENE: u64 = 60;
 /// Tag names listed in the prompt, at most.
@@ -58,7 +58,7 @@ const UNKNOWN_REMOTE_PRICE: (f64, f64) = (2.50, 10.00);
 
 /// The AI detector cannot run, or stopped.
 #[derive(Debug, thiserror::Error)]
-pub enum AiError {
+pub(crate) enum AiError {
     /// A setting it needs is missing.
     #[error("the AI detector needs {0}: set it in Settings > Plugins > StashHog, or switch \"Analyze with AI\" off")]
     Missing(&'static str),
@@ -122,7 +122,7 @@ pub struct AiReport {
 
 /// A client of one chat-completions endpoint and model.
 #[derive(Debug)]
-pub struct AiClient {
+pub(crate) struct AiClient {
     http: reqwest::blocking::Client,
     url: String,
     model: String,
@@ -157,7 +157,7 @@ impl AiClient {
     }
 
     /// Estimates the whole run and refuses it above the limit; returns (tokens, USD).
-    pub fn check_cost(&self, requests: &[Value]) -> Result<(u64, f64), AiError> {
+    pub(crate) fn check_cost(&self, requests: &[Value]) -> Result<(u64, f64), AiError> {
         let scenes: usize = requests.iter().map(|r| r["scenes"].as_u64().unwrap_or(0) as usize).sum();
         let input: u64 = requests.iter().map(|r| (r["body"].to_string().len() as u64).div_ceil(4)).sum();
         let output = scenes as u64 * ANSWER_TOKENS_PER_SCENE;
@@ -236,7 +236,7 @@ pub struct Answer {
 
 /// USD per million tokens (input, output): the table's, else free on a local server, else the
 /// dearest.
-pub fn price_of(model: &str, local: bool) -> (f64, f64) {
+pub(crate) fn price_of(model: &str, local: bool) -> (f64, f64) {
     let model = model.to_ascii_lowercase();
     let known =
         PRICES.iter().filter(|(prefix, _, _)| model.starts_with(prefix)).max_by_key(|(prefix, _, _)| prefix.len());
@@ -267,7 +267,7 @@ impl Settled {
     }
 
     /// Whether the AI has anything to add.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         !self.studio || !self.performers
     }
 }

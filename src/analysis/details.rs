@@ -14,9 +14,9 @@ use crate::plans::{Action, Field};
 use crate::stash::Scene;
 
 /// Cleaning changes only the form of the text.
-pub const CLEANED: f64 = 0.95;
+pub(crate) const CLEANED: f64 = 0.95;
 /// Generated from the template: true to the scene's data, but the user's wording.
-pub const TEMPLATE: f64 = 0.75;
+pub(crate) const TEMPLATE: f64 = 0.75;
 
 fn pattern(cell: &'static OnceLock<Regex>, text: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(text).unwrap_or_else(|_| unreachable!("the pattern is a constant")))

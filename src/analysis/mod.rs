@@ -19,9 +19,9 @@ pub mod text;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::plans::{Action, ChangeStatus, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, CreatedRef, Field, FileIndex, NewChange};
 use crate::settings::{Detectors, Settings};
 use crate::stash::ObjectKind;
 use crate::stash::{Performer, Scene, Studio, Tag};
@@ -50,7 +50,7 @@ impl Proposal {
     }
 
     /// The change a plan stores for it on `scene`, approved when at least `auto_approve` sure.
-    pub fn into_change(self, scene: &Scene, auto_approve: Option<f64>) -> NewChange {
+    pub(crate) fn into_change(self, scene: &Scene, auto_approve: Option<f64>) -> NewChange {
         let approved = auto_approve.is_some_and(|at| self.confidence >= at);
         NewChange {
             entity: ObjectKind::Scene,
@@ -142,7 +142,7 @@ impl Library {
 
     /// Whether studio `ancestor` is above studio `id` in Stash's hierarchy (its parent, the
     /// parent's parent, …).
-    pub fn studio_is_above(&self, ancestor: i64, id: i64) -> bool {
+    pub(crate) fn studio_is_above(&self, ancestor: i64, id: i64) -> bool {
         let mut at = self.studios.get(&id).and_then(|s| s.parent_id);
         for _ in 0..16 {
             match at {
@@ -225,7 +225,7 @@ impl Analyzer {
 
     /// The performer to create for `scene` when `analyzePerformersCreateMissing` is on and a creator
     /// folder names someone Stash does not have (see [`performers::unknown_creator`]).
-    pub fn new_performer(&self, scene: &Scene) -> Option<String> {
+    pub(crate) fn new_performer(&self, scene: &Scene) -> Option<String> {
         let on = self.detectors.performers
             && self.detectors.create_missing_performers
             && performers::NEW_PERFORMER >= self.min_confidence;
@@ -274,13 +274,13 @@ pub struct Analysis {
     /// tags they proposed: the AI's work, when it is on.
     pub open: Vec<(Scene, ai::Settled, Vec<i64>)>,
     /// Performers to create, by name key: the index of their CREATE in `changes`.
-    pub new_performers: BTreeMap<String, usize>,
+    pub new_performers: BTreeMap<String, FileIndex>,
 }
 
 impl Analysis {
     /// The index in `changes` of the CREATE of performer `name`: added the first time the name
     /// comes up, so every scene of one person refers to the same new performer.
-    fn create_performer(&mut self, name: &str, auto_approve: Option<f64>) -> usize {
+    fn create_performer(&mut self, name: &str, auto_approve: Option<f64>) -> FileIndex {
         let key = text::key(name);
         if let Some(index) = self.new_performers.get(&key) {
             return *index;
@@ -297,13 +297,14 @@ impl Analysis {
             confidence: performers::NEW_PERFORMER,
             status: if approved { ChangeStatus::Approved } else { ChangeStatus::Pending },
         });
-        self.new_performers.insert(key, self.changes.len() - 1);
-        self.changes.len() - 1
+        let index = FileIndex(self.changes.len() - 1);
+        self.new_performers.insert(key, index);
+        index
     }
 
     /// The names of the performers to create.
-    pub fn new_performer_names(&self) -> Vec<&str> {
-        self.new_performers.values().filter_map(|i| self.changes.get(*i)?.value.as_str()).collect()
+    pub(crate) fn new_performer_names(&self) -> Vec<&str> {
+        self.new_performers.values().filter_map(|i| self.changes.get(i.0)?.value.as_str()).collect()
     }
 }
 
@@ -330,7 +331,7 @@ pub fn analyze_scenes(
                 proposals.push(Proposal {
                     field: Field::Performers,
                     action: Action::Add,
-                    value: json!({ "created": index }),
+                    value: index.value(),
                     reason: format!("creator folder \"{name}\": a new performer"),
                     confidence: performers::NEW_PERFORMER,
                 });
@@ -365,7 +366,7 @@ pub fn analyze_scenes(
 
 /// Asks the AI about the scenes the rules left open, batch by batch, after checking the cost
 /// of the whole run; adds what it supports to `analysis`. `progress(done, total)` per batch.
-pub fn consult_ai(
+pub(crate) fn consult_ai(
     client: &ai::AiClient,
     analysis: &mut Analysis,
     analyzer: &Analyzer,
@@ -445,7 +446,7 @@ pub fn consult_ai(
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Tally {
     /// Proposals per field.
-    pub by_field: BTreeMap<&'static str, usize>,
+    pub by_field: BTreeMap<Field, usize>,
     /// Proposals per confidence band (`0.95+`, `0.85-0.95`, `0.7-0.85`, `below 0.7`).
     pub by_confidence: BTreeMap<&'static str, usize>,
     /// Names that looked like performers but matched nobody, and how often.
@@ -456,7 +457,7 @@ impl Tally {
     /// Counts one scene's proposals and unmatched names.
     pub fn count(&mut self, proposals: &[Proposal], unmatched: &[String]) {
         for p in proposals {
-            *self.by_field.entry(p.field.as_str()).or_default() += 1;
+            *self.by_field.entry(p.field).or_default() += 1;
             *self.by_confidence.entry(band(p.confidence)).or_default() += 1;
         }
         for name in unmatched {
@@ -465,7 +466,7 @@ impl Tally {
     }
 
     /// The `n` unmatched names seen most often, most frequent first.
-    pub fn top_unmatched(&self, n: usize) -> Vec<(String, usize)> {
+    pub(crate) fn top_unmatched(&self, n: usize) -> Vec<(String, usize)> {
         let mut names: Vec<(String, usize)> = self.unmatched_names.iter().map(|(k, v)| (k.clone(), *v)).collect();
         names.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         names.truncate(n);
@@ -484,7 +485,7 @@ fn band(confidence: f64) -> &'static str {
 
 /// Picks the one best candidate: the highest confidence, or nothing when two different ids
 /// share it (a tie is a question for the user, not a guess).
-pub fn unique_best(candidates: &[(i64, f64, String)]) -> Option<&(i64, f64, String)> {
+pub(crate) fn unique_best(candidates: &[(i64, f64, String)]) -> Option<&(i64, f64, String)> {
     let best = candidates.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
     let tied = candidates.iter().any(|c| c.0 != best.0 && (c.1 - best.1).abs() < 1e-9);
     (!tied).then_some(best)
@@ -556,7 +557,7 @@ pub(crate) mod tests {
     }
 
     /// A scene with one file at `path` and nothing else known.
-    pub fn scene_at(path: &str) -> Scene {
+    pub(crate) fn scene_at(path: &str) -> Scene {
         Scene { id: 1, files: vec![SceneFile { path: path.into(), ..SceneFile::default() }], ..Scene::default() }
     }
 }

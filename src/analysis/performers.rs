@@ -26,27 +26,27 @@ use crate::plans::Field;
 use crate::stash::Scene;
 
 /// A performer's name.
-pub const NAME: f64 = 1.0;
+pub(crate) const NAME: f64 = 1.0;
 /// An alias only one performer has.
-pub const ALIAS: f64 = 0.95;
+pub(crate) const ALIAS: f64 = 0.95;
 /// A one-word name standing alone, owned by one performer.
-pub const SINGLE_WORD: f64 = 0.9;
+pub(crate) const SINGLE_WORD: f64 = 0.9;
 /// A full name one typo away.
-pub const CLOSE_SPELLING: f64 = 0.8;
+pub(crate) const CLOSE_SPELLING: f64 = 0.8;
 /// A full name standing as a whole part of a folder more than one level above the file
 /// ("Jane Doe/2021/1080p/clip.mp4"): the folder may still be a collection that holds other
 /// people's scenes too.
-pub const UPPER_FOLDER: f64 = 0.9;
+pub(crate) const UPPER_FOLDER: f64 = 0.9;
 /// A full name among other words of a folder further up ("Jane Doe Fan Edits/…").
-pub const UPPER_FOLDER_WORDS: f64 = 0.85;
+pub(crate) const UPPER_FOLDER_WORDS: f64 = 0.85;
 /// A new performer named by a creator folder: sure enough to propose, below any sensible
 /// auto-approval, since creating a performer is a bigger step than linking one.
-pub const NEW_PERFORMER: f64 = 0.75;
+pub(crate) const NEW_PERFORMER: f64 = 0.75;
 /// Folders whose subfolders are each one performer's: `…/Performers/<Name>/…`.
 const CREATOR_FOLDERS: &[&str] = &["performers", "creators"];
 /// Shortest key (letters, separators removed) tried for close spellings: shorter names are one
 /// typo away from too many others.
-pub const MIN_FUZZY_KEY: usize = 9;
+pub(crate) const MIN_FUZZY_KEY: usize = 9;
 
 const SEPARATORS: &[&str] = &[
     " and ",
@@ -94,7 +94,7 @@ fn spaced(source: &str) -> String {
 
 /// The candidate parts of one source text: noise removed, split at brackets, commas and the
 /// separators.
-pub fn parts(source: &str) -> Vec<String> {
+pub(crate) fn parts(source: &str) -> Vec<String> {
     parts_of_spaced(&spaced(source))
 }
 
@@ -314,7 +314,7 @@ fn close_spelling(words: &[Word], library: &Library) -> Option<i64> {
 /// `Performers` or `Creators` folder, e.g. `/media/Performers/Kyle Ryder/2023/clip.mp4` — when
 /// it is one name that looks like a person's and that no performer has, not even in part or
 /// one typo away.
-pub fn unknown_creator(path: &PathParts, library: &Library) -> Option<String> {
+pub(crate) fn unknown_creator(path: &PathParts, library: &Library) -> Option<String> {
     let [name]: [String; 1] = parts(path.folders.get(creator_folder_index(path)?)?).try_into().ok()?;
     let words = text::words(&name);
     let known = !library.performer_names.hits(&words, &[]).is_empty() || close_spelling(&words, library).is_some();

@@ -17,11 +17,11 @@ use crate::plans::{Action, Field};
 use crate::stash::Scene;
 
 /// A whole folder equal to a studio's name.
-pub const FOLDER: f64 = 0.95;
+pub(crate) const FOLDER: f64 = 0.95;
 /// A run of words in the file name, or inside a folder's name.
-pub const FILE_NAME: f64 = 0.85;
+pub(crate) const FILE_NAME: f64 = 0.85;
 /// How much surer a studio is when a second place names it too, or its parent is named.
-pub const CORROBORATED: f64 = 0.05;
+pub(crate) const CORROBORATED: f64 = 0.05;
 /// The most a studio found by its name can reach: a user's rule stays surer.
 const MOST: f64 = 0.96;
 /// Shortest one-word studio name read inside a longer folder name.
@@ -29,9 +29,9 @@ const MIN_IN_FOLDER: usize = 6;
 /// Web address endings a studio folder may carry ("Girlsway.com").
 const DOMAINS: &[&str] = &["com", "net", "org", "tv", "xxx"];
 /// How much less an alias counts than the name.
-pub const ALIAS_PENALTY: f64 = 0.03;
+pub(crate) const ALIAS_PENALTY: f64 = 0.03;
 /// A user rule: the user said so.
-pub const RULE: f64 = 0.97;
+pub(crate) const RULE: f64 = 0.97;
 
 /// One `regex => Studio Name` rule.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ pub struct Rule {
 /// Parses the `analyzeStudiosRules` setting: one rule per line or per `;`; blank lines and lines
 /// starting with `#` are skipped. A rule naming a studio the library lacks is dropped with a
 /// warning (the studio may come later); a malformed rule is an error.
-pub fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<String>), SetupError> {
+pub(crate) fn parse_rules(setting: &str, library: &Library) -> Result<(Vec<Rule>, Vec<String>), SetupError> {
     let mut rules = Vec::new();
     let mut warnings = Vec::new();
     for line in setting.split(['\n', ';']).map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {

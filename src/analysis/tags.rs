@@ -15,18 +15,18 @@ use crate::plans::Field;
 use crate::stash::Scene;
 
 /// A whole folder equal to a tag.
-pub const FOLDER: f64 = 0.9;
+pub(crate) const FOLDER: f64 = 0.9;
 /// A run of words in the title.
-pub const TITLE: f64 = 0.85;
+pub(crate) const TITLE: f64 = 0.85;
 /// A run of words in a folder or the file name.
 pub const PATH: f64 = 0.8;
 /// How much less an alias counts than the name.
-pub const ALIAS_PENALTY: f64 = 0.05;
+pub(crate) const ALIAS_PENALTY: f64 = 0.05;
 /// Measured from the file.
-pub const TECHNICAL: f64 = 0.95;
+pub(crate) const TECHNICAL: f64 = 0.95;
 /// A two-letter name or alias ("DP") standing alone that only one tag has: initials and
 /// abbreviations collide more than words do, so it waits for review at the default settings.
-pub const SHORT: f64 = 0.75;
+pub(crate) const SHORT: f64 = 0.75;
 /// Shortest tag key matched in text: two letters are initials more often than tags ("4K" has
 /// a digit and is no initials).
 const MIN_KEY: usize = 3;
@@ -142,7 +142,12 @@ fn tag_named(library: &Library, name: &str) -> Option<i64> {
 }
 
 /// What the file's measurements say, each with the tag names that would mean it.
-pub fn technical(width: i64, height: i64, duration: f64, frame_rate: f64) -> Vec<(String, &'static [&'static str])> {
+pub(crate) fn technical(
+    width: i64,
+    height: i64,
+    duration: f64,
+    frame_rate: f64,
+) -> Vec<(String, &'static [&'static str])> {
     let mut out: Vec<(String, &'static [&'static str])> = Vec::new();
     // A portrait video's resolution is its width: the shorter side is what "1080p" measures.
     let lines = if width > 0 && height > 0 { width.min(height) } else { height };

@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 
 /// Longest run of words tried as one name.
-pub const MAX_RUN: usize = 5;
+pub(crate) const MAX_RUN: usize = 5;
 
 /// Characters that end a name: a name's words are never read across them.
 const BOUNDARIES: &[char] = &['{', '}', '(', ')', '[', ']', ',', '/', '\\'];
@@ -227,7 +227,7 @@ impl NameIndex {
     /// inside a longer hit dropped ("Sean Cody Classics" is not also "Sean Cody"), under the
     /// three guards of this module. `others` are the other kinds' indexes: a name of theirs
     /// accounts for the rest of a glued word ("RileyReidEvilAngel").
-    pub fn hits(&self, words: &[Word], others: &[&NameIndex]) -> Vec<Hit<'_>> {
+    pub(crate) fn hits(&self, words: &[Word], others: &[&NameIndex]) -> Vec<Hit<'_>> {
         let mut kept = self.raw_hits(words);
         if kept.iter().any(|h| !h.clean(words)) {
             let mut covered = vec![false; words.len()];
@@ -283,7 +283,7 @@ impl NameIndex {
 
 /// A run of words that spells a key.
 #[derive(Debug, Clone, Copy)]
-pub struct Hit<'a> {
+pub(crate) struct Hit<'a> {
     /// First word.
     pub start: usize,
     /// One past the last word.
@@ -294,7 +294,7 @@ pub struct Hit<'a> {
 
 impl Hit<'_> {
     /// Whether this run covers every one of `n` words.
-    pub fn covers(&self, n: usize) -> bool {
+    pub(crate) fn covers(&self, n: usize) -> bool {
         self.start == 0 && self.end == n
     }
 
@@ -304,14 +304,14 @@ impl Hit<'_> {
     }
 
     /// Whether it shares a word with `other`.
-    pub fn overlaps(&self, other: &Hit) -> bool {
+    pub(crate) fn overlaps(&self, other: &Hit) -> bool {
         self.start < other.end && other.start < self.end
     }
 }
 
 /// Damerau–Levenshtein distance of two short strings, giving up above 1 (all the analyzer
 /// asks is "one typo apart?").
-pub fn within_one_edit(a: &str, b: &str) -> bool {
+pub(crate) fn within_one_edit(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len().abs_diff(b.len()) > 1 {
         return false;

@@ -30,7 +30,7 @@ impl Account {
     }
 
     /// `https://fansly.com/<username>`.
-    pub fn profile_url(&self) -> String {
+    pub(crate) fn profile_url(&self) -> String {
         format!("https://fansly.com/{}", self.username)
     }
 }
@@ -506,7 +506,7 @@ impl Library {
     }
 
     /// Whether the scraper recorded a downloaded file for the media or one of its variants.
-    pub fn has_file(&self, media_id: i64) -> bool {
+    pub(crate) fn has_file(&self, media_id: i64) -> bool {
         let recorded = |id: &i64| self.media.get(id).is_some_and(|m| m.local_filename.is_some());
         recorded(&media_id) || self.variants_of.get(&media_id).into_iter().flatten().any(recorded)
     }
@@ -514,11 +514,6 @@ impl Library {
     /// The creator's account.
     pub fn account(&self, id: i64) -> Option<&Account> {
         self.accounts.get(&id)
-    }
-
-    /// Whether the media is a photo (Stash holds those as images, not scenes).
-    pub fn is_image(&self, media_id: i64) -> bool {
-        self.media.get(&media_id).and_then(|m| m.mimetype.as_deref()).is_some_and(|m| m.starts_with("image/"))
     }
 }
 

@@ -44,7 +44,7 @@ pub fn parse(name: &str) -> Option<ParsedName> {
 
 /// The name without its downloader-ng hash marker (`_hash2_<hex>` and older forms): the form
 /// fansly-scraper registers such files under.
-pub fn without_hash(name: &str) -> String {
+pub(crate) fn without_hash(name: &str) -> String {
     HASH.replace_all(basename(name), "").into_owned()
 }
 

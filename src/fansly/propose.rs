@@ -20,15 +20,15 @@ use serde_json::{Value, json};
 use super::model::{Account, Item, ItemId, Library, Located, NotFound};
 use crate::matching::TagMatcher;
 use crate::plans::Target;
-use crate::plans::{Action, ChangeStatus, Creation, Field, NewChange};
+use crate::plans::{Action, ChangeStatus, CreatedRef, Creation, Field, FileIndex, NewChange};
 use crate::stash::{Gallery, Image, ObjectKind, Performer, Scene, Studio, Tag};
 
 /// How sure a change that fills an empty field, or adds a missing member, is.
-pub const FILL: f64 = 0.9;
+pub(crate) const FILL: f64 = 0.9;
 /// How sure a change that would replace a value the user (or another tool) set is.
-pub const OVERWRITE: f64 = 0.4;
+pub(crate) const OVERWRITE: f64 = 0.4;
 /// The parent studio fansly-scraper and FansDB file creator studios under.
-pub const NETWORK_STUDIO: &str = "Fansly (network)";
+pub(crate) const NETWORK_STUDIO: &str = "Fansly (network)";
 
 /// The user's choices for an import.
 #[derive(Debug, Clone, Default)]
@@ -69,14 +69,14 @@ pub struct StashSide<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Ref {
     Existing(i64),
-    Created(usize),
+    Created(FileIndex),
 }
 
 impl Ref {
     fn value(self) -> Value {
         match self {
             Ref::Existing(id) => json!(id),
-            Ref::Created(index) => json!({ "created": index }),
+            Ref::Created(index) => index.value(),
         }
     }
 }
@@ -122,7 +122,7 @@ pub struct Report {
     /// Changes that would replace a value (proposed at lower confidence).
     pub overwrites: usize,
     /// CREATEs by kind.
-    pub creates: BTreeMap<&'static str, usize>,
+    pub creates: BTreeMap<ObjectKind, usize>,
     /// Hashtags no tag matches, left out because creating tags is off.
     pub hashtags_left_out: Vec<String>,
     /// The preview tag named in the settings does not exist.
@@ -535,8 +535,8 @@ impl<'a> Planner<'a> {
         Some(Ref::Created(index))
     }
 
-    fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> usize {
-        *self.proposal.report.creates.entry(entity.as_str()).or_default() += 1;
+    fn create(&mut self, entity: ObjectKind, creation: Creation, reason: String) -> FileIndex {
+        *self.proposal.report.creates.entry(entity).or_default() += 1;
         self.proposal.changes.push(NewChange {
             entity,
             entity_id: None,
@@ -548,7 +548,7 @@ impl<'a> Planner<'a> {
             confidence: FILL,
             status: ChangeStatus::Pending,
         });
-        self.proposal.changes.len() - 1
+        FileIndex(self.proposal.changes.len() - 1)
     }
 
     /// The galleries of every post and message that shows `media_id` (fansly-scraper puts a

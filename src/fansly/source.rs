@@ -51,7 +51,7 @@ impl std::fmt::Debug for PgTarget {
 
 impl PgTarget {
     /// `user@host:port/database`, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{}@{}:{}/{}", self.user, self.host, self.port, self.database)
     }
 }
@@ -98,7 +98,7 @@ impl Source {
     }
 
     /// The file path or `user@host:port/database`, for messages (never the password).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Source::Sqlite(path) => path.display().to_string(),
             Source::Postgres(target) => target.describe(),
@@ -176,7 +176,7 @@ impl Connection {
     }
 
     /// Whether the database has this table.
-    pub fn has_table(&self, name: &str) -> bool {
+    pub(crate) fn has_table(&self, name: &str) -> bool {
         self.tables.iter().any(|t| t == name)
     }
 

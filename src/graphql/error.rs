@@ -84,7 +84,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Whether the same request may succeed if sent again later.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             ApiError::Connection { .. } | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => status.is_some_and(|s| s >= 500),

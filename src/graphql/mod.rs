@@ -15,7 +15,7 @@ pub use transport::{Auth, Credentials, Retry, Transport, TransportConfig, read_a
 
 /// Whether a URL's host is this machine: `localhost` or a loopback address. Decides where a
 /// self-signed certificate is accepted and where an AI endpoint counts as a free local server.
-pub fn is_loopback(url: &str) -> bool {
+pub(crate) fn is_loopback(url: &str) -> bool {
     let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or_default();
     let authority = authority.rsplit('@').next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {

@@ -14,7 +14,7 @@ use reqwest::blocking::ClientBuilder;
 
 /// Makes `builder` trust Mozilla's roots as well as the system store, so a client builds and
 /// verifies with or without CA files on the machine.
-pub fn trust_bundled_roots(builder: ClientBuilder) -> ClientBuilder {
+pub(crate) fn trust_bundled_roots(builder: ClientBuilder) -> ClientBuilder {
     builder.tls_certs_merge(bundled_roots())
 }
 
@@ -26,7 +26,7 @@ fn bundled_roots() -> Vec<Certificate> {
 }
 
 /// Why a client could not be built, with every cause: reqwest's own text is just "builder error".
-pub fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

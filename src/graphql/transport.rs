@@ -121,7 +121,7 @@ impl Transport {
     }
 
     /// HTTP requests sent so far, retries included (for summaries).
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }
 
@@ -131,7 +131,7 @@ impl Transport {
     }
 
     /// The service this transport talks to.
-    pub fn service(&self) -> &Service {
+    pub(crate) fn service(&self) -> &Service {
         &self.service
     }
 
@@ -145,7 +145,7 @@ impl Transport {
     }
 
     /// The newest session cookie (Stash renews it on authenticated requests).
-    pub fn current_cookie(&self) -> Option<Cookie> {
+    pub(crate) fn current_cookie(&self) -> Option<Cookie> {
         self.cookie.lock().map(|c| c.clone()).unwrap_or(None)
     }
 
@@ -156,19 +156,19 @@ impl Transport {
 
     /// Runs a query whose document is built at run time (an aliased batch, sized to the batch),
     /// retried like [`Transport::query`]; the answer's `data` as JSON.
-    pub fn query_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
+    pub(crate) fn query_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
         self.send(body, true)
     }
 
     /// Runs a mutation whose document is built at run time, sent again only as
     /// [`Transport::mutate`] would be; the answer's `data` as JSON.
-    pub fn mutate_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
+    pub(crate) fn mutate_built(&self, body: &QueryBody<Value>) -> Result<Value, ApiError> {
         self.send(body, false)
     }
 
     /// Runs a mutation; it is sent again only when the server cannot have run it (the connection
     /// failed before sending, or a 429), never after a timeout or a 5xx.
-    pub fn mutate<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
+    pub(crate) fn mutate<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
         self.send(&Q::build_query(variables), false)
     }
 

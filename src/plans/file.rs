@@ -8,13 +8,16 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::{Action, Change, ChangeStatus, Creation, Field, NewChange, Plan, created_ref, map_created_refs};
+use super::{
+    Action, Change, ChangeId, ChangeStatus, CreatedRef, Creation, Field, FileIndex, NewChange, Plan, is_created_ref,
+    map_created_refs, reference_number,
+};
 use crate::stash::ObjectKind;
 
 /// The value of `format` in a plan file.
-pub const FORMAT: &str = "stashhog-plan";
+pub(crate) const FORMAT: &str = "stashhog-plan";
 /// The version of the format this StashHog reads and writes.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// A plan file that cannot be imported.
 #[derive(Debug, thiserror::Error)]
@@ -166,12 +169,6 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
         if !creation.fits(entity) {
             return Err(format!("a CREATE of a {} does not take all of {value}", entity.as_str()));
         }
-        let created = |target: i64, kind: ObjectKind| {
-            usize::try_from(target)
-                .ok()
-                .and_then(|i| earlier.get(i))
-                .is_some_and(|c| c.action == Action::Create && c.entity == kind)
-        };
         let references =
             [(ObjectKind::Studio, "parent", creation.parent.iter().collect::<Vec<_>>())].into_iter().chain([
                 (ObjectKind::Studio, "studio", creation.studio.iter().collect()),
@@ -179,8 +176,8 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
                 (ObjectKind::Tag, "tags", creation.tags.iter().collect()),
             ]);
         for (kind, key, members) in references {
-            for target in members.into_iter().filter_map(created_ref) {
-                if !created(target, kind) {
+            for target in members.into_iter().filter_map(reference_number) {
+                if !names_earlier_create(target, Some(kind), earlier) {
                     return Err(format!(
                         "`{key}` {target} must name the index of an earlier CREATE of a {}",
                         kind.as_str()
@@ -226,7 +223,7 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
             let before = entry
                 .before
                 .ok_or("a SET needs `before`: the value Stash had when the plan was made (null if empty)")?;
-            if created_ref(&before).is_some() {
+            if is_created_ref(&before) {
                 return Err("`before` cannot refer to a CREATE".into());
             }
             field.check_value(&before).map_err(|e| format!("before: {e}"))?;
@@ -235,13 +232,9 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
         (_, true) => return Err(format!("`{}` is a list: use ADD or REMOVE", field.as_str())),
         (_, false) => return Err(format!("`{}` takes SET", field.as_str())),
     };
-    if let Some(target) = created_ref(&value) {
+    if let Some(target) = reference_number(&value) {
         let wanted = field.refers_to();
-        let target_ok = usize::try_from(target)
-            .ok()
-            .and_then(|i| earlier.get(i))
-            .is_some_and(|c| c.action == Action::Create && Some(c.entity) == wanted);
-        if !target_ok {
+        if !names_earlier_create(target, wanted, earlier) {
             return Err(format!(
                 "{value} must name the index of an earlier CREATE of a {}",
                 wanted.map_or("?", ObjectKind::as_str)
@@ -261,13 +254,35 @@ fn check_change(entry: ChangeEntry, earlier: &[NewChange]) -> Result<NewChange, 
     })
 }
 
+/// Whether `{"created": target}` in a file names one of the `earlier` changes, a CREATE of `kind`.
+fn names_earlier_create(target: i64, kind: Option<ObjectKind>, earlier: &[NewChange]) -> bool {
+    FileIndex::from_number(target)
+        .and_then(|i| earlier.get(i.0))
+        .is_some_and(|c| c.action == Action::Create && Some(c.entity) == kind)
+}
+
+/// A stored change that refers to a change its plan does not hold (the database was edited by
+/// hand): a file cannot say what it refers to.
+#[derive(Debug, thiserror::Error)]
+#[error("change {change} refers to change {target}, which is not in plan {plan}; the plan cannot be exported")]
+pub struct DanglingReference {
+    /// The plan.
+    pub plan: i64,
+    /// The change that refers.
+    pub change: i64,
+    /// The id it refers to.
+    pub target: i64,
+}
+
 /// The plan as a file (statuses included, CREATE references as indexes into `changes`).
-pub fn export(plan: &Plan, changes: &[Change]) -> Value {
-    let index: HashMap<i64, usize> = changes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+pub fn export(plan: &Plan, changes: &[Change]) -> Result<Value, DanglingReference> {
+    let index: HashMap<ChangeId, FileIndex> =
+        changes.iter().enumerate().map(|(i, c)| (ChangeId(c.id), FileIndex(i))).collect();
     let entries: Vec<Value> = changes
         .iter()
         .map(|c| {
-            let value = map_created_refs(&c.value, &mut |id| json!({"created": index.get(&id)}));
+            let value = map_created_refs(&c.value, |id: ChangeId| index.get(&id).map(|i| i.value()))
+                .map_err(|target| DanglingReference { plan: plan.id, change: c.id, target })?;
             let mut entry = json!({"entity": c.entity, "action": c.action, "value": value});
             if c.action != Action::Create {
                 entry["id"] = json!(c.entity_id);
@@ -277,10 +292,10 @@ pub fn export(plan: &Plan, changes: &[Change]) -> Value {
             entry["reason"] = json!(c.reason);
             entry["confidence"] = json!(c.confidence);
             entry["status"] = json!(c.status);
-            entry
+            Ok(entry)
         })
-        .collect();
-    json!({"format": FORMAT, "version": VERSION, "name": plan.name, "source": plan.source, "changes": entries})
+        .collect::<Result<_, _>>()?;
+    Ok(json!({"format": FORMAT, "version": VERSION, "name": plan.name, "source": plan.source, "changes": entries}))
 }
 
 #[cfg(test)]
@@ -317,6 +332,55 @@ mod tests {
         assert_eq!(plan.changes.len(), 7);
         assert_eq!(plan.scene_ids(), vec![3]);
         assert_eq!(plan.changes[6].status, ChangeStatus::Approved);
+    }
+
+    fn stored(id: i64, entity: ObjectKind, field: Field, action: Action, value: Value) -> Change {
+        Change {
+            id,
+            entity,
+            entity_id: (action != Action::Create).then_some(3),
+            field,
+            action,
+            value,
+            before: Value::Null,
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Pending,
+            error: None,
+            created_id: None,
+            stash_now: None,
+        }
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            id: 1,
+            name: "p".into(),
+            producer: "import_plan".into(),
+            source: Value::Null,
+            created_at: String::new(),
+            updated_at: String::new(),
+            status: crate::plans::PlanStatus::Draft,
+            changes: crate::plans::ChangeCounts::default(),
+            mean_confidence: None,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn an_export_writes_references_as_indexes_and_refuses_one_to_a_change_outside_the_plan() {
+        let changes = [
+            stored(40, ObjectKind::Tag, Field::Name, Action::Create, json!("New")),
+            stored(41, ObjectKind::Scene, Field::Tags, Action::Add, json!({"created": 40})),
+        ];
+        let file = export(&plan(), &changes).expect("exports");
+        assert_eq!(file["changes"][1]["value"], json!({"created": 0}));
+        let again = parse(&file.to_string()).expect("imports again");
+        assert_eq!(again.changes[1].created_refs(), [FileIndex(0)]);
+
+        let dangling = [stored(41, ObjectKind::Scene, Field::Tags, Action::Add, json!({"created": 40}))];
+        let error = export(&plan(), &dangling).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(error, "change 41 refers to change 40, which is not in plan 1; the plan cannot be exported");
     }
 
     #[test]

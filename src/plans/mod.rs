@@ -12,12 +12,15 @@
 pub mod file;
 pub mod view;
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::RangeInclusive;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::stash::{Gallery, Image, ObjectKind, Scene, StashId};
+use crate::words;
 
 /// Declares a closed set of names stored as text: `as_str`, `parse`, `ALL`, and serialisation
 /// as that text.
@@ -82,7 +85,7 @@ impl Direction {
     }
 
     /// The status a change gets once the run carried it out.
-    pub fn to_status(self) -> ChangeStatus {
+    pub(crate) fn to_status(self) -> ChangeStatus {
         match self {
             Direction::Apply => ChangeStatus::Applied,
             Direction::Rollback => ChangeStatus::Reverted,
@@ -132,7 +135,9 @@ names! {
 }
 
 names! {
-    /// What a change's own row says happened to it.
+    /// What a change's own row says happened to it. Declared in the order a person reads a
+    /// plan in — what waits for review, what was decided, what a run did, what a rollback did —
+    /// which is the order counts are told in (the page's `CHANGE_STATUSES` lists them the same).
     ChangeStatus {
         /// Not reviewed.
         Pending = "pending",
@@ -142,10 +147,10 @@ names! {
         Rejected = "rejected",
         /// Stash confirmed it.
         Applied = "applied",
-        /// Stash refused it (the error is recorded).
-        Failed = "failed",
         /// Stash's value had changed since the plan was made: left alone.
         SkippedConflict = "skipped_conflict",
+        /// Stash refused it (the error is recorded).
+        Failed = "failed",
         /// Rolled back.
         Reverted = "reverted",
         /// Not rolled back: Stash no longer held the value the plan put there.
@@ -205,13 +210,13 @@ names! {
 
 impl Field {
     /// Whether the field is a list changed member by member (ADD / REMOVE).
-    pub fn is_list(self) -> bool {
+    pub(crate) fn is_list(self) -> bool {
         matches!(self, Field::Tags | Field::Performers | Field::Urls | Field::Galleries)
     }
 
     /// Whether a change of `kind` may touch this field: images and galleries have no director
     /// and no StashIDs, galleries belong to no gallery, and only CREATEs name things.
-    pub fn applies_to(self, kind: ObjectKind) -> bool {
+    pub(crate) fn applies_to(self, kind: ObjectKind) -> bool {
         match self {
             Field::Name => false,
             Field::Director | Field::StashIds => kind == ObjectKind::Scene,
@@ -221,7 +226,7 @@ impl Field {
     }
 
     /// The entity a member or value of this field refers to, when it refers to one.
-    pub fn refers_to(self) -> Option<ObjectKind> {
+    pub(crate) fn refers_to(self) -> Option<ObjectKind> {
         match self {
             Field::Tags => Some(ObjectKind::Tag),
             Field::Performers => Some(ObjectKind::Performer),
@@ -232,14 +237,14 @@ impl Field {
     }
 
     /// Checks a value (a SET value, or one list member) for this field; says what is expected.
-    pub fn check_value(self, value: &Value) -> Result<(), String> {
+    pub(crate) fn check_value(self, value: &Value) -> Result<(), String> {
         let ok = match self {
             Field::Title | Field::Code | Field::Details | Field::Director => value.is_string() || value.is_null(),
             Field::Date => value.is_null() || value.as_str().is_some_and(is_date),
             Field::Rating100 => value.is_null() || value.as_i64().is_some_and(|r| (1..=100).contains(&r)),
             Field::Organized => value.is_boolean(),
-            Field::Studio => value.is_null() || is_id(value) || created_ref(value).is_some(),
-            Field::Tags | Field::Performers | Field::Galleries => is_id(value) || created_ref(value).is_some(),
+            Field::Studio => value.is_null() || is_id(value) || is_created_ref(value),
+            Field::Tags | Field::Performers | Field::Galleries => is_id(value) || is_created_ref(value),
             Field::Urls => value.as_str().is_some_and(|s| !s.trim().is_empty()),
             Field::Name => Creation::parse(value).is_some(),
             Field::StashIds => value.as_array().is_some_and(|ids| {
@@ -285,7 +290,7 @@ impl Field {
     }
 
     /// Whether `member` is in this list field of `object`.
-    pub fn has_member(self, object: &(impl Target + ?Sized), member: &Value) -> bool {
+    pub(crate) fn has_member(self, object: &(impl Target + ?Sized), member: &Value) -> bool {
         match (self, member) {
             (Field::Urls, Value::String(url)) => object.urls().contains(url),
             (Field::Tags | Field::Performers | Field::Galleries, m) => {
@@ -433,7 +438,7 @@ impl Creation {
                 Some(_) => None,
             }
         };
-        let reference = |v: &Value| is_id(v) || created_ref(v).is_some();
+        let reference = |v: &Value| is_id(v) || is_created_ref(v);
         let references = |v: Option<&Value>| -> Option<Vec<Value>> {
             match v {
                 None | Some(Value::Null) => Some(Vec::new()),
@@ -500,7 +505,7 @@ impl Creation {
 
     /// Whether it sets what only a gallery takes (code, date, studio, performers, tags), or
     /// what a gallery does not take (aliases, parent).
-    pub fn fits(&self, kind: ObjectKind) -> bool {
+    pub(crate) fn fits(&self, kind: ObjectKind) -> bool {
         let gallery_only = self.code.is_some()
             || self.date.is_some()
             || self.studio.is_some()
@@ -515,42 +520,111 @@ impl Creation {
     }
 }
 
-/// Every `{"created": N}` a change's value holds: the value itself, or, in a CREATE's object,
-/// its `parent`, `studio`, `performers` and `tags`.
-pub fn created_refs(value: &Value) -> Vec<i64> {
-    let mut found = Vec::new();
-    map_created_refs(value, &mut |n| {
-        found.push(n);
-        json!({ "created": n })
-    });
-    found
+/// A CREATE that a `{"created": N}` reference names, counted as a new plan counts: the N-th
+/// change (from 0) of the same list. A plan file and a producer's [`NewChange`]s refer so; the
+/// store turns each into the [`ChangeId`] of the row it inserts, and a file export turns it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileIndex(pub usize);
+
+/// A CREATE that a stored `{"created": N}` reference names: the id of its change's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ChangeId(pub i64);
+
+/// How a `{"created": N}` reference's N reads: as a [`FileIndex`] (a new plan) or a
+/// [`ChangeId`] (a stored one). The JSON is the same; the type says which list N counts in, so
+/// an index is never looked up as an id.
+pub(crate) trait CreatedRef: Copy + fmt::Display {
+    /// N as this kind of reference; none when it cannot be one (a negative index).
+    fn from_number(n: i64) -> Option<Self>;
+
+    /// N as written.
+    fn number(self) -> i64;
+
+    /// The reference as a value: `{"created": N}`.
+    fn value(self) -> Value {
+        json!({ "created": self.number() })
+    }
 }
 
-/// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`.
-pub fn map_created_refs(value: &Value, f: &mut impl FnMut(i64) -> Value) -> Value {
-    if let Some(n) = created_ref(value) {
-        return f(n);
+impl CreatedRef for FileIndex {
+    fn from_number(n: i64) -> Option<Self> {
+        usize::try_from(n).ok().map(FileIndex)
     }
-    let Value::Object(object) = value else { return value.clone() };
+
+    fn number(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
+impl CreatedRef for ChangeId {
+    fn from_number(n: i64) -> Option<Self> {
+        Some(ChangeId(n))
+    }
+
+    fn number(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FileIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Every `{"created": N}` a change's value holds that reads as an `R`: the value itself, or, in
+/// a CREATE's object, its `parent`, `studio`, `performers` and `tags`.
+pub(crate) fn created_refs<R: CreatedRef>(value: &Value) -> Vec<R> {
+    let Some(object) = value.as_object().filter(|_| !is_created_ref(value)) else {
+        return created_ref(value).into_iter().collect();
+    };
+    REFERENCE_KEYS
+        .iter()
+        .filter_map(|key| object.get(*key))
+        .flat_map(|held| held.as_array().map_or_else(|| std::slice::from_ref(held), Vec::as_slice))
+        .filter_map(created_ref)
+        .collect()
+}
+
+/// The value with every `{"created": N}` it holds (see [`created_refs`]) replaced by `f(N)`;
+/// the first N that is no `R`, or that `f` has no value for, is the error, as written.
+pub(crate) fn map_created_refs<R: CreatedRef>(
+    value: &Value,
+    mut f: impl FnMut(R) -> Option<Value>,
+) -> Result<Value, i64> {
+    let mut replace = |item: &Value| -> Result<Option<Value>, i64> {
+        let Some(n) = reference_number(item) else { return Ok(None) };
+        R::from_number(n).and_then(&mut f).map(Some).ok_or(n)
+    };
+    if let Some(replaced) = replace(value)? {
+        return Ok(replaced);
+    }
+    let Value::Object(object) = value else { return Ok(value.clone()) };
     let mut mapped = object.clone();
     for key in REFERENCE_KEYS {
         match mapped.get_mut(key) {
             Some(Value::Array(items)) => {
                 for item in items.iter_mut() {
-                    if let Some(n) = created_ref(item) {
-                        *item = f(n);
+                    if let Some(replaced) = replace(item)? {
+                        *item = replaced;
                     }
                 }
             }
             Some(single) => {
-                if let Some(n) = created_ref(single) {
-                    *single = f(n);
+                if let Some(replaced) = replace(single)? {
+                    *single = replaced;
                 }
             }
             None => {}
         }
     }
-    Value::Object(mapped)
+    Ok(Value::Object(mapped))
 }
 
 /// StashIDs as a `stash_ids` change writes them: sorted, because Stash returns them in the order
@@ -568,7 +642,7 @@ pub fn stash_ids_value(ids: &[crate::stash::StashId]) -> Value {
 }
 
 /// Two values of a field are the same for a conflict check: empty text equals null.
-pub fn same_value(a: &Value, b: &Value) -> bool {
+pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
     let norm = |v: &Value| match v {
         Value::String(s) if s.is_empty() => Value::Null,
         other => other.clone(),
@@ -601,9 +675,19 @@ fn is_date(text: &str) -> bool {
     shaped && year > 0 && (1..=days).contains(&day)
 }
 
-/// The target of a `{"created": N}` reference: the change (file: index) whose CREATE makes the
-/// entity.
-pub fn created_ref(value: &Value) -> Option<i64> {
+/// The target of a `{"created": N}` reference, read as an `R`: the change whose CREATE makes
+/// the entity.
+pub(crate) fn created_ref<R: CreatedRef>(value: &Value) -> Option<R> {
+    reference_number(value).and_then(R::from_number)
+}
+
+/// Whether the value has the shape of a reference, `{"created": N}`, whatever N names.
+pub(crate) fn is_created_ref(value: &Value) -> bool {
+    reference_number(value).is_some()
+}
+
+/// N of a `{"created": N}`, as written.
+fn reference_number(value: &Value) -> Option<i64> {
     let object = value.as_object()?;
     (object.len() == 1).then(|| object.get("created")?.as_i64()).flatten()
 }
@@ -628,11 +712,55 @@ pub struct Plan {
     /// Where it is in its life.
     pub status: PlanStatus,
     /// How many changes have each status.
-    pub changes: std::collections::BTreeMap<&'static str, i64>,
+    pub changes: ChangeCounts,
     /// The mean confidence of its changes (superseded ones aside); none when it has none.
     pub mean_confidence: Option<f64>,
     /// Moves whenever a review decision changes: an apply given an older revision refuses.
     pub revision: i64,
+}
+
+/// How many changes have each status: a plan's, or one row of its summary. Serialised as an
+/// object keyed by the status words with the statuses that have none left out
+/// (`{"pending": 3, "approved": 2}`), and told as `5 changes: 3 pending, 2 approved` in
+/// [`ChangeStatus`]'s order.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ChangeCounts(BTreeMap<ChangeStatus, i64>);
+
+impl ChangeCounts {
+    /// Counts `n` more changes of `status`.
+    pub fn add(&mut self, status: ChangeStatus, n: i64) {
+        if n != 0 {
+            *self.0.entry(status).or_default() += n;
+        }
+    }
+
+    /// How many changes have `status`.
+    pub fn get(&self, status: ChangeStatus) -> i64 {
+        self.0.get(&status).copied().unwrap_or(0)
+    }
+
+    /// How many changes in all.
+    pub fn total(&self) -> i64 {
+        self.0.values().sum()
+    }
+}
+
+impl fmt::Display for ChangeCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> =
+            self.0.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", words::status(s.as_str()))).collect();
+        if parts.is_empty() {
+            return f.write_str("no changes");
+        }
+        write!(f, "{}: {}", words::count(self.total() as u64, "change"), parts.join(", "))
+    }
+}
+
+impl fmt::Debug for ChangeCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(s, n)| (s.as_str(), n))).finish()
+    }
 }
 
 /// One change of a plan, as stored.
@@ -648,7 +776,8 @@ pub struct Change {
     pub field: Field,
     /// ADD, REMOVE, SET or CREATE.
     pub action: Action,
-    /// The proposed value (one member for ADD / REMOVE).
+    /// The proposed value (one member for ADD / REMOVE); `{"created": id}` refers to the change
+    /// of that id (a [`ChangeId`]).
     pub value: Value,
     /// The value as StashHog saw it when the plan was made.
     pub before: Value,
@@ -667,9 +796,14 @@ pub struct Change {
 }
 
 impl Change {
+    /// The CREATE the value refers to, when it is a `{"created": id}`.
+    pub(crate) fn created_ref(&self) -> Option<ChangeId> {
+        created_ref(&self.value)
+    }
+
     /// For ADD / REMOVE: whether the member was in the list when the plan was made (from
     /// `before` when it lists the members, else implied by the action).
-    pub fn member_was_present(&self) -> bool {
+    pub(crate) fn member_was_present(&self) -> bool {
         match self.before.as_array() {
             Some(list) => list.iter().any(|m| m == &self.value),
             None => self.action == Action::Remove,
@@ -688,7 +822,7 @@ pub struct NewChange {
     pub field: Field,
     /// The action.
     pub action: Action,
-    /// The value; `{"created": i}` refers to the `i`-th change of the same list.
+    /// The value; `{"created": i}` refers to the `i`-th change of the same list (a [`FileIndex`]).
     pub value: Value,
     /// The value before.
     pub before: Value,
@@ -698,6 +832,13 @@ pub struct NewChange {
     pub confidence: f64,
     /// Pending, approved or rejected.
     pub status: ChangeStatus,
+}
+
+impl NewChange {
+    /// The CREATEs the value refers to (itself, or inside a CREATE's object), by their index.
+    pub(crate) fn created_refs(&self) -> Vec<FileIndex> {
+        created_refs(&self.value)
+    }
 }
 
 /// Which changes an operation looks at (`show_plan`, `review_plan`); every part given must hold.
@@ -731,7 +872,7 @@ pub struct ChangeFilter {
 
 impl ChangeFilter {
     /// Whether the filter picks changes by anything (so "all" was not meant by accident).
-    pub fn narrows(&self) -> bool {
+    pub(crate) fn narrows(&self) -> bool {
         self.ids.is_some()
             || self.scene_ids.is_some()
             || self.field.is_some()
@@ -746,7 +887,7 @@ impl ChangeFilter {
 
 /// A value as a filter or a rejection compares it: the stored JSON text, with whole numbers
 /// written as integers (Stash's UI sends every number as a float).
-pub fn value_key(value: &Value) -> String {
+pub(crate) fn value_key(value: &Value) -> String {
     fn canonical(value: &Value) -> Value {
         match value {
             Value::Number(n) => match n.as_f64() {
@@ -759,4 +900,52 @@ pub fn value_key(value: &Value) -> String {
         }
     }
     canonical(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_told_in_the_order_a_plan_is_read() {
+        let mut counts = ChangeCounts::default();
+        for (status, n) in [(ChangeStatus::Failed, 1), (ChangeStatus::Pending, 3), (ChangeStatus::Applied, 0)] {
+            counts.add(status, n);
+        }
+        counts.add(ChangeStatus::SkippedConflict, 2);
+        assert_eq!(counts.to_string(), "6 changes: 3 pending, 2 skipped conflict, 1 failed");
+        assert_eq!(counts.get(ChangeStatus::Pending), 3);
+        assert_eq!(counts.get(ChangeStatus::Applied), 0);
+        assert_eq!(
+            serde_json::to_value(&counts).ok(),
+            Some(json!({"pending": 3, "skipped_conflict": 2, "failed": 1})),
+            "the JSON keys are the status words, statuses with none left out"
+        );
+        assert_eq!(ChangeCounts::default().to_string(), "no changes");
+    }
+
+    #[test]
+    fn a_reference_reads_as_an_index_in_a_new_plan_and_an_id_when_stored() {
+        let reference = json!({"created": 3});
+        assert_eq!(created_ref::<FileIndex>(&reference), Some(FileIndex(3)));
+        assert_eq!(created_ref::<ChangeId>(&reference), Some(ChangeId(3)));
+        let negative = json!({"created": -1});
+        assert!(is_created_ref(&negative));
+        assert_eq!(created_ref::<FileIndex>(&negative), None, "no change has a negative index");
+        assert_eq!(created_ref::<FileIndex>(&json!({"created": 3, "name": "x"})), None);
+    }
+
+    #[test]
+    fn turning_references_over_reaches_into_a_creates_object_and_names_the_first_it_cannot_turn() {
+        let gallery = json!({"name": "Post", "studio": {"created": 0}, "performers": [{"created": 1}, 5]});
+        let ids = [ChangeId(40), ChangeId(41)];
+        let stored = map_created_refs(&gallery, |i: FileIndex| ids.get(i.0).map(|id| id.value()));
+        assert_eq!(stored, Ok(json!({"name": "Post", "studio": {"created": 40}, "performers": [{"created": 41}, 5]})));
+        assert_eq!(created_refs::<ChangeId>(&stored.unwrap_or_default()), [ChangeId(40), ChangeId(41)]);
+        assert_eq!(map_created_refs(&json!({"created": 2}), |i: FileIndex| ids.get(i.0).map(|id| id.value())), Err(2));
+        assert_eq!(map_created_refs(&json!({"created": -1}), |i: FileIndex| Some(i.value())), Err(-1));
+        let one_bad = json!({"name": "Post", "studio": {"created": -1}, "tags": [{"created": 2}]});
+        assert_eq!(created_refs::<FileIndex>(&one_bad), [FileIndex(2)], "a bad reference hides no good one");
+        assert_eq!(map_created_refs(&json!(7), |_: FileIndex| None), Ok(json!(7)), "a plain id is no reference");
+    }
 }

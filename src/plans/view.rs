@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{Change, Field, created_ref};
+use super::{Change, ChangeId, Field, created_ref};
 use crate::stash::ObjectKind;
 
 /// A scene as a reviewer recognises it.
 #[derive(Debug, Clone, Default)]
-pub struct SceneLabel {
+pub(crate) struct SceneLabel {
     /// Its title, else (as Stash shows it) its first file's name.
     pub title: Option<String>,
     /// Its first file's path.
@@ -34,7 +34,7 @@ impl SceneLabel {
 
 /// The names a set of changes needs.
 #[derive(Debug, Clone, Default)]
-pub struct Names {
+pub(crate) struct Names {
     /// Tag names by id.
     pub tags: HashMap<i64, String>,
     /// Performer names by id.
@@ -42,7 +42,7 @@ pub struct Names {
     /// Studio names by id.
     pub studios: HashMap<i64, String>,
     /// What a CREATE change makes, by the change's id.
-    pub created: HashMap<i64, String>,
+    pub created: HashMap<ChangeId, String>,
     /// Scenes by id.
     pub scenes: HashMap<i64, SceneLabel>,
     /// Images by id.
@@ -53,7 +53,7 @@ pub struct Names {
 
 /// The ids whose names a set of changes needs, by kind.
 #[derive(Debug, Clone, Default)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// Tag ids.
     pub tags: Vec<i64>,
     /// Performer ids.
@@ -61,7 +61,7 @@ pub struct Wanted {
     /// Studio ids.
     pub studios: Vec<i64>,
     /// CREATE change ids.
-    pub created: Vec<i64>,
+    pub created: Vec<ChangeId>,
     /// Scene ids.
     pub scenes: Vec<i64>,
     /// Image ids.
@@ -92,7 +92,6 @@ impl Wanted {
             &mut wanted.tags,
             &mut wanted.performers,
             &mut wanted.studios,
-            &mut wanted.created,
             &mut wanted.scenes,
             &mut wanted.images,
             &mut wanted.galleries,
@@ -100,6 +99,8 @@ impl Wanted {
             list.sort_unstable();
             list.dedup();
         }
+        wanted.created.sort_unstable();
+        wanted.created.dedup();
         wanted
     }
 

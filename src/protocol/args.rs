@@ -24,7 +24,7 @@ pub struct ArgError {
 /// One argument a mode takes, as the mode declares it: the one place the command line's
 /// `<mode> --help`, the refusal of unknown keys and the docs read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArgSpec {
+pub(crate) struct ArgSpec {
     /// The key in `args` (`--set key=value`).
     pub name: &'static str,
     /// What it takes, e.g. `a plan id` or `true or false`.
@@ -36,7 +36,7 @@ pub struct ArgSpec {
 /// An argument nobody declared: the user mistyped it, or it belongs to another mode.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{mode} does not take `{key}`{hint}; it takes {known}")]
-pub struct UnknownArg {
+pub(crate) struct UnknownArg {
     /// The mode.
     pub mode: &'static str,
     /// The offending key.
@@ -49,7 +49,7 @@ pub struct UnknownArg {
 
 /// The declared name closest to `key`: equal once case, `_` and `-` are ignored, else at most
 /// two edits away (a third of the name for long ones).
-pub fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let fold = |s: &str| s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect::<String>();
     let wanted = fold(key);
     let mut best: Option<(usize, &str)> = None;
@@ -121,7 +121,7 @@ impl Args {
 
     /// Ids as a person selects them: single ids and inclusive ranges, as text `"1,2,5-9"` or a
     /// JSON list of ids and ranges (`[1, "5-9"]`). The one reader of every `…_ids` argument.
-    pub fn id_ranges(&self, key: &str) -> Result<Option<Vec<RangeInclusive<i64>>>, ArgError> {
+    pub(crate) fn id_ranges(&self, key: &str) -> Result<Option<Vec<RangeInclusive<i64>>>, ArgError> {
         const EXPECTED: &str = "a list of ids (e.g. 1,2,3 or 1-20)";
         let Some(value) = self.get(key) else { return Ok(None) };
         let bad = || error(key, EXPECTED, value);
@@ -152,7 +152,7 @@ impl Args {
 
     /// Refuses any key that is neither `mode`, Stash's `hookContext`, nor one of `known`; the
     /// error lists what `mode` takes and suggests the closest name.
-    pub fn refuse_unknown<'a>(
+    pub(crate) fn refuse_unknown<'a>(
         &self,
         mode: &'static str,
         known: impl Iterator<Item = &'a str> + Clone,
@@ -201,7 +201,7 @@ fn error(key: &str, expected: &'static str, got: &Value) -> ArgError {
 }
 
 /// Text of a string, number or bool.
-pub fn as_string(v: &Value) -> Option<String> {
+pub(crate) fn as_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -229,7 +229,7 @@ pub fn as_bool(v: &Value) -> Option<bool> {
 }
 
 /// A finite number from a number or numeric text.
-pub fn as_number(v: &Value) -> Option<f64> {
+pub(crate) fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -239,7 +239,7 @@ pub fn as_number(v: &Value) -> Option<f64> {
 }
 
 /// A whole number from a number (a float only when it is whole) or numeric text.
-pub fn as_integer(v: &Value) -> Option<i64> {
+pub(crate) fn as_integer(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => {
             n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))

@@ -119,7 +119,7 @@ struct RawCookie {
 }
 
 /// Reads stdin to EOF and parses it.
-pub fn read_stdin() -> Result<PluginInput, InputError> {
+pub(crate) fn read_stdin() -> Result<PluginInput, InputError> {
     let mut bytes = Vec::new();
     std::io::stdin().lock().read_to_end(&mut bytes).map_err(InputError::Read)?;
     parse(&bytes)

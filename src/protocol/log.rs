@@ -10,10 +10,10 @@ use std::io::Write;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 /// Longest message part in one frame, in bytes: well below Stash's 64 KiB line limit.
-pub const MAX_FRAME_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_FRAME_BYTES: usize = 8 * 1024;
 
 /// A `log::Log` that writes Stash frames to stderr.
-pub struct StashLogger {
+pub(crate) struct StashLogger {
     level: LevelFilter,
 }
 

@@ -53,7 +53,7 @@ impl StashClient {
     }
 
     /// Requests sent to Stash so far, retries included.
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.transport.requests_sent()
     }
 
@@ -68,7 +68,7 @@ impl StashClient {
     }
 
     /// Stash's version and whether it is set up and migrated.
-    pub fn system_info(&self) -> Result<SystemInfo, ApiError> {
+    pub(crate) fn system_info(&self) -> Result<SystemInfo, ApiError> {
         operations::system_info::run(&self.transport)
     }
 
@@ -79,7 +79,10 @@ impl StashClient {
 
     /// Replaces StashHog's saved plugin settings by `settings` (Stash keeps no other copy:
     /// send the whole map).
-    pub fn configure_plugin(&self, settings: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApiError> {
+    pub(crate) fn configure_plugin(
+        &self,
+        settings: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ApiError> {
         operations::configure_plugin::run(&self.transport, settings)
     }
 
@@ -90,7 +93,7 @@ impl StashClient {
 
     /// The scenes with these ids as Stash holds them now (one request per 500 ids); ids Stash
     /// does not have are simply missing from the answer.
-    pub fn scenes_now(&self, ids: &[i64]) -> Result<Vec<Scene>, ApiError> {
+    pub(crate) fn scenes_now(&self, ids: &[i64]) -> Result<Vec<Scene>, ApiError> {
         let mut scenes = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
             let query = SceneQuery { ids: Some(chunk.to_vec()), ..SceneQuery::default() };
@@ -109,7 +112,7 @@ impl StashClient {
 
     /// Every scene id in Stash, ascending, a thousand at a time (Stash's largest page; it
     /// quietly cuts a bigger `per_page` to 1000).
-    pub fn all_scene_ids(&self) -> Result<Vec<i64>, ApiError> {
+    pub(crate) fn all_scene_ids(&self) -> Result<Vec<i64>, ApiError> {
         let filter = FindFilter { per_page: MAX_PER_PAGE, ..FindFilter::sorted(SortKey::Id) };
         let mut ids = Vec::new();
         loop {
@@ -138,7 +141,7 @@ impl StashClient {
     }
 
     /// The images with these ids as Stash holds them now (one request per 500 ids).
-    pub fn images_now(&self, ids: &[i64]) -> Result<Vec<Image>, ApiError> {
+    pub(crate) fn images_now(&self, ids: &[i64]) -> Result<Vec<Image>, ApiError> {
         let mut images = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
             let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
@@ -149,7 +152,7 @@ impl StashClient {
     }
 
     /// The galleries with these ids as Stash holds them now (one request per 500 ids).
-    pub fn galleries_now(&self, ids: &[i64]) -> Result<Vec<Gallery>, ApiError> {
+    pub(crate) fn galleries_now(&self, ids: &[i64]) -> Result<Vec<Gallery>, ApiError> {
         let mut galleries = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
             let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
@@ -171,7 +174,7 @@ impl StashClient {
 
     /// The tag, performer (one without a disambiguation) or studio named exactly `name`, if
     /// Stash has one: how a killed CREATE is checked.
-    pub fn find_named(&self, kind: ObjectKind, name: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn find_named(&self, kind: ObjectKind, name: &str) -> Result<Option<i64>, ApiError> {
         let (query, filter) = (EntityQuery::default(), FindFilter::sorted(SortKey::Id));
         let t = &self.transport;
         let named = Some(name);
@@ -201,7 +204,7 @@ impl StashClient {
     /// The gallery whose code is exactly `code`, if Stash has one (the lowest id when several
     /// do): how an import finds its gallery for a post again, and how a killed gallery CREATE
     /// is checked.
-    pub fn find_gallery_by_code(&self, code: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn find_gallery_by_code(&self, code: &str) -> Result<Option<i64>, ApiError> {
         let filter = FindFilter { per_page: MAX_PER_PAGE, ..FindFilter::sorted(SortKey::Id) };
         let (_, found) = operations::find_galleries::run_with_code(&self.transport, code, &filter)?;
         Ok(found.into_iter().find(|g| g.code.as_deref() == Some(code)).map(|g| g.id))
@@ -221,6 +224,6 @@ impl StashClient {
 }
 
 /// `STASH_API_KEY` from the environment, when set and not empty.
-pub fn api_key_from_env() -> Option<String> {
+pub(crate) fn api_key_from_env() -> Option<String> {
     std::env::var("STASH_API_KEY").ok().filter(|k| !k.trim().is_empty())
 }

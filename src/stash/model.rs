@@ -66,12 +66,12 @@ impl ObjectKind {
 
     /// Whether plans change this kind's fields (scenes, images, galleries) rather than only
     /// create it (tags, performers, studios).
-    pub fn is_media(self) -> bool {
+    pub(crate) fn is_media(self) -> bool {
         matches!(self, ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery)
     }
 
     /// The plural name: the mirror's table, and the key in summaries and sync state (`scenes`).
-    pub fn plural(self) -> &'static str {
+    pub(crate) fn plural(self) -> &'static str {
         match self {
             ObjectKind::Tag => "tags",
             ObjectKind::Performer => "performers",

@@ -41,7 +41,7 @@ pub struct FindFilter {
 impl FindFilter {
     /// Rows per page StashHog asks for: big enough to be cheap per row, small enough to keep
     /// each answer (and memory) small.
-    pub const DEFAULT_PER_PAGE: i64 = 500;
+    pub(crate) const DEFAULT_PER_PAGE: i64 = 500;
 
     /// Ascending by `sort`, first page, default size.
     pub fn sorted(sort: SortKey) -> Self {

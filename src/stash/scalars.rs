@@ -9,10 +9,10 @@ pub type Timestamp = String;
 /// A JSON object.
 pub type Map = serde_json::Map<String, serde_json::Value>;
 /// Any JSON value.
-pub type Any = serde_json::Value;
+pub(crate) type Any = serde_json::Value;
 /// Plugin id → its settings object.
-pub type PluginConfigMap = std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>;
+pub(crate) type PluginConfigMap = std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>;
 /// Name → flag.
-pub type BoolMap = std::collections::HashMap<String, bool>;
+pub(crate) type BoolMap = std::collections::HashMap<String, bool>;
 /// A 64-bit integer.
-pub type Int64 = i64;
+pub(crate) type Int64 = i64;

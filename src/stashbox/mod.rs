@@ -58,7 +58,7 @@ pub enum Lookup {
 
 /// The account a stash-box key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct StashBoxUser {
+pub(crate) struct StashBoxUser {
     /// User id.
     pub id: String,
     /// User name.
@@ -66,7 +66,7 @@ pub struct StashBoxUser {
 }
 
 /// A client for one stash-box endpoint, paced so it never sends faster than its budget.
-pub struct StashBoxClient {
+pub(crate) struct StashBoxClient {
     transport: Transport,
     pacer: Option<Ratelimiter>,
 }
@@ -94,7 +94,7 @@ impl StashBoxClient {
 
     /// Paces every later request to at most `per_minute`, evenly spaced (a retry waits its own
     /// back-off, 1 s or more, instead).
-    pub fn paced(mut self, per_minute: u32) -> Self {
+    pub(crate) fn paced(mut self, per_minute: u32) -> Self {
         self.pacer = Ratelimiter::builder(u64::from(per_minute.max(1)))
             .period(Duration::from_secs(60))
             .max_tokens(1)
@@ -105,7 +105,7 @@ impl StashBoxClient {
     }
 
     /// Requests sent so far.
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.transport.requests_sent()
     }
 

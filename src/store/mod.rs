@@ -576,7 +576,7 @@ impl Store {
 
     /// Turns a failure into what it means for the user: a damaged file, or a lock someone else
     /// holds (naming the StashHog runs that are going), with the file's path.
-    pub fn explain(&self, e: StoreError) -> StoreError {
+    pub(crate) fn explain(&self, e: StoreError) -> StoreError {
         let StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, message)) = &e else { return e };
         let reason = message.clone().unwrap_or_else(|| failure.to_string());
         match failure.code {
@@ -653,7 +653,7 @@ impl Store {
     }
 
     /// Size on disk in bytes, write-ahead log included.
-    pub fn size_bytes(&self) -> u64 {
+    pub(crate) fn size_bytes(&self) -> u64 {
         ["", "-wal"]
             .iter()
             .filter_map(|suffix| {
@@ -708,7 +708,7 @@ mod tests {
         assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
         let plan = store.plan(1).expect("reads").expect("kept");
         assert_eq!((plan.producer.as_str(), plan.revision, plan.status.as_str()), ("sync_scene_tags", 0, "applied"));
-        assert_eq!(plan.changes.get("applied"), Some(&1));
+        assert_eq!(plan.changes.get(crate::plans::ChangeStatus::Applied), 1);
         let batch: Option<i64> =
             store.conn.query_row("SELECT batch_id FROM plan_changes WHERE id = 1", [], |r| r.get(0)).expect("reads");
         assert_eq!(batch, Some(1), "the journal link survives the rebuild");

@@ -6,7 +6,7 @@
 //! of one request: written `sending` before it leaves, settled after; one still `sending` at
 //! start-up is a request whose fate is unknown and must be checked in Stash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{File, TryLockError};
 use std::ops::RangeInclusive;
 
@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::{NOW, Store, StoreError};
 use crate::plans::{
-    Action, Change, ChangeFilter, ChangeStatus, Direction, Field, NewChange, Plan, PlanStatus, Settled,
-    map_created_refs,
+    Action, Change, ChangeCounts, ChangeFilter, ChangeId, ChangeStatus, CreatedRef, Direction, Field, FileIndex,
+    NewChange, Plan, PlanStatus, Settled, map_created_refs,
 };
 use crate::stash::ObjectKind;
 
@@ -76,7 +76,7 @@ pub struct PlanLock {
 }
 
 /// A scene's id and its changes.
-pub type SceneChanges = (i64, Vec<Change>);
+pub(crate) type SceneChanges = (i64, Vec<Change>);
 
 /// How many changes of one field and action a plan has, by status.
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +88,7 @@ pub struct FieldSummary {
     /// Action, lower case.
     pub action: String,
     /// How many, by status.
-    pub counts: BTreeMap<String, i64>,
+    pub counts: ChangeCounts,
     /// Their mean confidence.
     pub mean_confidence: f64,
 }
@@ -112,7 +112,7 @@ pub struct ValueSummary {
     /// How many scenes (changes) propose it.
     pub scenes: i64,
     /// How many, by status.
-    pub counts: BTreeMap<String, i64>,
+    pub counts: ChangeCounts,
 }
 
 /// Inserts a plan and its changes inside `tx`; `{"created": i}` references to the `i`-th
@@ -154,7 +154,7 @@ pub(super) fn insert_changes(
     plan_id: i64,
     changes: &[NewChange],
     first: usize,
-    created: &mut HashMap<usize, i64>,
+    created: &mut HashMap<FileIndex, ChangeId>,
 ) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO plan_changes (plan_id, entity_type, entity_id, field, action, value, before, reason,
@@ -165,21 +165,8 @@ pub(super) fn insert_changes(
         // In a new plan `{"created": i}` (also inside a CREATE's object) is the index of an
         // earlier CREATE; stored, the id of that change's row. An index that names no earlier
         // CREATE is refused, never stored.
-        let mut bad = None;
-        let value = map_created_refs(&change.value, &mut |index| match usize::try_from(index)
-            .ok()
-            .and_then(|i| created.get(&i))
-            .copied()
-        {
-            Some(id) => serde_json::json!({ "created": id }),
-            None => {
-                bad.get_or_insert(index);
-                serde_json::json!({ "created": index })
-            }
-        });
-        if let Some(index) = bad {
-            return Err(StoreError::BadReference { change: first + position, index });
-        }
+        let value = map_created_refs(&change.value, |index: FileIndex| created.get(&index).map(|id| id.value()))
+            .map_err(|index| StoreError::BadReference { change: first + position, index })?;
         insert.execute(params![
             plan_id,
             change.entity.as_str(),
@@ -193,7 +180,7 @@ pub(super) fn insert_changes(
             change.status.as_str(),
         ])?;
         if change.action == Action::Create {
-            created.insert(first + position, tx.last_insert_rowid());
+            created.insert(FileIndex(first + position), ChangeId(tx.last_insert_rowid()));
         }
     }
     Ok(())
@@ -356,7 +343,7 @@ impl Store {
                         producer: r.get(6)?,
                         revision: r.get(7)?,
                         mean_confidence: r.get::<_, Option<f64>>(8)?.map(|m| (m * 1000.0).round() / 1000.0),
-                        changes: BTreeMap::new(),
+                        changes: ChangeCounts::default(),
                     })
                 },
             )
@@ -367,13 +354,13 @@ impl Store {
         let counts = statement.query_map([id], |r| Ok((parse_col(r, 0, ChangeStatus::parse)?, r.get(1)?)))?;
         for count in counts {
             let (status, n): (ChangeStatus, i64) = count?;
-            plan.changes.insert(status.as_str(), n);
+            plan.changes.add(status, n);
         }
         Ok(Some(plan))
     }
 
     /// The newest plan that has approved changes and can still be applied.
-    pub fn newest_plan_to_apply(&self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn newest_plan_to_apply(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -388,7 +375,7 @@ impl Store {
     }
 
     /// The plans made by `mode` whose apply was cut off (a killed run), oldest first.
-    pub fn interrupted_plans(&self, mode: &str) -> Result<Vec<i64>, StoreError> {
+    pub(crate) fn interrupted_plans(&self, mode: &str) -> Result<Vec<i64>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id FROM plans WHERE status = 'applying' AND json_extract(source, '$.mode') = ?1 ORDER BY id",
         )?;
@@ -398,7 +385,7 @@ impl Store {
 
     /// A plan whose apply or rollback was cut off (that run is finished first), else the plan
     /// whose apply finished last.
-    pub fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn newest_plan_to_roll_back(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -412,7 +399,7 @@ impl Store {
     }
 
     /// Sets a plan's status; a plan that already has it is left alone, `updated_at` included.
-    pub fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+    pub(crate) fn set_plan_status(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
         self.conn.execute(
             &format!("UPDATE plans SET status = ?2, updated_at = {NOW} WHERE id = ?1 AND status != ?2"),
             params![id, status.as_str()],
@@ -422,7 +409,7 @@ impl Store {
 
     /// Records that an apply of the plan finished, with the plan's resulting status (applied or
     /// partially applied): it is now the plan applied last.
-    pub fn finish_apply(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
+    pub(crate) fn finish_apply(&self, id: i64, status: PlanStatus) -> Result<(), StoreError> {
         self.conn.execute(
             &format!("UPDATE plans SET status = ?2, applied_at = {NOW}, updated_at = {NOW} WHERE id = ?1"),
             params![id, status.as_str()],
@@ -434,7 +421,7 @@ impl Store {
     /// never work on one plan at once (each would take the other's in-flight requests for
     /// interrupted ones and send them again). `None` when another run holds it. The OS drops
     /// the lock when the process ends, however it ends.
-    pub fn lock_plan(&self, plan_id: i64) -> Result<Option<PlanLock>, StoreError> {
+    pub(crate) fn lock_plan(&self, plan_id: i64) -> Result<Option<PlanLock>, StoreError> {
         let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(format!(".plan-{plan_id}.lock"));
         let path = self.path.with_file_name(name);
@@ -480,7 +467,7 @@ impl Store {
     }
 
     /// Counts of a plan's changes by field and action, each by status.
-    pub fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldSummary>, StoreError> {
+    pub(crate) fn field_summary(&self, plan_id: i64) -> Result<Vec<FieldSummary>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT entity_type, field, action, status, COUNT(*), AVG(confidence) FROM plan_changes
              WHERE plan_id = ?1 GROUP BY entity_type, field, action, status ORDER BY entity_type, field, action, status",
@@ -489,25 +476,32 @@ impl Store {
         let mut summary: Vec<FieldSummary> = Vec::new();
         while let Some(r) = rows.next()? {
             let (entity, field, action): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let (status, count, mean): (String, i64, f64) = (r.get(3)?, r.get(4)?, r.get(5)?);
+            let (status, count, mean): (ChangeStatus, i64, f64) =
+                (parse_col(r, 3, ChangeStatus::parse)?, r.get(4)?, r.get(5)?);
             let action = action.to_ascii_lowercase();
             let row = match summary.last_mut() {
                 Some(last) if last.entity == entity && last.field == field && last.action == action => last,
                 _ => {
-                    summary.push(FieldSummary { entity, field, action, counts: BTreeMap::new(), mean_confidence: 0.0 });
+                    summary.push(FieldSummary {
+                        entity,
+                        field,
+                        action,
+                        counts: ChangeCounts::default(),
+                        mean_confidence: 0.0,
+                    });
                     summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
                 }
             };
-            let before: i64 = row.counts.values().sum();
+            let before = row.counts.total();
             row.mean_confidence = (row.mean_confidence * before as f64 + mean * count as f64) / (before + count) as f64;
-            row.counts.insert(status, count);
+            row.counts.add(status, count);
         }
         Ok(summary)
     }
 
     /// The values a plan's changes matching `filter` propose, most changes first (at most
     /// `limit`), each with its counts by status: the "by value" view.
-    pub fn value_summary(
+    pub(crate) fn value_summary(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -549,19 +543,19 @@ impl Store {
                         value,
                         value_name: None,
                         scenes: total,
-                        counts: BTreeMap::new(),
+                        counts: ChangeCounts::default(),
                     });
                     summary.last_mut().ok_or(rusqlite::Error::QueryReturnedNoRows)?
                 }
             };
-            row.counts.insert(r.get(5)?, r.get(6)?);
+            row.counts.add(parse_col(r, 5, ChangeStatus::parse)?, r.get(6)?);
         }
         Ok(summary)
     }
 
     /// A page of the scenes that have changes matching `filter` (ascending scene id), each with
     /// all its matching changes, and how many scenes match in all.
-    pub fn scene_page(
+    pub(crate) fn scene_page(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -599,7 +593,7 @@ impl Store {
     /// Gives every change matching `filter` the status `to` (and, when approving, the CREATE
     /// changes they refer to; when rejecting a CREATE, the changes that need it), moves the plan's revision when anything changed, and returns
     /// the changes that changed (as they were).
-    pub fn review_changes(
+    pub(crate) fn review_changes(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
@@ -665,7 +659,7 @@ impl Store {
     }
 
     /// A plan's CREATE changes, in plan order.
-    pub fn plan_creates(&self, plan_id: i64) -> Result<Vec<Change>, StoreError> {
+    pub(crate) fn plan_creates(&self, plan_id: i64) -> Result<Vec<Change>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND action = 'CREATE' ORDER BY id"
         ))?;
@@ -676,7 +670,7 @@ impl Store {
     /// The changes of `kind` (scenes, images or galleries) with `status` of the next `objects`
     /// objects after `after` (ascending ids; descending when `reverse`, for rollback), grouped
     /// by object.
-    pub fn changes_after(
+    pub(crate) fn changes_after(
         &self,
         plan_id: i64,
         kind: ObjectKind,
@@ -704,7 +698,7 @@ impl Store {
     }
 
     /// Journals a request before it is sent: a `sending` batch carrying `change_ids`.
-    pub fn begin_batch(
+    pub(crate) fn begin_batch(
         &self,
         plan_id: i64,
         direction: Direction,
@@ -732,7 +726,7 @@ impl Store {
     }
 
     /// Records what became of changes, and closes their batch, in one transaction.
-    pub fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
+    pub(crate) fn settle(&self, batch: Option<(i64, BatchState)>, outcomes: &[Settled]) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(&format!(
@@ -757,7 +751,7 @@ impl Store {
 
     /// Gives a plan's failed changes back to the queue (`approved`), keeping their last error;
     /// returns how many. Running the task again is how a failed change is retried.
-    pub fn retry_failed(&self, plan_id: i64) -> Result<usize, StoreError> {
+    pub(crate) fn retry_failed(&self, plan_id: i64) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             &format!("UPDATE plan_changes SET status = 'approved', updated_at = {NOW} WHERE plan_id = ?1 AND status = 'failed'"),
             [plan_id],
@@ -765,7 +759,7 @@ impl Store {
     }
 
     /// Batches of `direction` still `sending`: their requests' fate is unknown.
-    pub fn open_batches(&self, plan_id: i64, direction: Direction) -> Result<Vec<OpenBatch>, StoreError> {
+    pub(crate) fn open_batches(&self, plan_id: i64, direction: Direction) -> Result<Vec<OpenBatch>, StoreError> {
         let batches: Vec<(i64, String)> = self
             .conn
             .prepare_cached(

@@ -19,7 +19,8 @@ use super::plan_rows::{change_from_row, insert_changes, insert_plan_row};
 use super::{NOW, Store, StoreError};
 use crate::plans::view::{Names, SceneLabel, Wanted};
 use crate::plans::{
-    Action, Change, ChangeStatus, Creation, NewChange, created_ref, created_refs, map_created_refs, value_key,
+    Action, Change, ChangeId, ChangeStatus, CreatedRef, Creation, FileIndex, NewChange, created_refs, map_created_refs,
+    value_key,
 };
 use crate::stash::ObjectKind;
 
@@ -84,9 +85,11 @@ fn key(entity: ObjectKind, scene: Option<i64>, field: &str, action: Action, valu
 }
 
 /// A value as rejections and superseding compare it: `{"new": name}` for a reference to a
-/// CREATE (named by `created`), else the stored text.
-fn compared_value(value: &Value, created: impl Fn(i64) -> Option<String>) -> String {
-    value_key(&map_created_refs(value, &mut |target| json!({ "new": created(target).unwrap_or_default() })))
+/// CREATE (named by `created`), else the stored text. A reference that names nothing is
+/// compared as written (storing it refuses it).
+fn compared_value<R: CreatedRef>(value: &Value, created: impl Fn(R) -> Option<String>) -> String {
+    let named = map_created_refs(value, |target: R| Some(json!({ "new": created(target).unwrap_or_default() })));
+    value_key(named.as_ref().unwrap_or(value))
 }
 
 /// The name a CREATE's value gives what it makes (a gallery: its code, which says which post
@@ -104,7 +107,7 @@ impl Store {
     /// an object this run did not look at moves into the new plan. What was taken over is marked `superseded`
     /// in the old plan, and an old plan with nothing open left becomes `superseded`. One
     /// transaction. Plans of `sync_scene_tags` supersede only plans of the same stash-box.
-    pub fn propose_plan(
+    pub(crate) fn propose_plan(
         &self,
         name: &str,
         producer: &str,
@@ -120,7 +123,7 @@ impl Store {
     /// scenes), so that only one part is ever in memory: each part is stored as it comes, inside
     /// the one transaction (parts may read this store: nothing here goes over the network). A
     /// part's `{"created": i}` references count from the start of that part.
-    pub fn propose_plan_in_parts(
+    pub(crate) fn propose_plan_in_parts(
         &self,
         name: &str,
         producer: &str,
@@ -152,9 +155,9 @@ impl Store {
                 }
             }
         }
-        let old_creates: HashMap<i64, &Change> =
-            old.iter().filter(|c| c.action == Action::Create).map(|c| (c.id, c)).collect();
-        let old_name = |id: i64| old_creates.get(&id).and_then(|c| created_name(&c.value));
+        let old_creates: HashMap<ChangeId, &Change> =
+            old.iter().filter(|c| c.action == Action::Create).map(|c| (ChangeId(c.id), c)).collect();
+        let old_name = |id: ChangeId| old_creates.get(&id).and_then(|c| created_name(&c.value));
         let mut old_by_key: HashMap<Key, Vec<usize>> = HashMap::new();
         for (index, change) in old.iter().enumerate() {
             let value = compared_value(&change.value, old_name);
@@ -165,8 +168,8 @@ impl Store {
         }
         let mut proposed_again = vec![false; old.len()];
         // The new plan's CREATEs by what they create, for old changes referring to the same.
-        let mut new_creates: HashMap<Key, usize> = HashMap::new();
-        let mut created_ids: HashMap<usize, i64> = HashMap::new();
+        let mut new_creates: HashMap<Key, FileIndex> = HashMap::new();
+        let mut created_ids: HashMap<FileIndex, ChangeId> = HashMap::new();
         let mut plan_id = None;
         for part in parts {
             let (mut changes, rejected_earlier) = without_rejected(&part?, &rejected);
@@ -191,7 +194,7 @@ impl Store {
                     }
                 }
                 if change.action == Action::Create {
-                    new_creates.insert(k, proposed.changes + index);
+                    new_creates.insert(k, FileIndex(proposed.changes + index));
                 }
             }
             let id = match plan_id {
@@ -199,16 +202,19 @@ impl Store {
                 None => *plan_id.insert(insert_plan_row(&tx, name, producer, source)?),
             };
             // References count from the part's start; the plan numbers its changes from its own.
+            // One that is no index stays as written, and storing it refuses it.
             for change in &mut changes {
-                let offset = proposed.changes as i64;
-                change.value =
-                    map_created_refs(&change.value, &mut |target| json!({ "created": target.saturating_add(offset) }));
+                let offset = proposed.changes;
+                if let Ok(value) = map_created_refs(&change.value, |i: FileIndex| Some(FileIndex(i.0 + offset).value()))
+                {
+                    change.value = value;
+                }
             }
             insert_changes(&tx, id, &changes, proposed.changes, &mut created_ids)?;
             proposed.changes += changes.len();
         }
         let mut taken: Vec<NewChange> = Vec::new();
-        let mut moved_creates: HashMap<i64, usize> = HashMap::new();
+        let mut moved_creates: HashMap<ChangeId, FileIndex> = HashMap::new();
         for (index, change) in old.iter().enumerate() {
             proposed.superseded += 1;
             if proposed_again[index] {
@@ -218,27 +224,27 @@ impl Store {
             if change.action == Action::Create || looked_at {
                 continue;
             }
-            let value = match created_ref(&change.value) {
+            let value = match change.created_ref() {
                 None => change.value.clone(),
                 Some(target) => {
                     let Some(create) = old_creates.get(&target) else { continue };
                     // A CREATE that itself refers to other CREATEs (a gallery's new studio) is
                     // not carried alone: what it refers to is numbered for its old plan.
-                    if !created_refs(&create.value).is_empty() {
+                    if !created_refs::<ChangeId>(&create.value).is_empty() {
                         continue;
                     }
-                    let create_value = compared_value(&create.value, |_| None);
+                    let create_value = compared_value(&create.value, |_: ChangeId| None);
                     let create_key = key(create.entity, None, create.field.as_str(), Action::Create, create_value);
                     let index = match new_creates.get(&create_key).or_else(|| moved_creates.get(&target)) {
                         Some(&index) => index,
                         None => {
                             taken.push(new_change(create));
-                            let index = proposed.changes + taken.len() - 1;
+                            let index = FileIndex(proposed.changes + taken.len() - 1);
                             moved_creates.insert(target, index);
                             index
                         }
                     };
-                    json!({ "created": index })
+                    index.value()
                 }
             };
             taken.push(NewChange { value, ..new_change(change) });
@@ -281,7 +287,7 @@ impl Store {
     /// Remembers `changes` (just rejected) as rejected: each for its scene, and with
     /// `everywhere` also its field, action and value for every scene. A CREATE has no scene:
     /// it is remembered only with `everywhere`. Returns how many rejections are new.
-    pub fn remember_rejections(
+    pub(crate) fn remember_rejections(
         &self,
         changes: &[Change],
         everywhere: bool,
@@ -315,7 +321,7 @@ impl Store {
 
     /// Forgets the rejections of these scenes' changes (a change approved or reset after all);
     /// a rejection everywhere stays until removed by itself. Returns how many were forgotten.
-    pub fn forget_rejections(&self, changes: &[Change]) -> Result<usize, StoreError> {
+    pub(crate) fn forget_rejections(&self, changes: &[Change]) -> Result<usize, StoreError> {
         let created = self.created_names(changes)?;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let mut removed = 0;
@@ -381,12 +387,12 @@ impl Store {
     }
 
     /// The names of what the CREATE changes `changes` refer to make, by change id.
-    fn created_names(&self, changes: &[Change]) -> Result<HashMap<i64, String>, StoreError> {
-        let ids: Vec<i64> = changes.iter().filter_map(|c| created_ref(&c.value)).collect();
+    fn created_names(&self, changes: &[Change]) -> Result<HashMap<ChangeId, String>, StoreError> {
+        let ids: Vec<ChangeId> = changes.iter().filter_map(Change::created_ref).collect();
         let mut names = HashMap::new();
         let mut statement = self.conn.prepare_cached("SELECT value FROM plan_changes WHERE id = ?1")?;
         for id in ids {
-            let value: Option<String> = statement.query_row([id], |r| r.get(0)).ok();
+            let value: Option<String> = statement.query_row([id.0], |r| r.get(0)).ok();
             if let Some(name) = value.and_then(|v| serde_json::from_str::<Value>(&v).ok()) {
                 names.insert(id, created_name(&name).unwrap_or_default());
             }
@@ -395,7 +401,7 @@ impl Store {
     }
 
     /// The names `wanted` asks for, from the mirror (and, for what a plan creates, the plan).
-    pub fn names_for(&self, wanted: &Wanted) -> Result<Names, StoreError> {
+    pub(crate) fn names_for(&self, wanted: &Wanted) -> Result<Names, StoreError> {
         let mut names = Names::default();
         let pairs = |sql: &str, ids: &[i64]| -> Result<Vec<(i64, String)>, StoreError> {
             let mut found = Vec::new();
@@ -420,11 +426,12 @@ impl Store {
         .collect();
         names.studios =
             pairs("SELECT id, name FROM studios WHERE id IN ({ids})", &wanted.studios)?.into_iter().collect();
-        names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &wanted.created)?
+        let created: Vec<i64> = wanted.created.iter().map(|c| c.0).collect();
+        names.created = pairs("SELECT id, value FROM plan_changes WHERE id IN ({ids})", &created)?
             .into_iter()
             .map(|(id, value)| {
                 let value = serde_json::from_str::<Value>(&value).ok();
-                (id, value.as_ref().and_then(Creation::parse).map(|c| c.name).unwrap_or_default())
+                (ChangeId(id), value.as_ref().and_then(Creation::parse).map(|c| c.name).unwrap_or_default())
             })
             .collect();
         let labels = |select: &str, ids: &[i64]| -> Result<HashMap<i64, SceneLabel>, StoreError> {
@@ -450,9 +457,8 @@ impl Store {
 }
 
 /// The name of what the `index`-th proposed change creates.
-fn new_name(changes: &[NewChange], index: i64) -> Option<String> {
-    let change = changes.get(usize::try_from(index).ok()?)?;
-    created_name(&change.value)
+fn new_name(changes: &[NewChange], index: FileIndex) -> Option<String> {
+    created_name(&changes.get(index.0)?.value)
 }
 
 /// A stored change as a change to store again (in a new plan).
@@ -483,9 +489,7 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
     };
     let mut keep: Vec<bool> = changes.iter().map(|c| !is_rejected(c)).collect();
     let rejected_count = keep.iter().filter(|k| !**k).count();
-    let targets = |change: &NewChange| -> Vec<usize> {
-        created_refs(&change.value).into_iter().filter_map(|t| usize::try_from(t).ok()).collect()
-    };
+    let targets = |change: &NewChange| -> Vec<usize> { change.created_refs().into_iter().map(|t| t.0).collect() };
     // A reference to a CREATE left out cannot be applied (references point backwards, so one
     // pass in order carries a left-out CREATE through the CREATEs that refer to it).
     for (i, change) in changes.iter().enumerate() {
@@ -507,10 +511,13 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
             continue;
         }
         let mut change = change.clone();
-        change.value = map_created_refs(&change.value, &mut |target| {
-            let target = usize::try_from(target).ok().and_then(|t| index_of.get(&t)).copied();
-            json!({ "created": target.unwrap_or(usize::MAX) })
-        });
+        // Every reference of a kept change names a kept CREATE; one that is no index stays as
+        // written, and storing it refuses it.
+        if let Ok(value) =
+            map_created_refs(&change.value, |t: FileIndex| index_of.get(&t.0).map(|i| FileIndex(*i).value()))
+        {
+            change.value = value;
+        }
         index_of.insert(i, kept.len());
         kept.push(change);
     }

@@ -102,7 +102,7 @@ impl Store {
 
     /// The runs whose process is alive, oldest first (reads only: usable while another process
     /// holds the write lock).
-    pub fn live_runs(&self) -> Result<Vec<LiveRun>, StoreError> {
+    pub(crate) fn live_runs(&self) -> Result<Vec<LiveRun>, StoreError> {
         let mut statement =
             self.conn.prepare("SELECT id, mode, pid, started_at FROM runs WHERE status = 'running' ORDER BY id")?;
         let rows = statement
@@ -116,7 +116,7 @@ impl Store {
     }
 
     /// Marks runs whose process died as `killed`; returns how many.
-    pub fn sweep_killed_runs(&self) -> Result<usize, StoreError> {
+    pub(crate) fn sweep_killed_runs(&self) -> Result<usize, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let running: Vec<i64> = tx
             .prepare("SELECT id FROM runs WHERE status = 'running'")?
@@ -151,7 +151,7 @@ impl Store {
 
     /// Keeps the runs table small: hooks add a row per save. Drops finished runs beyond the
     /// newest `keep`.
-    pub fn prune_runs(&self, keep: i64) -> Result<usize, StoreError> {
+    pub(crate) fn prune_runs(&self, keep: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .execute("DELETE FROM runs WHERE status != 'running' AND id <= (SELECT MAX(id) FROM runs) - ?1", [keep])?)
@@ -159,7 +159,7 @@ impl Store {
 
     /// Records the start of a run and takes its liveness lock. `request_id` is the page's
     /// name for the run, so it can find the outcome Stash does not keep.
-    pub fn begin_run(
+    pub(crate) fn begin_run(
         &self,
         mode: &str,
         args: &Value,
@@ -190,7 +190,7 @@ impl Store {
     }
 
     /// Records how a run ended (`refused`: it refused to start its work) and releases its lock.
-    pub fn finish_run(
+    pub(crate) fn finish_run(
         &self,
         run: RunHandle,
         summary: Option<&Value>,
@@ -211,12 +211,12 @@ impl Store {
     }
 
     /// The newest runs, newest first.
-    pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+    pub(crate) fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         self.select_runs("ORDER BY id DESC LIMIT ?1", i64::try_from(limit).unwrap_or(i64::MAX))
     }
 
     /// The newest run the page started with `request_id`.
-    pub fn run_by_request(&self, request_id: &str) -> Result<Option<RunRecord>, StoreError> {
+    pub(crate) fn run_by_request(&self, request_id: &str) -> Result<Option<RunRecord>, StoreError> {
         let sql = "SELECT id, mode, args, face, started_at, ended_at, status, summary, error FROM runs
                    WHERE request_id = ?1 ORDER BY id DESC LIMIT 1";
         Ok(self.runs_where(sql, [request_id])?.pop())

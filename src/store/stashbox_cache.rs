@@ -40,7 +40,7 @@ impl Answer {
 
 impl Store {
     /// Records answers, one transaction for the batch.
-    pub fn record_answers(&self, endpoint: &str, answers: &[(String, Answer)]) -> Result<(), StoreError> {
+    pub(crate) fn record_answers(&self, endpoint: &str, answers: &[(String, Answer)]) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut upsert = tx.prepare_cached(
@@ -78,7 +78,7 @@ impl Store {
 
     /// The lasting verdicts (deleted, merged into a scene, unknown) recorded at or after
     /// `since`: a stash-box does not change its mind about them, so a re-run need not ask again.
-    pub fn lasting_verdicts(&self, endpoint: &str, since: &str) -> Result<HashMap<String, Answer>, StoreError> {
+    pub(crate) fn lasting_verdicts(&self, endpoint: &str, since: &str) -> Result<HashMap<String, Answer>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT stash_id, status, merged_into, candidates FROM stashbox_scenes
              WHERE endpoint = ?1 AND fetched_at >= ?2 AND status IN ('deleted', 'merged', 'not_found')",
@@ -96,7 +96,7 @@ impl Store {
 
     /// Whether `stash_id` of `endpoint` was answered at or after `since` (our clock, RFC3339
     /// UTC).
-    pub fn answered_since(&self, endpoint: &str, stash_id: &str, since: &str) -> Result<bool, StoreError> {
+    pub(crate) fn answered_since(&self, endpoint: &str, stash_id: &str, since: &str) -> Result<bool, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT 1 FROM stashbox_scenes WHERE endpoint = ?1 AND stash_id = ?2 AND fetched_at >= ?3",
         )?;
@@ -104,7 +104,7 @@ impl Store {
     }
 
     /// Our clock `hours` ago, in the form `fetched_at` uses.
-    pub fn hours_ago(&self, hours: f64) -> Result<String, StoreError> {
+    pub(crate) fn hours_ago(&self, hours: f64) -> Result<String, StoreError> {
         Ok(self.conn.query_row(
             concat!("SELECT ", now_sql!("?1")),
             [format!("-{} seconds", (hours * 3600.0).round() as i64)],
@@ -114,7 +114,7 @@ impl Store {
 
     /// Mirrored scenes with a StashID on `endpoint`, oldest `updated_at` first: (scene id,
     /// StashID).
-    pub fn scenes_linked_to(&self, endpoint: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    pub(crate) fn scenes_linked_to(&self, endpoint: &str) -> Result<Vec<(i64, String)>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT s.id, l.stash_id FROM scene_stash_ids l JOIN scenes s ON s.id = l.scene_id
              WHERE l.endpoint = ?1 ORDER BY s.updated_at, s.id, l.stash_id",

@@ -21,10 +21,10 @@ use crate::fansly::propose::{self, Options, Proposal, StashSide};
 use crate::fansly::source::PgTarget;
 use crate::fansly::{Library, Located, Source, model::NotFound};
 use crate::plan_runner::RunOptions;
-use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, created_ref};
+use crate::plans::{Action, ChangeFilter, ChangeStatus, Direction, Field, is_created_ref};
 use crate::settings::FanslyImport;
 use crate::stash::{Image, ObjectKind, Scene};
-use crate::sync;
+use crate::{sync, words};
 
 /// Scenes read from the mirror at a time.
 const SCENES_PER_READ: usize = 500;
@@ -137,7 +137,7 @@ fn drop_rejected(cx: &Context, proposal: &mut Proposal) -> anyhow::Result<usize>
             continue;
         }
         for change in cx.store.changes(plan.id, &rejected_only, usize::MAX, 0)?.1 {
-            if change.action != Action::Create && created_ref(&change.value).is_none() {
+            if change.action != Action::Create && change.created_ref().is_none() {
                 rejected.insert(key(change.entity, change.entity_id, change.field, change.action, &change.value));
             }
         }
@@ -145,7 +145,7 @@ fn drop_rejected(cx: &Context, proposal: &mut Proposal) -> anyhow::Result<usize>
     let before = proposal.changes.len();
     proposal.changes.retain(|c| {
         c.action == Action::Create
-            || created_ref(&c.value).is_some()
+            || is_created_ref(&c.value)
             || !rejected.contains(&key(c.entity, c.entity_id, c.field, c.action, &c.value))
     });
     Ok(before - proposal.changes.len())
@@ -291,11 +291,15 @@ fn log_summary(proposal: &Proposal, plan_id: Option<i64>, dry_run: bool) {
     match plan_id {
         None => log::info!("Nothing to import: Stash already carries everything the scraper's database says"),
         Some(id) if dry_run => log::info!(
-            "Dry run: nothing was changed. Plan {id} proposes {} change(s) ({} fill empty fields, {} would overwrite, creates {:?}); review it, approve, then run \"Apply approved plan changes\"",
+            "Dry run: nothing was changed. Plan {id} proposes {} change(s) ({} fill empty fields, {} would overwrite, creates {}); review it, approve, then run \"Apply approved plan changes\"",
             proposal.changes.len(),
             r.fills,
             r.overwrites,
-            r.creates
+            if r.creates.is_empty() {
+                "nothing".to_string()
+            } else {
+                r.creates.iter().map(|(kind, n)| words::count(*n as u64, kind.as_str())).collect::<Vec<_>>().join(", ")
+            }
         ),
         Some(id) => log::info!("Plan {id}: applying the {} change(s) that fill empty fields", r.fills),
     }

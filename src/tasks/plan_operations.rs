@@ -114,7 +114,7 @@ pub fn list_plans(cx: &mut Context) -> anyhow::Result<Outcome> {
             plan.name,
             words::status(plan.status.as_str()),
             plan.created_at,
-            words::tally(&plan.changes, "change")
+            plan.changes
         );
     }
     Ok(Outcome { output: json!({ "plans": plans }), error: None })
@@ -186,7 +186,7 @@ pub fn show_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         plan.name,
         words::status(plan.status.as_str()),
         plan.revision,
-        words::tally(&plan.changes, "change"),
+        plan.changes,
         words::count(matching as u64, if by_scene { "matching scene" } else { "matching change" })
     );
     for value in values.iter().take(10) {
@@ -253,7 +253,7 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         bail!("plan {} is {}; it can no longer be reviewed", plan.id, words::status(plan.status.as_str()));
     }
     if decision == "cancel" {
-        if plan.changes.contains_key(ChangeStatus::Applied.as_str()) {
+        if plan.changes.get(ChangeStatus::Applied) > 0 {
             bail!("plan {} has applied changes; roll it back with rollback_plan instead of cancelling", plan.id);
         }
         cx.store.set_plan_status(plan.id, PlanStatus::Cancelled)?;
@@ -319,7 +319,7 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
             String::new()
         },
         after.revision,
-        words::tally(&after.changes, "change")
+        after.changes
     );
     let output = json!({"plan_id": plan.id, "plan_taken": taken, "changed": changed.len(), "decision": to,
                         "remembered": remembered, "plan": after});
@@ -332,7 +332,7 @@ pub fn export_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     let args = &cx.session.args;
     let (plan, taken) = plan_arg(&cx.store, args, "the newest plan", || newest(&cx.store), NO_PLANS)?;
     let (_, changes) = cx.store.changes(plan.id, &ChangeFilter::default(), usize::MAX, 0)?;
-    let document = file::export(&plan, &changes);
+    let document = file::export(&plan, &changes)?;
     match args.string("file")? {
         Some(path) => {
             let text = serde_json::to_string_pretty(&document)?;
@@ -375,7 +375,7 @@ pub fn import_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     check_references_exist(cx, &parsed).with_context(|| format!("importing {from}; nothing was stored"))?;
     let plan_id = cx.store.create_plan(&parsed.name, "import_plan", &parsed.source, &parsed.changes)?;
     let plan = cx.store.plan(plan_id)?.context("the new plan disappeared")?;
-    log::info!("Imported plan {plan_id} \"{}\" from {from}: {}", plan.name, words::tally(&plan.changes, "change"));
+    log::info!("Imported plan {plan_id} \"{}\" from {from}: {}", plan.name, plan.changes);
     Ok(Outcome { output: json!({"plan_id": plan_id, "plan": plan}), error: None })
 }
 

@@ -202,7 +202,7 @@ fn ready_to_roll_back(plan: &Plan, options: &RunOptions) -> anyhow::Result<usize
 
 /// How many of `plan`'s changes have `status`.
 fn count(plan: &Plan, status: ChangeStatus) -> usize {
-    plan.changes.get(status.as_str()).copied().unwrap_or(0) as usize
+    plan.changes.get(status) as usize
 }
 
 /// Marks the plan's status after a real run: partially applied while a change failed or was

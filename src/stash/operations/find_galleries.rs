@@ -39,7 +39,11 @@ pub fn run(transport: &Transport, query: &MediaQuery, filter: &FindFilter) -> Re
 
 /// Fetches the galleries whose code equals `code` (Stash compares with `LIKE`: callers keep
 /// the exact matches).
-pub fn run_with_code(transport: &Transport, code: &str, filter: &FindFilter) -> Result<(u64, Vec<Gallery>), ApiError> {
+pub(crate) fn run_with_code(
+    transport: &Transport,
+    code: &str,
+    filter: &FindFilter,
+) -> Result<(u64, Vec<Gallery>), ApiError> {
     let gallery_filter = find_galleries::GalleryFilterType {
         id: None,
         code: Some(find_galleries::StringCriterionInput {

@@ -18,7 +18,7 @@ struct FindScenes;
 
 /// The selection of a scene that `FindScenes` asks for (`{ id title … }`), taken from its
 /// document so that a mutation answering with scenes asks for exactly the same fields.
-pub static SCENE_FIELDS: std::sync::LazyLock<&'static str> = std::sync::LazyLock::new(|| {
+pub(crate) static SCENE_FIELDS: std::sync::LazyLock<&'static str> = std::sync::LazyLock::new(|| {
     let document = include_str!("../../../graphql/stash/find_scenes.graphql");
     let start = document.find("scenes {").map_or(0, |i| i + "scenes ".len());
     let mut depth = 0;
@@ -34,7 +34,7 @@ pub static SCENE_FIELDS: std::sync::LazyLock<&'static str> = std::sync::LazyLock
 });
 
 /// Scenes answered in the shape of [`SCENE_FIELDS`] (a list, as `bulkSceneUpdate` answers).
-pub fn scenes_from_json(answered: serde_json::Value) -> Result<Vec<Scene>, ApiError> {
+pub(crate) fn scenes_from_json(answered: serde_json::Value) -> Result<Vec<Scene>, ApiError> {
     let scenes: Vec<find_scenes::FindScenesFindScenesScenes> =
         serde_json::from_value(answered).map_err(|e| ApiError::Server {
             service: crate::graphql::Service::Stash,

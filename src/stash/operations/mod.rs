@@ -70,7 +70,7 @@ pub fn parse_id(id: &str) -> Result<i64, crate::graphql::ApiError> {
 }
 
 /// The `ids` argument of a find query.
-pub fn entity_ids(query: &crate::stash::EntityQuery) -> Option<Vec<String>> {
+pub(crate) fn entity_ids(query: &crate::stash::EntityQuery) -> Option<Vec<String>> {
     query.ids.as_ref().map(|ids| ids.iter().map(i64::to_string).collect())
 }
 

@@ -105,7 +105,7 @@ pub fn merged_into(transport: &Transport, ids: &[String]) -> Result<Vec<Option<(
 // is read whole or not at all, and the tag sync retries a failed batch on its next run.
 
 /// Reads a `FindScenesBatch` answer's `data` for `n` asked ids: one [`Lookup`] per id, in order.
-pub fn read_scenes(service: &Service, data: Value, n: usize) -> Result<Vec<Lookup>, ApiError> {
+pub(crate) fn read_scenes(service: &Service, data: Value, n: usize) -> Result<Vec<Lookup>, ApiError> {
     aliases(service, Kind::Scenes, data, n)?
         .into_iter()
         .enumerate()
@@ -125,7 +125,11 @@ pub fn read_scenes(service: &Service, data: Value, n: usize) -> Result<Vec<Looku
 
 /// Reads a `MergedIntoBatch` answer's `data` for the asked `ids`: per id, the scene its applied
 /// MERGE went to (never itself) and whether that one is deleted too, or `None`.
-pub fn read_merges(service: &Service, data: Value, ids: &[String]) -> Result<Vec<Option<(String, bool)>>, ApiError> {
+pub(crate) fn read_merges(
+    service: &Service,
+    data: Value,
+    ids: &[String],
+) -> Result<Vec<Option<(String, bool)>>, ApiError> {
     aliases(service, Kind::MergeEdits, data, ids.len())?
         .into_iter()
         .zip(ids)
