@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use plan_rows::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, ValueSummary};
+pub use plan_rows::{BatchState, FieldSummary, JournalRequest, OpenBatch, PlanLock, Reviewed, ValueSummary};
 pub use rejections::{Proposed, Rejection, Scope};
 pub use runs::{LiveRun, RunHandle, RunRecord, RunStatus};
 

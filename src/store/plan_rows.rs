@@ -75,6 +75,16 @@ pub struct PlanLock {
     _file: File,
 }
 
+/// What [`Store::review_changes`] did.
+#[derive(Debug)]
+pub struct Reviewed {
+    /// How many changes got the new status.
+    pub changed: usize,
+    /// The changes whose rejection is to be remembered (when rejecting: every change rejected
+    /// now) or forgotten (otherwise: the changes that were rejected until now), as they were.
+    pub rejections: Vec<Change>,
+}
+
 /// A scene's id and its changes.
 pub(crate) type SceneChanges = (i64, Vec<Change>);
 
@@ -591,22 +601,25 @@ impl Store {
     }
 
     /// Gives every change matching `filter` the status `to` (and, when approving, the CREATE
-    /// changes they refer to; when rejecting a CREATE, the changes that need it), moves the plan's revision when anything changed, and returns
-    /// the changes that changed (as they were).
+    /// changes they refer to; when rejecting a CREATE, the changes that need it), and moves the
+    /// plan's revision when anything changed. Only the changes a rejection memory needs are read
+    /// back (see [`Reviewed`]): approving a library's worth of changes holds none of them.
     pub(crate) fn review_changes(
         &self,
         plan_id: i64,
         filter: &ChangeFilter,
         to: ChangeStatus,
-    ) -> Result<Vec<Change>, StoreError> {
+    ) -> Result<Reviewed, StoreError> {
         let (clause, values) = filter_sql(plan_id, filter);
         let to_text = Sql::Text(to.as_str().to_owned());
+        let rejecting = to == ChangeStatus::Rejected;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let mut changed: Vec<Change> = tx
-            .prepare(&format!("SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {clause} AND status != ?"))?
+        let wanted = if rejecting { "" } else { " AND status = 'rejected'" };
+        let mut rejections: Vec<Change> = tx
+            .prepare(&format!("SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE {clause} AND status != ?{wanted}"))?
             .query_map(params_from_iter(values.iter().chain([&to_text])), change_from_row)?
             .collect::<Result<_, _>>()?;
-        tx.execute(
+        let mut changed = tx.execute(
             &format!(
                 "UPDATE plan_changes SET status = ?, error = NULL, updated_at = {NOW} WHERE {clause} AND status != ?"
             ),
@@ -614,23 +627,17 @@ impl Store {
         )?;
         if to == ChangeStatus::Approved {
             // An approved change that refers to something the plan creates needs that CREATE.
-            let mut creates: Vec<Change> = tx
-                .prepare(&format!(
-                    "SELECT {CHANGE_COLUMNS} FROM plan_changes WHERE plan_id = ?1 AND action = 'CREATE' AND status = 'pending'
+            changed += tx.execute(
+                &format!(
+                    "UPDATE plan_changes SET status = 'approved', updated_at = {NOW}
+                     WHERE plan_id = ?1 AND action = 'CREATE' AND status = 'pending'
                        AND id IN (SELECT json_extract(value, '$.created') FROM plan_changes
                                   WHERE plan_id = ?1 AND status = 'approved' AND json_extract(value, '$.created') IS NOT NULL)"
-                ))?
-                .query_map([plan_id], change_from_row)?
-                .collect::<Result<_, _>>()?;
-            for create in &creates {
-                tx.execute(
-                    &format!("UPDATE plan_changes SET status = 'approved', updated_at = {NOW} WHERE id = ?1"),
-                    [create.id],
-                )?;
-            }
-            changed.append(&mut creates);
+                ),
+                [plan_id],
+            )?;
         }
-        if to == ChangeStatus::Rejected {
+        if rejecting {
             // A change that needs something the plan would create cannot go without it.
             let mut dependents: Vec<Change> = tx
                 .prepare(&format!(
@@ -646,16 +653,17 @@ impl Store {
                     [dependent.id],
                 )?;
             }
-            changed.append(&mut dependents);
+            changed += dependents.len();
+            rejections.append(&mut dependents);
         }
-        if !changed.is_empty() {
+        if changed > 0 {
             tx.execute(
                 &format!("UPDATE plans SET revision = revision + 1, updated_at = {NOW} WHERE id = ?1"),
                 [plan_id],
             )?;
         }
         tx.commit()?;
-        Ok(changed)
+        Ok(Reviewed { changed, rejections })
     }
 
     /// A plan's CREATE changes, in plan order.

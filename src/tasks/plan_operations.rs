@@ -292,13 +292,12 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     if filter.statuses.is_empty() {
         bail!("only pending, approved, rejected or failed changes can be reviewed");
     }
-    let changed = cx.store.review_changes(plan.id, &filter, to)?;
+    let reviewed = cx.store.review_changes(plan.id, &filter, to)?;
     let remembered = if to == ChangeStatus::Rejected {
-        let names = cx.store.names_for(&Wanted::of(&changed))?;
-        cx.store.remember_rejections(&changed, everywhere, &names)?
+        let names = cx.store.names_for(&Wanted::of(&reviewed.rejections))?;
+        cx.store.remember_rejections(&reviewed.rejections, everywhere, &names)?
     } else {
-        let was_rejected: Vec<_> = changed.iter().filter(|c| c.status == ChangeStatus::Rejected).cloned().collect();
-        cx.store.forget_rejections(&was_rejected)?;
+        cx.store.forget_rejections(&reviewed.rejections)?;
         0
     };
     let status = if plan.status == PlanStatus::Draft || plan.status == PlanStatus::Cancelled {
@@ -311,7 +310,7 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
     log::info!(
         "Plan {}: {} now {}{}; revision {}; the plan has {}",
         plan.id,
-        words::count(changed.len() as u64, "change"),
+        words::count(reviewed.changed as u64, "change"),
         to.as_str(),
         if remembered > 0 {
             format!(" ({} remembered)", words::count(remembered as u64, "rejection"))
@@ -321,7 +320,7 @@ pub fn review_plan(cx: &mut Context) -> anyhow::Result<Outcome> {
         after.revision,
         after.changes
     );
-    let output = json!({"plan_id": plan.id, "plan_taken": taken, "changed": changed.len(), "decision": to,
+    let output = json!({"plan_id": plan.id, "plan_taken": taken, "changed": reviewed.changed, "decision": to,
                         "remembered": remembered, "plan": after});
     Ok(Outcome { output, error: None })
 }
