@@ -41,8 +41,10 @@ use crate::store::{BatchState, JournalRequest, Store};
 /// Scenes per request unless `batch_size` says otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 500;
 
-/// How many requests' worth of changes are grouped together (see [`Engine::run`]).
-const GROUPING_WINDOW: usize = 10;
+/// How many requests' worth of objects are grouped together (see [`Engine::run`]): a wider
+/// window lets more objects that get the same edits share a request, but holds all their changes
+/// in memory at once (2,000 scenes of five changes each: about 8 MB).
+const GROUPING_WINDOW: usize = 4;
 
 /// Most conflicts and failures a summary lists (the counts are always complete; `show_plan`
 /// with `status=skipped_conflict` or `failed` lists them all).
@@ -727,7 +729,10 @@ fn pack(kind: ObjectKind, scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) 
     let mut current = empty();
     let mut scenes_in_current = 0;
     for (edits, scenes) in groups.into_values() {
-        for chunk in scenes.chunks(batch_size) {
+        // The changes move into the requests, never copied: a window holds them once.
+        let mut scenes = scenes.into_iter().peekable();
+        while scenes.peek().is_some() {
+            let chunk: Vec<(i64, Vec<Change>)> = scenes.by_ref().take(batch_size).collect();
             let StashWrite::EditLists { groups, .. } = &mut current.write else { continue };
             if scenes_in_current + chunk.len() > batch_size || groups.len() == MAX_ALIASES {
                 requests.push(std::mem::replace(&mut current, empty()));
@@ -736,8 +741,8 @@ fn pack(kind: ObjectKind, scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) 
             if let StashWrite::EditLists { groups, .. } = &mut current.write {
                 groups.push(ListGroup { ids: chunk.iter().map(|(id, _)| *id).collect(), edits: edits.clone() });
             }
-            current.changes.extend(chunk.iter().flat_map(|(_, changes)| changes.iter().cloned()));
             scenes_in_current += chunk.len();
+            current.changes.extend(chunk.into_iter().flat_map(|(_, changes)| changes));
         }
     }
     if !current.changes.is_empty() {

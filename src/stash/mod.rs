@@ -91,11 +91,11 @@ impl StashClient {
         Pages::new(filter, move |f| operations::find_scenes::run(&self.transport, query, f))
     }
 
-    /// The scenes with these ids as Stash holds them now (one request per 500 ids); ids Stash
+    /// The scenes with these ids as Stash holds them now (one request per 1,000 ids, Stash's largest page); ids Stash
     /// does not have are simply missing from the answer.
     pub(crate) fn scenes_now(&self, ids: &[i64]) -> Result<Vec<Scene>, ApiError> {
         let mut scenes = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+        for chunk in ids.chunks(MAX_PER_PAGE as usize) {
             let query = SceneQuery { ids: Some(chunk.to_vec()), ..SceneQuery::default() };
             let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
             scenes.extend(operations::find_scenes::run(&self.transport, &query, &filter)?.1);
@@ -140,10 +140,10 @@ impl StashClient {
         Pages::new(filter, move |f| operations::find_galleries::run(&self.transport, query, f))
     }
 
-    /// The images with these ids as Stash holds them now (one request per 500 ids).
+    /// The images with these ids as Stash holds them now (one request per 1,000 ids, Stash's largest page).
     pub(crate) fn images_now(&self, ids: &[i64]) -> Result<Vec<Image>, ApiError> {
         let mut images = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+        for chunk in ids.chunks(MAX_PER_PAGE as usize) {
             let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
             let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
             images.extend(operations::find_images::run(&self.transport, &query, &filter)?.1);
@@ -151,10 +151,10 @@ impl StashClient {
         Ok(images)
     }
 
-    /// The galleries with these ids as Stash holds them now (one request per 500 ids).
+    /// The galleries with these ids as Stash holds them now (one request per 1,000 ids, Stash's largest page).
     pub(crate) fn galleries_now(&self, ids: &[i64]) -> Result<Vec<Gallery>, ApiError> {
         let mut galleries = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(FindFilter::DEFAULT_PER_PAGE as usize) {
+        for chunk in ids.chunks(MAX_PER_PAGE as usize) {
             let query = MediaQuery { ids: Some(chunk.to_vec()), ..MediaQuery::default() };
             let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
             galleries.extend(operations::find_galleries::run(&self.transport, &query, &filter)?.1);
