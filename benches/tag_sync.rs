@@ -81,10 +81,10 @@ fn report(pass: &str, env: &TestEnv, run: &Run, box_requests: usize, cpu: f64) {
     let updates = env.stash.scene_updates();
     let (updates, busiest) = (updates.total, updates.busiest);
     println!(
-        "  {pass}: {box_requests} stash-box requests; {mutations} Stash mutation requests; {updates} scene updates (at most {busiest} on one scene); wall {:.1} s; CPU {:.2} s; peak RSS {:.1} MiB",
+        "  {pass}: {box_requests} stash-box requests; {mutations} Stash mutation requests; {updates} scene updates (at most {busiest} on one scene); wall {:.1} s; CPU {:.2} s; peak RSS {} MiB",
         run.duration.as_secs_f64(),
         cpu,
-        children().1,
+        run.out("/peak_rss_mib"),
     );
     if std::env::var_os("STASHHOG_BENCH_LOG").is_some() {
         eprint!("{}", run.log_text());

@@ -127,6 +127,7 @@ pub fn run(cx: &Context, plan: Plan, options: RunOptions) -> anyhow::Result<Outc
         outcome.output["created_deleted"] = created.deleted.into();
         outcome.output["created_kept"] = created.kept.into();
     }
+    super::add_peak_rss(&mut outcome.output);
     Ok(outcome)
 }
 
