@@ -34,7 +34,8 @@ use crate::plans::{
 };
 use crate::protocol::progress::Progress;
 use crate::stash::{
-    ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, SceneList, SceneScalar, StashClient, StashWrite,
+    FieldsSet, ListChange, ListEdit, ListGroup, MAX_ALIASES, ObjectKind, SceneList, SceneScalar, StashClient,
+    StashWrite,
 };
 use crate::store::{BatchState, JournalRequest, Store};
 
@@ -456,7 +457,7 @@ impl<'a> Engine<'a> {
         let apply = self.options.direction == Direction::Apply;
         let mut now_settled = Vec::new();
         let mut lists: BTreeMap<i64, SceneEdits> = BTreeMap::new();
-        let mut updates: BTreeMap<i64, Pending> = BTreeMap::new();
+        let mut updates: BTreeMap<i64, (FieldsSet, Vec<Change>)> = BTreeMap::new();
         for change in changes {
             let scene_id = change.entity_id.unwrap_or_default();
             let Some(scene) = scenes.get(&scene_id).map(Box::as_ref) else {
@@ -500,14 +501,11 @@ impl<'a> Engine<'a> {
                         continue;
                     }
                     let Some(scalar) = scalar_of(change.field) else { continue };
-                    let pending = updates.entry(scene_id).or_insert_with(|| Pending {
-                        write: StashWrite::Update { kind, id: scene_id, values: Vec::new() },
-                        changes: Vec::new(),
-                    });
-                    if let StashWrite::Update { values, .. } = &mut pending.write {
-                        values.push((scalar, target.clone()));
-                    }
-                    pending.changes.push(change);
+                    let (set, changes) = updates
+                        .entry(scene_id)
+                        .or_insert_with(|| (FieldsSet { id: scene_id, values: Vec::new() }, Vec::new()));
+                    set.values.push((scalar, target.clone()));
+                    changes.push(change);
                 }
                 _ => self.fail(&change, "a change this StashHog cannot apply".into(), &mut now_settled),
             }
@@ -517,7 +515,7 @@ impl<'a> Engine<'a> {
         }
         let mut touched: Vec<i64> = Vec::new();
         let batch_size = self.options.batch_size;
-        for pending in pack(kind, lists, batch_size).into_iter().chain(updates.into_values()) {
+        for pending in pack(kind, lists, batch_size).into_iter().chain(pack_fields(kind, updates)) {
             touched.extend(pending.changes.iter().filter_map(|c| c.entity_id));
             self.send(pending)?;
         }
@@ -653,9 +651,13 @@ impl Engine<'_> {
     /// Copies the scenes a write answered with into the mirror (one short transaction, after
     /// the request), so the mirror keeps up without reading them again.
     fn mirror(&mut self, write: &StashWrite, scenes: &[crate::stash::Scene]) -> anyhow::Result<()> {
-        // Only scenes' bulk updates answer with what the mirror copies; anything else leaves
+        // Only scenes' updates answer with what the mirror copies; anything else leaves
         // the ordinary catch-up to do.
-        if !matches!(write, StashWrite::EditLists { kind: ObjectKind::Scene, .. }) {
+        if !matches!(
+            write,
+            StashWrite::EditLists { kind: ObjectKind::Scene, .. }
+                | StashWrite::SetFields { kind: ObjectKind::Scene, .. }
+        ) {
             self.mirrored.incomplete = true;
             return Ok(());
         }
@@ -747,6 +749,24 @@ fn pack(kind: ObjectKind, scenes: BTreeMap<i64, SceneEdits>, batch_size: usize) 
     }
     if !current.changes.is_empty() {
         requests.push(current);
+    }
+    requests
+}
+
+/// Packs the objects' field updates [`MAX_ALIASES`] to a request, one alias per object (so
+/// each is updated, and runs its hooks, once).
+fn pack_fields(kind: ObjectKind, objects: BTreeMap<i64, (FieldsSet, Vec<Change>)>) -> Vec<Pending> {
+    let mut requests: Vec<Pending> = Vec::new();
+    for (set, changes) in objects.into_values() {
+        match requests.last_mut() {
+            Some(Pending { write: StashWrite::SetFields { objects, .. }, changes: carried })
+                if objects.len() < MAX_ALIASES =>
+            {
+                objects.push(set);
+                carried.extend(changes);
+            }
+            _ => requests.push(Pending { write: StashWrite::SetFields { kind, objects: vec![set] }, changes }),
+        }
     }
     requests
 }

@@ -101,7 +101,7 @@ fn an_imported_plan_reviewed_in_part_applies_exactly_the_approved_changes() {
     assert_eq!(env.stash.requests_named("BulkSceneUpdate").len(), 1);
     let updates = env.stash.requests_named("SceneUpdate");
     assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0].variables["input"], json!({"id": ids[1].to_string(), "studio_id": studio.to_string()}));
+    assert_eq!(updates[0].variables["u0"], json!({"id": ids[1].to_string(), "studio_id": studio.to_string()}));
     assert_eq!(env.stash.requests_named("TagCreate").len(), 1);
 
     // Applying again has nothing to do and sends nothing.
@@ -109,6 +109,49 @@ fn an_imported_plan_reviewed_in_part_applies_exactly_the_approved_changes() {
     let again = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     assert!(again.error.clone().unwrap_or_default().contains("no approved changes"), "{:?}", again.error);
     assert_eq!(mutations(&env), 0);
+}
+
+#[test]
+fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone() {
+    let env = TestEnv::new();
+    let ids = scenes(&env, 45);
+    let studio = env.stash.lib(|l| l.add_studio("Gone soon"));
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let mut changes: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            json!({"entity": "scene", "id": id, "field": "title", "action": "SET",
+                   "value": format!("Renamed {i}"), "before": format!("Scene {i}")})
+        })
+        .collect();
+    changes.push(json!({"entity": "scene", "id": ids[7], "field": "studio", "action": "SET", "value": studio, "before": null}));
+    let plan_id = import(&env, plan(changes));
+    approve_all(&env, plan_id);
+    // The studio goes before the apply: Stash refuses that one update, and only that one.
+    env.stash.lib(|l| l.remove_studio(studio));
+    env.stash.clear_requests();
+    env.stash.clear_scene_updates();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    assert_eq!(env.stash.requests_named("SceneUpdate").len(), 2, "45 scenes: 40 aliases, then 5");
+    assert_eq!(run.out("/applied"), &json!(44), "{}", run.stdout);
+    // Scene 7's title and studio were one update: both fail, with Stash's reason.
+    assert_eq!(run.out("/failed"), &json!(2), "{}", run.stdout);
+    assert!(run.error.clone().unwrap_or_default().contains("2 changes failed"), "{:?}", run.error);
+    let failures = run.out("/failures").as_array().cloned().unwrap_or_default();
+    assert!(failures.iter().all(|f| f["scene_id"] == json!(ids[7]) && f["error"].as_str().is_some_and(|e| e.contains("studio with id"))));
+    env.stash.lib(|l| {
+        for (i, id) in ids.iter().enumerate() {
+            let scene = l.scene(*id).unwrap();
+            if i == 7 {
+                assert_eq!(scene.title.as_deref(), Some("Scene 7"), "its update was refused as a whole");
+                assert_eq!(scene.studio_id, None);
+            } else {
+                assert_eq!(scene.title, Some(format!("Renamed {i}")));
+            }
+        }
+    });
+    assert_eq!(env.stash.scene_updates().busiest, 1, "no scene updated twice");
 }
 
 #[test]

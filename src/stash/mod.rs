@@ -14,7 +14,8 @@ use std::time::Duration;
 use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig};
 pub use model::*;
 pub use operations::writes::{
-    ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, Written, bulk_update_documents,
+    FieldsSet, ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, Written,
+    update_documents,
 };
 pub use paging::{FindFilter, Page, Pages, SortKey};
 

@@ -1,6 +1,6 @@
-//! The updates of scenes, images and galleries (one at a time, or aliased bulk updates), the
-//! creates of tags, performers, studios and galleries and their destroys: the writes a plan
-//! makes, and nothing else does.
+//! The updates of scenes, images and galleries (fields set, or list members added and removed
+//! in bulk; both aliased, up to 40 to a request), the creates of tags, performers, studios and
+//! galleries and their destroys: the writes a plan makes, and nothing else does.
 //!
 //! Their variables are built by hand rather than from graphql_client's generated inputs: Stash
 //! applies every key PRESENT in an update input — a null clears the field — and leaves absent
@@ -34,9 +34,6 @@ macro_rules! operation {
     };
 }
 
-operation!(SceneUpdate, "scene_update.graphql");
-operation!(ImageUpdate, "image_update.graphql");
-operation!(GalleryUpdate, "gallery_update.graphql");
 operation!(GalleryCreate, "gallery_create.graphql");
 operation!(GalleryDestroy, "entity_destroy.graphql");
 operation!(TagCreate, "tag_create.graphql");
@@ -123,51 +120,83 @@ pub struct ListGroup {
 /// Most bulk updates aliased into one request.
 pub const MAX_ALIASES: usize = 40;
 
-/// The kinds with a bulk update, and its operation and mutation names.
-const BULK: [(ObjectKind, &str, &str); 3] = [
-    (ObjectKind::Scene, "BulkSceneUpdate", "bulkSceneUpdate"),
-    (ObjectKind::Image, "BulkImageUpdate", "bulkImageUpdate"),
-    (ObjectKind::Gallery, "BulkGalleryUpdate", "bulkGalleryUpdate"),
-];
-
-/// The operation name of `kind`'s bulk update.
-fn bulk_operation(kind: ObjectKind) -> &'static str {
-    BULK.iter().find(|(k, _, _)| *k == kind).map_or("BulkSceneUpdate", |(_, operation, _)| operation)
+/// How an update reaches a scene, image or gallery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Update {
+    /// The bulk update: list members added or removed, one alias per group of objects that
+    /// get the same edits.
+    Bulk,
+    /// The plain update: fields set, one alias per object.
+    Fields,
 }
 
-/// The bulk update request of `kind` for `n` groups (1 to [`MAX_ALIASES`]): aliases
-/// `u0 … u{n-1}`, built once per kind and size.
-fn bulk_update_document(kind: ObjectKind, n: usize) -> &'static str {
+/// The updates, and their operation and mutation names.
+const UPDATES: [(ObjectKind, Update, &str, &str); 6] = [
+    (ObjectKind::Scene, Update::Bulk, "BulkSceneUpdate", "bulkSceneUpdate"),
+    (ObjectKind::Image, Update::Bulk, "BulkImageUpdate", "bulkImageUpdate"),
+    (ObjectKind::Gallery, Update::Bulk, "BulkGalleryUpdate", "bulkGalleryUpdate"),
+    (ObjectKind::Scene, Update::Fields, "SceneUpdate", "sceneUpdate"),
+    (ObjectKind::Image, Update::Fields, "ImageUpdate", "imageUpdate"),
+    (ObjectKind::Gallery, Update::Fields, "GalleryUpdate", "galleryUpdate"),
+];
+
+/// Where `kind`'s `how` update is in [`UPDATES`].
+fn update_row(kind: ObjectKind, how: Update) -> usize {
+    UPDATES.iter().position(|(k, h, _, _)| *k == kind && *h == how).unwrap_or(0)
+}
+
+/// The operation name of `kind`'s `how` update.
+fn update_operation(kind: ObjectKind, how: Update) -> &'static str {
+    UPDATES[update_row(kind, how)].2
+}
+
+/// The request of `kind`'s `how` update for `n` aliases (1 to [`MAX_ALIASES`]), `u0 …
+/// u{n-1}`, built once per update and size.
+fn update_document(kind: ObjectKind, how: Update, n: usize) -> &'static str {
     static DOCUMENTS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
     let all = DOCUMENTS.get_or_init(|| {
-        BULK.iter()
-            .map(|(kind, operation, field)| {
+        UPDATES
+            .iter()
+            .map(|(kind, how, operation, field)| {
+                // Scenes answer with what FindScenes reads, which is what the mirror copies.
+                let answer: &str =
+                    if *kind == ObjectKind::Scene { &super::find_scenes::SCENE_FIELDS } else { "{ id }" };
+                let comment = match how {
+                    Update::Bulk => {
+                        "# ADD or REMOVE list members (tags, performers, urls, galleries): atomic per object on\n\
+                         # the server, so it never races with the user's own edits; one alias per group.\n"
+                    }
+                    Update::Fields => {
+                        "# SET fields, one alias per object: Stash applies every key present in an input (null\n\
+                         # clears the field) and leaves the others alone.\n"
+                    }
+                };
                 (1..=MAX_ALIASES)
                     .map(|n| {
                         let variables: Vec<String> = (0..n).map(|i| format!("$u{i}: {operation}Input!")).collect();
-                        // Scenes answer with what FindScenes reads, which is what the mirror copies.
-                        let answer: &str =
-                            if *kind == ObjectKind::Scene { &super::find_scenes::SCENE_FIELDS } else { "{ id }" };
                         let fields: String =
                             (0..n).map(|i| format!("  u{i}: {field}(input: $u{i}) {answer}\n")).collect();
-                        format!(
-                            "# ADD or REMOVE list members (tags, performers, urls, galleries): atomic per object on\n\
-                             # the server, so it never races with the user's own edits; one alias per group.\n\
-                             mutation {operation}({}) {{\n{fields}}}\n",
-                            variables.join(", ")
-                        )
+                        format!("{comment}mutation {operation}({}) {{\n{fields}}}\n", variables.join(", "))
                     })
                     .collect()
             })
             .collect()
     });
-    let table = BULK.iter().position(|(k, _, _)| *k == kind).unwrap_or(0);
-    &all[table][n.clamp(1, MAX_ALIASES) - 1]
+    &all[update_row(kind, how)][n.clamp(1, MAX_ALIASES) - 1]
 }
 
-/// Every bulk update document the writes can send, for the schema-fidelity tests.
-pub fn bulk_update_documents() -> Vec<&'static str> {
-    BULK.iter().flat_map(|(kind, _, _)| (1..=MAX_ALIASES).map(|n| bulk_update_document(*kind, n))).collect()
+/// Every update document the writes can send, for the schema-fidelity tests.
+pub fn update_documents() -> Vec<&'static str> {
+    UPDATES.iter().flat_map(|(kind, how, _, _)| (1..=MAX_ALIASES).map(|n| update_document(*kind, *how, n))).collect()
+}
+
+/// Fields set on one scene, image or gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldsSet {
+    /// The scene, image or gallery.
+    pub id: i64,
+    /// The fields and their new values.
+    pub values: Vec<(SceneScalar, Value)>,
 }
 
 /// One write request to Stash.
@@ -181,15 +210,14 @@ pub enum StashWrite {
         /// The groups.
         groups: Vec<ListGroup>,
     },
-    /// Sets some fields of one scene, image or gallery; every other field is left alone (null
-    /// clears a field).
-    Update {
-        /// Scene, image or gallery.
+    /// Sets some fields of scenes, images or galleries, one aliased update per object, all in
+    /// one request (at most [`MAX_ALIASES`]); every other field is left alone (null clears a
+    /// field).
+    SetFields {
+        /// Scenes, images or galleries.
         kind: ObjectKind,
-        /// Its id.
-        id: i64,
-        /// The fields and their new values.
-        values: Vec<(SceneScalar, Value)>,
+        /// The objects and what each gets.
+        objects: Vec<FieldsSet>,
     },
     /// Creates a tag, performer, studio or gallery.
     Create {
@@ -224,31 +252,11 @@ impl StashWrite {
         match self {
             StashWrite::EditLists { kind, groups } => {
                 let inputs = groups.iter().enumerate().map(|(i, group)| (format!("u{i}"), bulk_input(group)));
-                (bulk_operation(*kind), Value::Object(inputs.collect()))
+                (update_operation(*kind, Update::Bulk), Value::Object(inputs.collect()))
             }
-            StashWrite::Update { kind, id, values } => {
-                let mut input = Map::new();
-                input.insert("id".into(), Value::String(id.to_string()));
-                for (field, value) in values {
-                    let (key, value) = match field {
-                        SceneScalar::Title => ("title", value.clone()),
-                        SceneScalar::Code => ("code", value.clone()),
-                        SceneScalar::Details => ("details", value.clone()),
-                        SceneScalar::Director => ("director", value.clone()),
-                        SceneScalar::Date => ("date", value.clone()),
-                        SceneScalar::Rating100 => ("rating100", value.clone()),
-                        SceneScalar::Organized => ("organized", value.clone()),
-                        SceneScalar::Studio => ("studio_id", id_text(value)),
-                        SceneScalar::StashIds => ("stash_ids", value.clone()),
-                    };
-                    input.insert(key.into(), value);
-                }
-                let operation = match kind {
-                    ObjectKind::Image => "ImageUpdate",
-                    ObjectKind::Gallery => "GalleryUpdate",
-                    _ => "SceneUpdate",
-                };
-                (operation, json!({ "input": input }))
+            StashWrite::SetFields { kind, objects } => {
+                let inputs = objects.iter().enumerate().map(|(i, object)| (format!("u{i}"), fields_input(object)));
+                (update_operation(*kind, Update::Fields), Value::Object(inputs.collect()))
             }
             StashWrite::Create { kind, name, with } => {
                 let (operation, name_key) = match kind {
@@ -279,6 +287,27 @@ impl StashWrite {
             }
         }
     }
+}
+
+/// One object's `SceneUpdateInput` (or image's, gallery's): its id and the fields it gets.
+fn fields_input(object: &FieldsSet) -> Value {
+    let mut input = Map::new();
+    input.insert("id".into(), Value::String(object.id.to_string()));
+    for (field, value) in &object.values {
+        let (key, value) = match field {
+            SceneScalar::Title => ("title", value.clone()),
+            SceneScalar::Code => ("code", value.clone()),
+            SceneScalar::Details => ("details", value.clone()),
+            SceneScalar::Director => ("director", value.clone()),
+            SceneScalar::Date => ("date", value.clone()),
+            SceneScalar::Rating100 => ("rating100", value.clone()),
+            SceneScalar::Organized => ("organized", value.clone()),
+            SceneScalar::Studio => ("studio_id", id_text(value)),
+            SceneScalar::StashIds => ("stash_ids", value.clone()),
+        };
+        input.insert(key.into(), value);
+    }
+    Value::Object(input)
 }
 
 /// One group's `BulkSceneUpdateInput`.
@@ -336,6 +365,29 @@ impl Written {
     }
 }
 
+/// Sends `n` aliased updates of `kind`; scenes come back as they are after it (a bulk update
+/// answers each alias with a list, a plain one with the scene).
+fn aliased_update(
+    transport: &Transport,
+    kind: ObjectKind,
+    how: Update,
+    n: usize,
+    variables: Value,
+) -> Result<Written, ApiError> {
+    let body =
+        QueryBody { variables, query: update_document(kind, how, n), operation_name: update_operation(kind, how) };
+    let data = transport.mutate_built(&body)?;
+    let mut scenes = Vec::new();
+    if kind == ObjectKind::Scene {
+        for alias in 0..n {
+            let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
+            let answered = if how == Update::Fields { Value::Array(vec![answered]) } else { answered };
+            scenes.extend(super::find_scenes::scenes_from_json(answered)?);
+        }
+    }
+    Ok(Written { created: None, scenes })
+}
+
 /// Sends `write`; returns what it created or updated.
 pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiError> {
     let (_, variables) = write.request();
@@ -349,28 +401,11 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiErro
     };
     match write {
         StashWrite::EditLists { kind, groups } => {
-            let body = QueryBody {
-                variables,
-                query: bulk_update_document(*kind, groups.len()),
-                operation_name: bulk_operation(*kind),
-            };
-            let data = transport.mutate_built(&body)?;
-            let mut scenes = Vec::new();
-            if *kind == ObjectKind::Scene {
-                for alias in 0..groups.len() {
-                    let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
-                    scenes.extend(super::find_scenes::scenes_from_json(answered)?);
-                }
-            }
-            Ok(Written { created: None, scenes })
+            aliased_update(transport, *kind, Update::Bulk, groups.len(), variables)
         }
-        StashWrite::Update { kind: ObjectKind::Image, .. } => {
-            transport.mutate::<ImageUpdate>(variables).map(|_| Written::default())
+        StashWrite::SetFields { kind, objects } => {
+            aliased_update(transport, *kind, Update::Fields, objects.len(), variables)
         }
-        StashWrite::Update { kind: ObjectKind::Gallery, .. } => {
-            transport.mutate::<GalleryUpdate>(variables).map(|_| Written::default())
-        }
-        StashWrite::Update { .. } => transport.mutate::<SceneUpdate>(variables).map(|_| Written::default()),
         StashWrite::Create { kind: ObjectKind::Gallery, .. } => {
             created(&transport.mutate::<GalleryCreate>(variables)?, "/galleryCreate/id").map(Written::created)
         }
