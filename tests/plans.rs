@@ -125,7 +125,9 @@ fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone
                    "value": format!("Renamed {i}"), "before": format!("Scene {i}")})
         })
         .collect();
-    changes.push(json!({"entity": "scene", "id": ids[7], "field": "studio", "action": "SET", "value": studio, "before": null}));
+    changes.push(
+        json!({"entity": "scene", "id": ids[7], "field": "studio", "action": "SET", "value": studio, "before": null}),
+    );
     let plan_id = import(&env, plan(changes));
     approve_all(&env, plan_id);
     // The studio goes before the apply: Stash refuses that one update, and only that one.
@@ -139,7 +141,11 @@ fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone
     assert_eq!(run.out("/failed"), &json!(2), "{}", run.stdout);
     assert!(run.error.clone().unwrap_or_default().contains("2 changes failed"), "{:?}", run.error);
     let failures = run.out("/failures").as_array().cloned().unwrap_or_default();
-    assert!(failures.iter().all(|f| f["scene_id"] == json!(ids[7]) && f["error"].as_str().is_some_and(|e| e.contains("studio with id"))));
+    assert!(
+        failures.iter().all(
+            |f| f["scene_id"] == json!(ids[7]) && f["error"].as_str().is_some_and(|e| e.contains("studio with id"))
+        )
+    );
     env.stash.lib(|l| {
         for (i, id) in ids.iter().enumerate() {
             let scene = l.scene(*id).unwrap();
@@ -152,6 +158,8 @@ fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone
         }
     });
     assert_eq!(env.stash.scene_updates().busiest, 1, "no scene updated twice");
+    // The catch-up removed the deleted studio too (one gone is a deletion, not a truncation).
+    assert_mirror_equals_stash(&env);
 }
 
 #[test]

@@ -75,7 +75,7 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         if unseen.is_empty() {
             continue;
         }
-        if seen * 2 < held {
+        if super::looks_truncated(seen, held) {
             let warning = format!(
                 "Full sync saw only {seen} of the {held} {} in the mirror: Stash's answer looks truncated, so nothing was removed. Run Full sync again; if Stash really lost them, the next pass removes them.",
                 kind.kind().plural()

@@ -121,7 +121,7 @@ fn nothing_else_changed(src: &Sources<'_>, mark: &str) -> anyhow::Result<bool> {
 pub(super) fn remove_deleted(src: &Sources<'_>, kind: &dyn Kind) -> anyhow::Result<u64> {
     let in_stash = kind.ids_in_stash(src)?;
     let mirrored = src.store.mirrored_ids(kind.kind())?;
-    if in_stash.len() * 2 < mirrored.len() {
+    if super::looks_truncated(in_stash.len() as u64, mirrored.len() as u64) {
         log::warn!(
             "Stash listed only {} of the {} {} in the mirror: the answer looks truncated, so nothing was removed",
             in_stash.len(),

@@ -123,6 +123,14 @@ impl SyncSummary {
     }
 }
 
+/// Whether Stash showing `seen` of the `held` objects of a kind the mirror holds looks like a
+/// truncated answer rather than deletions: less than half, and more than a few. A truncated
+/// answer must never empty the mirror; a small library whose last studios were deleted must
+/// still lose them.
+fn looks_truncated(seen: u64, held: u64) -> bool {
+    seen * 2 < held && held - seen > 10
+}
+
 fn finish(
     src: &Sources<'_>,
     mut summary: SyncSummary,
@@ -133,4 +141,18 @@ fn finish(
     summary.requests = src.stash.requests_sent() - requests_before;
     summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_truncated;
+
+    #[test]
+    fn a_short_answer_is_suspect_only_when_it_hides_many() {
+        assert!(looks_truncated(0, 400), "an empty answer for a big mirror");
+        assert!(looks_truncated(134, 402), "a third of the scenes");
+        assert!(!looks_truncated(0, 1), "the last studio deleted");
+        assert!(!looks_truncated(2, 12), "ten deletions in a small library");
+        assert!(!looks_truncated(201, 400), "half is deletions, not truncation");
+    }
 }
