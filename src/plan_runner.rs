@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context as _;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::graphql::ApiError;
 use crate::plans::{
@@ -311,19 +311,48 @@ impl<'a> Engine<'a> {
 
     /// Creates the approved CREATE changes' entities, and learns what earlier runs created.
     fn create_entities(&mut self) -> anyhow::Result<()> {
-        for change in self.store.plan_creates(self.plan_id)? {
+        // Galleries come last and go up to 40 to a request (those with a code: each is found
+        // again by it if the answer is lost). They refer only to tags, performers and studios,
+        // which refer to no gallery, so making those first keeps every reference resolvable.
+        let (mut creates, galleries_last): (Vec<Change>, Vec<Change>) =
+            self.store.plan_creates(self.plan_id)?.into_iter().partition(|c| c.entity != ObjectKind::Gallery);
+        creates.extend(galleries_last);
+        let mut galleries: Vec<(Map<String, Value>, Change)> = Vec::new();
+        for change in creates {
             if let Some(id) = change.created_id {
                 self.created.record(change.id, id);
             }
             if self.options.direction == Direction::Apply && change.status == ChangeStatus::Approved {
                 let Some(kind) = creatable(change.entity) else { continue };
                 let Some(creation) = Creation::parse(&change.value) else { continue };
-                let with = self.create_input(kind, &creation);
-                let write = StashWrite::Create { kind, name: creation.name, with };
-                self.send(Pending { write, changes: vec![change] })?;
+                let mut with = self.create_input(kind, &creation);
+                if kind != ObjectKind::Gallery {
+                    self.send_galleries(&mut galleries)?;
+                    let write = StashWrite::Create { kind, name: creation.name, with };
+                    self.send(Pending { write, changes: vec![change] })?;
+                    continue;
+                }
+                with.insert("title".into(), Value::from(creation.name));
+                let coded = creation.code.is_some();
+                if !coded || galleries.len() == MAX_ALIASES {
+                    self.send_galleries(&mut galleries)?;
+                }
+                galleries.push((with, change));
+                if !coded {
+                    self.send_galleries(&mut galleries)?;
+                }
             }
         }
-        Ok(())
+        self.send_galleries(&mut galleries)
+    }
+
+    /// Sends the galleries gathered so far, if any, in one request.
+    fn send_galleries(&mut self, galleries: &mut Vec<(Map<String, Value>, Change)>) -> anyhow::Result<()> {
+        if galleries.is_empty() {
+            return Ok(());
+        }
+        let (inputs, changes) = galleries.drain(..).unzip();
+        self.send(Pending { write: StashWrite::CreateGalleries { galleries: inputs }, changes })
     }
 
     /// The fields a CREATE sends besides the name, in Stash's input names; a parent the plan
@@ -595,14 +624,16 @@ impl<'a> Engine<'a> {
         let to = self.options.direction.to_status();
         match self.stash.write(&pending.write) {
             Ok(written) => {
-                let created_id = written.created;
                 self.mirror(&pending.write, &written.scenes)?;
-                if let Some(id) = created_id {
-                    for change in &pending.changes {
+                // A create's changes each made one object, in order.
+                let created_ids = |i: usize| written.created.get(i).copied();
+                for (i, change) in pending.changes.iter().enumerate() {
+                    if let Some(id) = created_ids(i) {
                         self.created.record(change.id, id);
                     }
                 }
-                let done: Vec<Settled> = pending.changes.iter().map(|c| settled(c, to, None, created_id)).collect();
+                let done: Vec<Settled> =
+                    pending.changes.iter().enumerate().map(|(i, c)| settled(c, to, None, created_ids(i))).collect();
                 self.report.done += done.len();
                 self.store.settle(Some((batch, BatchState::Done)), &done)?;
             }
@@ -615,6 +646,10 @@ impl<'a> Engine<'a> {
                 // that fails in turn stops the run with the batch still open, for the next run.
                 let unanswered = matches!(e, ApiError::Connection { .. } | ApiError::Server { .. });
                 let (scenes, entities) = match pending.write {
+                    // Stash runs each alias on its own: an error may come with others made.
+                    StashWrite::CreateGalleries { .. } => {
+                        (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
+                    }
                     StashWrite::Create { .. } | StashWrite::Destroy { .. } if unanswered => {
                         (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
                     }

@@ -4,13 +4,16 @@
 //! the import created once nothing uses it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::support::env::TestEnv;
+use crate::support::fake_http::Fault;
 use crate::support::fake_stash::{Gallery, Image, ImageFile, Performer, Scene, VideoFile};
 use crate::support::fansly::pg::Server;
 use crate::support::fansly::scenario::{self, *};
+use crate::support::runner::Level;
 
 /// A fake Stash holding the scenario's videos as scenes and photos as images, an "Annabelle"
 /// (the substring trap), Bella and Carla as performers, and tags Beach, "Summer Vibes" (alias
@@ -312,12 +315,19 @@ fn a_kill_while_galleries_are_created_makes_none_twice() {
     let plan_id = import(&env, json!({})).out("/plan_id").as_i64().expect("a plan");
     env.run(json!({"mode": "review_plan", "plan_id": plan_id, "decision": "approve", "all": true})).assert_ok();
     env.stash.clear_requests();
+    // The six galleries go in one aliased request; Stash is still making them when the kill
+    // lands, and finishes.
+    env.stash.fail_next_named("GalleryCreate", Fault::Slow(Duration::from_millis(1500)));
     let stash = &env.stash;
     env.kill_when(json!({"mode": "apply_plan", "plan_id": plan_id}), || {
-        stash.requests_named("GalleryCreate").len() >= 3
+        !stash.requests_named("GalleryCreate").is_empty()
     });
+    env.stash.wait_for_answers();
     let resumed = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     resumed.assert_ok();
+    assert_eq!(resumed.out("/resumed_batches"), &json!(1));
+    assert!(resumed.logged(Level::Info, "6 of its 6 change(s) had landed"), "{}", resumed.log_text());
+    assert_eq!(env.stash.requests_named("GalleryCreate").len(), 1, "none made again");
     let codes: Vec<Option<String>> = env.stash.lib(|l| l.galleries.values().map(|g| g.code.clone()).collect());
     let distinct: std::collections::HashSet<&Option<String>> = codes.iter().collect();
     assert_eq!((codes.len(), distinct.len()), (6, 6), "a gallery the killed run made is found by its code: {codes:?}");

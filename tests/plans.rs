@@ -163,6 +163,36 @@ fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone
 }
 
 #[test]
+fn galleries_are_created_forty_to_a_request_and_a_refused_one_fails_alone() {
+    let env = TestEnv::new();
+    let studio = env.stash.lib(|l| l.add_studio("Gone soon"));
+    env.run(json!({"mode": "full_sync"})).assert_ok();
+    let changes: Vec<Value> = (0..45)
+        .map(|i| {
+            let mut value = json!({"name": format!("Post {i}"), "code": format!("post-{i}")});
+            if i == 3 {
+                value["studio"] = json!(studio);
+            }
+            json!({"entity": "gallery", "action": "CREATE", "value": value})
+        })
+        .collect();
+    let plan_id = import(&env, plan(changes));
+    approve_all(&env, plan_id);
+    // The studio goes before the apply: Stash refuses that one gallery, and makes the others.
+    env.stash.lib(|l| l.remove_studio(studio));
+    env.stash.clear_requests();
+    let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
+    assert_eq!(env.stash.requests_named("GalleryCreate").len(), 2, "45 galleries: 40, then 5");
+    assert_eq!(run.out("/applied"), &json!(44), "{}", run.stdout);
+    assert_eq!(run.out("/failed"), &json!(1), "{}", run.stdout);
+    let mut codes: Vec<String> = env.stash.lib(|l| l.galleries.values().filter_map(|g| g.code.clone()).collect());
+    codes.sort();
+    let mut expected: Vec<String> = (0..45).filter(|i| *i != 3).map(|i| format!("post-{i}")).collect();
+    expected.sort();
+    assert_eq!(codes, expected, "each made once, the refused one not at all");
+}
+
+#[test]
 fn n_scenes_getting_the_same_tag_take_one_request_per_batch() {
     let env = TestEnv::new();
     let ids = scenes(&env, 10);
@@ -361,7 +391,7 @@ fn apply_killed_while_creating_a_performer_finds_it_by_name_and_creates_it_once(
     apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id}), || {
         !stash.requests_named("PerformerCreate").is_empty()
     });
-    wait_for_answers(&env);
+    env.stash.wait_for_answers();
     env.stash.clear_faults();
     let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id}));
     run.assert_ok();
@@ -385,14 +415,6 @@ fn apply_and_kill_when(env: &TestEnv, args: Value, ready: impl Fn() -> bool) {
 }
 
 /// Waits until every request the fake received has been answered (a slow one lands late).
-fn wait_for_answers(env: &TestEnv) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while env.stash.requests().iter().any(|r| r.status.is_none()) {
-        assert!(Instant::now() < deadline, "a request was never answered");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Six scenes, three pages of two: each gets tag A and loses tag B.
 fn killable_plan(env: &TestEnv) -> (Vec<u64>, i64) {
     let ids = scenes(env, 6);
@@ -431,7 +453,7 @@ fn apply_killed_while_a_request_is_in_flight_resumes_without_sending_it_twice() 
     let stash = &env.stash;
     let watcher = || stash.requests_named("BulkSceneUpdate").len() >= 3;
     apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}), watcher);
-    wait_for_answers(&env);
+    env.stash.wait_for_answers();
     env.stash.clear_faults();
     let run = env.run(json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}));
     run.assert_ok();
@@ -460,7 +482,7 @@ fn apply_killed_before_sending_or_while_reading_finishes_the_rest() {
     apply_and_kill_when(&env, json!({"mode": "apply_plan", "plan_id": plan_id, "batch_size": 2}), || {
         stash.requests_named("BulkSceneUpdate").len() >= 4
     });
-    wait_for_answers(&env);
+    env.stash.wait_for_answers();
     env.stash.clear_faults();
     let run = env.run(json!({"mode": "apply_plan", "batch_size": 2}));
     run.assert_ok();

@@ -34,7 +34,6 @@ macro_rules! operation {
     };
 }
 
-operation!(GalleryCreate, "gallery_create.graphql");
 operation!(GalleryDestroy, "entity_destroy.graphql");
 operation!(TagCreate, "tag_create.graphql");
 operation!(PerformerCreate, "performer_create.graphql");
@@ -120,7 +119,7 @@ pub struct ListGroup {
 /// Most bulk updates aliased into one request.
 pub const MAX_ALIASES: usize = 40;
 
-/// How an update reaches a scene, image or gallery.
+/// How a write reaches scenes, images or galleries, aliased up to [`MAX_ALIASES`] times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Update {
     /// The bulk update: list members added or removed, one alias per group of objects that
@@ -128,16 +127,19 @@ enum Update {
     Bulk,
     /// The plain update: fields set, one alias per object.
     Fields,
+    /// The create: one alias per new object (galleries: a plan never creates scenes or images).
+    Create,
 }
 
-/// The updates, and their operation and mutation names.
-const UPDATES: [(ObjectKind, Update, &str, &str); 6] = [
+/// The aliased writes, and their operation and mutation names.
+const UPDATES: [(ObjectKind, Update, &str, &str); 7] = [
     (ObjectKind::Scene, Update::Bulk, "BulkSceneUpdate", "bulkSceneUpdate"),
     (ObjectKind::Image, Update::Bulk, "BulkImageUpdate", "bulkImageUpdate"),
     (ObjectKind::Gallery, Update::Bulk, "BulkGalleryUpdate", "bulkGalleryUpdate"),
     (ObjectKind::Scene, Update::Fields, "SceneUpdate", "sceneUpdate"),
     (ObjectKind::Image, Update::Fields, "ImageUpdate", "imageUpdate"),
     (ObjectKind::Gallery, Update::Fields, "GalleryUpdate", "galleryUpdate"),
+    (ObjectKind::Gallery, Update::Create, "GalleryCreate", "galleryCreate"),
 ];
 
 /// Where `kind`'s `how` update is in [`UPDATES`].
@@ -159,8 +161,11 @@ fn update_document(kind: ObjectKind, how: Update, n: usize) -> &'static str {
             .iter()
             .map(|(kind, how, operation, field)| {
                 // Scenes answer with what FindScenes reads, which is what the mirror copies.
-                let answer: &str =
-                    if *kind == ObjectKind::Scene { &super::find_scenes::SCENE_FIELDS } else { "{ id }" };
+                let answer: &str = if *kind == ObjectKind::Scene && *how != Update::Create {
+                    &super::find_scenes::SCENE_FIELDS
+                } else {
+                    "{ id }"
+                };
                 let comment = match how {
                     Update::Bulk => {
                         "# ADD or REMOVE list members (tags, performers, urls, galleries): atomic per object on\n\
@@ -170,6 +175,7 @@ fn update_document(kind: ObjectKind, how: Update, n: usize) -> &'static str {
                         "# SET fields, one alias per object: Stash applies every key present in an input (null\n\
                          # clears the field) and leaves the others alone.\n"
                     }
+                    Update::Create => "# CREATE what a plan proposes with its fields, one alias per new object.\n",
                 };
                 (1..=MAX_ALIASES)
                     .map(|n| {
@@ -219,7 +225,13 @@ pub enum StashWrite {
         /// The objects and what each gets.
         objects: Vec<FieldsSet>,
     },
-    /// Creates a tag, performer, studio or gallery.
+    /// Creates galleries (each found again by its code after a kill), one aliased create per
+    /// gallery, all in one request (at most [`MAX_ALIASES`]).
+    CreateGalleries {
+        /// Each gallery's `GalleryCreateInput`: its title and further fields.
+        galleries: Vec<Map<String, Value>>,
+    },
+    /// Creates a tag, performer or studio.
     Create {
         /// What to create.
         kind: ObjectKind,
@@ -257,6 +269,11 @@ impl StashWrite {
             StashWrite::SetFields { kind, objects } => {
                 let inputs = objects.iter().enumerate().map(|(i, object)| (format!("u{i}"), fields_input(object)));
                 (update_operation(*kind, Update::Fields), Value::Object(inputs.collect()))
+            }
+            StashWrite::CreateGalleries { galleries } => {
+                let inputs =
+                    galleries.iter().enumerate().map(|(i, input)| (format!("u{i}"), Value::Object(input.clone())));
+                (update_operation(ObjectKind::Gallery, Update::Create), Value::Object(inputs.collect()))
             }
             StashWrite::Create { kind, name, with } => {
                 let (operation, name_key) = match kind {
@@ -353,15 +370,15 @@ pub(crate) fn not_created_by_name(kind: ObjectKind) -> ApiError {
 /// What a write did, as Stash answered it.
 #[derive(Debug, Default)]
 pub struct Written {
-    /// The id of what it created, if it created something.
-    pub created: Option<i64>,
+    /// The ids of what it created, in the order of the write's objects (none for an update).
+    pub created: Vec<i64>,
     /// The scenes it updated, as they are after it (a `bulkSceneUpdate` answers with them).
     pub scenes: Vec<crate::stash::Scene>,
 }
 
 impl Written {
-    fn created(id: Option<i64>) -> Self {
-        Written { created: id, scenes: Vec::new() }
+    fn created(id: i64) -> Self {
+        Written { created: vec![id], scenes: Vec::new() }
     }
 }
 
@@ -385,14 +402,14 @@ fn aliased_update(
             scenes.extend(super::find_scenes::scenes_from_json(answered)?);
         }
     }
-    Ok(Written { created: None, scenes })
+    Ok(Written { created: Vec::new(), scenes })
 }
 
 /// Sends `write`; returns what it created or updated.
 pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiError> {
     let (_, variables) = write.request();
     let created = |data: &Value, pointer: &str| match data.pointer(pointer).and_then(Value::as_str) {
-        Some(id) => parse_id(id).map(Some),
+        Some(id) => parse_id(id),
         None => Err(ApiError::Server {
             service: Service::Stash,
             status: None,
@@ -406,8 +423,16 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiErro
         StashWrite::SetFields { kind, objects } => {
             aliased_update(transport, *kind, Update::Fields, objects.len(), variables)
         }
-        StashWrite::Create { kind: ObjectKind::Gallery, .. } => {
-            created(&transport.mutate::<GalleryCreate>(variables)?, "/galleryCreate/id").map(Written::created)
+        StashWrite::CreateGalleries { galleries } => {
+            let n = galleries.len();
+            let body = QueryBody {
+                variables,
+                query: update_document(ObjectKind::Gallery, Update::Create, n),
+                operation_name: update_operation(ObjectKind::Gallery, Update::Create),
+            };
+            let data = transport.mutate_built(&body)?;
+            let ids = (0..n).map(|alias| created(&data, &format!("/u{alias}/id"))).collect::<Result<_, _>>()?;
+            Ok(Written { created: ids, scenes: Vec::new() })
         }
         StashWrite::Destroy { kind: ObjectKind::Gallery, .. } => {
             transport.mutate::<GalleryDestroy>(variables).map(|_| Written::default())
@@ -430,7 +455,8 @@ pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiErro
         StashWrite::Destroy { kind: ObjectKind::Studio, .. } => {
             transport.mutate::<StudioDestroy>(variables).map(|_| Written::default())
         }
-        StashWrite::Create { kind: kind @ (ObjectKind::Scene | ObjectKind::Image), .. }
+        // Galleries are created with `CreateGalleries`, whose answers are matched to them.
+        StashWrite::Create { kind: kind @ (ObjectKind::Scene | ObjectKind::Image | ObjectKind::Gallery), .. }
         | StashWrite::Destroy { kind: kind @ (ObjectKind::Scene | ObjectKind::Image), .. } => {
             Err(not_created_by_name(*kind))
         }

@@ -73,6 +73,16 @@ impl FakeStash {
         lock(&self.inner.interleaved).push((operation.to_owned(), seen + n, Box::new(edit)));
     }
 
+    /// Waits until every request received so far was answered (a killed client's request
+    /// still runs to its end in Stash); panics after 20 s.
+    pub fn wait_for_answers(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.requests().iter().any(|r| r.status.is_none()) {
+            assert!(std::time::Instant::now() < deadline, "a request was never answered");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Adds Stash's web side (page files, plugin runner): see [`super::super::fake_web`].
     pub fn extend(&self, extension: Arc<dyn Extension>) {
         *lock(&self.inner.extension) = Some(extension);
