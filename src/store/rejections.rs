@@ -227,23 +227,14 @@ impl Store {
             let value = match change.created_ref() {
                 None => change.value.clone(),
                 Some(target) => {
-                    let Some(create) = old_creates.get(&target) else { continue };
-                    // A CREATE that itself refers to other CREATEs (a gallery's new studio) is
-                    // not carried alone: what it refers to is numbered for its old plan.
-                    if !created_refs::<ChangeId>(&create.value).is_empty() {
-                        continue;
-                    }
-                    let create_value = compared_value(&create.value, |_: ChangeId| None);
-                    let create_key = key(create.entity, None, create.field.as_str(), Action::Create, create_value);
-                    let index = match new_creates.get(&create_key).or_else(|| moved_creates.get(&target)) {
-                        Some(&index) => index,
-                        None => {
-                            taken.push(new_change(create));
-                            let index = FileIndex(proposed.changes + taken.len() - 1);
-                            moved_creates.insert(target, index);
-                            index
-                        }
+                    let mut carry = Carry {
+                        old_creates: &old_creates,
+                        new_creates: &new_creates,
+                        moved: &mut moved_creates,
+                        taken: &mut taken,
+                        first: proposed.changes,
                     };
+                    let Some(index) = carry.create(target, &old_name) else { continue };
                     index.value()
                 }
             };
@@ -462,6 +453,43 @@ fn new_name(changes: &[NewChange], index: FileIndex) -> Option<String> {
 }
 
 /// A stored change as a change to store again (in a new plan).
+/// Old CREATEs moving into a new plan with the changes that refer to them.
+struct Carry<'a, 'c> {
+    /// The old plans' CREATEs, by id.
+    old_creates: &'a HashMap<ChangeId, &'c Change>,
+    /// The new plan's own CREATEs, by what they create.
+    new_creates: &'a HashMap<Key, FileIndex>,
+    /// The old CREATEs moved so far, and where.
+    moved: &'a mut HashMap<ChangeId, FileIndex>,
+    /// The changes moving into the new plan, in order.
+    taken: &'a mut Vec<NewChange>,
+    /// The new plan's index of `taken[0]`.
+    first: usize,
+}
+
+impl Carry<'_, '_> {
+    /// Where the old CREATE `target` is in the new plan: the new plan's own equal CREATE, or the
+    /// old one moved there, after the CREATEs it refers to (a gallery's new studio), renumbered
+    /// for the new plan. None when `target` is no open CREATE of the old plans.
+    fn create(&mut self, target: ChangeId, name: &dyn Fn(ChangeId) -> Option<String>) -> Option<FileIndex> {
+        let create = *self.old_creates.get(&target)?;
+        let compared = compared_value(&create.value, name);
+        let create_key = key(create.entity, None, create.field.as_str(), Action::Create, compared);
+        if let Some(&index) = self.new_creates.get(&create_key).or_else(|| self.moved.get(&target)) {
+            return Some(index);
+        }
+        let mut value = create.value.clone();
+        if !created_refs::<ChangeId>(&create.value).is_empty() {
+            value =
+                map_created_refs(&create.value, |nested: ChangeId| Some(self.create(nested, name)?.value())).ok()?;
+        }
+        self.taken.push(NewChange { value, ..new_change(create) });
+        let index = FileIndex(self.first + self.taken.len() - 1);
+        self.moved.insert(target, index);
+        Some(index)
+    }
+}
+
 fn new_change(change: &Change) -> NewChange {
     NewChange {
         entity: change.entity,
@@ -522,4 +550,65 @@ fn without_rejected(changes: &[NewChange], rejected: &HashSet<Key>) -> (Vec<NewC
         kept.push(change);
     }
     (kept, rejected_count)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::{Value, json};
+
+    use crate::plans::{Action, ChangeFilter, ChangeStatus, Field, NewChange};
+    use crate::stash::ObjectKind;
+    use crate::store::Store;
+
+    fn change(entity: ObjectKind, entity_id: Option<i64>, field: Field, action: Action, value: Value) -> NewChange {
+        NewChange {
+            entity,
+            entity_id,
+            field,
+            action,
+            value,
+            before: Value::Null,
+            reason: String::new(),
+            confidence: 1.0,
+            status: ChangeStatus::Pending,
+        }
+    }
+
+    #[test]
+    fn a_change_taken_over_brings_the_creates_it_needs_and_theirs() {
+        let dir = std::env::temp_dir().join(format!("stashhog-carry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let nothing_examined = HashSet::new();
+        // A gallery made with a new studio, and an image put in it.
+        let first = [
+            change(ObjectKind::Studio, None, Field::Name, Action::Create, json!("New studio")),
+            change(
+                ObjectKind::Gallery,
+                None,
+                Field::Name,
+                Action::Create,
+                json!({"name": "Post", "code": "p1", "studio": {"created": 0}}),
+            ),
+            change(ObjectKind::Image, Some(5), Field::Galleries, Action::Add, json!({"created": 1})),
+        ];
+        store.propose_plan("first", "import_fansly", &json!({}), &first, &nothing_examined).expect("stores");
+        // The next run looks at nothing of that: the image's change moves into its plan, with
+        // the gallery and the gallery's studio, references renumbered.
+        let unrelated = [change(ObjectKind::Tag, None, Field::Name, Action::Create, json!("Other"))];
+        let second =
+            store.propose_plan("second", "import_fansly", &json!({}), &unrelated, &nothing_examined).expect("stores");
+        assert_eq!(second.taken_over, 1);
+        let plan = second.plan_id.expect("a plan");
+        let (_, changes) = store.changes(plan, &ChangeFilter::default(), usize::MAX, 0).expect("reads");
+        let id_of = |entity: ObjectKind| changes.iter().find(|c| c.entity == entity).map(|c| c.id).expect("moved");
+        let gallery = changes.iter().find(|c| c.entity == ObjectKind::Gallery).expect("the gallery moved");
+        assert_eq!(gallery.value["studio"], json!({"created": id_of(ObjectKind::Studio)}));
+        let image = changes.iter().find(|c| c.entity == ObjectKind::Image).expect("the image's change moved");
+        assert_eq!(image.value, json!({"created": gallery.id}));
+        assert_eq!(changes.len(), 4);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
