@@ -30,6 +30,47 @@ pub struct Counts {
     pub galleries: u64,
 }
 
+/// What the mirror holds of a row about to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// No such row.
+    Nothing,
+    /// A copy as old as the one being written, or older.
+    Older,
+    /// A newer copy (a hook wrote it after the page being written was read).
+    Newer,
+}
+
+/// The statements of one of a scene's link tables.
+struct Links {
+    /// The scene's links, in the order of their sorted values.
+    read: &'static str,
+    /// Removes all the scene's links.
+    clear: &'static str,
+    /// Adds one link.
+    insert: &'static str,
+}
+
+const TAG_LINKS: Links = Links {
+    read: "SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id",
+    clear: "DELETE FROM scene_tags WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) VALUES (?1, ?2)",
+};
+
+const PERFORMER_LINKS: Links = Links {
+    read: "SELECT performer_id FROM scene_performers WHERE scene_id = ?1 ORDER BY performer_id",
+    clear: "DELETE FROM scene_performers WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) VALUES (?1, ?2)",
+};
+
+// NULL sorts first in SQL as `None` does in Rust, and text compares bytewise in both.
+const STASH_ID_LINKS: Links = Links {
+    read: "SELECT endpoint, stash_id, updated_at FROM scene_stash_ids WHERE scene_id = ?1
+           ORDER BY endpoint, stash_id, updated_at",
+    clear: "DELETE FROM scene_stash_ids WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_stash_ids (scene_id, endpoint, stash_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+};
+
 /// One write transaction on the mirror.
 pub struct MirrorWriter<'a> {
     tx: Transaction<'a>,
@@ -40,17 +81,56 @@ fn stash_ids_json(ids: &[StashId]) -> String {
 }
 
 impl MirrorWriter<'_> {
-    /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
-    /// only marked seen by `pass`.
-    fn keeps_newer(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
+    /// What the mirror holds of this row compared with a copy last updated at `updated_at`; a
+    /// newer row is only marked seen by `pass`.
+    fn held(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<Held, StoreError> {
         let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
         let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
-        let newer = current.is_some_and(|c| c.as_str() > updated_at);
-        if newer && pass.is_some() {
+        let held = match current {
+            None => Held::Nothing,
+            Some(current) if current.as_str() > updated_at => Held::Newer,
+            Some(_) => Held::Older,
+        };
+        if held == Held::Newer && pass.is_some() {
             let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.plural());
             self.tx.prepare_cached(&sql)?.execute(params![id, pass])?;
         }
-        Ok(newer)
+        Ok(held)
+    }
+
+    /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
+    /// only marked seen by `pass`.
+    fn keeps_newer(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
+        Ok(self.held(kind, id, updated_at, pass)? == Held::Newer)
+    }
+
+    /// Makes `scene`'s links in `links` exactly `wanted`. A scene the mirror did not hold has
+    /// none yet (foreign keys see to that); one it held keeps links that did not change, so a
+    /// sync of an unchanged library rewrites none.
+    fn put_links<T: Ord>(
+        &self,
+        links: &Links,
+        scene: i64,
+        mut wanted: Vec<T>,
+        held: bool,
+        read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        insert: impl Fn(&mut rusqlite::CachedStatement<'_>, &T) -> rusqlite::Result<usize>,
+    ) -> Result<(), StoreError> {
+        wanted.sort_unstable();
+        wanted.dedup();
+        if held {
+            let current: Vec<T> =
+                self.tx.prepare_cached(links.read)?.query_map([scene], |r| read(r))?.collect::<Result<_, _>>()?;
+            if current == wanted {
+                return Ok(());
+            }
+            self.tx.prepare_cached(links.clear)?.execute([scene])?;
+        }
+        let mut statement = self.tx.prepare_cached(links.insert)?;
+        for link in &wanted {
+            insert(&mut statement, link)?;
+        }
+        Ok(())
     }
 
     /// Writes a tag.
@@ -136,9 +216,11 @@ impl MirrorWriter<'_> {
 
     /// Writes a scene with its tags, performers and StashIDs.
     pub fn put_scene(&self, s: &Scene, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(ObjectKind::Scene, s.id, &s.updated_at, pass)? {
-            return Ok(());
-        }
+        let held = match self.held(ObjectKind::Scene, s.id, &s.updated_at, pass)? {
+            Held::Newer => return Ok(()),
+            Held::Older => true,
+            Held::Nothing => false,
+        };
         let files = json!(
             s.files
                 .iter()
@@ -183,24 +265,21 @@ impl MirrorWriter<'_> {
                 pass,
                 json!(s.gallery_ids).to_string()
             ])?;
-        for (table, column, ids) in
-            [("scene_tags", "tag_id", &s.tag_ids), ("scene_performers", "performer_id", &s.performer_ids)]
-        {
-            self.tx.prepare_cached(&format!("DELETE FROM {table} WHERE scene_id = ?1"))?.execute([s.id])?;
-            let mut insert = self
-                .tx
-                .prepare_cached(&format!("INSERT OR IGNORE INTO {table} (scene_id, {column}) VALUES (?1, ?2)"))?;
-            for id in ids {
-                insert.execute([s.id, *id])?;
-            }
-        }
-        self.tx.prepare_cached("DELETE FROM scene_stash_ids WHERE scene_id = ?1")?.execute([s.id])?;
-        let mut insert = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO scene_stash_ids (scene_id, endpoint, stash_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0);
+        let insert_id = |statement: &mut rusqlite::CachedStatement<'_>, link: &i64| statement.execute([s.id, *link]);
+        self.put_links(&TAG_LINKS, s.id, s.tag_ids.clone(), held, id, insert_id)?;
+        self.put_links(&PERFORMER_LINKS, s.id, s.performer_ids.clone(), held, id, insert_id)?;
+        let stash_ids = s.stash_ids.iter().map(|i| (i.endpoint.clone(), i.stash_id.clone(), i.updated_at.clone()));
+        self.put_links(
+            &STASH_ID_LINKS,
+            s.id,
+            stash_ids.collect(),
+            held,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |statement, (endpoint, stash_id, updated_at)| {
+                statement.execute(params![s.id, endpoint, stash_id, updated_at])
+            },
         )?;
-        for id in &s.stash_ids {
-            insert.execute(params![s.id, id.endpoint, id.stash_id, id.updated_at])?;
-        }
         Ok(())
     }
 
@@ -288,42 +367,47 @@ impl MirrorWriter<'_> {
 
     /// Removes objects that no longer exist in Stash (a scene's links go with it).
     pub fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
-        let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.plural()))?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += statement.execute([id])?;
+        if ids.is_empty() {
+            return Ok(0);
         }
+        // One statement per table for all the ids: links are not indexed by what they point
+        // to, so each unlink is one scan, whatever the number of ids.
+        let ids = json!(ids).to_string();
+        let deleted = self
+            .tx
+            .prepare_cached(&format!("DELETE FROM {} WHERE id IN (SELECT value FROM json_each(?1))", kind.plural()))?
+            .execute([&ids])?;
         // Stash drops a deleted tag, performer or studio from its scenes without touching their
         // updated_at: the mirror's links go the same way, or no sync would ever notice.
-        // Images and galleries keep their links as JSON lists: the id leaves the list.
+        // Images and galleries keep their links as JSON lists: the ids leave the list.
         let drop_from = |table: &str, column: &str| {
             format!(
                 "UPDATE {table} SET {column} = (SELECT json_group_array(value) FROM json_each({table}.{column})
-                   WHERE value != ?1) WHERE EXISTS (SELECT 1 FROM json_each({table}.{column}) WHERE value = ?1)"
+                   WHERE value NOT IN (SELECT value FROM json_each(?1)))
+                 WHERE EXISTS (SELECT 1 FROM json_each({table}.{column}) WHERE value IN (SELECT value FROM json_each(?1)))"
             )
         };
         let unlink: Vec<String> = match kind {
             ObjectKind::Tag => vec![
-                "DELETE FROM scene_tags WHERE tag_id = ?1".into(),
+                "DELETE FROM scene_tags WHERE tag_id IN (SELECT value FROM json_each(?1))".into(),
                 drop_from("images", "tag_ids"),
                 drop_from("galleries", "tag_ids"),
             ],
             ObjectKind::Performer => vec![
-                "DELETE FROM scene_performers WHERE performer_id = ?1".into(),
+                "DELETE FROM scene_performers WHERE performer_id IN (SELECT value FROM json_each(?1))".into(),
                 drop_from("images", "performer_ids"),
                 drop_from("galleries", "performer_ids"),
             ],
             ObjectKind::Studio => ["scenes", "images", "galleries"]
-                .map(|table| format!("UPDATE {table} SET studio_id = NULL WHERE studio_id = ?1"))
+                .map(|table| {
+                    format!("UPDATE {table} SET studio_id = NULL WHERE studio_id IN (SELECT value FROM json_each(?1))")
+                })
                 .to_vec(),
             ObjectKind::Gallery => vec![drop_from("images", "gallery_ids"), drop_from("scenes", "gallery_ids")],
             ObjectKind::Scene | ObjectKind::Image => Vec::new(),
         };
         for sql in unlink {
-            let mut unlink = self.tx.prepare_cached(&sql)?;
-            for id in ids {
-                unlink.execute([id])?;
-            }
+            self.tx.prepare_cached(&sql)?.execute([&ids])?;
         }
         Ok(deleted)
     }
@@ -403,17 +487,15 @@ impl Store {
         Ok(ids)
     }
 
-    /// Scenes in the mirror that carry any of these tags.
+    /// Scenes in the mirror that carry any of these tags, ascending (one scan of the links).
     pub fn scenes_with_tags(&self, tag_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let mut statement = self.conn.prepare_cached("SELECT scene_id FROM scene_tags WHERE tag_id = ?1")?;
-        let mut scenes = Vec::new();
-        for tag in tag_ids {
-            for id in statement.query_map([tag], |r| r.get(0))? {
-                scenes.push(id?);
-            }
+        if tag_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        scenes.sort_unstable();
-        scenes.dedup();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT DISTINCT scene_id FROM scene_tags WHERE tag_id IN (SELECT value FROM json_each(?1)) ORDER BY scene_id",
+        )?;
+        let scenes = statement.query_map([json!(tag_ids).to_string()], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(scenes)
     }
 
