@@ -47,20 +47,20 @@ struct Links {
     read: &'static str,
     /// Removes all the scene's links.
     clear: &'static str,
-    /// Adds one link.
+    /// Adds links.
     insert: &'static str,
 }
 
 const TAG_LINKS: Links = Links {
     read: "SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id",
     clear: "DELETE FROM scene_tags WHERE scene_id = ?1",
-    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) VALUES (?1, ?2)",
+    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) SELECT ?1, value FROM json_each(?2)",
 };
 
 const PERFORMER_LINKS: Links = Links {
     read: "SELECT performer_id FROM scene_performers WHERE scene_id = ?1 ORDER BY performer_id",
     clear: "DELETE FROM scene_performers WHERE scene_id = ?1",
-    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) VALUES (?1, ?2)",
+    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) SELECT ?1, value FROM json_each(?2)",
 };
 
 // NULL sorts first in SQL as `None` does in Rust, and text compares bytewise in both.
@@ -74,10 +74,58 @@ const STASH_ID_LINKS: Links = Links {
 /// One write transaction on the mirror.
 pub struct MirrorWriter<'a> {
     tx: Transaction<'a>,
+    /// Our clock when the transaction started: the `mirrored_at` of every row it writes (read
+    /// once, not once per row).
+    now: String,
+}
+
+/// A list as the JSON text a column holds. Lists of ids, strings and plain records always
+/// serialize; the empty list stands in for what cannot happen.
+fn json_text<T: Serialize + ?Sized>(list: &T) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A StashID as the `stash_ids` column of tags, performers and studios holds it.
+#[derive(Serialize)]
+struct StashIdJson<'a> {
+    endpoint: &'a str,
+    stash_id: &'a str,
 }
 
 fn stash_ids_json(ids: &[StashId]) -> String {
-    json!(ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect::<Vec<_>>()).to_string()
+    json_text(&ids.iter().map(|s| StashIdJson { endpoint: &s.endpoint, stash_id: &s.stash_id }).collect::<Vec<_>>())
+}
+
+/// A scene's file as the `files` column holds it (keys in the order the column always had).
+#[derive(Serialize)]
+struct FileJson<'a> {
+    duration: f64,
+    fingerprints: Vec<FingerprintJson<'a>>,
+    frame_rate: f64,
+    height: i64,
+    path: &'a str,
+    width: i64,
+}
+
+#[derive(Serialize)]
+struct FingerprintJson<'a> {
+    kind: &'a str,
+    value: &'a str,
+}
+
+fn files_json(files: &[crate::stash::SceneFile]) -> String {
+    let files: Vec<FileJson<'_>> = files
+        .iter()
+        .map(|f| FileJson {
+            duration: f.duration,
+            fingerprints: f.fingerprints.iter().map(|p| FingerprintJson { kind: &p.kind, value: &p.value }).collect(),
+            frame_rate: f.frame_rate,
+            height: f.height,
+            path: &f.path,
+            width: f.width,
+        })
+        .collect();
+    json_text(&files)
 }
 
 impl MirrorWriter<'_> {
@@ -114,7 +162,7 @@ impl MirrorWriter<'_> {
         mut wanted: Vec<T>,
         held: bool,
         read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-        insert: impl Fn(&mut rusqlite::CachedStatement<'_>, &T) -> rusqlite::Result<usize>,
+        insert: impl FnOnce(&mut rusqlite::CachedStatement<'_>, &[T]) -> rusqlite::Result<()>,
     ) -> Result<(), StoreError> {
         wanted.sort_unstable();
         wanted.dedup();
@@ -126,9 +174,8 @@ impl MirrorWriter<'_> {
             }
             self.tx.prepare_cached(links.clear)?.execute([scene])?;
         }
-        let mut statement = self.tx.prepare_cached(links.insert)?;
-        for link in &wanted {
-            insert(&mut statement, link)?;
+        if !wanted.is_empty() {
+            insert(&mut self.tx.prepare_cached(links.insert)?, &wanted)?;
         }
         Ok(())
     }
@@ -141,7 +188,7 @@ impl MirrorWriter<'_> {
         self.tx
             .prepare_cached(
                 concat!("INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ", now_sql!(), ", ?8)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
                    aliases = excluded.aliases, ignore_auto_tag = excluded.ignore_auto_tag,
                    stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
@@ -151,10 +198,11 @@ impl MirrorWriter<'_> {
                 t.id,
                 t.name,
                 t.sort_name,
-                json!(t.aliases).to_string(),
+                json_text(&t.aliases),
                 t.ignore_auto_tag,
                 stash_ids_json(&t.stash_ids),
                 t.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -168,7 +216,7 @@ impl MirrorWriter<'_> {
         self.tx
             .prepare_cached(
                 concat!("INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ", now_sql!(), ", ?7, ?8)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
                    aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
                    urls = excluded.urls,
@@ -178,11 +226,12 @@ impl MirrorWriter<'_> {
                 p.id,
                 p.name,
                 p.disambiguation,
-                json!(p.aliases).to_string(),
+                json_text(&p.aliases),
                 stash_ids_json(&p.stash_ids),
                 p.updated_at,
+                self.now,
                 pass,
-                json!(p.urls).to_string()
+                json_text(&p.urls)
             ])?;
         Ok(())
     }
@@ -195,9 +244,7 @@ impl MirrorWriter<'_> {
         self.tx
             .prepare_cached(concat!(
                 "INSERT INTO studios (id, name, aliases, parent_id, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
-                now_sql!(),
-                ", ?7)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
                    parent_id = excluded.parent_id, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
                    mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"
@@ -205,10 +252,11 @@ impl MirrorWriter<'_> {
             .execute(params![
                 s.id,
                 s.name,
-                json!(s.aliases).to_string(),
+                json_text(&s.aliases),
                 s.parent_id,
                 stash_ids_json(&s.stash_ids),
                 s.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -221,26 +269,11 @@ impl MirrorWriter<'_> {
             Held::Older => true,
             Held::Nothing => false,
         };
-        let files = json!(
-            s.files
-                .iter()
-                .map(|f| json!({
-                    "path": f.path,
-                    "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
-                    "width": f.width,
-                    "height": f.height,
-                    "duration": f.duration,
-                    "frame_rate": f.frame_rate,
-                }))
-                .collect::<Vec<_>>()
-        );
         self.tx
             .prepare_cached(concat!(
                 "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
                    files, created_at, updated_at, mirrored_at, seen_pass, gallery_ids)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ",
-                now_sql!(),
-                ", ?14, ?15)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, director = excluded.director, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
@@ -254,21 +287,25 @@ impl MirrorWriter<'_> {
                 s.code,
                 s.details,
                 s.director,
-                json!(s.urls).to_string(),
+                json_text(&s.urls),
                 s.date,
                 s.rating100,
                 s.organized,
                 s.studio_id,
-                files.to_string(),
+                files_json(&s.files),
                 s.created_at,
                 s.updated_at,
+                self.now,
                 pass,
-                json!(s.gallery_ids).to_string()
+                json_text(&s.gallery_ids)
             ])?;
         let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0);
-        let insert_id = |statement: &mut rusqlite::CachedStatement<'_>, link: &i64| statement.execute([s.id, *link]);
-        self.put_links(&TAG_LINKS, s.id, s.tag_ids.clone(), held, id, insert_id)?;
-        self.put_links(&PERFORMER_LINKS, s.id, s.performer_ids.clone(), held, id, insert_id)?;
+        // All of a scene's tags (performers) in one statement: a statement costs more than a row.
+        let insert_ids = |statement: &mut rusqlite::CachedStatement<'_>, ids: &[i64]| {
+            statement.execute(params![s.id, json_text(ids)]).map(drop)
+        };
+        self.put_links(&TAG_LINKS, s.id, s.tag_ids.clone(), held, id, insert_ids)?;
+        self.put_links(&PERFORMER_LINKS, s.id, s.performer_ids.clone(), held, id, insert_ids)?;
         let stash_ids = s.stash_ids.iter().map(|i| (i.endpoint.clone(), i.stash_id.clone(), i.updated_at.clone()));
         self.put_links(
             &STASH_ID_LINKS,
@@ -276,8 +313,10 @@ impl MirrorWriter<'_> {
             stash_ids.collect(),
             held,
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            |statement, (endpoint, stash_id, updated_at)| {
-                statement.execute(params![s.id, endpoint, stash_id, updated_at])
+            |statement, links| {
+                links.iter().try_for_each(|(endpoint, stash_id, updated_at)| {
+                    statement.execute(params![s.id, endpoint, stash_id, updated_at]).map(drop)
+                })
             },
         )?;
         Ok(())
@@ -292,8 +331,7 @@ impl MirrorWriter<'_> {
             .prepare_cached(
                 "INSERT INTO images (id, title, code, details, photographer, urls, date, rating100, organized,
                    studio_id, paths, performer_ids, tag_ids, gallery_ids, created_at, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
@@ -308,17 +346,18 @@ impl MirrorWriter<'_> {
                 i.code,
                 i.details,
                 i.photographer,
-                json!(i.urls).to_string(),
+                json_text(&i.urls),
                 i.date,
                 i.rating100,
                 i.organized,
                 i.studio_id,
-                json!(i.paths).to_string(),
-                json!(i.performer_ids).to_string(),
-                json!(i.tag_ids).to_string(),
-                json!(i.gallery_ids).to_string(),
+                json_text(&i.paths),
+                json_text(&i.performer_ids),
+                json_text(&i.tag_ids),
+                json_text(&i.gallery_ids),
                 i.created_at,
                 i.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -333,8 +372,7 @@ impl MirrorWriter<'_> {
             .prepare_cached(
                 "INSERT INTO galleries (id, title, code, details, photographer, urls, date, rating100, organized,
                    studio_id, path, image_count, performer_ids, tag_ids, created_at, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
@@ -349,17 +387,18 @@ impl MirrorWriter<'_> {
                 g.code,
                 g.details,
                 g.photographer,
-                json!(g.urls).to_string(),
+                json_text(&g.urls),
                 g.date,
                 g.rating100,
                 g.organized,
                 g.studio_id,
                 g.path,
                 g.image_count,
-                json!(g.performer_ids).to_string(),
-                json!(g.tag_ids).to_string(),
+                json_text(&g.performer_ids),
+                json_text(&g.tag_ids),
                 g.created_at,
                 g.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -430,7 +469,9 @@ impl MirrorWriter<'_> {
 impl Store {
     /// Runs `write` in one IMMEDIATE transaction, committed when it returns Ok.
     pub fn write_mirror<T>(&self, write: impl FnOnce(&MirrorWriter) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let writer = MirrorWriter { tx: Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)? };
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let now = tx.query_row(concat!("SELECT ", now_sql!()), [], |r| r.get(0))?;
+        let writer = MirrorWriter { tx, now };
         let value = write(&writer)?;
         writer.tx.commit()?;
         Ok(value)
