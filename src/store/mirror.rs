@@ -153,8 +153,8 @@ impl MirrorWriter<'_> {
     }
 
     /// Makes `scene`'s links in `links` exactly `wanted`. A scene the mirror did not hold has
-    /// none yet (foreign keys see to that); one it held keeps links that did not change, so a
-    /// sync of an unchanged library rewrites none.
+    /// none yet (its links go when it goes, see [`MirrorWriter::delete`]); one it held keeps
+    /// links that did not change, so a sync of an unchanged library rewrites none.
     fn put_links<T: Ord>(
         &self,
         links: &Links,
@@ -443,7 +443,11 @@ impl MirrorWriter<'_> {
                 })
                 .to_vec(),
             ObjectKind::Gallery => vec![drop_from("images", "gallery_ids"), drop_from("scenes", "gallery_ids")],
-            ObjectKind::Scene | ObjectKind::Image => Vec::new(),
+            // A scene's own links go with it.
+            ObjectKind::Scene => ["scene_tags", "scene_performers", "scene_stash_ids"]
+                .map(|table| format!("DELETE FROM {table} WHERE scene_id IN (SELECT value FROM json_each(?1))"))
+                .to_vec(),
+            ObjectKind::Image => Vec::new(),
         };
         for sql in unlink {
             self.tx.prepare_cached(&sql)?.execute([&ids])?;
@@ -887,5 +891,69 @@ mod tests {
         };
         store.write_mirror(|w| w.put_scene(&older, Some(1))).expect("writes");
         assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].title.as_deref(), Some("T"));
+    }
+
+    fn linked_scene(id: i64, tag_ids: Vec<i64>) -> Scene {
+        Scene {
+            id,
+            title: None,
+            code: None,
+            details: None,
+            director: None,
+            urls: Vec::new(),
+            date: None,
+            rating100: None,
+            organized: false,
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-01T00:00:00Z".into(),
+            files: Vec::new(),
+            studio_id: None,
+            performer_ids: vec![3],
+            tag_ids,
+            stash_ids: vec![StashId { endpoint: "e".into(), stash_id: format!("s{id}"), updated_at: None }],
+            gallery_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn links_follow_their_scene_and_tag_out_of_the_mirror() {
+        let dir = std::env::temp_dir().join(format!("stashhog-mirror-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let links = |scene: i64| -> i64 {
+            ["scene_tags", "scene_performers", "scene_stash_ids"]
+                .iter()
+                .map(|t| -> i64 {
+                    let sql = format!("SELECT COUNT(*) FROM {t} WHERE scene_id = ?1");
+                    store.conn.query_row(&sql, [scene], |r| r.get(0)).expect("counts")
+                })
+                .sum()
+        };
+        store
+            .write_mirror(|w| {
+                w.put_scene(&linked_scene(7, vec![5, 4, 5]), Some(1))?;
+                w.put_scene(&linked_scene(8, vec![5]), Some(1))
+            })
+            .expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, vec![4, 5]);
+        assert_eq!(store.scenes_with_tags(&[5, 9]).expect("reads"), vec![7, 8]);
+
+        // The same scene again with other tags: the links are replaced, not added to.
+        store.write_mirror(|w| w.put_scene(&linked_scene(7, vec![6]), Some(2))).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, vec![6]);
+
+        store.write_mirror(|w| w.delete(ObjectKind::Scene, &[7])).expect("deletes");
+        assert_eq!(links(7), 0, "a deleted scene leaves no links behind");
+        store.write_mirror(|w| w.put_scene(&linked_scene(7, Vec::new()), None)).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, Vec::<i64>::new());
+
+        store.write_mirror(|w| w.delete(ObjectKind::Tag, &[5, 6])).expect("deletes");
+        assert_eq!(store.mirrored_scenes(&[8]).expect("reads")[0].tag_ids, Vec::<i64>::new());
+        assert_eq!(store.scenes_with_tags(&[5]).expect("reads"), Vec::<i64>::new());
+        store.write_mirror(|w| w.delete(ObjectKind::Performer, &[3])).expect("deletes");
+        assert_eq!(
+            store.mirrored_scenes(&[7, 8]).expect("reads").iter().map(|s| s.performer_ids.len()).sum::<usize>(),
+            0
+        );
     }
 }

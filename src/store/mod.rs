@@ -506,10 +506,35 @@ const MIGRATIONS: &[&str] = &[
     // rewrites, so a sync's cost per scene grew with the library (36 µs at 10k scenes, 73 at
     // 100k). The few reads by tag or performer (one deleted or merged, an analysis scope) scan
     // the links once instead; the tag sync reads all of an endpoint's links anyway.
+    // The foreign keys to scenes go too: checking the scene of every link cost more than the
+    // link's own write, and the mirror's one writer removes a scene's links with the scene.
     r#"
-    DROP INDEX IF EXISTS scene_tags_by_tag;
-    DROP INDEX IF EXISTS scene_performers_by_performer;
-    DROP INDEX IF EXISTS scene_stash_ids_by_endpoint;
+    CREATE TABLE scene_tags_new (
+        scene_id INTEGER NOT NULL,
+        tag_id   INTEGER NOT NULL,
+        PRIMARY KEY (scene_id, tag_id)
+    ) WITHOUT ROWID;
+    INSERT INTO scene_tags_new SELECT scene_id, tag_id FROM scene_tags;
+    DROP TABLE scene_tags;
+    ALTER TABLE scene_tags_new RENAME TO scene_tags;
+    CREATE TABLE scene_performers_new (
+        scene_id     INTEGER NOT NULL,
+        performer_id INTEGER NOT NULL,
+        PRIMARY KEY (scene_id, performer_id)
+    ) WITHOUT ROWID;
+    INSERT INTO scene_performers_new SELECT scene_id, performer_id FROM scene_performers;
+    DROP TABLE scene_performers;
+    ALTER TABLE scene_performers_new RENAME TO scene_performers;
+    CREATE TABLE scene_stash_ids_new (
+        scene_id   INTEGER NOT NULL,
+        endpoint   TEXT NOT NULL,
+        stash_id   TEXT NOT NULL,
+        updated_at TEXT,
+        PRIMARY KEY (scene_id, endpoint, stash_id)
+    ) WITHOUT ROWID;
+    INSERT INTO scene_stash_ids_new SELECT scene_id, endpoint, stash_id, updated_at FROM scene_stash_ids;
+    DROP TABLE scene_stash_ids;
+    ALTER TABLE scene_stash_ids_new RENAME TO scene_stash_ids;
 "#,
 ];
 
