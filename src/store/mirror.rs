@@ -6,6 +6,9 @@
 //! a row never goes back in time: an older copy of a scene (a page read before a hook wrote a
 //! newer one) only marks the row as seen.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
@@ -77,6 +80,16 @@ pub struct MirrorWriter<'a> {
     /// Our clock when the transaction started: the `mirrored_at` of every row it writes (read
     /// once, not once per row).
     now: String,
+    /// What the mirror holds of the page being written, read in one query (see
+    /// [`MirrorWriter::expect`]).
+    page: RefCell<Option<HeldPage>>,
+}
+
+/// The `updated_at` of every row of one kind between two ids, as the mirror holds them.
+struct HeldPage {
+    kind: ObjectKind,
+    ids: std::ops::RangeInclusive<i64>,
+    updated_at: HashMap<i64, String>,
 }
 
 /// A list as the JSON text a column holds. Lists of ids, strings and plain records always
@@ -129,15 +142,49 @@ fn files_json(files: &[crate::stash::SceneFile]) -> String {
 }
 
 impl MirrorWriter<'_> {
+    /// Reads in one query what the mirror holds of the objects of `kind` with these ids, which
+    /// are about to be written: a page of a walk, whose ids lie close together. Ids spread
+    /// wide (a page of changes across the whole library) are left to be looked up one by one.
+    pub fn expect(&self, kind: ObjectKind, ids: impl Iterator<Item = i64> + Clone) -> Result<(), StoreError> {
+        let count = ids.clone().count() as i64;
+        let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) else { return Ok(()) };
+        if last - first >= count * 4 {
+            *self.page.borrow_mut() = None;
+            return Ok(());
+        }
+        let sql = format!("SELECT id, updated_at FROM {} WHERE id BETWEEN ?1 AND ?2", kind.plural());
+        let updated_at = self
+            .tx
+            .prepare_cached(&sql)?
+            .query_map([first, last], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        *self.page.borrow_mut() = Some(HeldPage { kind, ids: first..=last, updated_at });
+        Ok(())
+    }
+
     /// What the mirror holds of this row compared with a copy last updated at `updated_at`; a
     /// newer row is only marked seen by `pass`.
     fn held(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<Held, StoreError> {
-        let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
-        let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
-        let held = match current {
+        let compare = |current: Option<&str>| match current {
             None => Held::Nothing,
-            Some(current) if current.as_str() > updated_at => Held::Newer,
+            Some(current) if current > updated_at => Held::Newer,
             Some(_) => Held::Older,
+        };
+        let mut page = self.page.borrow_mut();
+        let held = match page.as_mut().filter(|p| p.kind == kind && p.ids.contains(&id)) {
+            Some(page) => {
+                let held = compare(page.updated_at.get(&id).map(String::as_str));
+                // The row is written next: the same id again in this page finds it.
+                if held != Held::Newer {
+                    page.updated_at.insert(id, updated_at.to_owned());
+                }
+                held
+            }
+            None => {
+                let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
+                let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
+                compare(current.as_deref())
+            }
         };
         if held == Held::Newer && pass.is_some() {
             let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.plural());
@@ -409,6 +456,7 @@ impl MirrorWriter<'_> {
         if ids.is_empty() {
             return Ok(0);
         }
+        *self.page.borrow_mut() = None;
         // One statement per table for all the ids: links are not indexed by what they point
         // to, so each unlink is one scan, whatever the number of ids.
         let ids = json!(ids).to_string();
@@ -475,7 +523,7 @@ impl Store {
     pub fn write_mirror<T>(&self, write: impl FnOnce(&MirrorWriter) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let now = tx.query_row(concat!("SELECT ", now_sql!()), [], |r| r.get(0))?;
-        let writer = MirrorWriter { tx, now };
+        let writer = MirrorWriter { tx, now, page: RefCell::new(None) };
         let value = write(&writer)?;
         writer.tx.commit()?;
         Ok(value)
@@ -913,6 +961,28 @@ mod tests {
             stash_ids: vec![StashId { endpoint: "e".into(), stash_id: format!("s{id}"), updated_at: None }],
             gallery_ids: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_page_read_at_once_still_keeps_newer_rows() {
+        let dir = std::env::temp_dir().join(format!("stashhog-mirror-page-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let newer =
+            Scene { title: Some("hook".into()), updated_at: "2025-01-01T00:00:00Z".into(), ..linked_scene(7, vec![1]) };
+        store.write_mirror(|w| w.put_scene(&newer, None)).expect("writes");
+        let page =
+            [linked_scene(6, vec![2]), linked_scene(7, vec![2]), linked_scene(8, vec![2]), linked_scene(8, vec![3])];
+        store
+            .write_mirror(|w| {
+                w.expect(ObjectKind::Scene, page.iter().map(|s| s.id))?;
+                page.iter().try_for_each(|s| w.put_scene(s, Some(1)))
+            })
+            .expect("writes");
+        let scenes = store.mirrored_scenes(&[6, 7, 8]).expect("reads");
+        let got: Vec<(i64, Option<&str>, &[i64])> =
+            scenes.iter().map(|s| (s.id, s.title.as_deref(), s.tag_ids.as_slice())).collect();
+        assert_eq!(got, vec![(6, None, &[2][..]), (7, Some("hook"), &[1][..]), (8, None, &[3][..])]);
     }
 
     #[test]
