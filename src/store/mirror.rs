@@ -8,7 +8,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
+use rusqlite::types::Value;
+use rusqlite::vtab::array::Array;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
@@ -57,13 +60,13 @@ struct Links {
 const TAG_LINKS: Links = Links {
     read: "SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id",
     clear: "DELETE FROM scene_tags WHERE scene_id = ?1",
-    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) SELECT ?1, value FROM json_each(?2)",
+    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) SELECT ?1, value FROM rarray(?2)",
 };
 
 const PERFORMER_LINKS: Links = Links {
     read: "SELECT performer_id FROM scene_performers WHERE scene_id = ?1 ORDER BY performer_id",
     clear: "DELETE FROM scene_performers WHERE scene_id = ?1",
-    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) SELECT ?1, value FROM json_each(?2)",
+    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) SELECT ?1, value FROM rarray(?2)",
 };
 
 // NULL sorts first in SQL as `None` does in Rust, and text compares bytewise in both.
@@ -349,7 +352,8 @@ impl MirrorWriter<'_> {
         let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0);
         // All of a scene's tags (performers) in one statement: a statement costs more than a row.
         let insert_ids = |statement: &mut rusqlite::CachedStatement<'_>, ids: &[i64]| {
-            statement.execute(params![s.id, json_text(ids)]).map(drop)
+            let ids: Array = Rc::new(ids.iter().map(|&id| Value::Integer(id)).collect());
+            statement.execute(params![s.id, ids]).map(drop)
         };
         self.put_links(&TAG_LINKS, s.id, s.tag_ids.clone(), held, id, insert_ids)?;
         self.put_links(&PERFORMER_LINKS, s.id, s.performer_ids.clone(), held, id, insert_ids)?;

@@ -582,6 +582,8 @@ impl Store {
         self.use_wal()?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // `rarray(?)`: a list bound as one parameter (a scene's tags are written in one statement).
+        rusqlite::vtab::array::load_module(&self.conn)?;
         self.migrate()
     }
 
