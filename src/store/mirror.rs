@@ -237,12 +237,12 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                concat!("INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
+                "INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
                    aliases = excluded.aliases, ignore_auto_tag = excluded.ignore_auto_tag,
                    stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
             )?
             .execute(params![
                 t.id,
@@ -265,12 +265,12 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                concat!("INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
+                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
                    aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
                    urls = excluded.urls,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
             )?
             .execute(params![
                 p.id,
@@ -292,13 +292,13 @@ impl MirrorWriter<'_> {
             return Ok(());
         }
         self.tx
-            .prepare_cached(concat!(
+            .prepare_cached(
                 "INSERT INTO studios (id, name, aliases, parent_id, stash_ids, updated_at, mirrored_at, seen_pass)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
                    parent_id = excluded.parent_id, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"
-            ))?
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
             .execute(params![
                 s.id,
                 s.name,
@@ -320,7 +320,7 @@ impl MirrorWriter<'_> {
             Held::Nothing => false,
         };
         self.tx
-            .prepare_cached(concat!(
+            .prepare_cached(
                 "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
                    files, created_at, updated_at, mirrored_at, seen_pass, gallery_ids)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
@@ -329,8 +329,8 @@ impl MirrorWriter<'_> {
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
                    studio_id = excluded.studio_id, files = excluded.files, created_at = excluded.created_at,
                    updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
-                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids"
-            ))?
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids",
+            )?
             .execute(params![
                 s.id,
                 s.title,
