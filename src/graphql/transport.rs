@@ -224,7 +224,11 @@ impl Transport {
         let status = response.status();
         self.renew_cookie(response.headers());
         let retry_after = retry_after(response.headers());
-        let text = response.text().map_err(|e| self.transport_failure(&e))?;
+        let body = response.bytes().map_err(|e| self.transport_failure(&e))?;
+        // Stash answers UTF-8: checked at once, not copied character by character as a lossy
+        // decoding would (a page of scenes is hundreds of kilobytes).
+        let text =
+            std::str::from_utf8(&body).map_or_else(|_| String::from_utf8_lossy(&body), std::borrow::Cow::Borrowed);
         let endpoint = Endpoint {
             service: &self.service,
             url: &self.url,

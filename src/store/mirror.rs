@@ -6,6 +6,12 @@
 //! a row never goes back in time: an older copy of a scene (a page read before a hook wrote a
 //! newer one) only marks the row as seen.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rusqlite::types::Value;
+use rusqlite::vtab::array::Array;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
@@ -30,27 +36,198 @@ pub struct Counts {
     pub galleries: u64,
 }
 
+/// What the mirror holds of a row about to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// No such row.
+    Nothing,
+    /// A copy as old as the one being written, or older.
+    Older,
+    /// A newer copy (a hook wrote it after the page being written was read).
+    Newer,
+}
+
+/// The statements of one of a scene's link tables.
+struct Links {
+    /// The scene's links, in the order of their sorted values.
+    read: &'static str,
+    /// Removes all the scene's links.
+    clear: &'static str,
+    /// Adds links.
+    insert: &'static str,
+}
+
+const TAG_LINKS: Links = Links {
+    read: "SELECT tag_id FROM scene_tags WHERE scene_id = ?1 ORDER BY tag_id",
+    clear: "DELETE FROM scene_tags WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_tags (scene_id, tag_id) SELECT ?1, value FROM rarray(?2)",
+};
+
+const PERFORMER_LINKS: Links = Links {
+    read: "SELECT performer_id FROM scene_performers WHERE scene_id = ?1 ORDER BY performer_id",
+    clear: "DELETE FROM scene_performers WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_performers (scene_id, performer_id) SELECT ?1, value FROM rarray(?2)",
+};
+
+// NULL sorts first in SQL as `None` does in Rust, and text compares bytewise in both.
+const STASH_ID_LINKS: Links = Links {
+    read: "SELECT endpoint, stash_id, updated_at FROM scene_stash_ids WHERE scene_id = ?1
+           ORDER BY endpoint, stash_id, updated_at",
+    clear: "DELETE FROM scene_stash_ids WHERE scene_id = ?1",
+    insert: "INSERT OR IGNORE INTO scene_stash_ids (scene_id, endpoint, stash_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+};
+
 /// One write transaction on the mirror.
 pub struct MirrorWriter<'a> {
     tx: Transaction<'a>,
+    /// Our clock when the transaction started: the `mirrored_at` of every row it writes (read
+    /// once, not once per row).
+    now: String,
+    /// What the mirror holds of the page being written, read in one query (see
+    /// [`MirrorWriter::expect`]).
+    page: RefCell<Option<HeldPage>>,
+}
+
+/// The `updated_at` of every row of one kind between two ids, as the mirror holds them.
+struct HeldPage {
+    kind: ObjectKind,
+    ids: std::ops::RangeInclusive<i64>,
+    updated_at: HashMap<i64, String>,
+}
+
+/// A list as the JSON text a column holds. Lists of ids, strings and plain records always
+/// serialize; the empty list stands in for what cannot happen.
+fn json_text<T: Serialize + ?Sized>(list: &T) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A StashID as the `stash_ids` column of tags, performers and studios holds it.
+#[derive(Serialize)]
+struct StashIdJson<'a> {
+    endpoint: &'a str,
+    stash_id: &'a str,
 }
 
 fn stash_ids_json(ids: &[StashId]) -> String {
-    json!(ids.iter().map(|s| json!({"endpoint": s.endpoint, "stash_id": s.stash_id})).collect::<Vec<_>>()).to_string()
+    json_text(&ids.iter().map(|s| StashIdJson { endpoint: &s.endpoint, stash_id: &s.stash_id }).collect::<Vec<_>>())
+}
+
+/// A scene's file as the `files` column holds it (keys in the order the column always had).
+#[derive(Serialize)]
+struct FileJson<'a> {
+    duration: f64,
+    fingerprints: Vec<FingerprintJson<'a>>,
+    frame_rate: f64,
+    height: i64,
+    path: &'a str,
+    width: i64,
+}
+
+#[derive(Serialize)]
+struct FingerprintJson<'a> {
+    kind: &'a str,
+    value: &'a str,
+}
+
+fn files_json(files: &[crate::stash::SceneFile]) -> String {
+    let files: Vec<FileJson<'_>> = files
+        .iter()
+        .map(|f| FileJson {
+            duration: f.duration,
+            fingerprints: f.fingerprints.iter().map(|p| FingerprintJson { kind: &p.kind, value: &p.value }).collect(),
+            frame_rate: f.frame_rate,
+            height: f.height,
+            path: &f.path,
+            width: f.width,
+        })
+        .collect();
+    json_text(&files)
 }
 
 impl MirrorWriter<'_> {
-    /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
-    /// only marked seen by `pass`.
-    fn keeps_newer(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
-        let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
-        let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
-        let newer = current.is_some_and(|c| c.as_str() > updated_at);
-        if newer && pass.is_some() {
+    /// Reads in one query what the mirror holds of the objects of `kind` with these ids, which
+    /// are about to be written: a page of a walk, whose ids lie close together. Ids spread
+    /// wide (a page of changes across the whole library) are left to be looked up one by one.
+    pub fn expect(&self, kind: ObjectKind, ids: impl Iterator<Item = i64> + Clone) -> Result<(), StoreError> {
+        let count = ids.clone().count() as i64;
+        let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) else { return Ok(()) };
+        if last - first >= count * 4 {
+            *self.page.borrow_mut() = None;
+            return Ok(());
+        }
+        let sql = format!("SELECT id, updated_at FROM {} WHERE id BETWEEN ?1 AND ?2", kind.plural());
+        let updated_at = self
+            .tx
+            .prepare_cached(&sql)?
+            .query_map([first, last], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        *self.page.borrow_mut() = Some(HeldPage { kind, ids: first..=last, updated_at });
+        Ok(())
+    }
+
+    /// What the mirror holds of this row compared with a copy last updated at `updated_at`; a
+    /// newer row is only marked seen by `pass`.
+    fn held(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<Held, StoreError> {
+        let compare = |current: Option<&str>| match current {
+            None => Held::Nothing,
+            Some(current) if current > updated_at => Held::Newer,
+            Some(_) => Held::Older,
+        };
+        let mut page = self.page.borrow_mut();
+        let held = match page.as_mut().filter(|p| p.kind == kind && p.ids.contains(&id)) {
+            Some(page) => {
+                let held = compare(page.updated_at.get(&id).map(String::as_str));
+                // The row is written next: the same id again in this page finds it.
+                if held != Held::Newer {
+                    page.updated_at.insert(id, updated_at.to_owned());
+                }
+                held
+            }
+            None => {
+                let sql = format!("SELECT updated_at FROM {} WHERE id = ?1", kind.plural());
+                let current: Option<String> = self.tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
+                compare(current.as_deref())
+            }
+        };
+        if held == Held::Newer && pass.is_some() {
             let sql = format!("UPDATE {} SET seen_pass = ?2 WHERE id = ?1", kind.plural());
             self.tx.prepare_cached(&sql)?.execute(params![id, pass])?;
         }
-        Ok(newer)
+        Ok(held)
+    }
+
+    /// Whether the mirror holds a newer copy of this row than `updated_at`; if so the row is
+    /// only marked seen by `pass`.
+    fn keeps_newer(&self, kind: ObjectKind, id: i64, updated_at: &str, pass: Option<i64>) -> Result<bool, StoreError> {
+        Ok(self.held(kind, id, updated_at, pass)? == Held::Newer)
+    }
+
+    /// Makes `scene`'s links in `links` exactly `wanted`. A scene the mirror did not hold has
+    /// none yet (its links go when it goes, see [`MirrorWriter::delete`]); one it held keeps
+    /// links that did not change, so a sync of an unchanged library rewrites none.
+    fn put_links<T: Ord>(
+        &self,
+        links: &Links,
+        scene: i64,
+        mut wanted: Vec<T>,
+        held: bool,
+        read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        insert: impl FnOnce(&mut rusqlite::CachedStatement<'_>, &[T]) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        wanted.sort_unstable();
+        wanted.dedup();
+        if held {
+            let current: Vec<T> =
+                self.tx.prepare_cached(links.read)?.query_map([scene], |r| read(r))?.collect::<Result<_, _>>()?;
+            if current == wanted {
+                return Ok(());
+            }
+            self.tx.prepare_cached(links.clear)?.execute([scene])?;
+        }
+        if !wanted.is_empty() {
+            insert(&mut self.tx.prepare_cached(links.insert)?, &wanted)?;
+        }
+        Ok(())
     }
 
     /// Writes a tag.
@@ -60,21 +237,22 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                concat!("INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ", now_sql!(), ", ?8)
+                "INSERT INTO tags (id, name, sort_name, aliases, ignore_auto_tag, stash_ids, updated_at, mirrored_at, seen_pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
                    aliases = excluded.aliases, ignore_auto_tag = excluded.ignore_auto_tag,
                    stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
             )?
             .execute(params![
                 t.id,
                 t.name,
                 t.sort_name,
-                json!(t.aliases).to_string(),
+                json_text(&t.aliases),
                 t.ignore_auto_tag,
                 stash_ids_json(&t.stash_ids),
                 t.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -87,22 +265,23 @@ impl MirrorWriter<'_> {
         }
         self.tx
             .prepare_cached(
-                concat!("INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ", now_sql!(), ", ?7, ?8)
+                "INSERT INTO performers (id, name, disambiguation, aliases, stash_ids, updated_at, mirrored_at, seen_pass, urls)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, disambiguation = excluded.disambiguation,
                    aliases = excluded.aliases, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
                    urls = excluded.urls,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"),
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
             )?
             .execute(params![
                 p.id,
                 p.name,
                 p.disambiguation,
-                json!(p.aliases).to_string(),
+                json_text(&p.aliases),
                 stash_ids_json(&p.stash_ids),
                 p.updated_at,
+                self.now,
                 pass,
-                json!(p.urls).to_string()
+                json_text(&p.urls)
             ])?;
         Ok(())
     }
@@ -113,22 +292,21 @@ impl MirrorWriter<'_> {
             return Ok(());
         }
         self.tx
-            .prepare_cached(concat!(
+            .prepare_cached(
                 "INSERT INTO studios (id, name, aliases, parent_id, stash_ids, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
-                now_sql!(),
-                ", ?7)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
                    parent_id = excluded.parent_id, stash_ids = excluded.stash_ids, updated_at = excluded.updated_at,
-                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)"
-            ))?
+                   mirrored_at = excluded.mirrored_at, seen_pass = COALESCE(excluded.seen_pass, seen_pass)",
+            )?
             .execute(params![
                 s.id,
                 s.name,
-                json!(s.aliases).to_string(),
+                json_text(&s.aliases),
                 s.parent_id,
                 stash_ids_json(&s.stash_ids),
                 s.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -136,71 +314,62 @@ impl MirrorWriter<'_> {
 
     /// Writes a scene with its tags, performers and StashIDs.
     pub fn put_scene(&self, s: &Scene, pass: Option<i64>) -> Result<(), StoreError> {
-        if self.keeps_newer(ObjectKind::Scene, s.id, &s.updated_at, pass)? {
-            return Ok(());
-        }
-        let files = json!(
-            s.files
-                .iter()
-                .map(|f| json!({
-                    "path": f.path,
-                    "fingerprints": f.fingerprints.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
-                    "width": f.width,
-                    "height": f.height,
-                    "duration": f.duration,
-                    "frame_rate": f.frame_rate,
-                }))
-                .collect::<Vec<_>>()
-        );
+        let held = match self.held(ObjectKind::Scene, s.id, &s.updated_at, pass)? {
+            Held::Newer => return Ok(()),
+            Held::Older => true,
+            Held::Nothing => false,
+        };
         self.tx
-            .prepare_cached(concat!(
+            .prepare_cached(
                 "INSERT INTO scenes (id, title, code, details, director, urls, date, rating100, organized, studio_id,
                    files, created_at, updated_at, mirrored_at, seen_pass, gallery_ids)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ",
-                now_sql!(),
-                ", ?14, ?15)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, director = excluded.director, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
                    studio_id = excluded.studio_id, files = excluded.files, created_at = excluded.created_at,
                    updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at,
-                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids"
-            ))?
+                   seen_pass = COALESCE(excluded.seen_pass, seen_pass), gallery_ids = excluded.gallery_ids",
+            )?
             .execute(params![
                 s.id,
                 s.title,
                 s.code,
                 s.details,
                 s.director,
-                json!(s.urls).to_string(),
+                json_text(&s.urls),
                 s.date,
                 s.rating100,
                 s.organized,
                 s.studio_id,
-                files.to_string(),
+                files_json(&s.files),
                 s.created_at,
                 s.updated_at,
+                self.now,
                 pass,
-                json!(s.gallery_ids).to_string()
+                json_text(&s.gallery_ids)
             ])?;
-        for (table, column, ids) in
-            [("scene_tags", "tag_id", &s.tag_ids), ("scene_performers", "performer_id", &s.performer_ids)]
-        {
-            self.tx.prepare_cached(&format!("DELETE FROM {table} WHERE scene_id = ?1"))?.execute([s.id])?;
-            let mut insert = self
-                .tx
-                .prepare_cached(&format!("INSERT OR IGNORE INTO {table} (scene_id, {column}) VALUES (?1, ?2)"))?;
-            for id in ids {
-                insert.execute([s.id, *id])?;
-            }
-        }
-        self.tx.prepare_cached("DELETE FROM scene_stash_ids WHERE scene_id = ?1")?.execute([s.id])?;
-        let mut insert = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO scene_stash_ids (scene_id, endpoint, stash_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0);
+        // All of a scene's tags (performers) in one statement: a statement costs more than a row.
+        let insert_ids = |statement: &mut rusqlite::CachedStatement<'_>, ids: &[i64]| {
+            let ids: Array = Rc::new(ids.iter().map(|&id| Value::Integer(id)).collect());
+            statement.execute(params![s.id, ids]).map(drop)
+        };
+        self.put_links(&TAG_LINKS, s.id, s.tag_ids.clone(), held, id, insert_ids)?;
+        self.put_links(&PERFORMER_LINKS, s.id, s.performer_ids.clone(), held, id, insert_ids)?;
+        let stash_ids = s.stash_ids.iter().map(|i| (i.endpoint.clone(), i.stash_id.clone(), i.updated_at.clone()));
+        self.put_links(
+            &STASH_ID_LINKS,
+            s.id,
+            stash_ids.collect(),
+            held,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |statement, links| {
+                links.iter().try_for_each(|(endpoint, stash_id, updated_at)| {
+                    statement.execute(params![s.id, endpoint, stash_id, updated_at]).map(drop)
+                })
+            },
         )?;
-        for id in &s.stash_ids {
-            insert.execute(params![s.id, id.endpoint, id.stash_id, id.updated_at])?;
-        }
         Ok(())
     }
 
@@ -213,8 +382,7 @@ impl MirrorWriter<'_> {
             .prepare_cached(
                 "INSERT INTO images (id, title, code, details, photographer, urls, date, rating100, organized,
                    studio_id, paths, performer_ids, tag_ids, gallery_ids, created_at, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
@@ -229,17 +397,18 @@ impl MirrorWriter<'_> {
                 i.code,
                 i.details,
                 i.photographer,
-                json!(i.urls).to_string(),
+                json_text(&i.urls),
                 i.date,
                 i.rating100,
                 i.organized,
                 i.studio_id,
-                json!(i.paths).to_string(),
-                json!(i.performer_ids).to_string(),
-                json!(i.tag_ids).to_string(),
-                json!(i.gallery_ids).to_string(),
+                json_text(&i.paths),
+                json_text(&i.performer_ids),
+                json_text(&i.tag_ids),
+                json_text(&i.gallery_ids),
                 i.created_at,
                 i.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -254,8 +423,7 @@ impl MirrorWriter<'_> {
             .prepare_cached(
                 "INSERT INTO galleries (id, title, code, details, photographer, urls, date, rating100, organized,
                    studio_id, path, image_count, performer_ids, tag_ids, created_at, updated_at, mirrored_at, seen_pass)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?17)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, code = excluded.code,
                    details = excluded.details, photographer = excluded.photographer, urls = excluded.urls,
                    date = excluded.date, rating100 = excluded.rating100, organized = excluded.organized,
@@ -270,17 +438,18 @@ impl MirrorWriter<'_> {
                 g.code,
                 g.details,
                 g.photographer,
-                json!(g.urls).to_string(),
+                json_text(&g.urls),
                 g.date,
                 g.rating100,
                 g.organized,
                 g.studio_id,
                 g.path,
                 g.image_count,
-                json!(g.performer_ids).to_string(),
-                json!(g.tag_ids).to_string(),
+                json_text(&g.performer_ids),
+                json_text(&g.tag_ids),
                 g.created_at,
                 g.updated_at,
+                self.now,
                 pass
             ])?;
         Ok(())
@@ -288,42 +457,52 @@ impl MirrorWriter<'_> {
 
     /// Removes objects that no longer exist in Stash (a scene's links go with it).
     pub fn delete(&self, kind: ObjectKind, ids: &[i64]) -> Result<usize, StoreError> {
-        let mut statement = self.tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.plural()))?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += statement.execute([id])?;
+        if ids.is_empty() {
+            return Ok(0);
         }
+        *self.page.borrow_mut() = None;
+        // One statement per table for all the ids: links are not indexed by what they point
+        // to, so each unlink is one scan, whatever the number of ids.
+        let ids = json!(ids).to_string();
+        let deleted = self
+            .tx
+            .prepare_cached(&format!("DELETE FROM {} WHERE id IN (SELECT value FROM json_each(?1))", kind.plural()))?
+            .execute([&ids])?;
         // Stash drops a deleted tag, performer or studio from its scenes without touching their
         // updated_at: the mirror's links go the same way, or no sync would ever notice.
-        // Images and galleries keep their links as JSON lists: the id leaves the list.
+        // Images and galleries keep their links as JSON lists: the ids leave the list.
         let drop_from = |table: &str, column: &str| {
             format!(
                 "UPDATE {table} SET {column} = (SELECT json_group_array(value) FROM json_each({table}.{column})
-                   WHERE value != ?1) WHERE EXISTS (SELECT 1 FROM json_each({table}.{column}) WHERE value = ?1)"
+                   WHERE value NOT IN (SELECT value FROM json_each(?1)))
+                 WHERE EXISTS (SELECT 1 FROM json_each({table}.{column}) WHERE value IN (SELECT value FROM json_each(?1)))"
             )
         };
         let unlink: Vec<String> = match kind {
             ObjectKind::Tag => vec![
-                "DELETE FROM scene_tags WHERE tag_id = ?1".into(),
+                "DELETE FROM scene_tags WHERE tag_id IN (SELECT value FROM json_each(?1))".into(),
                 drop_from("images", "tag_ids"),
                 drop_from("galleries", "tag_ids"),
             ],
             ObjectKind::Performer => vec![
-                "DELETE FROM scene_performers WHERE performer_id = ?1".into(),
+                "DELETE FROM scene_performers WHERE performer_id IN (SELECT value FROM json_each(?1))".into(),
                 drop_from("images", "performer_ids"),
                 drop_from("galleries", "performer_ids"),
             ],
             ObjectKind::Studio => ["scenes", "images", "galleries"]
-                .map(|table| format!("UPDATE {table} SET studio_id = NULL WHERE studio_id = ?1"))
+                .map(|table| {
+                    format!("UPDATE {table} SET studio_id = NULL WHERE studio_id IN (SELECT value FROM json_each(?1))")
+                })
                 .to_vec(),
             ObjectKind::Gallery => vec![drop_from("images", "gallery_ids"), drop_from("scenes", "gallery_ids")],
-            ObjectKind::Scene | ObjectKind::Image => Vec::new(),
+            // A scene's own links go with it.
+            ObjectKind::Scene => ["scene_tags", "scene_performers", "scene_stash_ids"]
+                .map(|table| format!("DELETE FROM {table} WHERE scene_id IN (SELECT value FROM json_each(?1))"))
+                .to_vec(),
+            ObjectKind::Image => Vec::new(),
         };
         for sql in unlink {
-            let mut unlink = self.tx.prepare_cached(&sql)?;
-            for id in ids {
-                unlink.execute([id])?;
-            }
+            self.tx.prepare_cached(&sql)?.execute([&ids])?;
         }
         Ok(deleted)
     }
@@ -346,7 +525,9 @@ impl MirrorWriter<'_> {
 impl Store {
     /// Runs `write` in one IMMEDIATE transaction, committed when it returns Ok.
     pub fn write_mirror<T>(&self, write: impl FnOnce(&MirrorWriter) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let writer = MirrorWriter { tx: Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)? };
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let now = tx.query_row(concat!("SELECT ", now_sql!()), [], |r| r.get(0))?;
+        let writer = MirrorWriter { tx, now, page: RefCell::new(None) };
         let value = write(&writer)?;
         writer.tx.commit()?;
         Ok(value)
@@ -403,17 +584,15 @@ impl Store {
         Ok(ids)
     }
 
-    /// Scenes in the mirror that carry any of these tags.
+    /// Scenes in the mirror that carry any of these tags, ascending (one scan of the links).
     pub fn scenes_with_tags(&self, tag_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let mut statement = self.conn.prepare_cached("SELECT scene_id FROM scene_tags WHERE tag_id = ?1")?;
-        let mut scenes = Vec::new();
-        for tag in tag_ids {
-            for id in statement.query_map([tag], |r| r.get(0))? {
-                scenes.push(id?);
-            }
+        if tag_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        scenes.sort_unstable();
-        scenes.dedup();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT DISTINCT scene_id FROM scene_tags WHERE tag_id IN (SELECT value FROM json_each(?1)) ORDER BY scene_id",
+        )?;
+        let scenes = statement.query_map([json!(tag_ids).to_string()], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(scenes)
     }
 
@@ -764,5 +943,91 @@ mod tests {
         };
         store.write_mirror(|w| w.put_scene(&older, Some(1))).expect("writes");
         assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].title.as_deref(), Some("T"));
+    }
+
+    fn linked_scene(id: i64, tag_ids: Vec<i64>) -> Scene {
+        Scene {
+            id,
+            title: None,
+            code: None,
+            details: None,
+            director: None,
+            urls: Vec::new(),
+            date: None,
+            rating100: None,
+            organized: false,
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-01T00:00:00Z".into(),
+            files: Vec::new(),
+            studio_id: None,
+            performer_ids: vec![3],
+            tag_ids,
+            stash_ids: vec![StashId { endpoint: "e".into(), stash_id: format!("s{id}"), updated_at: None }],
+            gallery_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_page_read_at_once_still_keeps_newer_rows() {
+        let dir = std::env::temp_dir().join(format!("stashhog-mirror-page-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let newer =
+            Scene { title: Some("hook".into()), updated_at: "2025-01-01T00:00:00Z".into(), ..linked_scene(7, vec![1]) };
+        store.write_mirror(|w| w.put_scene(&newer, None)).expect("writes");
+        let page =
+            [linked_scene(6, vec![2]), linked_scene(7, vec![2]), linked_scene(8, vec![2]), linked_scene(8, vec![3])];
+        store
+            .write_mirror(|w| {
+                w.expect(ObjectKind::Scene, page.iter().map(|s| s.id))?;
+                page.iter().try_for_each(|s| w.put_scene(s, Some(1)))
+            })
+            .expect("writes");
+        let scenes = store.mirrored_scenes(&[6, 7, 8]).expect("reads");
+        let got: Vec<(i64, Option<&str>, &[i64])> =
+            scenes.iter().map(|s| (s.id, s.title.as_deref(), s.tag_ids.as_slice())).collect();
+        assert_eq!(got, vec![(6, None, &[2][..]), (7, Some("hook"), &[1][..]), (8, None, &[3][..])]);
+    }
+
+    #[test]
+    fn links_follow_their_scene_and_tag_out_of_the_mirror() {
+        let dir = std::env::temp_dir().join(format!("stashhog-mirror-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("db.sqlite")).expect("opens");
+        let links = |scene: i64| -> i64 {
+            ["scene_tags", "scene_performers", "scene_stash_ids"]
+                .iter()
+                .map(|t| -> i64 {
+                    let sql = format!("SELECT COUNT(*) FROM {t} WHERE scene_id = ?1");
+                    store.conn.query_row(&sql, [scene], |r| r.get(0)).expect("counts")
+                })
+                .sum()
+        };
+        store
+            .write_mirror(|w| {
+                w.put_scene(&linked_scene(7, vec![5, 4, 5]), Some(1))?;
+                w.put_scene(&linked_scene(8, vec![5]), Some(1))
+            })
+            .expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, vec![4, 5]);
+        assert_eq!(store.scenes_with_tags(&[5, 9]).expect("reads"), vec![7, 8]);
+
+        // The same scene again with other tags: the links are replaced, not added to.
+        store.write_mirror(|w| w.put_scene(&linked_scene(7, vec![6]), Some(2))).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, vec![6]);
+
+        store.write_mirror(|w| w.delete(ObjectKind::Scene, &[7])).expect("deletes");
+        assert_eq!(links(7), 0, "a deleted scene leaves no links behind");
+        store.write_mirror(|w| w.put_scene(&linked_scene(7, Vec::new()), None)).expect("writes");
+        assert_eq!(store.mirrored_scenes(&[7]).expect("reads")[0].tag_ids, Vec::<i64>::new());
+
+        store.write_mirror(|w| w.delete(ObjectKind::Tag, &[5, 6])).expect("deletes");
+        assert_eq!(store.mirrored_scenes(&[8]).expect("reads")[0].tag_ids, Vec::<i64>::new());
+        assert_eq!(store.scenes_with_tags(&[5]).expect("reads"), Vec::<i64>::new());
+        store.write_mirror(|w| w.delete(ObjectKind::Performer, &[3])).expect("deletes");
+        assert_eq!(
+            store.mirrored_scenes(&[7, 8]).expect("reads").iter().map(|s| s.performer_ids.len()).sum::<usize>(),
+            0
+        );
     }
 }

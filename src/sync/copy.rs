@@ -68,7 +68,7 @@ fn copy_by_id<K: Mirrored>(
         let Some(page) = page.filter(|p| !p.items.is_empty()) else { break };
         let last = page.items.iter().map(K::id).max();
         src.store.write_mirror(|w| {
-            page.items.iter().try_for_each(|o| o.put(w, pass.as_ref().map(|p| p.id)))?;
+            write_page(w, &page.items, pass.as_ref().map(|p| p.id))?;
             match (&pass, last) {
                 (Some(pass), Some(last)) => (pass.checkpoint)(w, last),
                 _ => Ok(()),
@@ -99,7 +99,7 @@ fn copy_by_offset<K: Mirrored>(
         let mut moved = false;
         for page in K::pages(src.stash, &query, FindFilter::sorted(SortKey::Id)) {
             let page = page.with_context(|| format!("copying {} from Stash", K::KIND.plural()))?;
-            src.store.write_mirror(|w| page.items.iter().try_for_each(|o| o.put(w, pass)))?;
+            src.store.write_mirror(|w| write_page(w, &page.items, pass))?;
             copied += page.items.len() as u64;
             on_page(copied);
             if *first_total.get_or_insert(page.total) != page.total {
@@ -115,6 +115,12 @@ fn copy_by_offset<K: Mirrored>(
     Ok(copied)
 }
 
+/// Writes one page of objects into the mirror, marked seen by `pass` when given.
+fn write_page<K: Mirrored>(w: &MirrorWriter<'_>, items: &[K], pass: Option<i64>) -> Result<(), StoreError> {
+    w.expect(K::KIND, items.iter().map(K::id))?;
+    items.iter().try_for_each(|o| o.put(w, pass))
+}
+
 /// Re-reads these objects from Stash into the mirror; those Stash no longer has are removed.
 /// Returns (copied, deleted).
 pub fn refresh<K: Mirrored>(src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
@@ -126,7 +132,7 @@ pub fn refresh<K: Mirrored>(src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u
         for page in K::pages(src.stash, &query, filter) {
             let page = page.with_context(|| format!("reading {} from Stash", K::KIND.plural()))?;
             found.extend(page.items.iter().map(K::id));
-            src.store.write_mirror(|w| page.items.iter().try_for_each(|o| o.put(w, None)))?;
+            src.store.write_mirror(|w| write_page(w, &page.items, None))?;
         }
         let gone: Vec<i64> = chunk.iter().copied().filter(|id| !found.contains(id)).collect();
         copied += found.len() as u64;

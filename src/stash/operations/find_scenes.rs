@@ -68,7 +68,9 @@ pub fn run(transport: &Transport, query: &SceneQuery, filter: &FindFilter) -> Re
 
 /// A generated scene as the crate's own [`Scene`].
 fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError> {
-    let ids = |list: Vec<String>| list.iter().map(|id| parse_id(id)).collect::<Result<Vec<_>, _>>();
+    fn ids<'a>(list: impl Iterator<Item = &'a String>) -> Result<Vec<i64>, ApiError> {
+        list.map(|id| parse_id(id)).collect()
+    }
     Ok(Scene {
         id: parse_id(&s.id)?,
         title: s.title,
@@ -98,13 +100,13 @@ fn convert(s: find_scenes::FindScenesFindScenesScenes) -> Result<Scene, ApiError
             })
             .collect(),
         studio_id: s.studio.map(|st| parse_id(&st.id)).transpose()?,
-        performer_ids: ids(s.performers.into_iter().map(|p| p.id).collect())?,
-        tag_ids: ids(s.tags.into_iter().map(|t| t.id).collect())?,
+        performer_ids: ids(s.performers.iter().map(|p| &p.id))?,
+        tag_ids: ids(s.tags.iter().map(|t| &t.id))?,
         stash_ids: s
             .stash_ids
             .into_iter()
             .map(|i| StashId { endpoint: i.endpoint, stash_id: i.stash_id, updated_at: Some(i.updated_at) })
             .collect(),
-        gallery_ids: ids(s.galleries.into_iter().map(|g| g.id).collect())?,
+        gallery_ids: ids(s.galleries.iter().map(|g| &g.id))?,
     })
 }
