@@ -522,6 +522,15 @@ impl MirrorWriter<'_> {
     }
 }
 
+/// What a full-sync pass saw of one kind (see [`Store::seen_by_pass`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenByPass {
+    /// Rows the mirror holds.
+    pub held: u64,
+    /// Of those, rows the pass saw or something wrote since it started.
+    pub seen: u64,
+}
+
 impl Store {
     /// Runs `write` in one IMMEDIATE transaction, committed when it returns Ok.
     pub fn write_mirror<T>(&self, write: impl FnOnce(&MirrorWriter) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -560,12 +569,12 @@ impl Store {
 
     /// How many rows of `kind` the mirror holds, and how many of them full-sync pass `pass` saw
     /// or were written since `since` (by hooks or syncs running beside the pass).
-    pub fn seen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<(u64, u64), StoreError> {
+    pub fn seen_by_pass(&self, kind: ObjectKind, pass: i64, since: &str) -> Result<SeenByPass, StoreError> {
         let sql =
             format!("SELECT COUNT(*), COALESCE(SUM(seen_pass IS ?1 OR mirrored_at >= ?2), 0) FROM {}", kind.plural());
         let (total, seen): (i64, i64) =
             self.conn.query_row(&sql, params![pass, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok((u64::try_from(total).unwrap_or(0), u64::try_from(seen).unwrap_or(0)))
+        Ok(SeenByPass { held: u64::try_from(total).unwrap_or(0), seen: u64::try_from(seen).unwrap_or(0) })
     }
 
     /// Ids of `kind` that pass `pass` did not see and nothing wrote since `since`.

@@ -121,10 +121,18 @@ fn write_page<K: Mirrored>(w: &MirrorWriter<'_>, items: &[K], pass: Option<i64>)
     items.iter().try_for_each(|o| o.put(w, pass))
 }
 
+/// What re-reading some objects did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Refreshed {
+    /// Objects Stash still has, copied again.
+    pub copied: u64,
+    /// Objects Stash no longer has, removed from the mirror.
+    pub deleted: u64,
+}
+
 /// Re-reads these objects from Stash into the mirror; those Stash no longer has are removed.
-/// Returns (copied, deleted).
-pub fn refresh<K: Mirrored>(src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
-    let (mut copied, mut deleted) = (0, 0);
+pub fn refresh<K: Mirrored>(src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<Refreshed> {
+    let mut done = Refreshed::default();
     for chunk in ids.chunks(PER_PAGE as usize) {
         let filter = FindFilter { per_page: chunk.len() as i64, ..FindFilter::sorted(SortKey::Id) };
         let query = K::query(Selection { ids: Some(chunk.to_vec()), ..Selection::default() });
@@ -135,10 +143,10 @@ pub fn refresh<K: Mirrored>(src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u
             src.store.write_mirror(|w| write_page(w, &page.items, None))?;
         }
         let gone: Vec<i64> = chunk.iter().copied().filter(|id| !found.contains(id)).collect();
-        copied += found.len() as u64;
-        deleted += src.store.write_mirror(|w| w.delete(K::KIND, &gone))? as u64;
+        done.copied += found.len() as u64;
+        done.deleted += src.store.write_mirror(|w| w.delete(K::KIND, &gone))? as u64;
     }
-    Ok((copied, deleted))
+    Ok(done)
 }
 
 /// Every id of `K` Stash holds, ascending.

@@ -17,7 +17,7 @@ use super::kinds::MIRRORED;
 use super::state::{Checkpoint, Mark, Pass, StateError};
 use super::{Sources, SyncSummary, remove_deleted, time};
 use crate::store::StoreError;
-use crate::store::mirror::MirrorWriter;
+use crate::store::mirror::{MirrorWriter, SeenByPass};
 
 /// Copies the whole library, resuming a killed pass, then removes what Stash no longer has.
 pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
@@ -70,7 +70,7 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
     }
 
     for kind in MIRRORED {
-        let (held, seen) = store.seen_by_pass(kind.kind(), pass.id, &pass.started_at)?;
+        let SeenByPass { held, seen } = store.seen_by_pass(kind.kind(), pass.id, &pass.started_at)?;
         let unseen = store.unseen_by_pass(kind.kind(), pass.id, &pass.started_at)?;
         if unseen.is_empty() {
             continue;
@@ -87,7 +87,7 @@ pub fn full_sync(src: &Sources<'_>) -> anyhow::Result<SyncSummary> {
         // Tags, performers and studios can only be paged by offset, so one deleted while the
         // pass walked them can hide a neighbour: ask Stash about every unseen id, and remove only
         // those it no longer has (the others are copied again).
-        let (_, deleted) = kind.refresh(src, &unseen)?;
+        let deleted = kind.refresh(src, &unseen)?.deleted;
         summary.of(kind.kind()).deleted = deleted;
         log::info!("Full sync: removed {} Stash no longer has", crate::words::count(deleted, kind.kind().as_str()));
     }

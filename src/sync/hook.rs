@@ -32,13 +32,13 @@ pub fn refresh_from_hook(src: &Sources<'_>, hook: &HookContext) -> anyhow::Resul
                 .unwrap_or_default();
             let scenes = src.store.scenes_with_tags(&sources)?;
             let deleted = src.store.write_mirror(|w| w.delete(ObjectKind::Tag, &sources))?;
-            let (tags, _) = copy::refresh::<Tag>(src, &[id])?;
-            let (scenes, _) = copy::refresh::<Scene>(src, &scenes)?;
+            let tags = copy::refresh::<Tag>(src, &[id])?.copied;
+            let scenes = copy::refresh::<Scene>(src, &scenes)?.copied;
             json!({ "deleted_tags": deleted, "refreshed_tags": tags, "refreshed_scenes": scenes })
         }
         _ => {
-            let (copied, deleted) = kind.refresh(src, &[id])?;
-            json!({ "refreshed": copied, "deleted": deleted })
+            let refreshed = kind.refresh(src, &[id])?;
+            json!({ "refreshed": refreshed.copied, "deleted": refreshed.deleted })
         }
     };
     Ok(json!({ "hook": hook.trigger, "id": id, "mirror": summary }))

@@ -221,8 +221,8 @@ pub trait Kind: Sync {
         pass: Option<copy::Pass<'_>>,
         on_page: &mut dyn FnMut(u64),
     ) -> anyhow::Result<u64>;
-    /// Re-reads these objects; those Stash no longer has are removed. Returns (copied, deleted).
-    fn refresh(&self, src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u64, u64)>;
+    /// Re-reads these objects; those Stash no longer has are removed.
+    fn refresh(&self, src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<copy::Refreshed>;
     /// Every id Stash holds, ascending.
     fn ids_in_stash(&self, src: &Sources<'_>) -> anyhow::Result<Vec<i64>>;
 }
@@ -248,7 +248,7 @@ impl<K: Mirrored> Kind for KindOf<K> {
     ) -> anyhow::Result<u64> {
         copy::copy::<K>(src, updated_after, pass, on_page)
     }
-    fn refresh(&self, src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<(u64, u64)> {
+    fn refresh(&self, src: &Sources<'_>, ids: &[i64]) -> anyhow::Result<copy::Refreshed> {
         copy::refresh::<K>(src, ids)
     }
     fn ids_in_stash(&self, src: &Sources<'_>) -> anyhow::Result<Vec<i64>> {
