@@ -8,6 +8,7 @@ mod fansly_import;
 mod fansly_reader;
 mod harness;
 mod install;
+mod layers;
 mod mirror;
 mod plans;
 mod protocol;
