@@ -645,16 +645,18 @@ impl<'a> Engine<'a> {
                 // Stash answering with an error did not run it; a lost answer may have. A check
                 // that fails in turn stops the run with the batch still open, for the next run.
                 let unanswered = matches!(e, ApiError::Connection { .. } | ApiError::Server { .. });
-                let (scenes, entities) = match pending.write {
-                    // Stash runs each alias on its own: an error may come with others made.
-                    StashWrite::CreateGalleries { .. } => {
-                        (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
-                    }
-                    StashWrite::Create { .. } | StashWrite::Destroy { .. } if unanswered => {
-                        (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
-                    }
-                    StashWrite::Create { .. } | StashWrite::Destroy { .. } => (HashMap::new(), Vec::new()),
-                    _ => (self.objects_now(&pending.changes)?, Vec::new()),
+                // Stash runs each alias on its own: an error may come with other galleries made.
+                let (creates, aliased) = match pending.write {
+                    StashWrite::Create { .. } | StashWrite::Destroy { .. } => (true, false),
+                    StashWrite::CreateGalleries { .. } => (true, true),
+                    _ => (false, false),
+                };
+                let (scenes, entities) = if !creates {
+                    (self.objects_now(&pending.changes)?, Vec::new())
+                } else if unanswered || aliased {
+                    (HashMap::new(), self.landed_entities(&pending.changes, self.options.direction)?)
+                } else {
+                    (HashMap::new(), Vec::new())
                 };
                 let mut outcomes = Vec::new();
                 for change in &pending.changes {

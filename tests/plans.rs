@@ -141,6 +141,7 @@ fn fields_set_on_many_scenes_go_forty_to_a_request_and_a_refused_one_fails_alone
     assert_eq!(run.out("/failed"), &json!(2), "{}", run.stdout);
     assert!(run.error.clone().unwrap_or_default().contains("2 changes failed"), "{:?}", run.error);
     let failures = run.out("/failures").as_array().cloned().unwrap_or_default();
+    assert_eq!(failures.len(), 2, "{failures:?}");
     assert!(
         failures.iter().all(
             |f| f["scene_id"] == json!(ids[7]) && f["error"].as_str().is_some_and(|e| e.contains("studio with id"))

@@ -136,7 +136,7 @@ fn operation_documents(api: &Api) -> Vec<PathBuf> {
 fn built_documents(api: &Api) -> Vec<&'static str> {
     match api.name {
         "stash-box" => stashhog::stashbox::batch_documents(),
-        _ => stashhog::stash::update_documents(),
+        _ => stashhog::stash::aliased_documents(),
     }
 }
 

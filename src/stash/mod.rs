@@ -15,7 +15,7 @@ use crate::graphql::{ApiError, Auth, Retry, Service, Transport, TransportConfig}
 pub use model::*;
 pub use operations::writes::{
     FieldsSet, ListChange, ListEdit, ListGroup, MAX_ALIASES, SceneList, SceneScalar, StashWrite, Written,
-    update_documents,
+    aliased_documents,
 };
 pub use paging::{FindFilter, Page, Pages, SortKey};
 

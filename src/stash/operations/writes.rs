@@ -121,7 +121,7 @@ pub const MAX_ALIASES: usize = 40;
 
 /// How a write reaches scenes, images or galleries, aliased up to [`MAX_ALIASES`] times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Update {
+enum Aliased {
     /// The bulk update: list members added or removed, one alias per group of objects that
     /// get the same edits.
     Bulk,
@@ -132,50 +132,50 @@ enum Update {
 }
 
 /// The aliased writes, and their operation and mutation names.
-const UPDATES: [(ObjectKind, Update, &str, &str); 7] = [
-    (ObjectKind::Scene, Update::Bulk, "BulkSceneUpdate", "bulkSceneUpdate"),
-    (ObjectKind::Image, Update::Bulk, "BulkImageUpdate", "bulkImageUpdate"),
-    (ObjectKind::Gallery, Update::Bulk, "BulkGalleryUpdate", "bulkGalleryUpdate"),
-    (ObjectKind::Scene, Update::Fields, "SceneUpdate", "sceneUpdate"),
-    (ObjectKind::Image, Update::Fields, "ImageUpdate", "imageUpdate"),
-    (ObjectKind::Gallery, Update::Fields, "GalleryUpdate", "galleryUpdate"),
-    (ObjectKind::Gallery, Update::Create, "GalleryCreate", "galleryCreate"),
+const ALIASED: [(ObjectKind, Aliased, &str, &str); 7] = [
+    (ObjectKind::Scene, Aliased::Bulk, "BulkSceneUpdate", "bulkSceneUpdate"),
+    (ObjectKind::Image, Aliased::Bulk, "BulkImageUpdate", "bulkImageUpdate"),
+    (ObjectKind::Gallery, Aliased::Bulk, "BulkGalleryUpdate", "bulkGalleryUpdate"),
+    (ObjectKind::Scene, Aliased::Fields, "SceneUpdate", "sceneUpdate"),
+    (ObjectKind::Image, Aliased::Fields, "ImageUpdate", "imageUpdate"),
+    (ObjectKind::Gallery, Aliased::Fields, "GalleryUpdate", "galleryUpdate"),
+    (ObjectKind::Gallery, Aliased::Create, "GalleryCreate", "galleryCreate"),
 ];
 
-/// Where `kind`'s `how` update is in [`UPDATES`].
-fn update_row(kind: ObjectKind, how: Update) -> usize {
-    UPDATES.iter().position(|(k, h, _, _)| *k == kind && *h == how).unwrap_or(0)
+/// Where `kind`'s `how` write is in [`ALIASED`].
+fn aliased_row(kind: ObjectKind, how: Aliased) -> usize {
+    ALIASED.iter().position(|(k, h, _, _)| *k == kind && *h == how).unwrap_or(0)
 }
 
-/// The operation name of `kind`'s `how` update.
-fn update_operation(kind: ObjectKind, how: Update) -> &'static str {
-    UPDATES[update_row(kind, how)].2
+/// The operation name of `kind`'s `how` write.
+fn aliased_operation(kind: ObjectKind, how: Aliased) -> &'static str {
+    ALIASED[aliased_row(kind, how)].2
 }
 
-/// The request of `kind`'s `how` update for `n` aliases (1 to [`MAX_ALIASES`]), `u0 …
+/// The request of `kind`'s `how` write for `n` aliases (1 to [`MAX_ALIASES`]), `u0 …
 /// u{n-1}`, built once per update and size.
-fn update_document(kind: ObjectKind, how: Update, n: usize) -> &'static str {
+fn aliased_document(kind: ObjectKind, how: Aliased, n: usize) -> &'static str {
     static DOCUMENTS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
     let all = DOCUMENTS.get_or_init(|| {
-        UPDATES
+        ALIASED
             .iter()
             .map(|(kind, how, operation, field)| {
                 // Scenes answer with what FindScenes reads, which is what the mirror copies.
-                let answer: &str = if *kind == ObjectKind::Scene && *how != Update::Create {
+                let answer: &str = if *kind == ObjectKind::Scene && *how != Aliased::Create {
                     &super::find_scenes::SCENE_FIELDS
                 } else {
                     "{ id }"
                 };
                 let comment = match how {
-                    Update::Bulk => {
+                    Aliased::Bulk => {
                         "# ADD or REMOVE list members (tags, performers, urls, galleries): atomic per object on\n\
                          # the server, so it never races with the user's own edits; one alias per group.\n"
                     }
-                    Update::Fields => {
+                    Aliased::Fields => {
                         "# SET fields, one alias per object: Stash applies every key present in an input (null\n\
                          # clears the field) and leaves the others alone.\n"
                     }
-                    Update::Create => "# CREATE what a plan proposes with its fields, one alias per new object.\n",
+                    Aliased::Create => "# CREATE what a plan proposes with its fields, one alias per new object.\n",
                 };
                 (1..=MAX_ALIASES)
                     .map(|n| {
@@ -188,12 +188,12 @@ fn update_document(kind: ObjectKind, how: Update, n: usize) -> &'static str {
             })
             .collect()
     });
-    &all[update_row(kind, how)][n.clamp(1, MAX_ALIASES) - 1]
+    &all[aliased_row(kind, how)][n.clamp(1, MAX_ALIASES) - 1]
 }
 
-/// Every update document the writes can send, for the schema-fidelity tests.
-pub fn update_documents() -> Vec<&'static str> {
-    UPDATES.iter().flat_map(|(kind, how, _, _)| (1..=MAX_ALIASES).map(|n| update_document(*kind, *how, n))).collect()
+/// Every aliased document the writes can send, for the schema-fidelity tests.
+pub fn aliased_documents() -> Vec<&'static str> {
+    ALIASED.iter().flat_map(|(kind, how, _, _)| (1..=MAX_ALIASES).map(|n| aliased_document(*kind, *how, n))).collect()
 }
 
 /// Fields set on one scene, image or gallery.
@@ -264,16 +264,16 @@ impl StashWrite {
         match self {
             StashWrite::EditLists { kind, groups } => {
                 let inputs = groups.iter().enumerate().map(|(i, group)| (format!("u{i}"), bulk_input(group)));
-                (update_operation(*kind, Update::Bulk), Value::Object(inputs.collect()))
+                (aliased_operation(*kind, Aliased::Bulk), Value::Object(inputs.collect()))
             }
             StashWrite::SetFields { kind, objects } => {
                 let inputs = objects.iter().enumerate().map(|(i, object)| (format!("u{i}"), fields_input(object)));
-                (update_operation(*kind, Update::Fields), Value::Object(inputs.collect()))
+                (aliased_operation(*kind, Aliased::Fields), Value::Object(inputs.collect()))
             }
             StashWrite::CreateGalleries { galleries } => {
                 let inputs =
                     galleries.iter().enumerate().map(|(i, input)| (format!("u{i}"), Value::Object(input.clone())));
-                (update_operation(ObjectKind::Gallery, Update::Create), Value::Object(inputs.collect()))
+                (aliased_operation(ObjectKind::Gallery, Aliased::Create), Value::Object(inputs.collect()))
             }
             StashWrite::Create { kind, name, with } => {
                 let (operation, name_key) = match kind {
@@ -382,69 +382,68 @@ impl Written {
     }
 }
 
-/// Sends `n` aliased updates of `kind`; scenes come back as they are after it (a bulk update
-/// answers each alias with a list, a plain one with the scene).
-fn aliased_update(
+/// Sends `n` aliased writes of `kind`. Creates answer with each new id, in order; scenes come
+/// back as they are after it (a bulk update answers each alias with a list, a plain one with
+/// the scene).
+fn send_aliased(
     transport: &Transport,
     kind: ObjectKind,
-    how: Update,
+    how: Aliased,
     n: usize,
     variables: Value,
 ) -> Result<Written, ApiError> {
     let body =
-        QueryBody { variables, query: update_document(kind, how, n), operation_name: update_operation(kind, how) };
+        QueryBody { variables, query: aliased_document(kind, how, n), operation_name: aliased_operation(kind, how) };
     let data = transport.mutate_built(&body)?;
-    let mut scenes = Vec::new();
-    if kind == ObjectKind::Scene {
-        for alias in 0..n {
-            let answered = data.get(format!("u{alias}")).cloned().unwrap_or(Value::Null);
-            let answered = if how == Update::Fields { Value::Array(vec![answered]) } else { answered };
-            scenes.extend(super::find_scenes::scenes_from_json(answered)?);
+    let mut written = Written::default();
+    for alias in (0..n).map(|i| format!("u{i}")) {
+        if how == Aliased::Create {
+            written.created.push(new_id(&data, &format!("/{alias}/id"))?);
+        } else if kind == ObjectKind::Scene {
+            let answered = data.get(&alias).cloned().unwrap_or(Value::Null);
+            let answered = if how == Aliased::Fields { Value::Array(vec![answered]) } else { answered };
+            written.scenes.extend(super::find_scenes::scenes_from_json(answered)?);
         }
     }
-    Ok(Written { created: Vec::new(), scenes })
+    Ok(written)
 }
 
-/// Sends `write`; returns what it created or updated.
-pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiError> {
-    let (_, variables) = write.request();
-    let created = |data: &Value, pointer: &str| match data.pointer(pointer).and_then(Value::as_str) {
+/// The id of what a create made, at `pointer` in Stash's answer.
+fn new_id(data: &Value, pointer: &str) -> Result<i64, ApiError> {
+    match data.pointer(pointer).and_then(Value::as_str) {
         Some(id) => parse_id(id),
         None => Err(ApiError::Server {
             service: Service::Stash,
             status: None,
             detail: format!("it answered {data} without the new id"),
         }),
-    };
+    }
+}
+
+/// Sends `write`; returns what it created or updated.
+pub fn run(transport: &Transport, write: &StashWrite) -> Result<Written, ApiError> {
+    let (_, variables) = write.request();
     match write {
         StashWrite::EditLists { kind, groups } => {
-            aliased_update(transport, *kind, Update::Bulk, groups.len(), variables)
+            send_aliased(transport, *kind, Aliased::Bulk, groups.len(), variables)
         }
         StashWrite::SetFields { kind, objects } => {
-            aliased_update(transport, *kind, Update::Fields, objects.len(), variables)
+            send_aliased(transport, *kind, Aliased::Fields, objects.len(), variables)
         }
         StashWrite::CreateGalleries { galleries } => {
-            let n = galleries.len();
-            let body = QueryBody {
-                variables,
-                query: update_document(ObjectKind::Gallery, Update::Create, n),
-                operation_name: update_operation(ObjectKind::Gallery, Update::Create),
-            };
-            let data = transport.mutate_built(&body)?;
-            let ids = (0..n).map(|alias| created(&data, &format!("/u{alias}/id"))).collect::<Result<_, _>>()?;
-            Ok(Written { created: ids, scenes: Vec::new() })
+            send_aliased(transport, ObjectKind::Gallery, Aliased::Create, galleries.len(), variables)
         }
         StashWrite::Destroy { kind: ObjectKind::Gallery, .. } => {
             transport.mutate::<GalleryDestroy>(variables).map(|_| Written::default())
         }
         StashWrite::Create { kind: ObjectKind::Tag, .. } => {
-            created(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id").map(Written::created)
+            new_id(&transport.mutate::<TagCreate>(variables)?, "/tagCreate/id").map(Written::created)
         }
         StashWrite::Create { kind: ObjectKind::Performer, .. } => {
-            created(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id").map(Written::created)
+            new_id(&transport.mutate::<PerformerCreate>(variables)?, "/performerCreate/id").map(Written::created)
         }
         StashWrite::Create { kind: ObjectKind::Studio, .. } => {
-            created(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id").map(Written::created)
+            new_id(&transport.mutate::<StudioCreate>(variables)?, "/studioCreate/id").map(Written::created)
         }
         StashWrite::Destroy { kind: ObjectKind::Tag, .. } => {
             transport.mutate::<TagDestroy>(variables).map(|_| Written::default())
